@@ -1,0 +1,60 @@
+# Every routine task of the project. `make run` and `make test` set up what they need themselves.
+PYTHON_VERSION ?= 3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_OUTDIR := cdk.out
+
+.PHONY: run test lint format synth cost bench load deps system clean
+
+## run: the whole waiting room on this machine (redis-server, a moto server, every API and both pages)
+run: $(VENV)/.installed system-run
+	$(VENV)/bin/vwr local $(ARGS)
+
+## test: lint, then every level of tests (unit, integration, infrastructure, e2e, browser)
+test: $(VENV)/.installed system-test
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## synth: every stack's template into cdk.out/ (cdk-nag runs as part of it)
+synth: $(VENV)/.installed
+	$(PY) app.py
+
+## cost: the idle monthly cost of each stack, from the synthesized templates
+cost: synth
+	$(PY) -m stacks.cost cdk.out
+
+## bench: handler micro-benchmarks and a burst through the local runtime, written to benchmarks/results/
+bench: $(VENV)/.installed system-run
+	$(PY) -m pytest benchmarks --benchmark-only -q
+	$(VENV)/bin/vwr load --visitors 2000 --rate 200 --output benchmarks/results/load
+
+## deps: re-pin requirements/*.txt from pyproject.toml
+deps:
+	uv pip compile pyproject.toml -o requirements/lambda.txt -q --python-version 3.12 --no-header
+	uv pip compile pyproject.toml --all-extras --group dev -o requirements/dev.txt -q --python-version $(PYTHON_VERSION)
+
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
+	uv venv -q --allow-existing --python $(PYTHON_VERSION) $(VENV)
+	uv pip install -q --python $(PY) --compile-bytecode -r requirements/dev.txt
+	uv pip install -q --python $(PY) --no-deps -e .
+	touch $@
+
+system-run:
+	@scripts/install-system.sh redis-server
+
+system-test:
+	@scripts/install-system.sh redis-server chromium
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache benchmarks/results tests/browser/artifacts

@@ -1,0 +1,478 @@
+"""The wiring table: every function of the product and how it is reached.
+
+Both runtimes read this table and nothing else to know what exists. The CDK stacks turn an entry
+into a Lambda function, its trigger, its least-privilege grants and its CDN cache policy; the local
+runtime turns the same entry into an HTTP route, an SQS poller, a timer or an SNS subscription.
+Adding a function is one entry here plus its module.
+
+This module imports nothing of the project so that `stacks/` can read it without loading handler
+code (and handler dependencies) into the CDK app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+Api = Literal["public", "private", "store", "oidc"]
+Stack = Literal["core", "authorizer", "sample", "inlet", "openid"]
+Access = Literal["read", "write", "read_write", "send", "publish"]
+
+
+class Resource(str, Enum):
+    """A shared resource a function may use; the value is the environment variable naming it."""
+
+    QUEUE_POSITIONS_TABLE = "QUEUE_POSITIONS_TABLE"
+    TOKENS_TABLE = "TOKENS_TABLE"
+    SERVING_COUNTER_TABLE = "SERVING_COUNTER_TABLE"
+    OIDC_CODES_TABLE = "OIDC_CODES_TABLE"
+    ENTRY_QUEUE = "ENTRY_QUEUE_URL"
+    EVENT_BUS = "EVENT_BUS_NAME"
+    JWT_KEYS_SECRET = "JWT_SECRET_ID"
+    REDIS_AUTH_SECRET = "REDIS_AUTH_SECRET_ID"
+    OIDC_CLIENT_SECRET = "OIDC_CLIENT_SECRET_ID"
+    PRIVATE_API = "PRIVATE_API_URL"
+    CLOUDWATCH_ALARMS = "CLOUDWATCH_ALARM_NAME"
+
+
+class Setting(str, Enum):
+    """A deployment parameter a function reads; the value is its environment variable."""
+
+    EVENT_ID = "EVENT_ID"
+    REDIS_URL = "REDIS_URL"
+    PUBLIC_API_URL = "PUBLIC_API_URL"
+    TOKEN_VALIDITY_SECONDS = "TOKEN_VALIDITY_SECONDS"
+    ENABLE_QUEUE_POSITION_EXPIRY = "ENABLE_QUEUE_POSITION_EXPIRY"
+    QUEUE_POSITION_EXPIRY_SECONDS = "QUEUE_POSITION_EXPIRY_SECONDS"
+    INCR_SERVING_ON_EXPIRY = "INCR_SERVING_ON_EXPIRY"
+    ENABLE_EVENTS = "ENABLE_EVENTS"
+    ISSUER = "ISSUER"
+    INLET_INCREMENT_BY = "INLET_INCREMENT_BY"
+    INLET_START_TIME = "INLET_START_TIME"
+    INLET_END_TIME = "INLET_END_TIME"
+    INLET_MAX_SIZE = "INLET_MAX_SIZE"
+    OIDC_PAGE_URL = "OIDC_PAGE_URL"
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    """How the CDN (CloudFront, or the local gateway) caches a GET route.
+
+    Only 200 answers are cached; a 202 ("not yet") must reach the origin again.
+    """
+
+    ttl_seconds: int
+    query_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    api: Api
+    method: Literal["GET", "POST"]
+    path: str
+    cache: CachePolicy | None = None
+    # The store API's routes sit behind the waiting room's authorizer.
+    authorized: bool = False
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    """Lambda event source mapping on the entry queue, with partial batch responses."""
+
+    batch_size: int = 100
+    max_batching_window_seconds: int = 1
+    max_receive_count: int = 5
+    visibility_timeout_seconds: int = 180
+
+
+@dataclass(frozen=True)
+class Schedule:
+    rate_minutes: int = 1
+    # A Setting that must be "true" for the rule to be enabled; None: always enabled.
+    enabled_by: Setting | None = None
+
+
+@dataclass(frozen=True)
+class TopicTrigger:
+    """An SNS topic of the function's own stack that invokes it."""
+
+    topic: str
+
+
+@dataclass(frozen=True)
+class CustomResourceTrigger:
+    """A CloudFormation custom resource (CDK Provider framework) backed by the function."""
+
+    resource_type: str
+
+
+@dataclass(frozen=True)
+class AuthorizerTrigger:
+    """An API Gateway REQUEST/TOKEN authorizer in front of the store API."""
+
+
+Trigger = Route | QueueTrigger | Schedule | TopicTrigger | CustomResourceTrigger | AuthorizerTrigger
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str
+    stack: Stack
+    triggers: tuple[Trigger, ...]
+    uses: tuple[tuple[Resource, Access], ...] = ()
+    settings: tuple[Setting, ...] = ()
+    description: str = ""
+    timeout_seconds: int = 10
+    memory_mb: int = 512
+    extra_permissions: tuple[str, ...] = field(default=())
+
+    @property
+    def needs_redis(self) -> bool:
+        """Functions that talk to Redis run inside the VPC; no other function does."""
+        return Setting.REDIS_URL in self.settings
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return tuple(t for t in self.triggers if isinstance(t, Route))
+
+
+# Settings most core functions read.
+_CORE = (Setting.EVENT_ID, Setting.REDIS_URL)
+_EXPIRY = (
+    Setting.ENABLE_QUEUE_POSITION_EXPIRY,
+    Setting.QUEUE_POSITION_EXPIRY_SECONDS,
+)
+_TOKEN = (*_EXPIRY, Setting.TOKEN_VALIDITY_SECONDS, Setting.ISSUER)
+_REDIS_AUTH = (Resource.REDIS_AUTH_SECRET, "read")
+_EVENTS = (Resource.EVENT_BUS, "write")
+
+SHORT = CachePolicy(ttl_seconds=5, query_keys=("event_id",))
+PER_VISITOR_LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id", "request_id"))
+PER_VISITOR_SHORT = CachePolicy(ttl_seconds=5, query_keys=("event_id", "request_id"))
+LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id",))
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    # -- public API: the visitor's journey ---------------------------------------------------
+    Function(
+        name="QueueWorker",
+        handler="lambdas.queue_worker.handler",
+        stack="core",
+        description="Assigns queue positions to a batch of entries (the asynchronous half of /assign_queue_num).",
+        triggers=(QueueTrigger(),),
+        uses=((Resource.QUEUE_POSITIONS_TABLE, "write"), _REDIS_AUTH),
+        settings=_CORE,
+        timeout_seconds=30,
+    ),
+    Function(
+        name="QueueNum",
+        handler="lambdas.queue_num.handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/queue_num", PER_VISITOR_LONG),),
+        uses=((Resource.QUEUE_POSITIONS_TABLE, "read"), _REDIS_AUTH),
+        settings=_CORE,
+    ),
+    Function(
+        name="ServingNum",
+        handler="lambdas.serving_num.handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/serving_num", SHORT),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+    ),
+    Function(
+        name="WaitingNum",
+        handler="lambdas.waiting_num.handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/waiting_num", SHORT),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+    ),
+    Function(
+        name="QueuePosExpiry",
+        handler="lambdas.queue_pos_expiry.handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/queue_pos_expiry", PER_VISITOR_SHORT),),
+        uses=((Resource.QUEUE_POSITIONS_TABLE, "read"), (Resource.TOKENS_TABLE, "read"), _REDIS_AUTH),
+        settings=(*_CORE, *_EXPIRY),
+    ),
+    Function(
+        name="GenerateToken",
+        handler="lambdas.generate_token.public_handler",
+        stack="core",
+        triggers=(Route("public", "POST", "/generate_token"),),
+        uses=(
+            (Resource.QUEUE_POSITIONS_TABLE, "read"),
+            (Resource.TOKENS_TABLE, "read_write"),
+            (Resource.JWT_KEYS_SECRET, "read"),
+            _REDIS_AUTH,
+            _EVENTS,
+        ),
+        settings=(*_CORE, *_TOKEN),
+    ),
+    Function(
+        name="PublicKey",
+        handler="lambdas.public_key.handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/public_key", LONG),),
+        uses=((Resource.JWT_KEYS_SECRET, "read"),),
+        settings=(Setting.EVENT_ID,),
+    ),
+    # -- private API: inlet strategies and the operator ---------------------------------------
+    Function(
+        name="PrivateGenerateToken",
+        handler="lambdas.generate_token.private_handler",
+        stack="core",
+        triggers=(Route("private", "POST", "/generate_token"),),
+        uses=(
+            (Resource.QUEUE_POSITIONS_TABLE, "read"),
+            (Resource.TOKENS_TABLE, "read_write"),
+            (Resource.JWT_KEYS_SECRET, "read"),
+            _REDIS_AUTH,
+            _EVENTS,
+        ),
+        settings=(*_CORE, *_TOKEN),
+    ),
+    Function(
+        name="IncrementServingCounter",
+        handler="lambdas.increment_serving_counter.handler",
+        stack="core",
+        triggers=(Route("private", "POST", "/increment_serving_counter"),),
+        uses=((Resource.SERVING_COUNTER_TABLE, "write"), _REDIS_AUTH),
+        settings=_CORE,
+    ),
+    Function(
+        name="UpdateSession",
+        handler="lambdas.update_session.handler",
+        stack="core",
+        triggers=(Route("private", "POST", "/update_session"),),
+        uses=((Resource.TOKENS_TABLE, "read_write"), _REDIS_AUTH, _EVENTS),
+        settings=_CORE,
+    ),
+    Function(
+        name="NumActiveTokens",
+        handler="lambdas.num_active_tokens.handler",
+        stack="core",
+        triggers=(Route("private", "GET", "/num_active_tokens"),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+    ),
+    Function(
+        name="ExpiredTokens",
+        handler="lambdas.expired_tokens.handler",
+        stack="core",
+        triggers=(Route("private", "GET", "/expired_tokens"),),
+        uses=((Resource.TOKENS_TABLE, "read"), _REDIS_AUTH),
+        settings=_CORE,
+    ),
+    Function(
+        name="Counters",
+        handler="lambdas.counters.handler",
+        stack="core",
+        triggers=(Route("private", "GET", "/counters"),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+    ),
+    Function(
+        name="ResetInitialState",
+        handler="lambdas.reset_initial_state.handler",
+        stack="core",
+        triggers=(Route("private", "POST", "/reset_initial_state"),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+    ),
+    # -- scheduled jobs ------------------------------------------------------------------------
+    Function(
+        name="ExpirySweeper",
+        handler="lambdas.expiry_sweeper.handler",
+        stack="core",
+        description="Counts queue positions whose grace window passed unused.",
+        triggers=(Schedule(rate_minutes=1, enabled_by=Setting.ENABLE_QUEUE_POSITION_EXPIRY),),
+        uses=((Resource.SERVING_COUNTER_TABLE, "write"), _REDIS_AUTH, _EVENTS),
+        settings=(*_CORE, *_EXPIRY, Setting.INCR_SERVING_ON_EXPIRY),
+        timeout_seconds=60,
+    ),
+    Function(
+        name="MetricsEvent",
+        handler="lambdas.metrics_event.handler",
+        stack="core",
+        description="Publishes the counters each minute as an event and as CloudWatch metrics.",
+        triggers=(Schedule(rate_minutes=1, enabled_by=Setting.ENABLE_EVENTS),),
+        uses=(_REDIS_AUTH, _EVENTS),
+        settings=_CORE,
+    ),
+    # -- deployment-time custom resources ------------------------------------------------------
+    Function(
+        name="GenerateKeys",
+        handler="lambdas.custom_resources.generate_keys_handler",
+        stack="core",
+        description="Generates the RSA key pair that signs tokens into Secrets Manager.",
+        triggers=(CustomResourceTrigger("Custom::GenerateKeys"),),
+        uses=((Resource.JWT_KEYS_SECRET, "write"),),
+        timeout_seconds=60,
+    ),
+    Function(
+        name="InitializeState",
+        handler="lambdas.custom_resources.initialize_state_handler",
+        stack="core",
+        description="Creates the event's counters in Redis when the stack is created.",
+        triggers=(CustomResourceTrigger("Custom::InitializeState"),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+        timeout_seconds=60,
+    ),
+    # -- the protected site ----------------------------------------------------------------------
+    Function(
+        name="Authorizer",
+        handler="lambdas.authorizer.handler",
+        stack="authorizer",
+        description="API Gateway authorizer that admits requests carrying a waiting room access token.",
+        triggers=(AuthorizerTrigger(),),
+        settings=(Setting.EVENT_ID, Setting.PUBLIC_API_URL, Setting.ISSUER),
+    ),
+    Function(
+        name="Store",
+        handler="lambdas.sample_store.handler",
+        stack="sample",
+        description="The sample's protected store API.",
+        triggers=(
+            Route("store", "POST", "/checkout", authorized=True),
+            Route("store", "GET", "/search", authorized=True),
+            Route("store", "POST", "/layaway", authorized=True),
+        ),
+    ),
+    # -- inlet strategies ------------------------------------------------------------------------
+    Function(
+        name="PeriodicInlet",
+        handler="inlet_strategies.periodic.handler",
+        stack="inlet",
+        triggers=(Schedule(rate_minutes=1),),
+        uses=((Resource.PRIVATE_API, "read"),),
+        settings=(
+            Setting.EVENT_ID,
+            Setting.INLET_INCREMENT_BY,
+            Setting.INLET_START_TIME,
+            Setting.INLET_END_TIME,
+        ),
+        extra_permissions=("cloudwatch:DescribeAlarms",),
+    ),
+    Function(
+        name="MaxSizeInlet",
+        handler="inlet_strategies.max_size.handler",
+        stack="inlet",
+        triggers=(TopicTrigger("MaxSizeInletTopic"),),
+        uses=((Resource.PRIVATE_API, "read"),),
+        settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE),
+    ),
+    # -- OpenID Connect adapter ------------------------------------------------------------------
+    Function(
+        name="OidcDiscovery",
+        handler="lambdas.oidc.discovery_handler",
+        stack="openid",
+        triggers=(Route("oidc", "GET", "/.well-known/openid-configuration", LONG),),
+        settings=(Setting.EVENT_ID, Setting.ISSUER),
+    ),
+    Function(
+        name="OidcJwks",
+        handler="lambdas.oidc.jwks_handler",
+        stack="openid",
+        triggers=(Route("oidc", "GET", "/.well-known/jwks.json", LONG),),
+        uses=((Resource.JWT_KEYS_SECRET, "read"),),
+        settings=(Setting.EVENT_ID,),
+    ),
+    Function(
+        name="OidcAuthorize",
+        handler="lambdas.oidc.authorize_handler",
+        stack="openid",
+        triggers=(Route("oidc", "GET", "/authorize"),),
+        uses=((Resource.OIDC_CLIENT_SECRET, "read"), (Resource.OIDC_CODES_TABLE, "read_write")),
+        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL),
+    ),
+    Function(
+        name="OidcToken",
+        handler="lambdas.oidc.token_handler",
+        stack="openid",
+        triggers=(Route("oidc", "POST", "/token"),),
+        uses=(
+            (Resource.OIDC_CLIENT_SECRET, "read"),
+            (Resource.OIDC_CODES_TABLE, "read_write"),
+            (Resource.PRIVATE_API, "read"),
+        ),
+        settings=(Setting.EVENT_ID, Setting.ISSUER),
+    ),
+    Function(
+        name="OidcUserInfo",
+        handler="lambdas.oidc.userinfo_handler",
+        stack="openid",
+        triggers=(Route("oidc", "GET", "/userInfo"),),
+        uses=((Resource.JWT_KEYS_SECRET, "read"),),
+        settings=(Setting.EVENT_ID, Setting.ISSUER),
+    ),
+)
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: Literal["S", "N"] = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table: keys, secondary indexes and the TTL attribute every item carries."""
+
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str = "expires_at"
+
+
+TABLES: dict[Resource, Table] = {
+    # request id -> event, position, entry time, generation (the reset it belongs to).
+    Resource.QUEUE_POSITIONS_TABLE: Table(Key("request_id")),
+    # request id -> token claims and session status; the index pages expired tokens per event.
+    Resource.TOKENS_TABLE: Table(
+        Key("request_id"),
+        indexes=(Index("by_event_expiry", Key("event_generation"), Key("token_expires_at", "N")),),
+    ),
+    # event id + serving counter after an increment -> when, by how much.
+    Resource.SERVING_COUNTER_TABLE: Table(Key("event_id"), Key("serving_counter", "N")),
+    # OpenID authorization codes: single use, short-lived.
+    Resource.OIDC_CODES_TABLE: Table(Key("code")),
+}
+
+# Secrets Manager secret values (JSON strings):
+#   JWT_KEYS_SECRET:    {"kid": str, "private_key_pem": str}  written by the GenerateKeys custom resource
+#   REDIS_AUTH_SECRET:  {"username": str?, "password": str}   or the bare password
+#   OIDC_CLIENT_SECRET: {"client_secret": str, "redirect_uris": [str, ...]}
+SECRETS = (Resource.JWT_KEYS_SECRET, Resource.REDIS_AUTH_SECRET, Resource.OIDC_CLIENT_SECRET)
+
+
+# /assign_queue_num is not a function: API Gateway (and the local gateway) put the request on the
+# entry queue directly, so the entry path has no Lambda. This is its contract.
+ASSIGN_QUEUE_NUM = Route("public", "POST", "/assign_queue_num")
+# The SQS message body the integration writes, read by lambdas.queue_worker.
+ENTRY_MESSAGE_FIELDS = ("event_id", "request_id", "entered_at")
+
+
+def by_name(name: str) -> Function:
+    for function in FUNCTIONS:
+        if function.name == name:
+            return function
+    raise KeyError(name)
+
+
+def functions_of(stack: Stack) -> tuple[Function, ...]:
+    return tuple(f for f in FUNCTIONS if f.stack == stack)
+
+
+def routes_of(api: Api) -> list[tuple[Route, Function]]:
+    return [(route, f) for f in FUNCTIONS for route in f.routes if route.api == api]

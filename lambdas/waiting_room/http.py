@@ -1,0 +1,136 @@
+"""API Gateway proxy (REST, v1) requests and responses.
+
+Every route answers JSON with CORS headers. Bad input raises `HttpError` with a 4xx; `api_handler`
+turns it into `{"error": ...}`. Anything unexpected is logged and answered with a plain 500 that
+carries no stack trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+logger = Logger(service="waiting-room")
+
+MAX_BODY_BYTES = 4096
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token",
+    "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+}
+
+
+class HttpError(Exception):
+    """A client-facing failure: a 4xx status (or 202 "not yet") and plain words."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **CORS_HEADERS, **(headers or {})},
+        "body": json.dumps(body, separators=(",", ":")),
+    }
+
+
+def query(event: Mapping[str, Any]) -> dict[str, str]:
+    return dict(event.get("queryStringParameters") or {})
+
+
+def json_body(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400/413 that says what is wrong with it."""
+    raw = event.get("body")
+    if raw is None or raw == "":
+        raise HttpError(400, "request body is missing: send a JSON object")
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(raw, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise HttpError(400, "request body is not valid base64-encoded UTF-8") from error
+    if len(raw.encode()) > MAX_BODY_BYTES:
+        raise HttpError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, TypeError) as error:
+        raise HttpError(400, "request body is not valid JSON") from error
+    if not isinstance(body, dict):
+        raise HttpError(400, "request body must be a JSON object")
+    return body
+
+
+def require_event_id(source: Mapping[str, Any], expected: str) -> str:
+    """The `event_id` field, which must name this deployment's event."""
+    value = source.get("event_id")
+    if not isinstance(value, str) or not value:
+        raise HttpError(400, "event_id is required")
+    if not _EVENT_ID.fullmatch(value) or value != expected:
+        raise HttpError(400, "unknown event_id")
+    return value
+
+
+def require_request_id(source: Mapping[str, Any]) -> str:
+    value = source.get("request_id")
+    if not isinstance(value, str) or not value:
+        raise HttpError(400, "request_id is required")
+    if not _UUID.fullmatch(value):
+        raise HttpError(400, "request_id must be a UUID")
+    return value.lower()
+
+
+def require_int(source: Mapping[str, Any], name: str, *, minimum: int | None = None) -> int:
+    """An integer field; bools, floats and numeric strings are refused, not coerced."""
+    value = source.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise HttpError(400, f"{name} must be an integer")
+    if minimum is not None and value < minimum:
+        raise HttpError(400, f"{name} must be at least {minimum}")
+    return value
+
+
+def optional_int(source: Mapping[str, Any], name: str, *, minimum: int, maximum: int) -> int | None:
+    if source.get(name) is None:
+        return None
+    value = require_int(source, name, minimum=minimum)
+    if value > maximum:
+        raise HttpError(400, f"{name} must be at most {maximum}")
+    return value
+
+
+def masked(request_id: str) -> str:
+    """A request id is a bearer secret: logs carry only enough of it to correlate."""
+    return request_id[:8] + "..."
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def api_handler(fn: Handler) -> Handler:
+    """Wraps a proxy-integration handler: OPTIONS, HttpError -> JSON 4xx, anything else -> 500."""
+
+    @functools.wraps(fn)
+    def wrapper(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if event.get("httpMethod") == "OPTIONS":
+            return response(204, {})
+        try:
+            return fn(event, context)
+        except HttpError as error:
+            return response(error.status, {"error": error.message})
+        except Exception:
+            logger.exception("unhandled error", extra={"path": event.get("path")})
+            return response(500, {"error": "internal error"})
+
+    return wrapper
