@@ -12,7 +12,7 @@ code (and handler dependencies) into the CDK app.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 Api = Literal["public", "private", "store", "oidc"]
@@ -20,7 +20,7 @@ Stack = Literal["core", "authorizer", "sample", "inlet", "openid"]
 Access = Literal["read", "write", "read_write", "send", "publish"]
 
 
-class Resource(str, Enum):
+class Resource(StrEnum):
     """A shared resource a function may use; the value is the environment variable naming it."""
 
     QUEUE_POSITIONS_TABLE = "QUEUE_POSITIONS_TABLE"
@@ -36,7 +36,7 @@ class Resource(str, Enum):
     CLOUDWATCH_ALARMS = "CLOUDWATCH_ALARM_NAME"
 
 
-class Setting(str, Enum):
+class Setting(StrEnum):
     """A deployment parameter a function reads; the value is its environment variable."""
 
     EVENT_ID = "EVENT_ID"
@@ -160,7 +160,7 @@ FUNCTIONS: tuple[Function, ...] = (
         name="QueueWorker",
         handler="lambdas.queue_worker.handler",
         stack="core",
-        description="Assigns queue positions to a batch of entries (the asynchronous half of /assign_queue_num).",
+        description="Assigns queue positions to a batch of entries (the async half of /assign_queue_num).",
         triggers=(QueueTrigger(),),
         uses=((Resource.QUEUE_POSITIONS_TABLE, "write"), _REDIS_AUTH),
         settings=_CORE,
@@ -411,6 +411,7 @@ FUNCTIONS: tuple[Function, ...] = (
         settings=(Setting.EVENT_ID, Setting.ISSUER),
     ),
 )
+
 
 @dataclass(frozen=True)
 class Key:

@@ -128,7 +128,9 @@ def api_handler(fn: Handler) -> Handler:
         try:
             return fn(event, context)
         except HttpError as error:
-            return response(error.status, {"error": error.message})
+            # 202 is "not yet", not a failure; neither it nor an error may be cached by the CDN.
+            key = "message" if error.status < 400 else "error"
+            return response(error.status, {key: error.message}, {"Cache-Control": "no-store"})
         except Exception:
             logger.exception("unhandled error", extra={"path": event.get("path")})
             return response(500, {"error": "internal error"})

@@ -1,0 +1,44 @@
+"""CloudFormation custom resources (CDK Provider framework: return the result, the framework replies).
+
+GenerateKeys fills the JWT key secret once; a stack update keeps the key, so tokens already issued
+stay valid. InitializeState creates the event's counters; neither deletes anything on Delete (the
+secret and the cache go with the stack).
+"""
+
+import json
+
+from aws_lambda_powertools.utilities import parameters
+
+from lambdas.waiting_room.aws import client
+from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.http import logger
+from lambdas.waiting_room.keys import generate_key_material
+from lambdas.waiting_room.settings import settings
+
+
+def _has_key(secret_id: str) -> str | None:
+    try:
+        value = json.loads(parameters.get_secret(secret_id, force_fetch=True) or "{}")
+    except (json.JSONDecodeError, client("secretsmanager").exceptions.ResourceNotFoundException):
+        return None
+    return value.get("kid") if isinstance(value, dict) else None
+
+
+def generate_keys_handler(event, context):
+    secret_id = event.get("ResourceProperties", {}).get("SecretId") or settings().jwt_secret_id
+    kid = None
+    if event["RequestType"] in ("Create", "Update"):
+        kid = _has_key(secret_id)
+        if kid is None:
+            material = generate_key_material()
+            client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps(material))
+            kid = material["kid"]
+            logger.info("signing key generated", extra={"kid": kid})
+    return {"PhysicalResourceId": f"signing-key:{secret_id}", "Data": {"kid": kid or ""}}
+
+
+def initialize_state_handler(event, context):
+    event_id = settings().event_id
+    if event["RequestType"] in ("Create", "Update"):
+        EventCounters(event_id).initialize()
+    return {"PhysicalResourceId": f"state:{event_id}", "Data": {"event_id": event_id}}

@@ -1,0 +1,37 @@
+"""POST /generate_token, public and private: tokens for a served visitor.
+
+The private route also takes `issuer` and `validity_period`, which shape this call's token only.
+"""
+
+from lambdas.waiting_room.http import (
+    HttpError,
+    api_handler,
+    json_body,
+    optional_int,
+    require_event_id,
+    require_request_id,
+    response,
+)
+from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.tokens import issue
+
+MAX_VALIDITY_SECONDS = 7 * 24 * 3600
+
+
+@api_handler
+def public_handler(event, context):
+    body = json_body(event)
+    require_event_id(body, settings().event_id)
+    return response(200, issue(require_request_id(body)))
+
+
+@api_handler
+def private_handler(event, context):
+    body = json_body(event)
+    require_event_id(body, settings().event_id)
+    request_id = require_request_id(body)
+    issuer = body.get("issuer")
+    if issuer is not None and (not isinstance(issuer, str) or not issuer or len(issuer) > 512):
+        raise HttpError(400, "issuer must be a non-empty string of at most 512 characters")
+    validity = optional_int(body, "validity_period", minimum=1, maximum=MAX_VALIDITY_SECONDS)
+    return response(200, issue(request_id, issuer=issuer, validity_seconds=validity))

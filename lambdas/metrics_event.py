@@ -1,0 +1,35 @@
+"""Scheduled each minute: the counters as a `waiting_room_metrics` event and as CloudWatch metrics.
+
+Metrics go out in the embedded metric format through the function's log, which costs no API call.
+"""
+
+import time
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lambdas.waiting_room import events
+from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.settings import settings
+
+metrics = Metrics(namespace="WaitingRoom", service="waiting-room")
+
+
+def snapshot(event_id: str, now_s: int) -> dict[str, int]:
+    counters = EventCounters(event_id)
+    values = counters.counters()
+    values["waiting_num"] = counters.waiting()
+    values["active_tokens"] = counters.active_tokens(now_s=now_s)
+    counters.prune_active_tokens(now_s=now_s)
+    return values
+
+
+@metrics.log_metrics
+def handler(event, context):
+    event_id = settings().event_id
+    values = snapshot(event_id, int(time.time()))
+    metrics.add_dimension(name="EventId", value=event_id)
+    for name, value in values.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    events.emit("waiting_room_metrics", {"event_id": event_id, **values})
+    return values

@@ -1,0 +1,26 @@
+"""GET /queue_num: the visitor's position, once the queue worker has assigned it."""
+
+from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.http import api_handler, query, require_event_id, require_request_id, response
+from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.tokens import not_found_or_voided
+
+
+@api_handler
+def handler(event, context):
+    params = query(event)
+    event_id = require_event_id(params, settings().event_id)
+    request_id = require_request_id(params)
+    counters = EventCounters(event_id)
+    assignment = counters.lookup(request_id)
+    if assignment is None:
+        raise not_found_or_voided(request_id, counters.generation(), pending_status=202)
+    return response(
+        200,
+        {
+            "queue_number": assignment.position,
+            "entry_time": assignment.entered_at_ms // 1000,
+            "event_id": event_id,
+            "status": 1,
+        },
+    )

@@ -1,0 +1,31 @@
+"""SQS-triggered worker: positions for a batch of entries (the asynchronous half of /assign_queue_num).
+
+The whole batch is assigned at once; Powertools' batch processor then reports, per message, what
+failed, so the event source mapping deletes the rest and redelivers only the failures.
+"""
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from lambdas.waiting_room.entries import assign_positions, parse_entry
+from lambdas.waiting_room.settings import settings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+class PositionNotStored(Exception):
+    """The position was assigned but not persisted; redelivery will store the same position."""
+
+
+def handler(event, context):
+    event_id = settings().event_id
+    parsed = (parse_entry(r["messageId"], r.get("body", ""), event_id) for r in event.get("Records", []))
+    failed = assign_positions(event_id, (entry for entry in parsed if entry is not None))
+
+    def record_handler(record: SQSRecord) -> None:
+        if record.message_id in failed:
+            raise PositionNotStored(record.message_id)
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,19 @@
+"""POST /reset_initial_state (private): counters to zero, every position and token of the event void.
+
+No table is dropped: records carry the generation they were made in, and a reset starts a new one.
+Safe to repeat and safe while visitors keep arriving (entries made before the reset take no position).
+"""
+
+import time
+
+from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.http import api_handler, json_body, logger, require_event_id, response
+from lambdas.waiting_room.settings import settings
+
+
+@api_handler
+def handler(event, context):
+    event_id = require_event_id(json_body(event), settings().event_id)
+    generation = EventCounters(event_id).reset(now_ms=int(time.time() * 1000))
+    logger.info("event reset", extra={"event_id": event_id, "generation": generation})
+    return response(200, {"message": f"event {event_id} reset: counters are zero, earlier entries are void"})

@@ -1,0 +1,366 @@
+"""The event's live state in Redis, changed only by atomic Lua scripts.
+
+Every key of an event shares the hash tag `{event_id}` so one event lives in one cluster slot and
+the scripts run on ElastiCache Serverless and cluster mode alike.
+
+Why scripts: each visitor-facing operation reads and writes several keys, and doing it in one
+script makes it atomic (no lost or doubled position, no token for a position the sweeper has just
+expired) and costs one round trip.
+
+The `generation` key holds the time (epoch ms) of the last reset. An entry made before it takes
+no position, and DynamoDB records of older generations are void.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from lambdas.waiting_room.redis_store import Redis, connection
+
+COUNTER_NAMES = (
+    "queue_counter",
+    "serving_counter",
+    "token_counter",
+    "expired_queue_counter",
+    "completed_counter",
+    "abandoned_counter",
+    "max_queue_position_expired",
+)
+
+
+class Keys:
+    """The Redis keys of one event."""
+
+    def __init__(self, event_id: str) -> None:
+        prefix = f"vwr:{{{event_id}}}:"
+        for name in COUNTER_NAMES:
+            setattr(self, name, prefix + name)
+        self.generation = prefix + "generation"
+        self.positions = prefix + "positions"  # request id -> "position:entered_at_ms"
+        self.entries = prefix + "entries"  # position -> entered_at_ms (for the sweeper)
+        self.serving_history = prefix + "serving_history"  # zset: counter after increment -> "counter:ms"
+        self.tokens_issued = prefix + "tokens_issued"  # bitmap by position
+        self.active_tokens = prefix + "active_tokens"  # zset: request id -> token expiry (s)
+
+    queue_counter: str
+    serving_counter: str
+    token_counter: str
+    expired_queue_counter: str
+    completed_counter: str
+    abandoned_counter: str
+    max_queue_position_expired: str
+
+    def all(self) -> list[str]:
+        return [
+            *(getattr(self, name) for name in COUNTER_NAMES),
+            self.positions,
+            self.entries,
+            self.serving_history,
+            self.tokens_issued,
+            self.active_tokens,
+        ]
+
+
+# When position `pos` stops being redeemable: its grace window starts at the later of its entry
+# and the first increment that made the serving counter reach it. Shared by the scripts below so
+# the sweeper and token issuance can never disagree.
+_EXPIRES_AT = """
+local function expires_at(history_key, pos, entered, now, period)
+  local first = redis.call('ZRANGEBYSCORE', history_key, pos, '+inf', 'LIMIT', 0, 1)[1]
+  local served_at = now
+  if first then served_at = tonumber(string.match(first, ':(%d+)$')) end
+  return math.max(entered, served_at) + period
+end
+local function num(value) return tonumber(value or '0') or 0 end
+"""
+
+# KEYS: queue_counter, positions, entries, generation
+# ARGV: request_id_1, entered_at_ms_1, request_id_2, entered_at_ms_2, ...
+# Returns {generation, {"position:entered" or "void", ...}} in the order of ARGV.
+_ASSIGN = """
+local generation = tonumber(redis.call('GET', KEYS[4]) or '0')
+local out = {}
+for i = 1, #ARGV, 2 do
+  local request_id, entered = ARGV[i], ARGV[i + 1]
+  local existing = redis.call('HGET', KEYS[2], request_id)
+  if existing then
+    out[#out + 1] = existing
+  elseif tonumber(entered) < generation then
+    out[#out + 1] = 'void'
+  else
+    local position = redis.call('INCR', KEYS[1])
+    local value = position .. ':' .. entered
+    redis.call('HSET', KEYS[2], request_id, value)
+    redis.call('HSET', KEYS[3], position, entered)
+    out[#out + 1] = value
+  end
+end
+return {generation, out}
+"""
+
+# KEYS: positions, serving_counter, max_queue_position_expired, serving_history, tokens_issued,
+#       token_counter, generation, active_tokens
+# ARGV: request_id, now_ms, expiry_enabled (0/1), expiry_ms, claim (0/1), token_expires_at_s
+# Returns {status, position, entered_ms, generation, expires_at_ms (-1: no expiry), serving}
+# status: unknown | waiting | expired | issued | available | claimed
+_POSITION = (
+    _EXPIRES_AT
+    + """
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+local generation = num(redis.call('GET', KEYS[7]))
+if not value then return {'unknown', 0, 0, generation, -1, 0} end
+local sep = string.find(value, ':')
+local pos = tonumber(string.sub(value, 1, sep - 1))
+local entered = tonumber(string.sub(value, sep + 1))
+local now = tonumber(ARGV[2])
+local serving = num(redis.call('GET', KEYS[2]))
+if serving < pos then return {'waiting', pos, entered, generation, -1, serving} end
+local deadline = -1
+if ARGV[3] == '1' then deadline = expires_at(KEYS[4], pos, entered, now, tonumber(ARGV[4])) end
+if redis.call('GETBIT', KEYS[5], pos) == 1 then
+  return {'issued', pos, entered, generation, deadline, serving}
+end
+if ARGV[3] == '1' then
+  if pos <= num(redis.call('GET', KEYS[3])) or now > deadline then
+    return {'expired', pos, entered, generation, deadline, serving}
+  end
+end
+if ARGV[5] ~= '1' then return {'available', pos, entered, generation, deadline, serving} end
+redis.call('SETBIT', KEYS[5], pos, 1)
+redis.call('INCR', KEYS[6])
+redis.call('ZADD', KEYS[8], ARGV[6], ARGV[1])
+return {'claimed', pos, entered, generation, deadline, serving}
+"""
+)
+
+# KEYS: serving_counter, queue_counter, max_queue_position_expired, expired_queue_counter,
+#       entries, serving_history, tokens_issued
+# ARGV: now_ms, expiry_ms, max_steps, return_expired_to_serving (0/1)
+# Walks from the watermark up to min(serving, queue): a position above the queue counter was never
+# assigned, so the walk cannot wait for it. Returns {watermark, expired, serving_before, serving_after}.
+_SWEEP = (
+    _EXPIRES_AT
+    + """
+local now, period = tonumber(ARGV[1]), tonumber(ARGV[2])
+local serving = num(redis.call('GET', KEYS[1]))
+local watermark = num(redis.call('GET', KEYS[3]))
+local limit = math.min(serving, num(redis.call('GET', KEYS[2])), watermark + tonumber(ARGV[3]))
+local expired = 0
+local pos = watermark
+while pos < limit do
+  local next_pos = pos + 1
+  local entered = num(redis.call('HGET', KEYS[5], next_pos))
+  if now <= expires_at(KEYS[6], next_pos, entered, now, period) then break end
+  if redis.call('GETBIT', KEYS[7], next_pos) == 0 then expired = expired + 1 end
+  pos = next_pos
+end
+if pos > watermark then redis.call('SET', KEYS[3], pos) end
+local after = serving
+if expired > 0 then
+  redis.call('INCRBY', KEYS[4], expired)
+  if ARGV[4] == '1' then
+    after = redis.call('INCRBY', KEYS[1], expired)
+    redis.call('ZADD', KEYS[6], after, after .. ':' .. now)
+  end
+end
+return {pos, expired, serving, after}
+"""
+)
+
+# KEYS: serving_counter, serving_history   ARGV: increment_by, now_ms
+# Returns {ok (1/0), serving counter (new, or unchanged when refused)}.
+_INCREMENT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local new = current + tonumber(ARGV[1])
+if new < 0 then return {0, current} end
+redis.call('SET', KEYS[1], new)
+if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[2], new, new .. ':' .. ARGV[2]) end
+return {1, new}
+"""
+
+# KEYS: the generation key, then every other key of the event   ARGV: now_ms
+# The generation strictly increases, even for two resets within one millisecond.
+_RESET = """
+for i = 2, #KEYS do redis.call('UNLINK', KEYS[i]) end
+local generation = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], generation)
+return generation
+"""
+
+PositionStatus = Literal["unknown", "waiting", "expired", "issued", "available", "claimed"]
+
+
+@dataclass(frozen=True)
+class PositionState:
+    status: PositionStatus
+    position: int
+    entered_at_ms: int
+    generation: int
+    # Epoch ms after which an unredeemed position is expired; None when expiry is off or unserved.
+    expires_at_ms: int | None
+    serving_counter: int
+
+
+@dataclass(frozen=True)
+class Assignment:
+    position: int
+    entered_at_ms: int
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    watermark: int
+    expired: int
+    serving_before: int
+    serving_after: int
+
+
+class EventCounters:
+    """The operations on one event's Redis state. Each method is one round trip."""
+
+    def __init__(self, event_id: str, client: Redis | None = None) -> None:
+        self.keys = Keys(event_id)
+        self.redis = client or connection()
+        self._assign = self.redis.register_script(_ASSIGN)
+        self._position = self.redis.register_script(_POSITION)
+        self._sweep = self.redis.register_script(_SWEEP)
+        self._increment = self.redis.register_script(_INCREMENT)
+        self._reset = self.redis.register_script(_RESET)
+
+    def assign(self, entries: list[tuple[str, int]]) -> tuple[int, list[Assignment | None]]:
+        """Positions for (request id, entered_at ms) pairs, idempotent per request id.
+
+        Returns the generation and, per entry, its assignment, or None for an entry made before
+        the last reset (it takes no position).
+        """
+        if not entries:
+            return 0, []
+        k = self.keys
+        argv = [value for request_id, entered in entries for value in (request_id, entered)]
+        generation, values = self._assign(
+            keys=[k.queue_counter, k.positions, k.entries, k.generation], args=argv
+        )
+        out: list[Assignment | None] = []
+        for value in values:
+            if value == "void":
+                out.append(None)
+            else:
+                position, entered = value.split(":")
+                out.append(Assignment(int(position), int(entered)))
+        return int(generation), out
+
+    def position(
+        self,
+        request_id: str,
+        *,
+        now_ms: int,
+        expiry_ms: int | None,
+        claim_until_s: int | None = None,
+    ) -> PositionState:
+        """The state of a request id's position; with `claim_until_s`, claims its token atomically.
+
+        A claim succeeds once per position: it counts the token, marks the position redeemed and
+        adds the request id to the active tokens (expiring at `claim_until_s`).
+        """
+        k = self.keys
+        status, position, entered, generation, deadline, serving = self._position(
+            keys=[
+                k.positions,
+                k.serving_counter,
+                k.max_queue_position_expired,
+                k.serving_history,
+                k.tokens_issued,
+                k.token_counter,
+                k.generation,
+                k.active_tokens,
+            ],
+            args=[
+                request_id,
+                now_ms,
+                0 if expiry_ms is None else 1,
+                expiry_ms or 0,
+                0 if claim_until_s is None else 1,
+                claim_until_s or 0,
+            ],
+        )
+        return PositionState(
+            status=status,
+            position=int(position),
+            entered_at_ms=int(entered),
+            generation=int(generation),
+            expires_at_ms=None if int(deadline) < 0 else int(deadline),
+            serving_counter=int(serving),
+        )
+
+    def sweep(self, *, now_ms: int, expiry_ms: int, max_steps: int, return_to_serving: bool) -> SweepResult:
+        k = self.keys
+        watermark, expired, before, after = self._sweep(
+            keys=[
+                k.serving_counter,
+                k.queue_counter,
+                k.max_queue_position_expired,
+                k.expired_queue_counter,
+                k.entries,
+                k.serving_history,
+                k.tokens_issued,
+            ],
+            args=[now_ms, expiry_ms, max_steps, int(return_to_serving)],
+        )
+        return SweepResult(int(watermark), int(expired), int(before), int(after))
+
+    def increment_serving(self, increment_by: int, *, now_ms: int) -> tuple[bool, int]:
+        """Moves the serving counter; refused (False, current) if it would go below zero."""
+        ok, value = self._increment(
+            keys=[self.keys.serving_counter, self.keys.serving_history], args=[increment_by, now_ms]
+        )
+        return bool(ok), int(value)
+
+    def reset(self, *, now_ms: int) -> int:
+        """Zeroes every counter and voids every position; returns the new generation."""
+        return int(self._reset(keys=[self.keys.generation, *self.keys.all()], args=[now_ms]))
+
+    def initialize(self) -> None:
+        """Creates the counters at zero where they do not exist yet (safe to repeat)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in COUNTER_NAMES:
+                pipe.set(getattr(self.keys, name), 0, nx=True)
+            pipe.execute()
+
+    def counters(self) -> dict[str, int]:
+        values = self.redis.mget([getattr(self.keys, name) for name in COUNTER_NAMES])
+        return {name: int(value or 0) for name, value in zip(COUNTER_NAMES, values, strict=True)}
+
+    def serving_counter(self) -> int:
+        return int(self.redis.get(self.keys.serving_counter) or 0)
+
+    def waiting(self) -> int:
+        """Entered, not holding a token, not expired; never negative."""
+        k = self.keys
+        queue, tokens, expired = self.redis.mget([k.queue_counter, k.token_counter, k.expired_queue_counter])
+        return max(0, int(queue or 0) - int(tokens or 0) - int(expired or 0))
+
+    def lookup(self, request_id: str) -> Assignment | None:
+        value = self.redis.hget(self.keys.positions, request_id)
+        if value is None:
+            return None
+        position, entered = value.split(":")
+        return Assignment(int(position), int(entered))
+
+    def generation(self) -> int:
+        return int(self.redis.get(self.keys.generation) or 0)
+
+    def active_tokens(self, *, now_s: int) -> int:
+        """Unexpired tokens whose session is open: O(log n), no scan."""
+        return int(self.redis.zcount(self.keys.active_tokens, f"({now_s}", "+inf"))
+
+    def close_session(self, request_id: str, completed: bool) -> None:
+        k = self.keys
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(k.completed_counter if completed else k.abandoned_counter)
+            pipe.zrem(k.active_tokens, request_id)
+            pipe.execute()
+
+    def prune_active_tokens(self, *, now_s: int) -> int:
+        """Drops expired members so the active set stays the size of the live sessions."""
+        return int(self.redis.zremrangebyscore(self.keys.active_tokens, "-inf", now_s))

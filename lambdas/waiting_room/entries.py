@@ -1,0 +1,68 @@
+"""Assigning positions to a batch of entries from the entry queue.
+
+A batch costs one Redis round trip (one script for every entry) and one `BatchWriteItem` per 25
+positions. Redelivered messages get the position they already had, duplicates in a batch take one
+position, and entries that cannot be honoured (malformed, another event, made before a reset) take
+none and are not retried.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lambdas.catalog import ENTRY_MESSAGE_FIELDS
+from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.http import _UUID, logger, masked
+from lambdas.waiting_room.records import QueueRecord, write_queue_records
+
+
+@dataclass(frozen=True)
+class Entry:
+    message_id: str
+    request_id: str
+    entered_at_ms: int
+
+
+def parse_entry(message_id: str, body: str, event_id: str) -> Entry | None:
+    """The entry a message carries, or None (logged) when it cannot take a position."""
+    try:
+        message = json.loads(body)
+        fields = {name: message[name] for name in ENTRY_MESSAGE_FIELDS}
+    except (json.JSONDecodeError, TypeError, KeyError):
+        logger.warning("malformed entry dropped", extra={"message_id": message_id})
+        return None
+    request_id, entered_at = fields["request_id"], fields["entered_at"]
+    if fields["event_id"] != event_id:
+        logger.warning("entry for another event dropped", extra={"message_id": message_id})
+        return None
+    if not isinstance(request_id, str) or not _UUID.fullmatch(request_id):
+        logger.warning("entry without a valid request id dropped", extra={"message_id": message_id})
+        return None
+    if isinstance(entered_at, bool) or not isinstance(entered_at, int | float) or entered_at < 0:
+        logger.warning("entry without a valid entry time dropped", extra={"message_id": message_id})
+        return None
+    return Entry(message_id, request_id.lower(), int(entered_at))
+
+
+def assign_positions(event_id: str, entries: Iterable[Entry]) -> set[str]:
+    """Assigns and stores positions; returns the message ids that failed and must be retried."""
+    entries = list(entries)
+    if not entries:
+        return set()
+    generation, assignments = EventCounters(event_id).assign(
+        [(e.request_id, e.entered_at_ms) for e in entries]
+    )
+    records = []
+    for entry, assignment in zip(entries, assignments, strict=True):
+        if assignment is None:
+            logger.info(
+                "entry made before the last reset dropped", extra={"request_id": masked(entry.request_id)}
+            )
+            continue
+        records.append(
+            QueueRecord(entry.request_id, event_id, assignment.position, assignment.entered_at_ms, generation)
+        )
+    unwritten = write_queue_records(records)
+    return {entry.message_id for entry in entries if entry.request_id in unwritten}

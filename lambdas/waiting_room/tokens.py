@@ -1,0 +1,117 @@
+"""Issuing tokens to served visitors: one token record per request id, whatever the retries and races.
+
+The claim in Redis (one script) decides whether a position may be redeemed and counts its token
+exactly once; a conditional put in DynamoDB makes exactly one record, and only the call that made
+it emits `token_generated`. Asking again returns the same tokens: RS256 (PKCS#1 v1.5) signatures are
+deterministic, so re-signing the stored claims reproduces them byte for byte.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+
+from lambdas.waiting_room import events
+from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.http import HttpError
+from lambdas.waiting_room.keys import SigningKey, signing_key
+from lambdas.waiting_room.records import (
+    SESSION_OPEN,
+    TokenRecord,
+    put_token_record,
+    read_queue_record,
+    read_token_record,
+)
+from lambdas.waiting_room.settings import settings
+
+TOKEN_USES = ("access", "id", "refresh")
+
+
+def claims(record: TokenRecord, token_use: str) -> dict[str, Any]:
+    return {
+        "aud": record.event_id,
+        "sub": record.request_id,
+        "queue_position": record.position,
+        "token_use": token_use,
+        "iat": record.issued_at,
+        "nbf": record.issued_at,
+        "exp": record.expires_at,
+        "iss": record.issuer,
+    }
+
+
+def sign(record: TokenRecord, key: SigningKey, now_s: int) -> dict[str, Any]:
+    signed = {
+        use: jwt.encode(claims(record, use), key.private_key, algorithm="RS256", headers={"kid": key.kid})
+        for use in TOKEN_USES
+    }
+    return {
+        "access_token": signed["access"],
+        "refresh_token": signed["refresh"],
+        "id_token": signed["id"],
+        "token_type": "Bearer",
+        "expires_in": max(0, record.expires_at - now_s),
+    }
+
+
+def not_found_or_voided(request_id: str, generation: int, *, pending_status: int = 404) -> HttpError:
+    """Why Redis does not know a request id: voided by a reset (410), or not assigned (yet)."""
+    record = read_queue_record(request_id)
+    if record is not None and record.generation < generation:
+        return HttpError(410, "this place in line was cleared by a reset: enter the line again")
+    if pending_status == 202:
+        return HttpError(202, "not assigned a position yet")
+    return HttpError(404, "unknown request_id")
+
+
+def expiry_ms() -> int | None:
+    config = settings()
+    return config.expiry_seconds * 1000 if config.expiry_enabled else None
+
+
+def issue(
+    request_id: str,
+    *,
+    issuer: str | None = None,
+    validity_seconds: int | None = None,
+    now_s: float | None = None,
+) -> dict[str, Any]:
+    """Tokens for a served position; the overrides apply to this call's new record only."""
+    config = settings()
+    now = time.time() if now_s is None else now_s
+    now_ms, now_whole = int(now * 1000), int(now)
+    validity = validity_seconds or config.token_validity_seconds
+    counters = EventCounters(config.event_id)
+    state = counters.position(
+        request_id, now_ms=now_ms, expiry_ms=expiry_ms(), claim_until_s=now_whole + validity
+    )
+    if state.status == "unknown":
+        raise not_found_or_voided(request_id, state.generation)
+    if state.status == "waiting":
+        raise HttpError(202, f"not served yet: position {state.position}, serving {state.serving_counter}")
+    if state.status == "expired":
+        raise HttpError(410, "this place in line expired before a token was requested")
+
+    key = signing_key()
+    existing = read_token_record(request_id) if state.status == "issued" else None
+    if existing is None:
+        record = TokenRecord(
+            request_id=request_id,
+            event_id=config.event_id,
+            generation=state.generation,
+            position=state.position,
+            issued_at=now_whole,
+            expires_at=now_whole + validity,
+            issuer=issuer or config.issuer,
+        )
+        if put_token_record(record):
+            events.emit("token_generated", {"event_id": config.event_id, "request_id": request_id})
+            return sign(record, key, now_whole)
+        existing = read_token_record(request_id)
+        if existing is None:  # the winner's record vanished: only a concurrent TTL delete does that
+            raise HttpError(409, "token record changed concurrently: try again")
+    if existing.session_status != SESSION_OPEN:
+        raise HttpError(410, "this session is closed")
+    return sign(existing, key, now_whole)

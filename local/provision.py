@@ -1,0 +1,121 @@
+"""Creates on an AWS endpoint (a moto server) what the core stack creates on AWS.
+
+Tables come from the wiring table's `TABLES`; the key pair is made by the same custom-resource
+handler that fills the secret on AWS. The result is the environment the handlers read: one
+variable per resource, named by `lambdas.catalog.Resource`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import boto3
+
+from lambdas.catalog import TABLES, Resource, Table
+
+
+def _create_table(dynamodb: Any, name: str, table: Table) -> None:
+    keys = [table.partition_key, *([table.sort_key] if table.sort_key else [])]
+    for index in table.indexes:
+        keys += [index.partition_key, *([index.sort_key] if index.sort_key else [])]
+    definitions = {key.name: key.type for key in keys}
+
+    def schema(partition: Any, sort: Any) -> list[dict[str, str]]:
+        return [
+            {"AttributeName": partition.name, "KeyType": "HASH"},
+            *([{"AttributeName": sort.name, "KeyType": "RANGE"}] if sort else []),
+        ]
+
+    options: dict[str, Any] = {}
+    if table.indexes:
+        options["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": schema(index.partition_key, index.sort_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in table.indexes
+        ]
+    try:
+        dynamodb.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in definitions.items()],
+            KeySchema=schema(table.partition_key, table.sort_key),
+            **options,
+        )
+    except dynamodb.exceptions.ResourceInUseException:
+        return
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+    )
+
+
+def _secret(secrets: Any, name: str, value: str) -> str:
+    try:
+        return secrets.create_secret(Name=name, SecretString=value)["ARN"]
+    except secrets.exceptions.ResourceExistsException:
+        return secrets.describe_secret(SecretId=name)["ARN"]
+
+
+def provision(
+    session: boto3.Session,
+    *,
+    prefix: str = "vwr",
+    max_receive_count: int = 5,
+    oidc_redirect_uris: tuple[str, ...] = (),
+    oidc_client_secret: str = "local-client-secret",
+) -> dict[str, str]:
+    """Creates every core resource (idempotently) and returns the handlers' environment."""
+    env: dict[str, str] = {}
+    dynamodb = session.client("dynamodb")
+    for resource, table in TABLES.items():
+        name = f"{prefix}-{resource.name.lower().replace('_table', '')}"
+        _create_table(dynamodb, name, table)
+        env[resource.value] = name
+
+    sqs = session.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=f"{prefix}-entry-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    env[Resource.ENTRY_QUEUE.value] = sqs.create_queue(
+        QueueName=f"{prefix}-entry",
+        Attributes={
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count}
+            )
+        },
+    )["QueueUrl"]
+    env["ENTRY_DLQ_URL"] = dlq_url
+
+    bus = f"{prefix}-events"
+    events = session.client("events")
+    with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+        events.create_event_bus(Name=bus)
+    env[Resource.EVENT_BUS.value] = bus
+
+    secrets = session.client("secretsmanager")
+    env[Resource.JWT_KEYS_SECRET.value] = _secret(secrets, f"{prefix}-jwt-keys", "{}")
+    env[Resource.OIDC_CLIENT_SECRET.value] = _secret(
+        secrets,
+        f"{prefix}-oidc-client",
+        json.dumps({"client_secret": oidc_client_secret, "redirect_uris": list(oidc_redirect_uris)}),
+    )
+    return env
+
+
+def generate_keys(env: dict[str, str]) -> None:
+    """Fills the JWT key secret through the GenerateKeys custom-resource handler, as on AWS."""
+    from lambdas.custom_resources import generate_keys_handler
+
+    generate_keys_handler(
+        {
+            "RequestType": "Create",
+            "ResourceProperties": {"SecretId": env[Resource.JWT_KEYS_SECRET.value]},
+        },
+        None,
+    )

@@ -1,0 +1,121 @@
+"""The queue worker: positions without loss or doubling, whatever SQS redelivers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from lambdas import counters, queue_num
+from lambdas.waiting_room import records
+from tests.integration.conftest import Core, call, entry_message, sqs_record
+
+
+def position_of(core: Core, request_id: str) -> tuple[int, dict]:
+    return call(
+        queue_num.handler, "GET", "/queue_num", query={"event_id": core.event_id, "request_id": request_id}
+    )
+
+
+def queue_counter(core: Core) -> int:
+    return call(counters.handler, "GET", "/counters", query={"event_id": core.event_id})[1]["queue_counter"]
+
+
+def test_positions_follow_arrival_and_are_readable(core: Core) -> None:
+    request_ids = core.enter(3)
+    for expected, request_id in enumerate(request_ids, start=1):
+        status, body = position_of(core, request_id)
+        assert status == 200
+        assert body["queue_number"] == expected
+        assert body["event_id"] == core.event_id and body["status"] == 1
+
+
+def test_redelivered_message_keeps_its_position(core: Core) -> None:
+    first = entry_message(str(uuid.uuid4()), event_id=core.event_id)
+    core.worker([first, entry_message(str(uuid.uuid4()), event_id=core.event_id)])
+    assert core.worker([first]) == {"batchItemFailures": []}
+    assert position_of(core, json.loads(first["body"])["request_id"])[1]["queue_number"] == 1
+    assert queue_counter(core) == 2
+
+
+def test_duplicates_in_a_batch_take_one_position(core: Core) -> None:
+    message = entry_message(str(uuid.uuid4()), event_id=core.event_id)
+    core.worker([message, message, dict(message, messageId="other"), entry_message(str(uuid.uuid4()), event_id=core.event_id)])
+    assert queue_counter(core) == 2
+
+
+def test_unknown_event_and_malformed_entries_take_no_position(core: Core) -> None:
+    stray = str(uuid.uuid4())
+    result = core.worker(
+        [
+            entry_message(stray, event_id="another-event"),
+            sqs_record("not json"),
+            sqs_record(json.dumps({"event_id": core.event_id, "request_id": "not-a-uuid", "entered_at": 1})),
+            sqs_record(json.dumps({"event_id": core.event_id})),
+        ]
+    )
+    assert result == {"batchItemFailures": []}  # nothing to retry: they can never take a position
+    assert queue_counter(core) == 0
+    assert position_of(core, stray)[0] == 202
+    status, body = call(queue_num.handler, "GET", "/queue_num", query={"event_id": "another-event", "request_id": stray})
+    assert status == 400 and "error" in body
+
+
+def test_a_failing_message_is_reported_alone_and_redelivery_keeps_positions(core: Core, monkeypatch) -> None:
+    messages = [entry_message(str(uuid.uuid4()), event_id=core.event_id) for _ in range(3)]
+    unlucky = json.loads(messages[1]["body"])["request_id"]
+    real_client = records.client
+
+    class DropsOneItem:
+        """DynamoDB that never processes the unlucky visitor's item (a hot partition, say)."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def batch_write_item(self, RequestItems):
+            (table, requests), = RequestItems.items()
+            kept = [r for r in requests if r["PutRequest"]["Item"]["request_id"]["S"] != unlucky]
+            dropped = [r for r in requests if r not in kept]
+            if kept:
+                self.inner.batch_write_item(RequestItems={table: kept})
+            return {"UnprocessedItems": {table: dropped} if dropped else {}}
+
+    monkeypatch.setattr(records, "client", lambda service: DropsOneItem(real_client(service)))
+    monkeypatch.setattr(records.time, "sleep", lambda seconds: None)
+    result = core.worker(messages)
+    assert result == {"batchItemFailures": [{"itemIdentifier": messages[1]["messageId"]}]}
+
+    monkeypatch.setattr(records, "client", real_client)
+    assert core.worker([messages[1]]) == {"batchItemFailures": []}
+    assert [position_of(core, json.loads(m["body"])["request_id"])[1]["queue_number"] for m in messages] == [1, 2, 3]
+    assert queue_counter(core) == 3
+
+
+def test_unprocessed_items_are_retried_until_written(core: Core, monkeypatch) -> None:
+    real_client = records.client
+    calls = []
+
+    class ThrottlesOnce:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def batch_write_item(self, RequestItems):
+            (table, requests), = RequestItems.items()
+            calls.append(len(requests))
+            if len(calls) == 1:
+                self.inner.batch_write_item(RequestItems={table: requests[:5]})
+                return {"UnprocessedItems": {table: requests[5:]}}
+            return self.inner.batch_write_item(RequestItems=RequestItems)
+
+    monkeypatch.setattr(records, "client", lambda service: ThrottlesOnce(real_client(service)))
+    monkeypatch.setattr(records.time, "sleep", lambda seconds: None)
+    request_ids = core.enter(10)
+    assert calls == [10, 5]
+    monkeypatch.setattr(records, "client", real_client)
+    for request_id in request_ids:
+        assert records.read_queue_record(request_id) is not None
+
+
+def test_a_batch_costs_one_redis_round_trip_and_one_write_per_25(core: Core, aws_calls, redis_round_trips) -> None:
+    core.enter(100)
+    assert sum(redis_round_trips.values()) == 1, redis_round_trips
+    assert aws_calls == {"dynamodb.BatchWriteItem": 4}
