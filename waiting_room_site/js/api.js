@@ -1,0 +1,127 @@
+// Talking to the waiting room's public API and to the protected store API.
+
+/** A failure worth retrying: the network, a timeout, or a 5xx/429 from a server. */
+export class TransientError extends Error {
+  constructor(message, status = 0) {
+    super(message);
+    this.name = "TransientError";
+    this.status = status;
+  }
+}
+
+/** An answer that retrying will not change (a 4xx other than those the caller expects). */
+export class RequestError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.name = "RequestError";
+    this.status = status;
+  }
+}
+
+const TIMEOUT_MS = 10000;
+
+function joinUrl(base, path, params) {
+  const url = new URL(base.replace(/\/+$/, "") + path);
+  for (const [key, value] of Object.entries(params || {})) url.searchParams.set(key, value);
+  return url.toString();
+}
+
+/** The server's words from an error body ({"error": "..."} or API Gateway's {"message": "..."}). */
+export function errorMessage(data, status) {
+  if (data && typeof data === "object") {
+    if (typeof data.error === "string" && data.error) return data.error;
+    if (typeof data.message === "string" && data.message) return data.message;
+  }
+  if (typeof data === "string" && data.trim()) return data.trim().slice(0, 200);
+  return status ? `the server answered ${status}` : "no answer from the server";
+}
+
+/**
+ * One HTTP call. Resolves with {status, data} for 2xx and for the 4xx statuses listed in
+ * `expect`; rejects with TransientError or RequestError otherwise.
+ */
+export async function call(method, base, path, { params, body, headers = {}, expect = [] } = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  let response;
+  try {
+    response = await fetch(joinUrl(base, path, params), {
+      method,
+      headers: body === undefined ? headers : { "Content-Type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+      signal: controller.signal,
+    });
+  } catch (err) {
+    const why = err && err.name === "AbortError" ? "the server took too long to answer" : "the network is unreachable";
+    throw new TransientError(why);
+  } finally {
+    clearTimeout(timer);
+  }
+  const text = await response.text().catch(() => "");
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (response.ok || expect.includes(response.status)) return { status: response.status, data };
+  const message = errorMessage(data, response.status);
+  if (response.status >= 500 || response.status === 429 || response.status === 408) {
+    throw new TransientError(message, response.status);
+  }
+  throw new RequestError(message, response.status);
+}
+
+export class WaitingRoomApi {
+  constructor({ publicApi, storeApi, eventId }) {
+    this.publicApi = publicApi;
+    this.storeApi = storeApi;
+    this.eventId = eventId;
+  }
+
+  async enter() {
+    const { data } = await call("POST", this.publicApi, "/assign_queue_num", { body: { event_id: this.eventId } });
+    if (!data || typeof data.api_request_id !== "string") throw new TransientError("the answer had no request id");
+    return data.api_request_id;
+  }
+
+  /** {status: 200, data: {queue_number, ...}} | {status: 202} | {status: 410} */
+  queueNumber(requestId) {
+    return call("GET", this.publicApi, "/queue_num", {
+      params: { event_id: this.eventId, request_id: requestId },
+      expect: [202, 404, 410],
+    });
+  }
+
+  async servingNumber() {
+    const { data } = await call("GET", this.publicApi, "/serving_num", { params: { event_id: this.eventId } });
+    return Number(data && data.serving_counter);
+  }
+
+  async waitingNumber() {
+    const { data } = await call("GET", this.publicApi, "/waiting_num", { params: { event_id: this.eventId } });
+    return Number(data && data.waiting_num);
+  }
+
+  queuePositionExpiry(requestId) {
+    return call("GET", this.publicApi, "/queue_pos_expiry", {
+      params: { event_id: this.eventId, request_id: requestId },
+      expect: [202, 404, 410],
+    });
+  }
+
+  generateToken(requestId) {
+    return call("POST", this.publicApi, "/generate_token", {
+      body: { event_id: this.eventId, request_id: requestId },
+      expect: [202, 404, 410],
+    });
+  }
+
+  checkout(accessToken, order) {
+    return call("POST", this.storeApi, "/checkout", {
+      body: order,
+      headers: { Authorization: `Bearer ${accessToken}` },
+    });
+  }
+}

@@ -1,0 +1,534 @@
+// The waiting room page: enter the line, wait, and check out once served.
+//
+// Everything the page knows about the visitor is the request id, kept in localStorage under the
+// event id, so that a reload or a second tab keeps the place. The page polls the public API; on
+// errors it backs off with jitter and says so, and it resumes by itself.
+
+import { RequestError, TransientError, WaitingRoomApi } from "./api.js";
+import { Backoff } from "./backoff.js";
+import { estimateWait, formatClock, formatDuration, formatRange, ServingRate } from "./estimate.js";
+import { renderReceipt } from "./receipt.js";
+
+const $ = (id) => document.getElementById(id);
+const DEFAULT_POLL_MS = 2000;
+const DEFAULT_ORDER = { items: [{ sku: "general-admission", quantity: 1 }] };
+
+// ---------------------------------------------------------------------------------------------
+// Configuration: config.json next to this page; a few query parameters for tests and for pages
+// served without a configuration.
+
+async function loadConfig() {
+  let config = {};
+  let found = false;
+  try {
+    const response = await fetch("config.json", { cache: "no-store" });
+    if (response.ok) {
+      config = await response.json();
+      found = true;
+    }
+  } catch {
+    // no configuration file: query parameters only
+  }
+  const params = new URLSearchParams(location.search);
+  // The API addresses may come from the address bar only when no configuration was deployed, so a
+  // link cannot point a configured page at someone else's API.
+  const overridable = found ? ["event_id", "poll"] : ["event_id", "poll", "public_api", "store_api"];
+  for (const key of overridable) if (params.has(key)) config[key] = params.get(key);
+  const poll = Number(config.poll ?? config.poll_interval_ms);
+  return {
+    publicApi: config.public_api || "",
+    storeApi: config.store_api || "",
+    eventId: config.event_id || "",
+    pollMs: Number.isFinite(poll) && poll >= 50 ? poll : DEFAULT_POLL_MS,
+    order: config.order || DEFAULT_ORDER,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The saved place.
+
+class SavedPlace {
+  constructor(eventId) {
+    this.key = `vwr:place:${eventId}`;
+  }
+
+  load() {
+    try {
+      const value = JSON.parse(localStorage.getItem(this.key));
+      return value && typeof value.request_id === "string" ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  save(place) {
+    try {
+      localStorage.setItem(this.key, JSON.stringify(place));
+    } catch {
+      // private browsing with storage disabled: the place lasts as long as the page
+    }
+  }
+
+  update(fields) {
+    const current = this.load();
+    if (current) this.save({ ...current, ...fields });
+  }
+
+  clear() {
+    try {
+      localStorage.removeItem(this.key);
+    } catch {
+      // see save()
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const HEADLINES = {
+  idle: "Join the line",
+  entering: "Joining the line…",
+  assigning: "You are in the line",
+  waiting: "You are in the line",
+  served: "It is your turn",
+  "checking-out": "It is your turn",
+  done: "You are all set",
+  expired: "Your turn has passed",
+  voided: "The line was restarted",
+  broken: "Something is wrong",
+};
+
+class WaitingRoomPage {
+  constructor(config) {
+    this.config = config;
+    this.api = new WaitingRoomApi(config);
+    this.place = new SavedPlace(config.eventId);
+    this.backoff = new Backoff({ baseMs: Math.max(1000, config.pollMs), maxMs: 30000 });
+    this.rate = new ServingRate({ minSpanMs: Math.max(1000, 5 * config.pollMs) });
+    this.phase = "idle";
+    this.requestId = null;
+    this.queueNumber = null;
+    this.serving = null;
+    this.waiting = null;
+    this.startServing = null;
+    this.expiresAt = null; // ms timestamp; null: unknown or no limit
+    this.noTimeLimit = false;
+    this.timer = null;
+    this.clock = null;
+    this.generation = 0; // bumps whenever the place changes, so stale answers are dropped
+    this.lastWarning = null;
+  }
+
+  // --- words -------------------------------------------------------------------------------
+
+  say(text) {
+    const status = $("status");
+    if (status.textContent !== text) status.textContent = text;
+  }
+
+  setPhase(phase) {
+    this.phase = phase;
+    document.body.dataset.phase = phase;
+    $("headline").textContent = HEADLINES[phase] || "";
+    this.render();
+  }
+
+  // --- start -------------------------------------------------------------------------------
+
+  start() {
+    $("event-name").textContent = this.config.eventId;
+    $("enter").addEventListener("click", () => this.enter());
+    $("enter-again").addEventListener("click", () => this.enter());
+    $("checkout").addEventListener("click", () => this.checkout());
+    $("retry-now").addEventListener("click", () => this.schedule(0));
+    $("leave").addEventListener("click", () => this.leave());
+    window.addEventListener("storage", (event) => this.onStorage(event));
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && this.isPolling()) this.schedule(0);
+    });
+
+    if (!this.config.publicApi || !this.config.eventId) {
+      this.setPhase("broken");
+      this.say("This page is not configured: it needs the waiting room's address and an event id (config.json).");
+      return;
+    }
+    const saved = this.place.load();
+    if (saved) this.resume(saved);
+    else {
+      this.setPhase("idle");
+      this.say("Press “Enter the line” to get your place.");
+    }
+  }
+
+  resume(saved) {
+    this.generation += 1;
+    this.requestId = saved.request_id;
+    this.queueNumber = Number.isFinite(saved.queue_number) ? saved.queue_number : null;
+    this.rate = new ServingRate({ windowMs: this.rate.windowMs, minSpanMs: this.rate.minSpanMs });
+    this.startServing = null;
+    this.expiresAt = null;
+    if (saved.receipt) {
+      this.showReceipt(saved.receipt);
+      return;
+    }
+    this.setPhase(this.queueNumber === null ? "assigning" : "waiting");
+    this.say("Welcome back. Your place in the line is kept; checking where the line is now…");
+    this.schedule(0);
+  }
+
+  async enter() {
+    this.generation += 1;
+    const generation = this.generation;
+    this.place.clear();
+    this.requestId = null;
+    this.queueNumber = null;
+    this.startServing = null;
+    this.expiresAt = null;
+    this.noTimeLimit = false;
+    $("receipt").replaceChildren();
+    this.setPhase("entering");
+    this.say("Joining the line…");
+    $("enter").disabled = true;
+    $("enter-again").disabled = true;
+    try {
+      const requestId = await this.api.enter();
+      if (generation !== this.generation) return;
+      this.requestId = requestId;
+      this.place.save({ request_id: requestId, entered_at: Date.now() });
+      this.setPhase("assigning");
+      this.say("You are in the line. Getting your number…");
+      this.schedule(0);
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.setPhase("idle");
+      this.say(`Could not join the line: ${err.message}. Please try again.`);
+    } finally {
+      $("enter").disabled = false;
+      $("enter-again").disabled = false;
+    }
+  }
+
+  leave() {
+    this.generation += 1;
+    this.stop();
+    this.place.clear();
+    this.requestId = null;
+    this.queueNumber = null;
+    this.setPhase("idle");
+    this.say("You left the line. Press “Enter the line” to join again.");
+  }
+
+  onStorage(event) {
+    if (event.key !== this.place.key && event.key !== null) return;
+    const saved = this.place.load();
+    if (!saved) return;
+    if (saved.request_id !== this.requestId) {
+      // another tab entered (again): follow it, it is the same visitor
+      this.stop();
+      this.resume(saved);
+    } else if (saved.receipt && this.phase !== "done") {
+      this.stop();
+      this.showReceipt(saved.receipt);
+    }
+  }
+
+  // --- polling -----------------------------------------------------------------------------
+
+  isPolling() {
+    return ["assigning", "waiting", "served"].includes(this.phase);
+  }
+
+  schedule(ms) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), ms);
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    clearInterval(this.clock);
+    this.clock = null;
+  }
+
+  async tick() {
+    if (!this.isPolling()) return;
+    const generation = this.generation;
+    try {
+      await this.poll(generation);
+      if (generation !== this.generation) return;
+      this.backoff.succeed();
+      this.lastWarning = null;
+      $("retry-now").hidden = true;
+      if (this.isPolling()) this.schedule(this.config.pollMs);
+    } catch (err) {
+      if (generation !== this.generation) return;
+      if (err instanceof TransientError) {
+        const delay = this.backoff.fail();
+        this.lastWarning = err.message;
+        this.say(
+          `Having trouble reaching the waiting room (${err.message}). Your place is kept. ` +
+            `Trying again in ${formatDuration(delay)}.`,
+        );
+        $("retry-now").hidden = false;
+        this.schedule(delay);
+      } else {
+        this.stop();
+        this.setPhase("broken");
+        this.say(`The waiting room refused the request: ${err.message}.`);
+      }
+    }
+  }
+
+  async poll(generation) {
+    if (this.phase === "assigning") {
+      const answer = await this.api.queueNumber(this.requestId);
+      if (generation !== this.generation) return;
+      if (answer.status === 202) {
+        this.say("You are in the line. Getting your number…");
+        return;
+      }
+      if (answer.status === 410 || answer.status === 404) return this.voided();
+      const number = Number(answer.data && answer.data.queue_number);
+      if (!Number.isFinite(number)) throw new TransientError("the answer had no queue number");
+      this.queueNumber = number;
+      this.place.update({ queue_number: number });
+      this.setPhase("waiting");
+    }
+
+    const [serving, waiting] = await Promise.all([this.api.servingNumber(), this.api.waitingNumber()]);
+    if (generation !== this.generation) return;
+    if (this.serving !== null && serving < this.serving) {
+      // The counters went back: the line was probably reset. Ask whether this place still exists.
+      const check = await this.api.queueNumber(this.requestId);
+      if (generation !== this.generation) return;
+      if (check.status === 410 || check.status === 404) return this.voided();
+    }
+    this.serving = serving;
+    this.waiting = waiting;
+    this.rate.add(serving);
+    if (this.startServing === null || serving < this.startServing) this.startServing = serving;
+
+    if (serving >= this.queueNumber) {
+      if (this.phase === "waiting") {
+        this.setPhase("served");
+        $("checkout").focus({ preventScroll: false });
+      }
+      await this.pollExpiry(generation);
+    } else {
+      this.say(this.waitingSentence());
+    }
+    this.render();
+  }
+
+  async pollExpiry(generation) {
+    const answer = await this.api.queuePositionExpiry(this.requestId);
+    if (generation !== this.generation) return;
+    if (answer.status === 410) return this.expired();
+    if (answer.status === 404) return this.voided();
+    if (answer.status === 202) {
+      this.noTimeLimit = true;
+      this.expiresAt = null;
+    } else {
+      const seconds = Number(answer.data && answer.data.expires_in);
+      if (Number.isFinite(seconds)) {
+        this.noTimeLimit = false;
+        this.expiresAt = Date.now() + seconds * 1000;
+        if (seconds <= 0) return this.expired();
+      }
+    }
+    this.startClock();
+    if (this.phase === "served") this.say(this.servedSentence());
+  }
+
+  waitingSentence() {
+    const ahead = Math.max(0, this.queueNumber - this.serving - 1);
+    const people =
+      ahead === 0 ? "Nobody is ahead of you: you are next." : ahead === 1 ? "1 person is ahead of you." : `${ahead} people are ahead of you.`;
+    return `You are number ${this.queueNumber}. ${people} Keep this page open; it updates by itself.`;
+  }
+
+  servedSentence() {
+    if (this.noTimeLimit) return "It is your turn. Press “Check out” when you are ready.";
+    if (this.expiresAt === null) return "It is your turn. Press “Check out” to continue.";
+    const left = Math.max(0, Math.round((this.expiresAt - Date.now()) / 1000));
+    return `It is your turn. Check out within ${formatDuration(left * 1000)}, or your place goes to the next person.`;
+  }
+
+  startClock() {
+    if (this.clock) return;
+    let lastMinute = null;
+    this.clock = setInterval(() => {
+      if (this.expiresAt === null) return this.renderCountdown();
+      const left = Math.ceil((this.expiresAt - Date.now()) / 1000);
+      this.renderCountdown();
+      const minute = Math.ceil(left / 60);
+      if (left > 0 && left <= 300 && minute !== lastMinute && left % 60 === 0) {
+        lastMinute = minute;
+        if (this.phase === "served") this.say(this.servedSentence());
+      }
+      if (left <= 0 && this.phase === "served") this.schedule(0); // the server says whether it has expired
+    }, 1000);
+  }
+
+  voided() {
+    this.stop();
+    this.generation += 1;
+    this.place.clear();
+    this.setPhase("voided");
+    this.say("The waiting room was restarted and earlier places no longer count. Press “Enter the line again” to get a new place.");
+    $("enter-again").focus();
+  }
+
+  expired() {
+    this.stop();
+    this.generation += 1;
+    this.place.clear();
+    this.expiresAt = null;
+    this.setPhase("expired");
+    this.say("Your turn has passed: the time to check out ran out. Press “Enter the line again” to get a new place.");
+    $("enter-again").focus();
+  }
+
+  // --- check-out ---------------------------------------------------------------------------
+
+  async checkout() {
+    if (this.phase !== "served") return;
+    const generation = this.generation;
+    const button = $("checkout");
+    $("checkout-error").hidden = true;
+    this.setPhase("checking-out");
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    this.say("Getting your pass to the store…");
+    try {
+      const token = await this.api.generateToken(this.requestId);
+      if (generation !== this.generation) return;
+      if (token.status === 202) {
+        this.setPhase("waiting");
+        this.say("The waiting room says it is not your turn yet. Waiting a little longer…");
+        this.schedule(this.config.pollMs);
+        return;
+      }
+      if (token.status === 410) return this.expired();
+      if (token.status === 404) return this.voided();
+      const accessToken = token.data && token.data.access_token;
+      if (!accessToken) throw new TransientError("the pass came without an access token");
+      this.say("Checking out at the store…");
+      const receipt = await this.api.checkout(accessToken, this.config.order);
+      if (generation !== this.generation) return;
+      this.place.update({ receipt: receipt.data ?? {} });
+      this.showReceipt(receipt.data ?? {});
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.setPhase("served");
+      const message = err instanceof RequestError || err instanceof TransientError ? err.message : String(err);
+      $("checkout-error").textContent = `Check-out failed: ${message}. Your place is still held; you can try again.`;
+      $("checkout-error").hidden = false;
+      this.say(`Check-out failed: ${message}. You can try again.`);
+      this.schedule(this.config.pollMs);
+      button.focus();
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  }
+
+  showReceipt(data) {
+    this.stop();
+    renderReceipt($("receipt"), data);
+    this.setPhase("done");
+    this.say("Check-out complete. Your receipt is below.");
+    $("receipt-heading").focus();
+  }
+
+  // --- drawing -----------------------------------------------------------------------------
+
+  render() {
+    const phase = this.phase;
+    const show = (id, visible) => {
+      $(id).hidden = !visible;
+    };
+    show("enter-panel", phase === "idle" || phase === "entering");
+    show("numbers", ["assigning", "waiting", "served", "checking-out"].includes(phase));
+    show("estimate-panel", phase === "assigning" || phase === "waiting");
+    show("served-panel", phase === "served" || phase === "checking-out");
+    show("receipt-panel", phase === "done");
+    show("again-panel", phase === "voided" || phase === "expired");
+    show("leave", ["assigning", "waiting"].includes(phase));
+
+    const dash = "—";
+    $("my-number").textContent = this.queueNumber ?? dash;
+    $("serving").textContent = this.serving ?? dash;
+    $("waiting").textContent = this.waiting ?? dash;
+    const ahead = this.queueNumber !== null && this.serving !== null ? Math.max(0, this.queueNumber - this.serving - 1) : null;
+    $("ahead").textContent = ahead ?? dash;
+
+    // How far this visitor has come since the page started watching.
+    const bar = $("progress");
+    if (phase === "waiting" && this.queueNumber !== null && this.serving !== null) {
+      const span = Math.max(1, this.queueNumber - (this.startServing ?? 0));
+      const done = Math.min(span, Math.max(0, this.serving - (this.startServing ?? 0)));
+      const percent = Math.round((done / span) * 100);
+      bar.hidden = false;
+      bar.setAttribute("aria-valuenow", String(percent));
+      bar.setAttribute("aria-valuetext", ahead === 0 ? "your turn" : `${ahead} ahead of you`);
+      $("progress-fill").style.width = `${Math.max(3, percent)}%`;
+    } else {
+      bar.hidden = true;
+    }
+
+    this.renderEstimate();
+    this.renderCountdown();
+  }
+
+  renderEstimate() {
+    const out = $("estimate");
+    const note = $("estimate-note");
+    if (this.phase === "assigning" || this.queueNumber === null || this.serving === null) {
+      out.textContent = "Not yet known";
+      note.textContent = "An estimate appears once you have a number and the line has moved.";
+      return;
+    }
+    const estimate = estimateWait(this.queueNumber - this.serving, this.rate);
+    if (estimate.kind === "served") {
+      out.textContent = "Now";
+      note.textContent = "";
+    } else if (estimate.kind === "unknown") {
+      out.textContent = "Cannot estimate yet";
+      note.textContent = `This page is ${estimate.reason}.`;
+    } else {
+      out.textContent = formatRange(estimate.lowMs, estimate.highMs);
+      note.textContent = "From how fast the line has moved while this page was open.";
+    }
+  }
+
+  renderCountdown() {
+    const clock = $("countdown");
+    const note = $("countdown-note");
+    if (this.noTimeLimit) {
+      clock.textContent = "No time limit";
+      note.textContent = "Your place is held until you check out.";
+      $("countdown-bar").hidden = true;
+      return;
+    }
+    if (this.expiresAt === null) {
+      clock.textContent = "…";
+      note.textContent = "Checking how long your place is held.";
+      $("countdown-bar").hidden = true;
+      return;
+    }
+    const left = Math.max(0, Math.ceil((this.expiresAt - Date.now()) / 1000));
+    clock.textContent = formatClock(left);
+    clock.setAttribute("aria-label", `${formatDuration(left * 1000)} left`);
+    note.textContent = "Time left to check out before your place goes to the next person.";
+    if (this.holdTotal === undefined || left > this.holdTotal) this.holdTotal = left;
+    $("countdown-bar").hidden = false;
+    $("countdown-fill").style.width = `${this.holdTotal ? Math.round((left / this.holdTotal) * 100) : 0}%`;
+    document.body.classList.toggle("hurry", left <= 60);
+  }
+}
+
+const config = await loadConfig();
+const page = new WaitingRoomPage(config);
+page.start();
+window.waitingRoom = page; // for people (and tests) poking at it from the console
