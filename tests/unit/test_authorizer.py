@@ -1,0 +1,464 @@
+"""The authorizer against real RSA keys, served by a real HTTP server on 127.0.0.1.
+
+Each test signs its own tokens; the server counts how often the public key is fetched so the
+cache's refresh rules can be checked by number, with a fake clock for the rate-limit window.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from lambdas import authorizer
+from lambdas.waiting_room.http import logger
+from lambdas.waiting_room.keys import SigningKey, generate_key_material, parse_key_material
+from lambdas.waiting_room.verification import (
+    InvalidToken,
+    KeyCache,
+    KeysUnavailable,
+    Verifier,
+    http_fetch,
+    keys_url,
+    parse_keys,
+)
+
+EVENT_ID = "sample-event"
+REQUEST_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcde12345/prod/POST/checkout"
+API_RESOURCE = "arn:aws:execute-api:eu-west-1:123456789012:abcde12345/prod/*/*"
+
+
+# Key generation takes tens of milliseconds; two pairs serve the whole module.
+@pytest.fixture(scope="module")
+def key() -> SigningKey:
+    return parse_key_material(generate_key_material())
+
+
+@pytest.fixture(scope="module")
+def other_key() -> SigningKey:
+    return parse_key_material(generate_key_material())
+
+
+@dataclass
+class KeyServer:
+    """What the fake public API serves, and what it was asked."""
+
+    document: Any
+    status: int = 200
+    paths: list[str] = field(default_factory=list)
+    url: str = ""
+
+    @property
+    def fetches(self) -> int:
+        return len(self.paths)
+
+
+@pytest.fixture
+def key_server(key: SigningKey) -> Iterator[KeyServer]:
+    state = KeyServer(document=key.public_jwk)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.paths.append(self.path)
+            body = json.dumps(state.document).encode()
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:  # keep the test output quiet
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    # A short poll interval: shutdown() waits for the loop to notice, once per test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/prod"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def verifier(key_server: KeyServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Verifier:
+    """The handler's verifier, fetching from the local server, on a clock the test moves."""
+    cache = KeyCache(http_fetch(keys_url(key_server.url, EVENT_ID)), clock=clock)
+    built = Verifier(keys=cache, audience=EVENT_ID, issuer=key_server.url)
+    monkeypatch.setattr(authorizer, "_verifier", lambda: built)
+    monkeypatch.delenv("DENY_CLOSED_SESSIONS", raising=False)
+    return built
+
+
+def claims(issuer: str, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base = {
+        "aud": EVENT_ID,
+        "sub": REQUEST_ID,
+        "queue_position": 42,
+        "token_use": "access",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "iss": issuer,
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def sign(signer: SigningKey, payload: dict[str, Any], kid: str | None = None) -> str:
+    return jwt.encode(payload, signer.private_key, algorithm="RS256", headers={"kid": kid or signer.kid})
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def handmade(header: dict[str, Any], payload: dict[str, Any], secret: bytes | None) -> str:
+    """A token PyJWT would refuse to make: `alg: none`, or HMAC keyed with a public key."""
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}"
+    if secret is None:
+        return signing_input + "."
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(mac)}"
+
+
+def request_event(authorization: str | None, header_name: str = "Authorization") -> dict[str, Any]:
+    headers = {} if authorization is None else {header_name: authorization}
+    return {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": headers, "httpMethod": "POST"}
+
+
+def assert_unauthorized(event: dict[str, Any]) -> None:
+    with pytest.raises(Exception) as caught:
+        authorizer.handler(event, None)
+    # API Gateway answers 401 only for exactly this message; any other error becomes a 500.
+    assert type(caught.value) is Exception
+    assert str(caught.value) == "Unauthorized"
+
+
+# -- allowed ----------------------------------------------------------------------------------------
+
+
+def test_valid_token_is_allowed_for_the_whole_api_and_nothing_else(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer
+) -> None:
+    token = sign(key, claims(key_server.url))
+
+    result = authorizer.handler(request_event(f"Bearer {token}"), None)
+
+    assert result["principalId"] == REQUEST_ID
+    (statement,) = result["policyDocument"]["Statement"]
+    assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": API_RESOURCE}
+    assert result["context"]["queue_position"] == 42
+    assert all(isinstance(v, str | int | bool) for v in result["context"].values())
+    # The key was fetched once, for this event.
+    assert key_server.fetches == 1
+    assert parse_qs(urlsplit(key_server.paths[0]).query) == {"event_id": [EVENT_ID]}
+    assert urlsplit(key_server.paths[0]).path == "/prod/public_key"
+
+
+def test_keys_are_cached_between_requests(verifier: Verifier, key: SigningKey, key_server: KeyServer) -> None:
+    for _ in range(5):
+        authorizer.handler(request_event(f"Bearer {sign(key, claims(key_server.url))}"), None)
+    assert key_server.fetches == 1
+
+
+@pytest.mark.parametrize("header_name", ["authorization", "AUTHORIZATION", "Authorization"])
+def test_header_name_is_case_insensitive(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer, header_name: str
+) -> None:
+    token = sign(key, claims(key_server.url))
+    result = authorizer.handler(request_event(f"bearer {token}", header_name), None)
+    assert result["principalId"] == REQUEST_ID
+
+
+def test_bare_token_and_token_authorizer_event(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer
+) -> None:
+    token = sign(key, claims(key_server.url))
+    assert authorizer.handler(request_event(token), None)["principalId"] == REQUEST_ID
+    token_event = {"type": "TOKEN", "authorizationToken": f"Bearer {token}", "methodArn": METHOD_ARN}
+    assert authorizer.handler(token_event, None)["principalId"] == REQUEST_ID
+
+
+def test_jwks_document_is_accepted(key: SigningKey, other_key: SigningKey, key_server: KeyServer) -> None:
+    key_server.document = {"keys": [other_key.public_jwk, key.public_jwk]}
+    cache = KeyCache(http_fetch(keys_url(key_server.url, EVENT_ID)))
+    verifier = Verifier(keys=cache, audience=EVENT_ID, issuer=key_server.url)
+    assert verifier.verify(sign(key, claims(key_server.url))).subject == REQUEST_ID
+    assert verifier.verify(sign(other_key, claims(key_server.url))).subject == REQUEST_ID
+    assert key_server.fetches == 1
+
+
+def test_verifier_is_built_from_the_environment(
+    key: SigningKey, key_server: KeyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENT_ID", EVENT_ID)
+    monkeypatch.setenv("PUBLIC_API_URL", key_server.url + "/")
+    monkeypatch.setenv("ISSUER", "")
+    authorizer._verifier.cache_clear()
+    try:
+        # With ISSUER empty the issuer is the public API URL as configured.
+        token = sign(key, claims(key_server.url + "/"))
+        assert authorizer.handler(request_event(f"Bearer {token}"), None)["principalId"] == REQUEST_ID
+        monkeypatch.setenv("ISSUER", "https://issuer.example")
+        authorizer._verifier.cache_clear()
+        assert_unauthorized(request_event(f"Bearer {token}"))
+        good = sign(key, claims("https://issuer.example"))
+        assert authorizer.handler(request_event(f"Bearer {good}"), None)["principalId"] == REQUEST_ID
+    finally:
+        authorizer._verifier.cache_clear()
+
+
+# -- refused ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer a b", "not-a-jwt", "Bearer x.y.z"],
+)
+def test_missing_or_malformed_header(
+    verifier: Verifier, key_server: KeyServer, authorization: str | None
+) -> None:
+    assert_unauthorized(request_event(authorization))
+    # Garbage is refused on its own looks: it costs no key fetch.
+    assert key_server.fetches == 0
+
+
+def test_no_headers_at_all(verifier: Verifier) -> None:
+    assert_unauthorized({"type": "REQUEST", "methodArn": METHOD_ARN, "headers": None})
+
+
+def test_signed_by_another_key_with_the_same_kid(
+    verifier: Verifier, key: SigningKey, other_key: SigningKey, key_server: KeyServer
+) -> None:
+    forged = sign(other_key, claims(key_server.url), kid=key.kid)
+    assert_unauthorized(request_event(f"Bearer {forged}"))
+
+
+def test_signed_by_another_key_with_its_own_kid(
+    verifier: Verifier, other_key: SigningKey, key_server: KeyServer
+) -> None:
+    forged = sign(other_key, claims(key_server.url))
+    assert_unauthorized(request_event(f"Bearer {forged}"))
+
+
+def test_alg_none_is_refused(verifier: Verifier, key: SigningKey, key_server: KeyServer) -> None:
+    token = handmade({"alg": "none", "typ": "JWT", "kid": key.kid}, claims(key_server.url), None)
+    assert_unauthorized(request_event(f"Bearer {token}"))
+    assert key_server.fetches == 0
+
+
+def test_hs256_signed_with_the_public_key_is_refused(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer
+) -> None:
+    public_pem = key.private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    # The classic confusion attack: a verifier that lets the header pick the algorithm would
+    # check this HMAC with the public key it holds, and accept it.
+    token = handmade({"alg": "HS256", "typ": "JWT", "kid": key.kid}, claims(key_server.url), public_pem)
+    assert_unauthorized(request_event(f"Bearer {token}"))
+    # The same token is refused by the verifier's own signature check, not only the header rule.
+    with pytest.raises(jwt.InvalidAlgorithmError):
+        jwt.decode(token, key=parse_keys(key.public_jwk)[key.kid], algorithms=["RS256"], audience=EVENT_ID)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"exp": int(time.time()) - 60}, id="expired"),
+        pytest.param({"nbf": int(time.time()) + 60}, id="not-yet-valid"),
+        pytest.param({"aud": "another-event"}, id="wrong-audience"),
+        pytest.param({"aud": [EVENT_ID, "another-event"]}, id="audience-list"),
+        pytest.param({"iss": "https://evil.example"}, id="wrong-issuer"),
+        pytest.param({"token_use": "id"}, id="id-token"),
+        pytest.param({"token_use": "refresh"}, id="refresh-token"),
+        pytest.param({"token_use": None}, id="no-token-use"),
+        pytest.param({"sub": None}, id="no-subject"),
+        pytest.param({"sub": ""}, id="empty-subject"),
+        pytest.param({"exp": None}, id="no-exp"),
+        pytest.param({"nbf": None}, id="no-nbf"),
+        pytest.param({"queue_position": "42"}, id="position-not-an-integer"),
+    ],
+)
+def test_bad_claims_are_refused(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer, overrides: dict[str, Any]
+) -> None:
+    # Checked first with the same key and no override, so the refusal is the claim's doing.
+    assert authorizer.handler(request_event(sign(key, claims(key_server.url))), None)
+    token = sign(key, claims(key_server.url, **overrides))
+    assert_unauthorized(request_event(f"Bearer {token}"))
+
+
+def test_token_without_kid_is_refused(verifier: Verifier, key: SigningKey, key_server: KeyServer) -> None:
+    token = jwt.encode(claims(key_server.url), key.private_key, algorithm="RS256")
+    assert_unauthorized(request_event(f"Bearer {token}"))
+
+
+def test_method_arn_that_names_no_api_is_refused(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer
+) -> None:
+    token = sign(key, claims(key_server.url))
+    for arn in ("", "*", "arn:aws:execute-api:eu-west-1:123456789012:*", "arn:aws:s3:::bucket/x/y"):
+        event = request_event(f"Bearer {token}")
+        event["methodArn"] = arn
+        assert_unauthorized(event)
+
+
+def test_refusals_do_not_log_the_token(verifier: Verifier, key: SigningKey, key_server: KeyServer) -> None:
+    # Powertools bound its handler to stdout at import; a second handler with the same formatter
+    # sees exactly the JSON lines Lambda would ship to CloudWatch, extras included.
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.service).addHandler(capture)
+    try:
+        token = sign(key, claims(key_server.url, aud="another-event"))
+        assert_unauthorized(request_event(f"Bearer {token}"))
+        assert_unauthorized(request_event(f"Bearer {token}x"))
+    finally:
+        logging.getLogger(logger.service).removeHandler(capture)
+    logged = stream.getvalue()
+    assert logged.count("token refused") == 2  # the refusals are logged ...
+    assert "InvalidAudienceError" in logged
+    for part in token.split("."):
+        assert part not in logged  # ... without any part of the token
+    assert REQUEST_ID not in logged
+
+
+# -- key refresh --------------------------------------------------------------------------------------
+
+
+def test_unknown_kid_refreshes_once_then_rate_limits(
+    verifier: Verifier, key: SigningKey, other_key: SigningKey, key_server: KeyServer, clock: FakeClock
+) -> None:
+    authorizer.handler(request_event(sign(key, claims(key_server.url))), None)
+    assert key_server.fetches == 1
+
+    clock.now += 60
+    assert_unauthorized(request_event(sign(other_key, claims(key_server.url), kid="forged-1")))
+    assert key_server.fetches == 2  # exactly one refresh for the unknown kid
+
+    clock.now += 5
+    assert_unauthorized(request_event(sign(other_key, claims(key_server.url), kid="forged-2")))
+    assert key_server.fetches == 2  # inside the window: no fetch at all
+
+    # Known keys keep working while refreshes are held back.
+    authorizer.handler(request_event(sign(key, claims(key_server.url))), None)
+    assert key_server.fetches == 2
+
+    clock.now += 10
+    assert_unauthorized(request_event(sign(other_key, claims(key_server.url), kid="forged-3")))
+    assert key_server.fetches == 3  # the window passed: one more refresh
+
+
+def test_rotated_key_is_picked_up_by_the_refresh(
+    verifier: Verifier, key: SigningKey, other_key: SigningKey, key_server: KeyServer, clock: FakeClock
+) -> None:
+    authorizer.handler(request_event(sign(key, claims(key_server.url))), None)
+    key_server.document = other_key.public_jwk
+    clock.now += 60
+    result = authorizer.handler(request_event(sign(other_key, claims(key_server.url))), None)
+    assert result["principalId"] == REQUEST_ID
+    assert key_server.fetches == 2
+
+
+def test_failed_refresh_keeps_the_known_keys(
+    key: SigningKey, key_server: KeyServer, clock: FakeClock
+) -> None:
+    cache = KeyCache(http_fetch(keys_url(key_server.url, EVENT_ID)), clock=clock, max_age_seconds=100)
+    verifier = Verifier(keys=cache, audience=EVENT_ID, issuer=key_server.url)
+    token = sign(key, claims(key_server.url))
+    verifier.verify(token)
+    key_server.status = 503
+    clock.now += 200  # past max age: the cache tries to re-read, the server fails
+    assert verifier.verify(token).subject == REQUEST_ID
+    assert key_server.fetches == 2
+
+
+def test_no_key_at_all_is_an_outage_not_a_refusal(
+    key: SigningKey, key_server: KeyServer, clock: FakeClock
+) -> None:
+    key_server.status = 503
+    cache = KeyCache(http_fetch(keys_url(key_server.url, EVENT_ID)), clock=clock)
+    verifier = Verifier(keys=cache, audience=EVENT_ID, issuer=key_server.url)
+    token = sign(key, claims(key_server.url))
+    with pytest.raises(KeysUnavailable):
+        verifier.verify(token)
+    # A down public API is not hammered: the next attempt waits for the window.
+    with pytest.raises(KeysUnavailable):
+        verifier.verify(token)
+    assert key_server.fetches == 1
+    key_server.status = 200
+    clock.now += 10
+    assert verifier.verify(token).queue_position == 42
+
+
+def test_parse_keys_keeps_only_rs256_signing_keys(key: SigningKey, other_key: SigningKey) -> None:
+    hmac_key = {"kty": "oct", "kid": "h", "k": b64url(b"secret")}
+    rs512 = {**other_key.public_jwk, "kid": "rs512", "alg": "RS512"}
+    encryption = {**other_key.public_jwk, "kid": "enc", "use": "enc"}
+    keys = parse_keys({"keys": [hmac_key, rs512, encryption, key.public_jwk, "junk"]})
+    assert list(keys) == [key.kid]
+    with pytest.raises(ValueError):
+        parse_keys(["not", "a", "jwk"])
+
+
+def test_http_fetch_refuses_other_schemes() -> None:
+    with pytest.raises(ValueError):
+        http_fetch("file:///etc/passwd")
+
+
+def test_verifier_reports_the_failed_check(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer
+) -> None:
+    with pytest.raises(InvalidToken, match="ExpiredSignatureError"):
+        verifier.verify(sign(key, claims(key_server.url, exp=int(time.time()) - 60)))
+    with pytest.raises(InvalidToken, match="InvalidAudienceError"):
+        verifier.verify(sign(key, claims(key_server.url, aud="x")))
+
+
+# -- optional closed-session hook ---------------------------------------------------------------------
+
+
+def test_closed_session_hook(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = sign(key, claims(key_server.url))
+    monkeypatch.setenv("DENY_CLOSED_SESSIONS", "true")
+    # Asked for but not installed: fail loudly rather than silently allow.
+    with pytest.raises(RuntimeError):
+        authorizer.handler(request_event(token), None)
+    monkeypatch.setattr(authorizer, "session_check", lambda c: c.subject != REQUEST_ID)
+    assert_unauthorized(request_event(token))
+    monkeypatch.setattr(authorizer, "session_check", lambda c: True)
+    assert authorizer.handler(request_event(token), None)["principalId"] == REQUEST_ID
