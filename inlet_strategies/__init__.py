@@ -1,0 +1,1 @@
+"""Inlet strategies: they decide when more visitors may enter, through the private API only."""

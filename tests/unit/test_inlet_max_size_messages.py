@@ -1,0 +1,47 @@
+"""MaxSize message parsing: the documented shape is accepted; anything else is refused clearly."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from inlet_strategies.max_size import Exits, MalformedMessage, parse_message
+
+RID = str(uuid.uuid4())
+
+
+def test_accepts_each_field_and_none_of_them() -> None:
+    assert parse_message(json.dumps({"exited": 3})) == Exits(exited=3)
+    assert parse_message(json.dumps({"completed": [RID.upper()]})) == Exits(completed=(RID,))
+    assert parse_message(json.dumps({"abandoned": [RID]})) == Exits(abandoned=(RID,))
+    assert parse_message("{}") == Exits()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        "not json",
+        "[1, 2]",
+        json.dumps({"exited": -1}),
+        json.dumps({"exited": True}),
+        json.dumps({"exited": 2.5}),
+        json.dumps({"exited": "3"}),
+        json.dumps({"completed": RID}),
+        json.dumps({"completed": ["not-a-uuid"]}),
+        json.dumps({"abandoned": [1]}),
+        json.dumps({"surprise": 1}),
+    ],
+)
+def test_refuses_malformed_messages(raw: str | None) -> None:
+    with pytest.raises(MalformedMessage) as refused:
+        parse_message(raw)
+    assert RID not in str(refused.value)
+
+
+def test_the_reason_never_carries_a_request_id() -> None:
+    with pytest.raises(MalformedMessage) as refused:
+        parse_message(json.dumps({"completed": [RID, "x"]}))
+    assert RID not in str(refused.value)
