@@ -29,14 +29,14 @@ class Product:
 CATALOG: dict[str, Product] = {
     p.sku: p
     for p in (
-        Product("TICKET-GA", "General admission ticket", 4999),
-        Product("TICKET-VIP", "VIP ticket with early entry", 14999),
-        Product("TSHIRT-TOUR", "Tour t-shirt", 2500),
-        Product("POSTER-LTD", "Limited-edition poster (numbered)", 1800),
+        Product("general-admission", "General admission ticket", 4999),
+        Product("vip-admission", "VIP ticket with early entry", 14999),
+        Product("tour-tshirt", "Tour t-shirt", 2500),
+        Product("limited-poster", "Limited-edition poster (numbered)", 1800),
     )
 }
 # The sample's page may send an empty checkout; it buys one general admission ticket.
-DEFAULT_CART = (("TICKET-GA", 1),)
+DEFAULT_CART = (("general-admission", 1),)
 MAX_QUANTITY = 10
 MAX_LINES = 20
 
