@@ -462,3 +462,32 @@ def test_closed_session_hook(
     assert_unauthorized(request_event(token))
     monkeypatch.setattr(authorizer, "session_check", lambda c: True)
     assert authorizer.handler(request_event(token), None)["principalId"] == REQUEST_ID
+
+
+# -- the issuer's tokens ------------------------------------------------------------------------------
+
+
+def test_tokens_of_the_issuer_pass_only_as_access_tokens(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer
+) -> None:
+    # The contract between lambdas.waiting_room.tokens and this verifier, checked on real output:
+    # if either side drifts (a claim renamed, the kid dropped), this fails.
+    from lambdas.waiting_room.records import TokenRecord
+    from lambdas.waiting_room.tokens import sign as issue
+
+    now = int(time.time())
+    record = TokenRecord(
+        request_id=REQUEST_ID,
+        event_id=EVENT_ID,
+        generation=1,
+        position=17,
+        issued_at=now,
+        expires_at=now + 600,
+        issuer=key_server.url,
+    )
+    issued = issue(record, key, now)
+    allowed = authorizer.handler(request_event(f"{issued['token_type']} {issued['access_token']}"), None)
+    assert allowed["principalId"] == REQUEST_ID
+    assert allowed["context"]["queue_position"] == 17
+    for other in ("id_token", "refresh_token"):
+        assert_unauthorized(request_event(f"Bearer {issued[other]}"))
