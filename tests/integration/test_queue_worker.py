@@ -39,7 +39,14 @@ def test_redelivered_message_keeps_its_position(core: Core) -> None:
 
 def test_duplicates_in_a_batch_take_one_position(core: Core) -> None:
     message = entry_message(str(uuid.uuid4()), event_id=core.event_id)
-    core.worker([message, message, dict(message, messageId="other"), entry_message(str(uuid.uuid4()), event_id=core.event_id)])
+    core.worker(
+        [
+            message,
+            message,
+            dict(message, messageId="other"),
+            entry_message(str(uuid.uuid4()), event_id=core.event_id),
+        ]
+    )
     assert queue_counter(core) == 2
 
 
@@ -56,7 +63,9 @@ def test_unknown_event_and_malformed_entries_take_no_position(core: Core) -> Non
     assert result == {"batchItemFailures": []}  # nothing to retry: they can never take a position
     assert queue_counter(core) == 0
     assert position_of(core, stray)[0] == 202
-    status, body = call(queue_num.handler, "GET", "/queue_num", query={"event_id": "another-event", "request_id": stray})
+    status, body = call(
+        queue_num.handler, "GET", "/queue_num", query={"event_id": "another-event", "request_id": stray}
+    )
     assert status == 400 and "error" in body
 
 
@@ -72,7 +81,7 @@ def test_a_failing_message_is_reported_alone_and_redelivery_keeps_positions(core
             self.inner = inner
 
         def batch_write_item(self, RequestItems):
-            (table, requests), = RequestItems.items()
+            ((table, requests),) = RequestItems.items()
             kept = [r for r in requests if r["PutRequest"]["Item"]["request_id"]["S"] != unlucky]
             dropped = [r for r in requests if r not in kept]
             if kept:
@@ -86,7 +95,11 @@ def test_a_failing_message_is_reported_alone_and_redelivery_keeps_positions(core
 
     monkeypatch.setattr(records, "client", real_client)
     assert core.worker([messages[1]]) == {"batchItemFailures": []}
-    assert [position_of(core, json.loads(m["body"])["request_id"])[1]["queue_number"] for m in messages] == [1, 2, 3]
+    assert [position_of(core, json.loads(m["body"])["request_id"])[1]["queue_number"] for m in messages] == [
+        1,
+        2,
+        3,
+    ]
     assert queue_counter(core) == 3
 
 
@@ -99,7 +112,7 @@ def test_unprocessed_items_are_retried_until_written(core: Core, monkeypatch) ->
             self.inner = inner
 
         def batch_write_item(self, RequestItems):
-            (table, requests), = RequestItems.items()
+            ((table, requests),) = RequestItems.items()
             calls.append(len(requests))
             if len(calls) == 1:
                 self.inner.batch_write_item(RequestItems={table: requests[:5]})
@@ -115,7 +128,9 @@ def test_unprocessed_items_are_retried_until_written(core: Core, monkeypatch) ->
         assert records.read_queue_record(request_id) is not None
 
 
-def test_a_batch_costs_one_redis_round_trip_and_one_write_per_25(core: Core, aws_calls, redis_round_trips) -> None:
+def test_a_batch_costs_one_redis_round_trip_and_one_write_per_25(
+    core: Core, aws_calls, redis_round_trips
+) -> None:
     core.enter(100)
     assert sum(redis_round_trips.values()) == 1, redis_round_trips
     assert aws_calls == {"dynamodb.BatchWriteItem": 4}

@@ -1,0 +1,178 @@
+"""The private API: serving counter, sessions, token counts and pages, reset."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+
+from lambdas import (
+    counters,
+    expired_tokens,
+    increment_serving_counter,
+    num_active_tokens,
+    queue_num,
+    reset_initial_state,
+    serving_num,
+    update_session,
+    waiting_num,
+)
+from lambdas.waiting_room import tokens
+from tests.integration.conftest import Core, call
+
+
+def get(handler, path: str, core: Core, **query: str) -> tuple[int, dict]:
+    return call(handler, "GET", path, query={"event_id": core.event_id, **query})
+
+
+def post(handler, path: str, core: Core, **body) -> tuple[int, dict]:
+    return call(handler, "POST", path, body={"event_id": core.event_id, **body})
+
+
+def test_serving_counter_moves_by_integers(core: Core) -> None:
+    assert post(increment_serving_counter.handler, "/increment_serving_counter", core, increment_by=5) == (
+        200,
+        {"serving_num": 5},
+    )
+    assert post(increment_serving_counter.handler, "/increment_serving_counter", core, increment_by=-2) == (
+        200,
+        {"serving_num": 3},
+    )
+    assert get(serving_num.handler, "/serving_num", core) == (200, {"serving_counter": 3})
+
+
+@pytest.mark.parametrize("increment_by", [True, False, 1.0, 2.5, "3", None, [1], {"n": 1}, -4])
+def test_serving_counter_refuses_anything_else(core: Core, increment_by) -> None:
+    core.serve(3)
+    status, body = post(
+        increment_serving_counter.handler, "/increment_serving_counter", core, increment_by=increment_by
+    )
+    assert status == 400 and body["error"]
+    assert get(serving_num.handler, "/serving_num", core)[1] == {"serving_counter": 3}
+
+
+def test_sessions_close_once_and_leave_the_active_count(core: Core, event_sink) -> None:
+    first, second, third = core.enter(3)
+    core.serve(3)
+    for request_id in (first, second, third):
+        assert core.token(request_id)[0] == 200
+    assert get(num_active_tokens.handler, "/num_active_tokens", core) == (200, {"active_tokens": 3})
+    event_sink()
+    assert post(update_session.handler, "/update_session", core, request_id=first, status=1) == (
+        200,
+        {"request_id": first, "status": 1},
+    )
+    assert post(update_session.handler, "/update_session", core, request_id=second, status=-1)[0] == 200
+    assert post(update_session.handler, "/update_session", core, request_id=first, status=-1)[0] == 404
+    assert get(num_active_tokens.handler, "/num_active_tokens", core) == (200, {"active_tokens": 1})
+    values = get(counters.handler, "/counters", core)[1]
+    assert (values["completed_counter"], values["abandoned_counter"]) == (1, 1)
+    assert core.token(first)[0] == 410  # a closed session gets no token back
+    assert sorted(e["detail"]["status"] for e in event_sink() if e["detail-type"] == "session_updated") == [
+        "abandoned",
+        "completed",
+    ]
+
+
+@pytest.mark.parametrize("status", [0, 2, "1", 1.0, True, None])
+def test_update_session_refuses_other_statuses_and_writes_nothing(core: Core, status) -> None:
+    [request_id] = core.enter(1)
+    core.serve(1)
+    core.token(request_id)
+    assert (
+        post(update_session.handler, "/update_session", core, request_id=request_id, status=status)[0] == 400
+    )
+    assert post(update_session.handler, "/update_session", core, request_id=request_id, status=1)[0] == 200
+
+
+def test_update_session_without_a_token_is_404(core: Core) -> None:
+    [request_id] = core.enter(1)
+    assert post(update_session.handler, "/update_session", core, request_id=request_id, status=1)[0] == 404
+
+
+def test_active_tokens_are_counted_without_dynamodb(
+    core: Core, aws_calls: Counter, redis_round_trips
+) -> None:
+    core.enter(2)
+    aws_calls.clear()
+    redis_round_trips.clear()
+    get(num_active_tokens.handler, "/num_active_tokens", core)
+    assert not aws_calls and sum(redis_round_trips.values()) == 1
+
+
+def test_expired_tokens_come_one_page_at_a_time(core: Core) -> None:
+    request_ids = core.enter(7)
+    core.serve(7)
+    issued_in_the_past = time.time() - 120
+    for request_id in request_ids[:5]:
+        tokens.issue(request_id, validity_seconds=60, now_s=issued_in_the_past)
+    for request_id in request_ids[5:]:
+        core.token(request_id)
+    pages, cursor = [], None
+    while True:
+        status, body = get(
+            expired_tokens.handler,
+            "/expired_tokens",
+            core,
+            limit="2",
+            **({"cursor": cursor} if cursor else {}),
+        )
+        assert status == 200 and len(body["request_ids"]) <= 2
+        pages.append(body["request_ids"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(rid for page in pages for rid in page) == sorted(request_ids[:5])
+    assert len(pages) >= 3
+    assert get(num_active_tokens.handler, "/num_active_tokens", core)[1] == {"active_tokens": 2}
+
+
+@pytest.mark.parametrize(
+    "query", [{"limit": "0"}, {"limit": "abc"}, {"limit": "5000"}, {"cursor": "garbage"}, {"cursor": "e30="}]
+)
+def test_expired_tokens_refuses_bad_paging(core: Core, query) -> None:
+    status, body = get(expired_tokens.handler, "/expired_tokens", core, **query)
+    assert status == 400 and body["error"]
+
+
+def test_reset_voids_everything_and_starts_again(core: Core, aws_session) -> None:
+    tables_before = aws_session.client("dynamodb").list_tables()["TableNames"]
+    old = core.enter(3)
+    core.serve(3)
+    core.token(old[0])
+    for _ in range(2):  # safe to repeat
+        status, body = post(reset_initial_state.handler, "/reset_initial_state", core)
+        assert status == 200 and body["message"]
+    assert aws_session.client("dynamodb").list_tables()["TableNames"] == tables_before
+    assert get(counters.handler, "/counters", core)[1] == {
+        "event_id": core.event_id,
+        "queue_counter": 0,
+        "serving_counter": 0,
+        "token_counter": 0,
+        "expired_queue_counter": 0,
+        "completed_counter": 0,
+        "abandoned_counter": 0,
+        "max_queue_position_expired": 0,
+    }
+    assert get(num_active_tokens.handler, "/num_active_tokens", core)[1] == {"active_tokens": 0}
+    assert get(waiting_num.handler, "/waiting_num", core)[1] == {"waiting_num": 0}
+    for request_id in old:
+        assert get(queue_num.handler, "/queue_num", core, request_id=request_id)[0] == 410
+        assert core.token(request_id)[0] == 410
+    assert post(update_session.handler, "/update_session", core, request_id=old[0], status=1)[0] == 404
+    [new] = core.enter(1)
+    assert get(queue_num.handler, "/queue_num", core, request_id=new)[1]["queue_number"] == 1
+
+
+def test_entries_made_before_a_reset_take_no_position(core: Core) -> None:
+    import uuid
+
+    from tests.integration.conftest import entry_message
+
+    before = entry_message(
+        str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=int(time.time() * 1000) - 5000
+    )
+    post(reset_initial_state.handler, "/reset_initial_state", core)
+    assert core.worker([before]) == {"batchItemFailures": []}
+    assert get(counters.handler, "/counters", core)[1]["queue_counter"] == 0
