@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
 from lambdas.waiting_room.counters import EventCounters
-from lambdas.waiting_room.http import _UUID, logger, masked
+from lambdas.waiting_room.http import is_request_id, logger, masked
 from lambdas.waiting_room.records import QueueRecord, write_queue_records
 
 
@@ -37,7 +37,7 @@ def parse_entry(message_id: str, body: str, event_id: str) -> Entry | None:
     if fields["event_id"] != event_id:
         logger.warning("entry for another event dropped", extra={"message_id": message_id})
         return None
-    if not isinstance(request_id, str) or not _UUID.fullmatch(request_id):
+    if not is_request_id(request_id):
         logger.warning("entry without a valid request id dropped", extra={"message_id": message_id})
         return None
     if isinstance(entered_at, bool) or not isinstance(entered_at, int | float) or entered_at < 0:

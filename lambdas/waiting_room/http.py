@@ -82,11 +82,16 @@ def require_event_id(source: Mapping[str, Any], expected: str) -> str:
     return value
 
 
+def is_request_id(value: object) -> bool:
+    """Request ids are UUIDs (API Gateway's request ids), matched in full."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
 def require_request_id(source: Mapping[str, Any]) -> str:
     value = source.get("request_id")
     if not isinstance(value, str) or not value:
         raise HttpError(400, "request_id is required")
-    if not _UUID.fullmatch(value):
+    if not is_request_id(value):
         raise HttpError(400, "request_id must be a UUID")
     return value.lower()
 
