@@ -90,8 +90,8 @@ const HEADLINES = {
   entering: "Joining the line…",
   assigning: "You are in the line",
   waiting: "You are in the line",
-  served: "It is your turn",
-  "checking-out": "It is your turn",
+  served: "You are in",
+  "checking-out": "You are in",
   done: "You are all set",
   expired: "Your turn has passed",
   voided: "The line was restarted",
@@ -348,10 +348,10 @@ class WaitingRoomPage {
   }
 
   servedSentence() {
-    if (this.noTimeLimit) return "It is your turn. Press “Check out” when you are ready.";
-    if (this.expiresAt === null) return "It is your turn. Press “Check out” to continue.";
+    if (this.noTimeLimit) return "It is your turn: press “Check out” when you are ready.";
+    if (this.expiresAt === null) return "It is your turn: press “Check out” to continue.";
     const left = Math.max(0, Math.round((this.expiresAt - Date.now()) / 1000));
-    return `It is your turn. Check out within ${formatDuration(left * 1000)}, or your place goes to the next person.`;
+    return `It is your turn: check out within ${formatDuration(left * 1000)}, or your place goes to the next person.`;
   }
 
   startClock() {

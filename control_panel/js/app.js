@@ -1,0 +1,406 @@
+// The control panel: live counters of one event, a chart of them, and the operator's two levers
+// (increment the serving counter, reset). Private API calls are signed in the page with SigV4.
+
+import { ApiError, OperatorApi } from "./api.js";
+import { TimeChart } from "./chart.js";
+
+const $ = (id) => document.getElementById(id);
+const STORAGE_KEY = "vwr:control-panel";
+const FIELDS = ["public_api", "private_api", "region", "event_id", "access_key_id", "secret_access_key", "session_token"];
+const REQUIRED = FIELDS.filter((f) => f !== "session_token");
+const DEFAULT_POLL_MS = 2000;
+const EXPIRED_PAGE = 100;
+
+const SERIES = [
+  { key: "serving", label: "Serving counter", color: "#4f46e5" },
+  { key: "queue", label: "Queue counter", color: "#0891b2" },
+  { key: "waiting", label: "Waiting", color: "#d97706" },
+  { key: "active", label: "Active tokens", color: "#16a34a" },
+  { key: "expired", label: "Expired tokens", color: "#dc2626" },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Settings: config.json (deployment), then what the operator typed in this tab (sessionStorage).
+
+async function loadConfig() {
+  try {
+    const response = await fetch("config.json", { cache: "no-store" });
+    if (response.ok) return await response.json();
+  } catch {
+    // no configuration deployed
+  }
+  return {};
+}
+
+function readSession() {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORAGE_KEY)) || {};
+  } catch {
+    return {};
+  }
+}
+
+function writeSession(values) {
+  try {
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(values));
+  } catch {
+    // storage disabled: the settings last as long as the page
+  }
+}
+
+function pollInterval(config) {
+  const fromQuery = Number(new URLSearchParams(location.search).get("poll"));
+  if (Number.isFinite(fromQuery) && fromQuery >= 50) return fromQuery;
+  const fromConfig = Number(config.poll ?? config.poll_interval_ms);
+  return Number.isFinite(fromConfig) && fromConfig >= 50 ? fromConfig : DEFAULT_POLL_MS;
+}
+
+function formatNumber(value) {
+  return Number.isFinite(value) ? value.toLocaleString() : "—";
+}
+
+function describeError(err) {
+  if (err instanceof ApiError) {
+    const where = `${err.api} API ${err.path}`;
+    return err.status ? `${where} answered ${err.status}: ${err.message}` : `${where}: ${err.message}`;
+  }
+  return err && err.message ? err.message : String(err);
+}
+
+/** The same refusal from several routes (wrong keys, say) is said once, naming the routes. */
+function summarizeErrors(errors) {
+  const groups = new Map();
+  for (const err of errors) {
+    if (!(err instanceof ApiError)) {
+      groups.set(describeError(err), null);
+      continue;
+    }
+    const key = `${err.api}|${err.status}|${err.message}`;
+    if (!groups.has(key)) groups.set(key, { err, paths: [] });
+    groups.get(key).paths.push(err.path);
+  }
+  return [...groups.entries()]
+    .map(([key, group]) => {
+      if (!group) return key;
+      const { err, paths } = group;
+      const where = `${err.api} API ${paths.join(", ")}`;
+      return err.status ? `${where} answered ${err.status}: ${err.message}` : `${where}: ${err.message}`;
+    })
+    .join(" · ");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class ControlPanel {
+  constructor(config) {
+    this.config = config;
+    this.pollMs = pollInterval(config);
+    this.api = null;
+    this.timer = null;
+    this.failures = 0;
+    this.generation = 0;
+    this.chart = new TimeChart($("chart"), SERIES);
+    this.form = $("settings-form");
+  }
+
+  start() {
+    this.fillForm();
+    this.drawLegend({});
+    this.chart.draw();
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.connect();
+    });
+    $("forget").addEventListener("click", () => this.forget());
+    $("increment-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.increment();
+    });
+    $("reset").addEventListener("click", () => this.askReset());
+    $("reset-dialog").addEventListener("close", () => {
+      if ($("reset-dialog").returnValue === "reset") this.reset();
+      else $("reset").focus();
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && this.api) this.schedule(0);
+    });
+    this.setActionsEnabled(false);
+    if (REQUIRED.every((f) => this.form.elements[f].value.trim())) this.connect({ quiet: true });
+    else this.log("Fill in the connection to start.", "info");
+  }
+
+  fillForm() {
+    const saved = readSession();
+    for (const field of FIELDS) {
+      const value = saved[field] ?? this.config[field] ?? "";
+      this.form.elements[field].value = value;
+    }
+  }
+
+  formValues() {
+    const values = {};
+    for (const field of FIELDS) values[field] = this.form.elements[field].value.trim();
+    return values;
+  }
+
+  connect({ quiet = false } = {}) {
+    const values = this.formValues();
+    const missing = REQUIRED.filter((f) => !values[f]);
+    const problems = missing.map((f) => this.form.elements[f].closest("label").firstChild.textContent.trim());
+    for (const field of ["public_api", "private_api"]) {
+      if (values[field] && !/^https?:\/\/[^\s/]+/i.test(values[field])) problems.push(`${field.replace("_", " ")} must be an http(s) URL`);
+    }
+    for (const field of FIELDS) this.form.elements[field].setAttribute("aria-invalid", String(missing.includes(field)));
+    if (problems.length) {
+      $("settings-error").textContent = `Missing or invalid: ${problems.join(", ")}.`;
+      $("settings-error").hidden = false;
+      return;
+    }
+    $("settings-error").hidden = true;
+    writeSession(values);
+    this.generation += 1;
+    this.failures = 0;
+    this.api = new OperatorApi({
+      publicApi: values.public_api,
+      privateApi: values.private_api,
+      region: values.region,
+      eventId: values.event_id,
+      accessKeyId: values.access_key_id,
+      secretAccessKey: values.secret_access_key,
+      sessionToken: values.session_token || undefined,
+    });
+    this.chart.clear();
+    $("reset-event").textContent = values.event_id;
+    $("settings-summary").textContent = `${values.event_id} · ${values.region} · ${values.access_key_id}`;
+    this.setConnection("connecting", "Connecting…");
+    if (!quiet) this.log(`Connecting to event ${values.event_id} as ${values.access_key_id}.`, "info");
+    this.setActionsEnabled(true);
+    this.schedule(0);
+  }
+
+  forget() {
+    this.generation += 1;
+    clearTimeout(this.timer);
+    this.api = null;
+    try {
+      sessionStorage.removeItem(STORAGE_KEY);
+    } catch {
+      // nothing stored
+    }
+    for (const field of ["access_key_id", "secret_access_key", "session_token"]) this.form.elements[field].value = "";
+    this.setActionsEnabled(false);
+    this.setConnection("off", "Not connected");
+    $("settings").open = true;
+    this.log("Keys forgotten. Polling stopped.", "info");
+  }
+
+  setActionsEnabled(enabled) {
+    for (const id of ["increment", "reset", "increment-by"]) $(id).disabled = !enabled;
+  }
+
+  setConnection(state, text) {
+    const pill = $("connection");
+    pill.dataset.state = state;
+    if (pill.textContent !== text) pill.textContent = text;
+  }
+
+  // --- polling -----------------------------------------------------------------------------
+
+  schedule(ms) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), ms);
+  }
+
+  async refresh() {
+    const api = this.api;
+    if (!api) return;
+    const generation = this.generation;
+    const calls = await Promise.allSettled([api.counters(), api.waitingNum(), api.activeTokens(), api.expiredTokens(EXPIRED_PAGE)]);
+    if (generation !== this.generation) return;
+    const [counters, waiting, active, expired] = calls.map((c) => (c.status === "fulfilled" ? c.value : null));
+    const errors = calls.filter((c) => c.status === "rejected").map((c) => c.reason);
+    this.show({ counters, waiting, active, expired });
+
+    if (errors.length) {
+      this.failures += 1;
+      const banner = $("failure");
+      const text = `Failed: ${summarizeErrors(errors)}`;
+      if (banner.textContent !== text) {
+        banner.textContent = text;
+        if (this.failures === 1 || banner.hidden) this.log(text, "error");
+      }
+      banner.hidden = false;
+      const allFailed = errors.length === calls.length;
+      this.setConnection("failing", allFailed ? "Failing" : "Partly failing");
+      // back off with jitter: 2, 4, 8… up to 30 seconds
+      const ceiling = Math.min(30000, this.pollMs * 2 ** Math.min(this.failures, 8));
+      this.schedule(ceiling / 2 + Math.random() * (ceiling / 2));
+    } else {
+      if (this.failures || this.generationLogged !== generation) {
+        if (this.failures) this.log("Calls succeed again.", "ok");
+        else this.log("Connected: counters are live.", "ok");
+        this.generationLogged = generation;
+      }
+      this.failures = 0;
+      $("failure").hidden = true;
+      $("failure").textContent = "";
+      this.setConnection("live", "Live");
+      if ($("settings").open && this.autoCollapse !== generation) {
+        this.autoCollapse = generation;
+        $("settings").open = false;
+      }
+      this.schedule(this.pollMs);
+    }
+  }
+
+  show({ counters, waiting, active, expired }) {
+    const set = (id, value) => {
+      const el = $(id);
+      const text = typeof value === "string" ? value : formatNumber(value);
+      if (el.textContent !== text) el.textContent = text;
+      el.closest(".tile").classList.toggle("stale", value === null || value === undefined);
+    };
+    const c = counters || {};
+    set("t-serving", counters ? Number(c.serving_counter) : null);
+    set("t-queue", counters ? Number(c.queue_counter) : null);
+    set("t-tokens", counters ? Number(c.token_counter) : null);
+    set("t-expired", counters ? Number(c.expired_queue_counter) : null);
+    set("t-completed", counters ? Number(c.completed_counter) : null);
+    set("t-abandoned", counters ? Number(c.abandoned_counter) : null);
+    set("t-max-expired", counters ? Number(c.max_queue_position_expired) : null);
+    set("t-waiting", waiting ? Number(waiting.waiting_num) : null);
+    set("t-active", active ? Number(active.active_tokens) : null);
+
+    let expiredCount = null;
+    if (expired) {
+      const ids = Array.isArray(expired.request_ids) ? expired.request_ids : [];
+      expiredCount = ids.length;
+      const more = expired.next_cursor !== null && expired.next_cursor !== undefined && expired.next_cursor !== "";
+      set("t-expired-tokens", more ? `${formatNumber(ids.length)}+` : ids.length);
+      $("expired-summary").textContent = ids.length
+        ? `${more ? "The first " : ""}${ids.length} expired token${ids.length === 1 ? "" : "s"}${more ? "; there are more" : ""}. Request ids are shortened.`
+        : "No expired tokens.";
+      const list = $("expired-list");
+      const shown = ids.slice(0, 20).map((id) => `${String(id).slice(0, 8)}…`);
+      if (list.dataset.shown !== shown.join()) {
+        list.dataset.shown = shown.join();
+        list.replaceChildren(
+          ...shown.map((id) => {
+            const li = document.createElement("li");
+            li.textContent = id;
+            return li;
+          }),
+        );
+      }
+    } else {
+      set("t-expired-tokens", null);
+    }
+
+    if (counters || waiting || active || expired) {
+      const values = {
+        serving: counters ? Number(c.serving_counter) : undefined,
+        queue: counters ? Number(c.queue_counter) : undefined,
+        waiting: waiting ? Number(waiting.waiting_num) : undefined,
+        active: active ? Number(active.active_tokens) : undefined,
+        expired: expiredCount ?? undefined,
+      };
+      this.chart.add(values);
+      this.drawLegend(values);
+      $("updated").textContent = `Updated ${new Date().toLocaleTimeString()} · every ${(this.pollMs / 1000).toLocaleString()} s`;
+    }
+  }
+
+  drawLegend(values) {
+    const legend = $("legend");
+    legend.replaceChildren(
+      ...SERIES.map((s) => {
+        const li = document.createElement("li");
+        const swatch = document.createElement("span");
+        swatch.className = "swatch";
+        swatch.style.background = s.color;
+        li.append(swatch, `${s.label} `);
+        const value = document.createElement("strong");
+        value.textContent = formatNumber(values[s.key]);
+        li.append(value);
+        return li;
+      }),
+    );
+  }
+
+  // --- actions -----------------------------------------------------------------------------
+
+  async increment() {
+    if (!this.api) return;
+    const input = $("increment-by");
+    const raw = input.value.trim();
+    const by = Number(raw);
+    if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(by) || by === 0) {
+      input.setAttribute("aria-invalid", "true");
+      this.log("The increment must be a whole number other than zero.", "error");
+      input.focus();
+      return;
+    }
+    input.setAttribute("aria-invalid", "false");
+    const button = $("increment");
+    button.disabled = true;
+    try {
+      const answer = await this.api.incrementServingCounter(by);
+      const now = answer && Number.isFinite(Number(answer.serving_num)) ? Number(answer.serving_num) : null;
+      this.log(`Serving counter incremented by ${by}${now === null ? "" : `: now ${now}`}.`, "ok");
+      if (now !== null) $("t-serving").textContent = formatNumber(now);
+      this.schedule(0);
+    } catch (err) {
+      this.log(`Increment failed: ${describeError(err)}`, "error");
+    } finally {
+      button.disabled = !this.api;
+    }
+  }
+
+  askReset() {
+    if (!this.api) return;
+    $("reset-dialog").returnValue = "";
+    $("reset-dialog").showModal();
+  }
+
+  async reset() {
+    if (!this.api) return;
+    const button = $("reset");
+    button.disabled = true;
+    try {
+      const answer = await this.api.reset();
+      const message = answer && answer.message ? `: ${answer.message}` : ".";
+      this.log(`Waiting room reset${message}`, "ok");
+      this.chart.clear();
+      this.schedule(0);
+    } catch (err) {
+      this.log(`Reset failed: ${describeError(err)}`, "error");
+    } finally {
+      button.disabled = !this.api;
+      button.focus();
+    }
+  }
+
+  log(text, kind = "info") {
+    const list = $("log");
+    const item = document.createElement("li");
+    item.className = `log-${kind}`;
+    const time = document.createElement("time");
+    const now = new Date();
+    time.dateTime = now.toISOString();
+    time.textContent = now.toLocaleTimeString();
+    const label = document.createElement("span");
+    label.className = "log-kind";
+    label.textContent = kind === "error" ? "Failed" : kind === "ok" ? "Done" : "Note";
+    const message = document.createElement("span");
+    message.className = "log-text";
+    message.textContent = text;
+    item.append(time, label, message);
+    list.prepend(item);
+    while (list.children.length > 50) list.lastElementChild.remove();
+  }
+}
+
+const config = await loadConfig();
+const panel = new ControlPanel(config);
+panel.start();
+window.controlPanel = panel;
