@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from lambdas.catalog import TABLES, Resource, Table
+from lambdas.catalog import FUNCTIONS, TABLES, Resource, Table, TopicTrigger
 
 
 def _create_table(dynamodb: Any, name: str, table: Table) -> None:
@@ -119,3 +119,11 @@ def generate_keys(env: dict[str, str]) -> None:
         },
         None,
     )
+
+
+def provision_topics(session: boto3.Session, *, prefix: str = "vwr") -> dict[str, str]:
+    """Creates the SNS topics that trigger functions (the MaxSize inlet's); topic name -> ARN."""
+    sns = session.client("sns")
+    names = {t.topic for f in FUNCTIONS for t in f.triggers if isinstance(t, TopicTrigger)}
+    # CreateTopic is idempotent: the same name gives back the same ARN.
+    return {name: sns.create_topic(Name=f"{prefix}-{name}")["TopicArn"] for name in sorted(names)}

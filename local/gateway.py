@@ -1,0 +1,274 @@
+"""One HTTP port for every API of the product and both browser apps.
+
+Each API of the wiring table lives under its own prefix (`/public`, `/private`, `/store`, `/oidc`),
+as each would be a stage of its own API Gateway. In front of the functions the gateway does what
+API Gateway and CloudFront do on AWS: the CORS preflight, the SQS integration of
+`/assign_queue_num`, SigV4 on the private API, the Lambda authorizer on authorized routes, the CDN
+cache of the routes with a cache policy, and the proxy event (REST, v1) that reaches the handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from lambdas.catalog import ASSIGN_QUEUE_NUM, FUNCTIONS, Api, AuthorizerTrigger, Function, Route, routes_of
+from lambdas.waiting_room.http import CORS_HEADERS
+from local import authorization, cdn, events, integration, sigv4, sites
+from local.functions import Functions
+
+logger = logging.getLogger("vwr.local.gateway")
+
+APIS: tuple[str, ...] = get_args(Api)
+# The private API is the one with IAM authorization (API.md); every other API is open.
+IAM_APIS = frozenset({"private"})
+# API Gateway answers the preflight itself (a mock integration), never signed, never authorized.
+PREFLIGHT_HEADERS = {**CORS_HEADERS, "Access-Control-Max-Age": "600"}
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
+LAMBDA_FAILED = {"message": "Internal server error"}
+
+
+@dataclass(frozen=True)
+class Target:
+    route: Route
+    # None for /assign_queue_num, which is an integration and not a function.
+    function: Function | None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status,
+        {"Content-Type": "application/json", **CORS_HEADERS, **(headers or {})},
+    )
+
+
+def _route_table() -> dict[str, dict[tuple[str, str], Target]]:
+    table: dict[str, dict[tuple[str, str], Target]] = {api: {} for api in APIS}
+    for api in APIS:
+        for route, function in routes_of(api):  # type: ignore[arg-type]
+            table[api][(route.method, route.path)] = Target(route, function)
+    table[ASSIGN_QUEUE_NUM.api][(ASSIGN_QUEUE_NUM.method, ASSIGN_QUEUE_NUM.path)] = Target(
+        ASSIGN_QUEUE_NUM, None
+    )
+    return table
+
+
+def _authorizer_name() -> str | None:
+    names = [f.name for f in FUNCTIONS if any(isinstance(t, AuthorizerTrigger) for t in f.triggers)]
+    return names[0] if names else None
+
+
+class Gateway:
+    """The WSGI application: API Gateway, CloudFront and S3 website in one."""
+
+    def __init__(
+        self,
+        functions: Functions,
+        *,
+        region: str,
+        credentials: Credentials,
+        sqs: Any,
+        entry_queue_url: str,
+        sites_served: list[sites.Site],
+    ) -> None:
+        self._functions = functions
+        self._region = region
+        self._credentials = credentials
+        self._sqs = sqs
+        self._entry_queue_url = entry_queue_url
+        self._sites = sites_served
+        self._routes = _route_table()
+        self._authorizer = _authorizer_name()
+        self.cdn = cdn.Cdn()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self._dispatch(request)
+        except Exception:
+            logger.exception("the gateway failed on %s %s", request.method, request.path)
+            response = _json(500, {"message": "Internal server error"})
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        if request.path == "/":
+            return Response(status=302, headers={"Location": "/waiting-room/"})
+        site = sites.find(self._sites, request)
+        if isinstance(site, sites.Site):
+            return sites.serve(site, request)
+        if site is not None:
+            return site
+        api, _, rest = request.path.lstrip("/").partition("/")
+        if api not in self._routes:
+            return Response("not found\n", 404, {"Content-Type": "text/plain"})
+        return self._api_call(api, "/" + rest, request)
+
+    def _api_call(self, api: str, path: str, request: Request) -> Response:
+        routes = self._routes[api]
+        if request.method == "OPTIONS":
+            if any(p == path for _, p in routes):
+                return Response(status=204, headers=PREFLIGHT_HEADERS)
+            return _json(403, MISSING_TOKEN)
+        target = routes.get((request.method, path))
+        if target is None:
+            # API Gateway's answer for a path or method it does not know.
+            return _json(403, MISSING_TOKEN)
+        request_id = str(uuid.uuid4())
+        body = request.get_data(cache=True)
+        caller = events.Caller()
+        if api in IAM_APIS:
+            refused = self._check_signature(request, body)
+            if refused is not None:
+                return refused
+            caller = events.Caller(
+                access_key=self._credentials.access_key_id,
+                user_arn=f"arn:aws:iam::{events.ACCOUNT_ID}:user/vwr-local",
+            )
+        if target.function is None:
+            answer = integration.assign_queue_num(self._sqs, self._entry_queue_url, body, request_id)
+            return _json(answer.status, answer.body)
+        return self._function_call(api, path, request, body, request_id, target, caller)
+
+    def _check_signature(self, request: Request, body: bytes) -> Response | None:
+        raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
+        signed = sigv4.SignedRequest(
+            method=request.method,
+            host=request.host,
+            raw_path=raw_uri.split("?", 1)[0],
+            query=list(request.args.items(multi=True)),
+            headers=list(request.headers.items()),
+            body=body,
+        )
+        try:
+            sigv4.verify(
+                signed,
+                access_key_id=self._credentials.access_key_id,
+                secret_access_key=self._credentials.secret_access_key,
+                region=self._region,
+            )
+        except sigv4.SignatureRejected as error:
+            return _json(403, {"message": str(error)})
+        return None
+
+    def _function_call(
+        self,
+        api: str,
+        path: str,
+        request: Request,
+        body: bytes,
+        request_id: str,
+        target: Target,
+        caller: events.Caller,
+    ) -> Response:
+        assert target.function is not None
+        query = list(request.args.items(multi=True))
+        policy = target.route.cache if request.method == "GET" else None
+        key: tuple[Any, ...] | None = None
+        if policy is not None:
+            query = cdn.forwarded_query(policy, query)
+            key = cdn.cache_key(request.method, f"/{api}{path}", policy, query)
+            hit = self.cdn.get(key)
+            if hit is not None:
+                return Response(hit.body, hit.status, {**hit.headers, "X-Cache": "Hit from cloudfront"})
+        http_request = events.HttpRequest(
+            method=request.method,
+            path=path,
+            headers=list(request.headers.items()),
+            query=query,
+            body=body,
+            source_ip=request.remote_addr or "127.0.0.1",
+            host=request.host,
+        )
+        event = events.proxy_event(
+            http_request, api=api, stage=api, resource=path, request_id=request_id, caller=caller
+        )
+        if target.route.authorized:
+            verdict = self._authorize(api, event)
+            if verdict.status != 200:
+                return _json(verdict.status, verdict.body)
+            event["requestContext"]["authorizer"] = dict(verdict.context or {})
+        status, headers, payload = self._invoke(target.function.name, event)
+        if key is not None and policy is not None:
+            self.cdn.put(key, policy, status, headers, payload)
+            headers = {**headers, "X-Cache": "Miss from cloudfront"}
+        return Response(payload, status, headers)
+
+    def _authorize(self, api: str, event: dict[str, Any]) -> authorization.Decision:
+        if self._authorizer is None:
+            return authorization.MISCONFIGURED
+        arn = events.method_arn(self._region, api, api, event["httpMethod"], event["path"])
+        try:
+            answer = self._functions.invoke(self._authorizer, events.authorizer_event(event, arn=arn))
+        except Exception as error:
+            if str(error) != "Unauthorized":
+                logger.exception("the authorizer failed")
+            return authorization.refused(error)
+        return authorization.decide(answer, arn)
+
+    def _invoke(self, name: str, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """The function's proxy response as (status, headers, body); a failure is API Gateway's 502."""
+        try:
+            result = self._functions.invoke(name, event)
+            return _proxy_response(result)
+        except Exception:
+            logger.exception("function %s failed", name)
+            return (
+                502,
+                {"Content-Type": "application/json", **CORS_HEADERS},
+                json.dumps(LAMBDA_FAILED).encode(),
+            )
+
+
+def _proxy_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+    """Reads a Lambda proxy integration response; a malformed one raises, as API Gateway rejects it."""
+    if not isinstance(result, Mapping):
+        raise TypeError("a proxy integration must return an object")
+    status = result.get("statusCode")
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise TypeError("statusCode must be an integer")
+    headers: dict[str, str] = {}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name] = ",".join(str(v) for v in values)
+    for name, value in (result.get("headers") or {}).items():
+        headers[name] = str(value)
+    body = result.get("body")
+    if body is None:
+        payload = b""
+    elif not isinstance(body, str):
+        raise TypeError("body must be a string")
+    elif result.get("isBase64Encoded"):
+        payload = base64.b64decode(body)
+    else:
+        payload = body.encode()
+    return status, headers, payload
+
+
+def serve(app: Gateway | Callable[..., Any], host: str, port: int) -> BaseWSGIServer:
+    """Binds now (so a port 0 is known before anything else starts); serve it with `start()`."""
+    server = make_server(host, port, app, threaded=True)
+    # A burst of visitors opens hundreds of connections at once; a short backlog drops SYNs and
+    # costs each dropped client a one-second retransmission.
+    server.socket.listen(1024)
+    return server
+
+
+def start(server: BaseWSGIServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, name="vwr-gateway", daemon=True)
+    thread.start()
+    return thread
