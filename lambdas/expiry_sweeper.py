@@ -11,11 +11,13 @@ from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.records import record_serving_increment
 from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.tracing import traced
 
 # Positions examined per script call: bounds how long one call holds Redis (about 1 µs each).
 STEPS_PER_CALL = 20_000
 
 
+@traced
 def handler(event, context):
     config = settings()
     if not config.expiry_enabled:

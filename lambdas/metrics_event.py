@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.waiting_room import events
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.tracing import traced
 
 metrics = Metrics(namespace="WaitingRoom", service="waiting-room")
 
@@ -24,6 +25,7 @@ def snapshot(event_id: str, now_s: int) -> dict[str, int]:
     return values
 
 
+@traced
 @metrics.log_metrics
 def handler(event, context):
     event_id = settings().event_id

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from lambdas.waiting_room.entries import assign_positions, parse_entry
 from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.tracing import traced
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -17,6 +18,7 @@ class PositionNotStored(Exception):
     """The position was assigned but not persisted; redelivery will store the same position."""
 
 
+@traced
 def handler(event, context):
     event_id = settings().event_id
     parsed = (parse_entry(r["messageId"], r.get("body", ""), event_id) for r in event.get("Records", []))

@@ -17,6 +17,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from lambdas.waiting_room.tracing import traced
+
 logger = Logger(service="waiting-room")
 
 MAX_BODY_BYTES = 4096
@@ -126,6 +128,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 def api_handler(fn: Handler) -> Handler:
     """Wraps a proxy-integration handler: OPTIONS, HttpError -> JSON 4xx, anything else -> 500."""
 
+    @traced
     @functools.wraps(fn)
     def wrapper(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if event.get("httpMethod") == "OPTIONS":
