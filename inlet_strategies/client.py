@@ -214,7 +214,9 @@ class PrivateApiClient:
     @staticmethod
     def _expect(answer: Answer, status: int) -> Any:
         if answer.status != status:
-            message = answer.body.get("error") if isinstance(answer.body, dict) else None
+            # The core says {"error": ...}; API Gateway itself (403, 429) says {"message": ...}.
+            body = answer.body if isinstance(answer.body, dict) else {}
+            message = body.get("error") or body.get("message")
             raise PrivateApiError(
                 f"the private API answered {answer.status}: {message or 'no explanation'}",
                 answer.status,
