@@ -348,8 +348,9 @@ FUNCTIONS: tuple[Function, ...] = (
         name="PeriodicInlet",
         handler="inlet_strategies.periodic.handler",
         stack="inlet",
+        description="Each minute in its window: serving counter to min(serving, queue) + increment.",
         triggers=(Schedule(rate_minutes=1),),
-        uses=((Resource.PRIVATE_API, "read"),),
+        uses=((Resource.PRIVATE_API, "read"), (Resource.CLOUDWATCH_ALARMS, "read")),
         settings=(
             Setting.EVENT_ID,
             Setting.INLET_INCREMENT_BY,
@@ -362,17 +363,22 @@ FUNCTIONS: tuple[Function, ...] = (
         name="MaxSizeInlet",
         handler="inlet_strategies.max_size.handler",
         stack="inlet",
+        description="Closes the sessions an SNS message names and lets in as many visitors, within capacity.",
         triggers=(TopicTrigger("MaxSizeInletTopic"),),
         uses=((Resource.PRIVATE_API, "read"),),
         settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE),
+        timeout_seconds=60,
     ),
     # -- OpenID Connect adapter ------------------------------------------------------------------
+    # The adapter's issuer is its own base URL, taken from the request (lambdas.waiting_room.
+    # oidc_settings), not the core's ISSUER. Its functions call the private API with the signed
+    # client of `inlet_strategies.client`, so their bundle carries that package too.
     Function(
         name="OidcDiscovery",
         handler="lambdas.oidc.discovery_handler",
         stack="openid",
         triggers=(Route("oidc", "GET", "/.well-known/openid-configuration", LONG),),
-        settings=(Setting.EVENT_ID, Setting.ISSUER),
+        settings=(Setting.EVENT_ID,),
     ),
     Function(
         name="OidcJwks",
@@ -386,21 +392,27 @@ FUNCTIONS: tuple[Function, ...] = (
         name="OidcAuthorize",
         handler="lambdas.oidc.authorize_handler",
         stack="openid",
+        description="Sends the visitor to wait on the hosted page; issues a code once the core says served.",
         triggers=(Route("oidc", "GET", "/authorize"),),
-        uses=((Resource.OIDC_CLIENT_SECRET, "read"), (Resource.OIDC_CODES_TABLE, "read_write")),
+        uses=(
+            (Resource.OIDC_CLIENT_SECRET, "read"),
+            (Resource.OIDC_CODES_TABLE, "write"),
+            (Resource.PRIVATE_API, "read"),
+        ),
         settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL),
     ),
     Function(
         name="OidcToken",
         handler="lambdas.oidc.token_handler",
         stack="openid",
+        description="Redeems a single-use code for the core's tokens (client_secret_basic or _post, PKCE).",
         triggers=(Route("oidc", "POST", "/token"),),
         uses=(
             (Resource.OIDC_CLIENT_SECRET, "read"),
             (Resource.OIDC_CODES_TABLE, "read_write"),
             (Resource.PRIVATE_API, "read"),
         ),
-        settings=(Setting.EVENT_ID, Setting.ISSUER),
+        settings=(Setting.EVENT_ID,),
     ),
     Function(
         name="OidcUserInfo",
@@ -408,7 +420,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="openid",
         triggers=(Route("oidc", "GET", "/userInfo"),),
         uses=((Resource.JWT_KEYS_SECRET, "read"),),
-        settings=(Setting.EVENT_ID, Setting.ISSUER),
+        settings=(Setting.EVENT_ID,),
     ),
 )
 

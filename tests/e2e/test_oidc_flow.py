@@ -1,0 +1,335 @@
+"""The OpenID Connect adapter end to end: Authlib's OAuth2 client against `vwr local`.
+
+A relying party (Authlib's `OAuth2Session`, as a site's back end would use it) sends a visitor to
+/authorize; the visitor waits in line through the public API (what the hosted page does), comes
+back once served and is redirected to the client with a code; the client redeems it at /token and
+reads /userInfo. Each refusal is the OAuth error RFC 6749 names for it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from local.testing import Runtime, running_runtime
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+REDIRECT_URI = "https://rp.example/callback"
+OTHER_REDIRECT_URI = "https://rp.example/other-callback"
+CLIENT_SECRET = "e2e-client-secret"
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[Runtime]:
+    args = [
+        "--oidc-redirect-uri", REDIRECT_URI,
+        "--oidc-redirect-uri", OTHER_REDIRECT_URI,
+        "--oidc-client-secret", CLIENT_SECRET,
+    ]  # fmt: skip
+    with running_runtime(args) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def metadata(runtime: Runtime) -> dict[str, Any]:
+    answer = requests.get(runtime.oidc_api + "/.well-known/openid-configuration", timeout=10)
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def entered_visitor(runtime: Runtime) -> tuple[str, int]:
+    """A visitor who entered the line and holds a position (request id, position)."""
+    public = runtime.public_api
+    answer = requests.post(public + "/assign_queue_num", json={"event_id": runtime.event_id}, timeout=10)
+    request_id = answer.json()["api_request_id"]
+    deadline = time.monotonic() + 30
+    while True:
+        answer = requests.get(
+            public + "/queue_num", params={"event_id": runtime.event_id, "request_id": request_id}, timeout=10
+        )
+        if answer.status_code == 200:
+            break
+        assert time.monotonic() < deadline, "the entry was never assigned a position"
+        time.sleep(0.1)
+    return request_id, answer.json()["queue_number"]
+
+
+def served_visitor(runtime: Runtime) -> str:
+    """A visitor who entered the line and was served: what the hosted page waits for."""
+    request_id, position = entered_visitor(runtime)
+    counters = runtime.signed("GET", runtime.private_api + "/counters", params={"event_id": runtime.event_id})
+    behind = position - counters.json()["serving_counter"]
+    if behind > 0:
+        moved = runtime.signed(
+            "POST",
+            runtime.private_api + "/increment_serving_counter",
+            json_body={"event_id": runtime.event_id, "increment_by": behind},
+        )
+        assert moved.status_code == 200, moved.text
+    return request_id
+
+
+@dataclass
+class Flow:
+    client: OAuth2Session
+    verifier: str
+    state: str
+    callback: str  # where the adapter finally redirected the browser
+
+    @property
+    def code(self) -> str:
+        return parse_qs(urlsplit(self.callback).query)["code"][0]
+
+
+def session(
+    runtime: Runtime, *, secret: str = CLIENT_SECRET, method: str = "client_secret_basic"
+) -> OAuth2Session:
+    return OAuth2Session(
+        client_id=runtime.event_id,
+        client_secret=secret,
+        token_endpoint_auth_method=method,
+        redirect_uri=REDIRECT_URI,
+        scope="openid",
+        code_challenge_method="S256",
+    )
+
+
+def authorize(runtime: Runtime, metadata: dict[str, Any], client: OAuth2Session, request_id: str) -> Flow:
+    """The browser's part: /authorize, the hosted page, back to /authorize, then the redirect."""
+    verifier = generate_token(64)
+    url, state = client.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier, nonce=generate_token(16)
+    )
+    first = requests.get(url, allow_redirects=False, timeout=10)
+    assert first.status_code == 302
+    page = urlsplit(first.headers["Location"])
+    # The hosted page gets the whole authorization request, to come back with it.
+    assert parse_qs(page.query)["state"] == [state] and parse_qs(page.query)["code_challenge_method"] == [
+        "S256"
+    ]
+    back = requests.get(url, params={"request_id": request_id}, allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text
+    callback = back.headers["Location"]
+    assert callback.startswith(REDIRECT_URI + "?")
+    assert parse_qs(urlsplit(callback).query)["state"] == [state]  # returned untouched
+    return Flow(client, verifier, state, callback)
+
+
+def redeem(metadata: dict[str, Any], flow: Flow, client: OAuth2Session | None = None, **extra: Any) -> dict:
+    options = {"authorization_response": flow.callback, "code_verifier": flow.verifier, **extra}
+    return (client or flow.client).fetch_token(metadata["token_endpoint"], **options)
+
+
+def oauth_error(call: Any) -> str:
+    with pytest.raises(OAuthError) as refused:
+        call()
+    return refused.value.error
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_a_served_visitor_gets_verifiable_tokens_and_userinfo(
+    runtime: Runtime, metadata: dict[str, Any], method: str
+) -> None:
+    request_id = served_visitor(runtime)
+    flow = authorize(runtime, metadata, session(runtime, method=method), request_id)
+    token = redeem(metadata, flow)
+    assert token["token_type"] == "Bearer" and token["expires_in"] > 0
+    assert "refresh_token" not in token
+
+    # The relying party verifies the ID token with the adapter's JWKS, as any OIDC library does.
+    # joserfc: the JOSE library Authlib's own deprecation notice for authlib.jose points to.
+    keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
+    id_token = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": metadata["issuer"]},
+        aud={"essential": True, "value": runtime.event_id},
+        sub={"essential": True, "value": request_id},
+        exp={"essential": True},
+    ).validate(id_token.claims)
+    assert id_token.claims["token_use"] == "id"
+
+    info = flow.client.get(metadata["userinfo_endpoint"], timeout=10)
+    assert info.status_code == 200
+    assert info.json()["sub"] == request_id and info.json()["event_id"] == runtime.event_id
+
+
+def test_a_replayed_code_is_refused(runtime: Runtime, metadata: dict[str, Any]) -> None:
+    flow = authorize(runtime, metadata, session(runtime), served_visitor(runtime))
+    redeem(metadata, flow)
+    assert oauth_error(lambda: redeem(metadata, flow)) == "invalid_grant"
+
+
+def test_a_wrong_client_secret_is_refused_and_does_not_burn_the_code(
+    runtime: Runtime, metadata: dict[str, Any]
+) -> None:
+    flow = authorize(runtime, metadata, session(runtime), served_visitor(runtime))
+    for method in ("client_secret_basic", "client_secret_post"):
+        impostor = session(runtime, secret="not-the-secret", method=method)
+        assert oauth_error(lambda impostor=impostor: redeem(metadata, flow, impostor)) == "invalid_client"
+    raw = requests.post(
+        metadata["token_endpoint"],
+        data={"grant_type": "authorization_code", "code": flow.code, "redirect_uri": REDIRECT_URI},
+        auth=(runtime.event_id, "not-the-secret"),
+        timeout=10,
+    )
+    assert raw.status_code == 401 and raw.headers["WWW-Authenticate"].startswith("Basic")
+    assert redeem(metadata, flow)["access_token"]  # the real client still gets its tokens
+
+
+def test_an_unregistered_redirect_uri_is_never_redirected_to(
+    runtime: Runtime, metadata: dict[str, Any]
+) -> None:
+    client = session(runtime)
+    client.redirect_uri = "https://attacker.example/callback"
+    url, _ = client.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=generate_token(64)
+    )
+    answer = requests.get(
+        url, params={"request_id": served_visitor(runtime)}, allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 400 and "Location" not in answer.headers
+    assert "redirect_uri" in answer.json()["error"]
+
+
+def test_a_redirect_uri_other_than_the_authorized_one_is_refused_at_the_token_endpoint(
+    runtime: Runtime, metadata: dict[str, Any]
+) -> None:
+    flow = authorize(runtime, metadata, session(runtime), served_visitor(runtime))
+    other = session(runtime)
+    other.redirect_uri = OTHER_REDIRECT_URI  # registered, but not the one the code was issued for
+    assert oauth_error(lambda: redeem(metadata, flow, other)) == "invalid_grant"
+
+
+def test_a_bad_pkce_verifier_is_refused_and_burns_the_code(
+    runtime: Runtime, metadata: dict[str, Any]
+) -> None:
+    flow = authorize(runtime, metadata, session(runtime), served_visitor(runtime))
+    wrong = generate_token(64)
+    assert oauth_error(lambda: redeem(metadata, flow, code_verifier=wrong)) == "invalid_grant"
+    # A guessed verifier gets no second try: the code is gone even for the right one.
+    assert oauth_error(lambda: redeem(metadata, flow)) == "invalid_grant"
+
+
+def test_a_missing_pkce_verifier_is_refused(runtime: Runtime, metadata: dict[str, Any]) -> None:
+    flow = authorize(runtime, metadata, session(runtime), served_visitor(runtime))
+    data = {"grant_type": "authorization_code", "code": flow.code, "redirect_uri": REDIRECT_URI}
+    raw = requests.post(
+        metadata["token_endpoint"], data=data, auth=(runtime.event_id, CLIENT_SECRET), timeout=10
+    )
+    assert raw.status_code == 400 and raw.json()["error"] == "invalid_grant"
+
+
+def test_other_token_requests_get_their_rfc_6749_errors(runtime: Runtime, metadata: dict[str, Any]) -> None:
+    auth = (runtime.event_id, CLIENT_SECRET)
+
+    def post(data: dict[str, str], **options: Any) -> requests.Response:
+        return requests.post(metadata["token_endpoint"], data=data, timeout=10, **options)
+
+    assert post({"grant_type": "client_credentials"}, auth=auth).json()["error"] == "unsupported_grant_type"
+    assert post({"grant_type": "authorization_code"}, auth=auth).json()["error"] == "invalid_request"
+    assert post({"code": "x"}, auth=auth).json()["error"] == "invalid_request"
+    unknown = post(
+        {"grant_type": "authorization_code", "code": "made-up", "redirect_uri": REDIRECT_URI}, auth=auth
+    )
+    assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_grant"
+    anonymous = post({"grant_type": "authorization_code", "code": "x"})
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "invalid_client"
+    both = post({"grant_type": "authorization_code", "code": "x", "client_secret": CLIENT_SECRET}, auth=auth)
+    assert both.json()["error"] == "invalid_request"
+    assert unknown.headers["Cache-Control"] == "no-store"
+
+
+def test_authorize_refuses_what_oidc_does_not_allow(runtime: Runtime, metadata: dict[str, Any]) -> None:
+    base = {
+        "client_id": runtime.event_id,
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "scope": "openid",
+        "state": "s-1",
+    }
+
+    def error_of(**changes: str | None) -> dict[str, list[str]]:
+        params = {k: v for k, v in {**base, **changes}.items() if v is not None}
+        answer = requests.get(
+            metadata["authorization_endpoint"], params=params, allow_redirects=False, timeout=10
+        )
+        assert answer.status_code == 302
+        return parse_qs(urlsplit(answer.headers["Location"]).query)
+
+    assert error_of(response_type="token")["error"] == ["unsupported_response_type"]
+    assert error_of(scope="profile")["error"] == ["invalid_scope"]
+    assert error_of(code_challenge="x" * 43, code_challenge_method="plain")["error"] == ["invalid_request"]
+    assert error_of(code_challenge="x" * 43)["error"] == ["invalid_request"]  # absent method = plain
+    assert error_of(prompt="none")["error"] == ["login_required"]
+    assert error_of(response_type="token")["state"] == ["s-1"]
+
+    unknown_client = requests.get(
+        metadata["authorization_endpoint"],
+        params={**base, "client_id": "other"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert unknown_client.status_code == 400 and "Location" not in unknown_client.headers
+
+
+def test_no_code_for_a_visitor_who_is_not_served_or_unknown(
+    runtime: Runtime, metadata: dict[str, Any]
+) -> None:
+    client = session(runtime)
+    url, state = client.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=generate_token(64)
+    )
+
+    # Entered but not served: back to the hosted page to keep waiting, no code.
+    waiting, _ = entered_visitor(runtime)
+    answer = requests.get(url, params={"request_id": waiting}, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    assert not answer.headers["Location"].startswith(REDIRECT_URI)
+    assert "code" not in parse_qs(urlsplit(answer.headers["Location"]).query)
+
+    # Never entered: the client hears access_denied, with its state.
+    answer = requests.get(url, params={"request_id": str(uuid.uuid4())}, allow_redirects=False, timeout=10)
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert answer.headers["Location"].startswith(REDIRECT_URI)
+    assert query["error"] == ["access_denied"] and query["state"] == [state]
+
+
+def test_userinfo_verifies_the_token_before_answering(runtime: Runtime, metadata: dict[str, Any]) -> None:
+    request_id = served_visitor(runtime)
+    flow = authorize(runtime, metadata, session(runtime), request_id)
+    access = redeem(metadata, flow)["access_token"]
+
+    def userinfo(token: str | None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(metadata["userinfo_endpoint"], headers=headers, timeout=10)
+
+    assert userinfo(access).status_code == 200
+    header, payload, signature = access.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+    assert userinfo(forged).status_code == 401
+    assert userinfo(forged).json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in userinfo(forged).headers["WWW-Authenticate"]
+    assert userinfo(None).status_code == 401
+
+    # A token of the waiting room page (the public issuer) is not one of this issuer's.
+    public_visitor = served_visitor(runtime)
+    public = requests.post(
+        runtime.public_api + "/generate_token",
+        json={"event_id": runtime.event_id, "request_id": public_visitor},
+        timeout=10,
+    ).json()
+    assert userinfo(public["access_token"]).status_code == 401
+    assert userinfo(public["id_token"]).status_code == 401
