@@ -99,7 +99,9 @@ class ControlPanel {
     this.timer = null;
     this.failures = 0;
     this.generation = 0;
-    this.chart = new TimeChart($("chart"), SERIES);
+    // The time axis starts short so that a fresh panel (or a fast test) shows a readable chart.
+    const minSpanMs = Math.min(60 * 1000, Math.max(6000, 30 * this.pollMs));
+    this.chart = new TimeChart($("chart"), SERIES, { minSpanMs });
     this.form = $("settings-form");
   }
 

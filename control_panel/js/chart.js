@@ -30,10 +30,11 @@ export class TimeChart {
    * @param {{key: string, label: string, color: string}[]} series
    * @param {{windowMs?: number}} [options]
    */
-  constructor(svg, series, { windowMs = 5 * 60 * 1000 } = {}) {
+  constructor(svg, series, { windowMs = 5 * 60 * 1000, minSpanMs = 60 * 1000 } = {}) {
     this.svg = svg;
     this.series = series;
     this.windowMs = windowMs;
+    this.minSpanMs = Math.min(minSpanMs, windowMs);
     this.points = []; // {t, values: {key: number}}
     new ResizeObserver(() => this.draw()).observe(svg);
   }
@@ -61,9 +62,9 @@ export class TimeChart {
     svg.replaceChildren();
 
     const now = this.points.length ? this.points[this.points.length - 1].t : Date.now();
-    // The axis covers what was seen, at least a minute and at most the window.
+    // The axis covers what was seen, at least minSpanMs and at most the window.
     const seen = this.points.length ? now - this.points[0].t : 0;
-    const span = Math.min(this.windowMs, Math.max(60 * 1000, seen));
+    const span = Math.min(this.windowMs, Math.max(this.minSpanMs, seen));
     const start = now - span;
     let max = 0;
     for (const p of this.points) {
@@ -110,9 +111,16 @@ export class TimeChart {
     svg.appendChild(defs);
     const lines = node("g", { "clip-path": `url(#${clipId})` });
     for (const s of this.series) {
-      const coords = this.points
-        .filter((p) => Number.isFinite(p.values[s.key]))
-        .map((p) => `${x(p.t).toFixed(1)},${y(p.values[s.key]).toFixed(1)}`);
+      // Counters move in steps: hold each value until the next sample.
+      const coords = [];
+      let previous = null;
+      for (const p of this.points) {
+        const v = p.values[s.key];
+        if (!Number.isFinite(v)) continue;
+        if (previous !== null && previous !== v) coords.push(`${x(p.t).toFixed(1)},${y(previous).toFixed(1)}`);
+        coords.push(`${x(p.t).toFixed(1)},${y(v).toFixed(1)}`);
+        previous = v;
+      }
       if (!coords.length) continue;
       if (coords.length === 1) {
         const [cx, cy] = coords[0].split(",");

@@ -5,10 +5,18 @@ Playwright's own browser download is not used: the tests launch the system Chrom
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib.util
+import json
 import os
+import queue
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,8 +36,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-
-pytestmark = pytest.mark.browser
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -99,3 +105,87 @@ def static_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The local runtime (`vwr local`), started once for the browser tests.
+
+RUNTIME_EVENT_ID = "browser-test"
+READY_TIMEOUT_S = 90
+
+
+def _runtime_command() -> list[str]:
+    vwr = ROOT / ".venv" / "bin" / "vwr"
+    args = ["local", "--port", "0", "--event-id", RUNTIME_EVENT_ID]
+    if vwr.exists():
+        return [str(vwr), *args]
+    return [sys.executable, "-m", "local.cli", *args]
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Iterator[dict]:
+    """The whole waiting room on this machine; the READY line's JSON (URLs, event id, local keys).
+
+    VWR_RUNTIME_READY may hold the READY JSON of a runtime that is already running (`make run`),
+    to drive that one instead of starting another.
+    """
+    if os.environ.get("VWR_RUNTIME_READY"):
+        yield json.loads(os.environ["VWR_RUNTIME_READY"])
+        return
+    if importlib.util.find_spec("local.cli") is None:
+        pytest.skip("the local runtime (local/cli.py) is not there yet")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        _runtime_command(),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    seen: list[str] = []
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    ready = None
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    try:
+        while ready is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RuntimeError("the local runtime printed no READY line in time:\n" + "".join(seen[-40:]))
+            try:
+                line = lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise RuntimeError("the local runtime exited before it was ready:\n" + "".join(seen[-40:]))
+            seen.append(line)
+            if line.startswith("READY "):
+                ready = json.loads(line[len("READY ") :])
+
+        # Keep draining its output so that it never blocks on a full pipe.
+        def drain() -> None:
+            while lines.get() is not None:
+                pass
+
+        threading.Thread(target=drain, daemon=True).start()
+        yield ready
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        # Whatever it started in its own process group (redis-server, the moto server) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGTERM)

@@ -7,6 +7,7 @@ request, the string to sign and the Authorization header must be identical.
 from __future__ import annotations
 
 import datetime
+import html
 import json
 from unittest import mock
 from urllib.parse import quote, urlencode
@@ -75,6 +76,10 @@ CASES = [
 ]
 
 
+# (method, url, with token, browser signature, botocore signature) of every case that ran, for the report.
+SIGNED: list[tuple[str, str, bool, str, str]] = []
+
+
 @pytest.fixture
 def signer_page(page, static_server):
     page.goto(f"{static_server}/control_panel/sigv4.js")
@@ -99,7 +104,7 @@ def _botocore(method, path, params, body, token):
 
 @pytest.mark.parametrize("token", [None, TOKEN], ids=["long-term", "session-token"])
 @pytest.mark.parametrize(("method", "path", "params", "body"), CASES)
-def test_browser_signs_like_botocore(signer_page, screenshot, method, path, params, body, token):
+def test_browser_signs_like_botocore(signer_page, method, path, params, body, token):
     url, expected, canonical = _botocore(method, path, params, body, token)
     got = signer_page.evaluate(
         """async ({url, method, body, token, region, keyId, secret, date}) => {
@@ -124,8 +129,8 @@ def test_browser_signs_like_botocore(signer_page, screenshot, method, path, para
     assert got["headers"]["Authorization"] == expected["Authorization"]
     assert got["headers"]["X-Amz-Date"] == expected["X-Amz-Date"]
     assert got["headers"].get("X-Amz-Security-Token") == expected.get("X-Amz-Security-Token")
-    if method == "GET" and path == "/":
-        screenshot(signer_page)
+    botocore_signature = expected["Authorization"].split("=")[-1]
+    SIGNED.append((method, url, token is not None, got["signature"], botocore_signature))
 
 
 def test_query_built_by_the_page_is_the_canonical_query(signer_page):
@@ -152,3 +157,24 @@ def test_signing_without_keys_is_refused(signer_page):
         }"""
     )
     assert "access key" in message
+
+
+def test_signature_report(page, screenshot):
+    """A page listing the signatures compared above, saved as this test's screenshot."""
+    rows = "".join(
+        f"<tr><td>{html.escape(m)}</td><td><code>{html.escape(u.removeprefix(HOST))}</code></td>"
+        f"<td>{'yes' if t else 'no'}</td><td><code>{b[:16]}…</code></td><td><code>{o[:16]}…</code></td>"
+        f"<td class={'ok' if b == o else 'bad'}>{'identical' if b == o else 'DIFFERENT'}</td></tr>"
+        for m, u, t, b, o in SIGNED
+    )
+    page.set_content(
+        "<style>body{font:14px system-ui;margin:24px;color:#172033}table{border-collapse:collapse}"
+        "td,th{padding:4px 10px;border-bottom:1px solid #dde2ee;text-align:left}"
+        ".ok{color:#0f7b52;font-weight:600}.bad{color:#b42318;font-weight:700}</style>"
+        "<h1>SigV4: control_panel/sigv4.js in Chromium vs botocore</h1>"
+        f"<p>{len(SIGNED)} requests signed by both, date fixed at {FIXED.isoformat()}Z, region {REGION}.</p>"
+        "<table><tr><th>Method</th><th>Path and query</th><th>Session token</th><th>Browser</th>"
+        f"<th>botocore</th><th>Result</th></tr>{rows}</table>"
+    )
+    screenshot(page)
+    assert all(b == o for *_, b, o in SIGNED)

@@ -44,6 +44,15 @@ async function loadConfig() {
   };
 }
 
+/** The server's words from an answer's body, or the fallback. */
+function reason(data, fallback) {
+  if (data && typeof data === "object") {
+    const text = data.error || data.message;
+    if (typeof text === "string" && text.trim()) return text.trim();
+  }
+  return fallback;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The saved place.
 
@@ -117,6 +126,7 @@ class WaitingRoomPage {
     this.clock = null;
     this.generation = 0; // bumps whenever the place changes, so stale answers are dropped
     this.lastWarning = null;
+    this.lastCheck = 0;
   }
 
   // --- words -------------------------------------------------------------------------------
@@ -287,7 +297,7 @@ class WaitingRoomPage {
         this.say("You are in the line. Getting your number…");
         return;
       }
-      if (answer.status === 410 || answer.status === 404) return this.voided();
+      if (answer.status === 410 || answer.status === 404) return this.voided(answer.data);
       const number = Number(answer.data && answer.data.queue_number);
       if (!Number.isFinite(number)) throw new TransientError("the answer had no queue number");
       this.queueNumber = number;
@@ -297,11 +307,16 @@ class WaitingRoomPage {
 
     const [serving, waiting] = await Promise.all([this.api.servingNumber(), this.api.waitingNumber()]);
     if (generation !== this.generation) return;
-    if (this.serving !== null && serving < this.serving) {
-      // The counters went back: the line was probably reset. Ask whether this place still exists.
-      const check = await this.api.queueNumber(this.requestId);
+    const unserved = serving < this.queueNumber;
+    const suspicious = (this.serving !== null && serving < this.serving) || (unserved && waiting === 0);
+    if (suspicious && Date.now() - this.lastCheck > Math.max(3000, 3 * this.config.pollMs)) {
+      // The counters went back, or the line has nobody in it although this visitor waits: the
+      // waiting room was probably reset. Ask whether this place still exists. (queue_num cannot
+      // tell: its answer is cached by the CDN for long; queue_pos_expiry only for seconds.)
+      this.lastCheck = Date.now();
+      const check = await this.api.queuePositionExpiry(this.requestId);
       if (generation !== this.generation) return;
-      if (check.status === 410 || check.status === 404) return this.voided();
+      if (unserved && (check.status === 410 || check.status === 404)) return this.voided(check.data);
     }
     this.serving = serving;
     this.waiting = waiting;
@@ -323,9 +338,10 @@ class WaitingRoomPage {
   async pollExpiry(generation) {
     const answer = await this.api.queuePositionExpiry(this.requestId);
     if (generation !== this.generation) return;
-    if (answer.status === 410) return this.expired();
-    if (answer.status === 404) return this.voided();
-    if (answer.status === 202) {
+    if (answer.status === 410) return this.ended(answer.data);
+    if (answer.status === 404) return this.voided(answer.data);
+    if (answer.status === 202 || (answer.data && answer.data.token_issued === true)) {
+      // Expiry is disabled, or this visitor already holds a pass: the place cannot expire.
       this.noTimeLimit = true;
       this.expiresAt = null;
     } else {
@@ -333,7 +349,7 @@ class WaitingRoomPage {
       if (Number.isFinite(seconds)) {
         this.noTimeLimit = false;
         this.expiresAt = Date.now() + seconds * 1000;
-        if (seconds <= 0) return this.expired();
+        if (seconds <= 0) return this.ended(null);
       }
     }
     this.startClock();
@@ -370,22 +386,28 @@ class WaitingRoomPage {
     }, 1000);
   }
 
-  voided() {
-    this.stop();
-    this.generation += 1;
-    this.place.clear();
-    this.setPhase("voided");
-    this.say("The waiting room was restarted and earlier places no longer count. Press “Enter the line again” to get a new place.");
-    $("enter-again").focus();
+  /** The place was cleared (a reset) or is unknown to the waiting room. */
+  voided(data) {
+    const why = reason(data, "it does not know this place");
+    this.finish("voided", "Your place in line no longer counts. Press “Enter the line again” to get a new place.", why);
   }
 
-  expired() {
+  /** A served place that can no longer be used: it expired, or its session was closed or reset. */
+  ended(data) {
+    const why = reason(data, "the time to check out ran out");
+    const phase = /reset/i.test(why) ? "voided" : "expired";
+    this.finish(phase, "Your place can no longer be used. Press “Enter the line again” to get a new place.", why);
+  }
+
+  finish(phase, sentence, why) {
     this.stop();
     this.generation += 1;
     this.place.clear();
     this.expiresAt = null;
-    this.setPhase("expired");
-    this.say("Your turn has passed: the time to check out ran out. Press “Enter the line again” to get a new place.");
+    this.noTimeLimit = false;
+    this.setPhase(phase);
+    this.say(sentence);
+    $("problem-detail").textContent = `The waiting room said: ${why}.`;
     $("enter-again").focus();
   }
 
@@ -409,8 +431,8 @@ class WaitingRoomPage {
         this.schedule(this.config.pollMs);
         return;
       }
-      if (token.status === 410) return this.expired();
-      if (token.status === 404) return this.voided();
+      if (token.status === 410) return this.ended(token.data);
+      if (token.status === 404) return this.voided(token.data);
       const accessToken = token.data && token.data.access_token;
       if (!accessToken) throw new TransientError("the pass came without an access token");
       this.say("Checking out at the store…");
@@ -508,6 +530,7 @@ class WaitingRoomPage {
     if (this.noTimeLimit) {
       clock.textContent = "No time limit";
       note.textContent = "Your place is held until you check out.";
+      clock.removeAttribute("aria-label");
       $("countdown-bar").hidden = true;
       return;
     }
