@@ -5,18 +5,11 @@ Playwright's own browser download is not used: the tests launch the system Chrom
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import importlib.util
 import json
 import os
-import queue
 import shutil
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -110,82 +103,24 @@ def static_server() -> Iterator[str]:
 # ---------------------------------------------------------------------------------------------
 # The local runtime (`vwr local`), started once for the browser tests.
 
-RUNTIME_EVENT_ID = "browser-test"
-READY_TIMEOUT_S = 90
-
-
-def _runtime_command() -> list[str]:
-    vwr = ROOT / ".venv" / "bin" / "vwr"
-    args = ["local", "--port", "0", "--event-id", RUNTIME_EVENT_ID]
-    if vwr.exists():
-        return [str(vwr), *args]
-    return [sys.executable, "-m", "local.cli", *args]
+RUNTIME_ARGS = (
+    "--event-id", "browser-test",
+    "--batch-window", "0.2",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="session")
-def runtime() -> Iterator[dict]:
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """The whole waiting room on this machine; the READY line's JSON (URLs, event id, local keys).
 
-    VWR_RUNTIME_READY may hold the READY JSON of a runtime that is already running (`make run`),
-    to drive that one instead of starting another.
+    No inlet runs, so only the tests move the serving counter. VWR_RUNTIME_READY may hold the
+    READY JSON of a runtime that is already running (`make run`), to drive that one instead.
     """
     if os.environ.get("VWR_RUNTIME_READY"):
         yield json.loads(os.environ["VWR_RUNTIME_READY"])
         return
-    if importlib.util.find_spec("local.cli") is None:
-        pytest.skip("the local runtime (local/cli.py) is not there yet")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        _runtime_command(),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-    seen: list[str] = []
+    from local.testing import running_runtime
 
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    ready = None
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    try:
-        while ready is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RuntimeError("the local runtime printed no READY line in time:\n" + "".join(seen[-40:]))
-            try:
-                line = lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise RuntimeError("the local runtime exited before it was ready:\n" + "".join(seen[-40:]))
-            seen.append(line)
-            if line.startswith("READY "):
-                ready = json.loads(line[len("READY ") :])
-
-        # Keep draining its output so that it never blocks on a full pipe.
-        def drain() -> None:
-            while lines.get() is not None:
-                pass
-
-        threading.Thread(target=drain, daemon=True).start()
-        yield ready
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        # Whatever it started in its own process group (redis-server, the moto server) goes too.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)
+    logs = tmp_path_factory.mktemp("vwr-local-browser")
+    with running_runtime(RUNTIME_ARGS, log_dir=logs) as started:
+        yield started.ready
