@@ -118,7 +118,7 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if answer.status == 202:
         # Back too early (a stale tab, a hand-made link): keep waiting on the page.
         return _redirect(with_query(page_url(), request.parameters()))
-    if answer.status != 200:
+    if answer.status != 200 or not _still_valid(answer.body):
         if answer.status >= 500:
             raise RuntimeError(f"the private API answered {answer.status}")
         logger.info("authorization refused", request=masked(request_id), core_status=answer.status)
@@ -132,6 +132,11 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         nonce=request.nonce,
     )
     return _redirect(with_query(request.redirect_uri, {"code": code, "state": request.state}))
+
+
+def _still_valid(tokens: Any) -> bool:
+    """The core answers a repeated call with the stored tokens, even once they have expired."""
+    return isinstance(tokens, dict) and isinstance(tokens.get("expires_in"), int) and tokens["expires_in"] > 0
 
 
 def _body_text(event: Mapping[str, Any]) -> str:
@@ -177,7 +182,7 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
         raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
 
     answer = private_api().generate_token(grant.request_id, issuer=issuer(event))
-    if answer.status != 200:
+    if answer.status != 200 or not _still_valid(answer.body):
         if answer.status >= 500:
             raise RuntimeError(f"the private API answered {answer.status}")
         raise OAuthError("invalid_grant", "the visitor's place is no longer valid")

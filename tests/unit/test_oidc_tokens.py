@@ -1,0 +1,95 @@
+"""The adapter's issuer and the checks /userInfo makes on a token before trusting it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from lambdas.waiting_room.keys import generate_key_material, parse_key_material
+from lambdas.waiting_room.oidc_settings import issuer
+from lambdas.waiting_room.oidc_tokens import InvalidToken, verify_access_token
+
+KEY = parse_key_material(generate_key_material())
+OTHER_KEY = parse_key_material(generate_key_material())
+ISSUER = "https://id.example/prod"
+
+
+def token(key=KEY, headers: dict[str, Any] | None = None, algorithm: str = "RS256", **changes: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "aud": "evt",
+        "sub": "rid",
+        "iss": ISSUER,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 60,
+        "token_use": "access",
+        "queue_position": 3,
+    }
+    claims = {k: v for k, v in {**claims, **changes}.items() if v is not None}
+    return jwt.encode(
+        claims, key.private_key, algorithm=algorithm, headers={"kid": key.kid, **(headers or {})}
+    )
+
+
+def verify(value: str) -> dict[str, Any]:
+    return verify_access_token(value, key=KEY, audience="evt", issuer=ISSUER)
+
+
+def test_a_good_access_token_passes() -> None:
+    assert verify(token())["sub"] == "rid"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        token(exp=int(time.time()) - 120),
+        token(aud="other-event"),
+        token(iss="https://public.example/api"),
+        token(token_use="id"),
+        token(token_use="refresh"),
+        token(exp=None),
+        token(key=OTHER_KEY, headers={"kid": KEY.kid}),  # right kid, wrong signature
+        token(headers={"kid": "someone-else"}),
+        "not.a.jwt",
+        "",
+    ],
+)
+def test_anything_else_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidToken):
+        verify(bad)
+
+
+def test_an_unsigned_or_hmac_token_is_refused() -> None:
+    unsigned = jwt.encode({"sub": "rid"}, None, algorithm="none", headers={"kid": KEY.kid})
+    with pytest.raises(InvalidToken):
+        verify(unsigned)
+    forged = jwt.encode(
+        {"sub": "rid"},
+        "a-public-key-used-as-an-hmac-secret-0123456789",
+        algorithm="HS256",
+        headers={"kid": KEY.kid},
+    )
+    with pytest.raises(InvalidToken):
+        verify(forged)
+
+
+def test_the_issuer_is_the_url_the_adapter_is_called_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OIDC_ISSUER", raising=False)
+    api_gateway = {
+        "headers": {"Host": "abc.execute-api.eu-west-1.amazonaws.com", "X-Forwarded-Proto": "https"},
+        "requestContext": {"domainName": "abc.execute-api.eu-west-1.amazonaws.com", "stage": "prod"},
+    }
+    assert issuer(api_gateway) == "https://abc.execute-api.eu-west-1.amazonaws.com/prod"
+    local = {
+        "headers": {"Host": "127.0.0.1:8080"},
+        "requestContext": {"domainName": "127.0.0.1:8080", "stage": "oidc"},
+    }
+    assert issuer(local) == "http://127.0.0.1:8080/oidc"
+    elsewhere = {"headers": {}, "requestContext": {"domainName": "id.example", "stage": "v1"}}
+    assert issuer(elsewhere) == "https://id.example/v1"  # plain HTTP only on loopback
+    monkeypatch.setenv("OIDC_ISSUER", "https://login.example.com/")
+    assert issuer(api_gateway) == "https://login.example.com"
