@@ -28,6 +28,7 @@ from local import environment, events, gateway, provision, sites, sns_delivery, 
 from local.functions import Functions, FunctionUnavailable
 from local.options import Options, is_true
 from local.processes import MotoServer, RedisServer
+from local.sqs_poller import SqsPoller
 from local.timers import Timer
 
 logger = logging.getLogger("vwr.local")
@@ -65,7 +66,8 @@ class LocalRuntime:
         self._moto: MotoServer | None = None
         self._server: Any = None
         self._serving: Any = None
-        self._stoppables: list[Callable[[], None]] = []
+        # Pollers and timers: all are asked to stop at once, then awaited.
+        self._workers: list[SqsPoller | Timer] = []
 
     # -- start -------------------------------------------------------------------------------------
 
@@ -150,6 +152,8 @@ class LocalRuntime:
             "secret_access_key": options.secret_access_key,
             "max_size_topic_arn": max_size_topic or next(iter(topics.values()), None),
             "redis_url": redis_url,
+            # The child process to look for: tests check that it does not outlive the runtime.
+            "redis_pid": self._redis.pid if self._redis else None,
             "entry_queue_url": env[Resource.ENTRY_QUEUE.value],
             "entry_dlq_url": provisioned.get("ENTRY_DLQ_URL"),
             "inlet": options.inlet,
@@ -197,7 +201,7 @@ class LocalRuntime:
                 def build(messages: Any) -> dict[str, Any]:
                     return events.sqs_event(messages, queue_arn=queue_arn, region=self.options.region)
 
-                poller = sqs_poller.SqsPoller(
+                poller = SqsPoller(
                     sqs,
                     queue,
                     sqs_poller.lambda_delivery(invoke, build),
@@ -205,7 +209,7 @@ class LocalRuntime:
                     concurrency=self.options.pollers,
                 )
                 poller.start()
-                self._stoppables.append(poller.stop)
+                self._workers.append(poller)
 
     def _start_subscriptions(
         self,
@@ -229,7 +233,7 @@ class LocalRuntime:
                 def invoke(event: dict[str, Any], name: str = function.name) -> Any:
                     return functions.invoke(name, event)
 
-                poller = sqs_poller.SqsPoller(
+                poller = SqsPoller(
                     sqs,
                     sqs_poller.Queue(
                         url=subscription.queue_url,
@@ -241,7 +245,7 @@ class LocalRuntime:
                     name=f"{function.name}-sns",
                 )
                 poller.start()
-                self._stoppables.append(poller.stop)
+                self._workers.append(poller)
 
     def _start_timers(self, functions: Functions, wired: list[Function], env: dict[str, str]) -> None:
         for function in wired:
@@ -260,18 +264,16 @@ class LocalRuntime:
 
                 timer = Timer(function.name, self.options.period_of(function.name, schedule), fire)
                 timer.start()
-                self._stoppables.append(timer.stop)
+                self._workers.append(timer)
 
     # -- stop --------------------------------------------------------------------------------------
 
     def stop(self) -> None:
         """Stops timers and pollers (each finishes what it holds), the gateway, moto, redis-server."""
-        while self._stoppables:
-            stop = self._stoppables.pop()
-            try:
-                stop()
-            except Exception:
-                logger.exception("stopping a component failed")
+        for worker in self._workers:
+            worker.request_stop()
+        while self._workers:
+            self._workers.pop().stop()
         if self._server is not None:
             server, self._server = self._server, None
             # shutdown() waits for serve_forever to return: only call it if it ever ran.

@@ -96,6 +96,10 @@ class SqsPoller:
             thread.start()
             self._threads.append(thread)
 
+    def request_stop(self) -> None:
+        """Asks every poller thread to finish its batch and stop; `stop()` then waits for them."""
+        self._stopping.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         deadline = time.monotonic() + timeout

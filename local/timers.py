@@ -31,6 +31,9 @@ class Timer:
     def start(self) -> None:
         self._thread.start()
 
+    def request_stop(self) -> None:
+        self._stopping.set()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         if self._thread.is_alive():

@@ -1,0 +1,84 @@
+"""Starting, stopping and starting again: every process the runtime started goes with it, and a
+new runtime starts from an empty line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from local import testing
+from tests.e2e.journey import counters, enter, eventually, position
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited; only its exit status is left
+
+
+def _listening(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((parts.hostname, parts.port)) == 0
+
+
+def _ports(runtime: testing.Runtime) -> list[str]:
+    return [runtime.public_api, runtime.aws_endpoint, runtime.redis_url]
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_every_process_and_a_restart_is_clean(tmp_path: Path, stop_signal: int) -> None:
+    first = testing.start(["--batch-window", "0.1"], log_dir=tmp_path / "first")
+    try:
+        for _ in range(3):
+            position(first, enter(first))
+        assert counters(first)["queue_counter"] == 3
+        redis_pid = first.redis_pid
+        assert _alive(redis_pid)
+        first.process.send_signal(stop_signal)
+        assert first.process.wait(20) == 0, first.stderr()[-2000:]
+    finally:
+        testing.stop(first.process)
+
+    eventually(lambda: not _alive(redis_pid), within=5)
+    for url in _ports(first):
+        assert not _listening(url), f"{url} still answers after the runtime stopped"
+
+    second = testing.start(["--batch-window", "0.1"], log_dir=tmp_path / "second")
+    try:
+        assert {k: v for k, v in counters(second).items() if k != "event_id"} == dict.fromkeys(
+            set(counters(second)) - {"event_id"}, 0
+        )
+        assert position(second, enter(second)) == 1
+    finally:
+        testing.stop(second.process)
+
+
+def test_redis_server_does_not_outlive_a_killed_runtime(tmp_path: Path) -> None:
+    runtime = testing.start([], log_dir=tmp_path)
+    redis_pid = runtime.redis_pid
+    try:
+        # SIGKILL: no clean-up code runs; the kernel's parent-death signal must stop redis-server.
+        os.kill(runtime.process.pid, signal.SIGKILL)
+        runtime.process.wait(10)
+        eventually(lambda: not _alive(redis_pid), within=5)
+    finally:
+        testing.stop(runtime.process)
+        if _alive(redis_pid):
+            os.kill(redis_pid, signal.SIGKILL)
+
+
+def test_a_bad_option_fails_fast_with_its_reason(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(testing.RuntimeFailed, match="unknown setting"):
+        testing.start(["--set", "NO_SUCH_SETTING=1"], log_dir=tmp_path, timeout=20)
+    assert time.monotonic() - started < 20
