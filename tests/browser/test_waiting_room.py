@@ -1,0 +1,178 @@
+"""The waiting room page's behaviour over time, against the real local runtime.
+
+The operator's side is played by signed HTTP calls here (the control panel has its own tests):
+the estimate appears once the line has moved, polling backs off on network failures and resumes,
+and a served place counts down and expires.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+from botocore.credentials import Credentials
+from playwright.sync_api import Page, expect
+
+from local.testing import running_runtime, signed_request
+
+POLL_MS = 200
+PHONE = {"width": 390, "height": 844}
+SLOW = 30_000
+
+pytestmark = pytest.mark.e2e
+
+
+class Operator:
+    """The private API, signed like the inlet strategies sign it."""
+
+    def __init__(self, ready: dict):
+        self.ready = ready
+        self.session = requests.Session()
+        self.credentials = Credentials(ready["access_key_id"], ready["secret_access_key"])
+
+    def call(self, method: str, path: str, body: dict | None = None, params: dict | None = None) -> dict:
+        response = signed_request(
+            self.session,
+            method,
+            self.ready["private_api"] + path,
+            params=params,
+            json_body=body,
+            credentials=self.credentials,
+            region=self.ready["region"],
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def counters(self) -> dict:
+        return self.call("GET", "/counters", params={"event_id": self.ready["event_id"]})
+
+    def increment(self, by: int) -> int:
+        body = {"event_id": self.ready["event_id"], "increment_by": by}
+        return self.call("POST", "/increment_serving_counter", body)["serving_num"]
+
+    def serve_up_to(self, position: int) -> None:
+        serving = self.counters()["serving_counter"]
+        if position > serving:
+            self.increment(position - serving)
+
+    def enter_others(self, how_many: int) -> None:
+        for _ in range(how_many):
+            response = self.session.post(
+                self.ready["public_api"] + "/assign_queue_num", json={"event_id": self.ready["event_id"]}
+            )
+            assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def visitor(browser, runtime):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
+    page = context.new_page()
+    page.js_errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+def _open_and_enter(page: Page, ready: dict) -> int:
+    page.goto(f"{ready['waiting_room']}?poll={POLL_MS}")
+    page.get_by_role("button", name="Enter the line").click()
+    expect(page.locator("#my-number")).to_have_text(re.compile(r"^\d+$"), timeout=SLOW)
+    return int(page.locator("#my-number").inner_text())
+
+
+def test_the_estimate_appears_once_the_line_moves(visitor, runtime, screenshot):
+    operator = Operator(runtime)
+    operator.serve_up_to(operator.counters()["queue_counter"])  # nobody left waiting before us
+    operator.enter_others(6)
+    number = _open_and_enter(visitor, runtime)
+    expect(visitor.locator("#estimate")).to_have_text("Cannot estimate yet")
+    expect(visitor.locator("#estimate-note")).to_contain_text("watching how fast the line moves")
+
+    # The line moves one place every half second while the page watches.
+    for _ in range(4):
+        operator.increment(1)
+        time.sleep(0.5)
+    expect(visitor.locator("#estimate")).to_have_text(re.compile(r"minute|second|hour"), timeout=SLOW)
+    expect(visitor.locator("#estimate-note")).to_contain_text("how fast the line has moved")
+    ahead = number - operator.counters()["serving_counter"] - 1
+    expect(visitor.locator("#ahead")).to_have_text(str(ahead), timeout=SLOW)
+    expect(visitor.locator("#progress")).to_be_visible()
+    screenshot(visitor)
+    operator.serve_up_to(number)
+    expect(visitor.locator("#checkout")).to_be_visible(timeout=SLOW)
+    assert visitor.js_errors == []
+
+
+def test_polling_backs_off_on_network_errors_and_resumes(visitor, runtime, screenshot):
+    number = _open_and_enter(visitor, runtime)
+    expect(visitor.locator("#status")).to_contain_text(f"You are number {number}")
+
+    # The network to the waiting room goes away (the pages themselves stay loaded).
+    api = re.compile(r"/(serving_num|waiting_num|queue_num|queue_pos_expiry)\?")
+    visitor.route(api, lambda route: route.abort("internetdisconnected"))
+    status = visitor.locator("#status")
+    expect(status).to_contain_text("Having trouble reaching the waiting room", timeout=SLOW)
+    expect(status).to_contain_text("Your place is kept")
+    expect(status).to_contain_text(re.compile(r"Trying again in \d+ seconds?"))
+    expect(visitor.get_by_role("button", name="Try again now")).to_be_visible()
+    failures = visitor.evaluate("window.waitingRoom.backoff.failures")
+    screenshot(visitor, "offline")
+
+    # Back online: the next attempt (or the button) brings the page back by itself.
+    visitor.unroute(api)
+    visitor.get_by_role("button", name="Try again now").click()
+    expect(status).to_contain_text(f"You are number {number}", timeout=SLOW)
+    expect(visitor.get_by_role("button", name="Try again now")).to_be_hidden()
+    assert failures >= 1
+    assert visitor.evaluate("window.waitingRoom.backoff.failures") == 0
+    screenshot(visitor, "back")
+    assert visitor.js_errors == []
+
+
+def test_backoff_delays_grow_with_jitter(visitor, runtime):
+    visitor.goto(f"{runtime['waiting_room']}?poll={POLL_MS}")
+    delays = visitor.evaluate(
+        """async () => {
+            const { Backoff } = await import('./js/backoff.js');
+            const low = new Backoff({ baseMs: 1000, maxMs: 30000, random: () => 0 });
+            const high = new Backoff({ baseMs: 1000, maxMs: 30000, random: () => 0.999 });
+            const out = [];
+            for (let i = 0; i < 7; i++) out.push([low.fail(), high.fail()]);
+            return out;
+        }"""
+    )
+    ceilings = [1000, 2000, 4000, 8000, 16000, 30000, 30000]
+    for (low, high), ceiling in zip(delays, ceilings, strict=True):
+        assert low == ceiling / 2
+        assert ceiling / 2 < high <= ceiling
+
+
+@pytest.fixture(scope="module")
+def short_expiry_runtime(tmp_path_factory):
+    args = ("--event-id", "expiry-test", "--batch-window", "0.2", "--expiry-seconds", "6")
+    with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-local-expiry")) as started:
+        yield started.ready
+
+
+def test_a_served_place_counts_down_and_expires(browser, short_expiry_runtime, screenshot):
+    ready = short_expiry_runtime
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        number = _open_and_enter(page, ready)
+        Operator(ready).serve_up_to(number)
+        expect(page.locator("#checkout")).to_be_visible(timeout=SLOW)
+        expect(page.locator("#countdown")).to_have_text(re.compile(r"^0:0[0-6]$"), timeout=SLOW)
+        screenshot(page, "counting")
+        # Nobody checks out: the place expires and the page says so, with the server's words.
+        expect(page.get_by_role("button", name="Enter the line again")).to_be_visible(timeout=SLOW)
+        expect(page.locator("#headline")).to_have_text("Your turn has passed")
+        expect(page.locator("#status")).to_contain_text("Your place can no longer be used")
+        expect(page.locator("#problem-detail")).to_contain_text("The waiting room said:")
+        expect(page.locator("#checkout")).to_be_hidden()
+        assert page.evaluate("localStorage.length") == 0
+        screenshot(page, "expired")
+    finally:
+        context.close()
