@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""The CDK app: every stack of the waiting room, each deployable on its own, plus the
+getting-started composition (core + authorizer + sample wired together).
+
+    python app.py                      # synthesize everything into $CDK_OUTDIR (cdk.out)
+    npx aws-cdk@2 deploy WaitingRoom-Core
+    npx aws-cdk@2 deploy 'GettingStarted/*'
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_cdk import App
+
+from stacks.app import build_app
+
+
+def main() -> None:
+    app = App(outdir=os.environ.get("CDK_OUTDIR") or None)
+    build_app(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

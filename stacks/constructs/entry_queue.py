@@ -1,0 +1,125 @@
+"""The entry path: POST /assign_queue_num goes from API Gateway straight onto SQS, no Lambda.
+
+API Gateway validates the body against a JSON schema (a string `event_id`), writes the message
+the worker reads (`event_id`, `request_id` = the API request id, `entered_at` = epoch ms) and
+answers 200 `{"api_request_id": ...}` at once. The API request id is the visitor's bearer secret.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambdas import catalog
+
+# The message body the worker parses; field names from catalog.ENTRY_MESSAGE_FIELDS. Velocity does
+# not concatenate strings, so the JSON is interpolated inside one double-quoted string with $q
+# standing for a double quote. `$input.json('$.event_id')` is already a JSON string literal.
+_EVENT_ID, _REQUEST_ID, _ENTERED_AT = catalog.ENTRY_MESSAGE_FIELDS
+REQUEST_TEMPLATE = (
+    "#set($q = '\"')\n"
+    f"#set($body = \"{{${{q}}{_EVENT_ID}${{q}}: $input.json('$.event_id'), "
+    f"${{q}}{_REQUEST_ID}${{q}}: ${{q}}$context.requestId${{q}}, "
+    f'${{q}}{_ENTERED_AT}${{q}}: $context.requestTimeEpoch}}")\n'
+    "Action=SendMessage&MessageBody=$util.urlEncode($body)"
+)
+RESPONSE_TEMPLATE = '{"api_request_id": "$context.requestId"}'
+ENTRY_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="AssignQueueNum",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["event_id"],
+    properties={
+        "event_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=128),
+    },
+)
+_CORS = {"method.response.header.Access-Control-Allow-Origin": "'*'"}
+
+
+class EntryQueue(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, worker: catalog.Function) -> None:
+        super().__init__(scope, construct_id)
+        trigger = next(t for t in worker.triggers if isinstance(t, catalog.QueueTrigger))
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        # Lambda's guidance: at least six times the function timeout, so a message whose batch is
+        # still being retried is not handed to a second worker.
+        visibility = max(trigger.visibility_timeout_seconds, 6 * worker.timeout_seconds)
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(visibility),
+            retention_period=Duration.days(1),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letters, max_receive_count=trigger.max_receive_count
+            ),
+        )
+
+    def add_route(self, api: apigw.RestApi) -> apigw.Method:
+        route = catalog.ASSIGN_QUEUE_NUM
+        role = iam.Role(
+            self,
+            "SendRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="Lets the public API put entries on the waiting room queue",
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.queue.queue_arn]))
+        integration = apigw.AwsIntegration(
+            service="sqs",
+            path=f"{Aws.ACCOUNT_ID}/{self.queue.queue_name}",
+            integration_http_method="POST",
+            options=apigw.IntegrationOptions(
+                credentials_role=role,
+                passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+                request_parameters={
+                    "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
+                },
+                request_templates={"application/json": REQUEST_TEMPLATE},
+                integration_responses=[
+                    apigw.IntegrationResponse(
+                        status_code="200",
+                        response_templates={"application/json": RESPONSE_TEMPLATE},
+                        response_parameters=_CORS,
+                    ),
+                    # SQS refused the message (throttled, misconfigured): say so, never fake a 200.
+                    apigw.IntegrationResponse(
+                        status_code="500",
+                        selection_pattern="[45]\\d{2}",
+                        response_templates={
+                            "application/json": '{"error": "the queue did not accept the entry"}'
+                        },
+                        response_parameters=_CORS,
+                    ),
+                ],
+            ),
+        )
+        model = api.add_model(
+            "AssignQueueNumBody",
+            content_type="application/json",
+            schema=ENTRY_SCHEMA,
+            model_name="AssignQueueNumBody",
+        )
+        validator = api.add_request_validator(
+            "AssignQueueNumValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        responses = [
+            apigw.MethodResponse(status_code=code, response_parameters={k: True for k in _CORS})
+            for code in ("200", "500")
+        ]
+        return api.root.resource_for_path(route.path).add_method(
+            route.method,
+            integration,
+            request_models={"application/json": model},
+            request_validator=validator,
+            method_responses=responses,
+        )

@@ -1,0 +1,121 @@
+"""A REST API whose routes are the catalog's routes for one API (public, private, store, oidc)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from lambdas import catalog
+
+STAGE = "prod"
+# The control panel signs private calls with SigV4 from the browser; these headers must pass CORS.
+CORS_HEADERS = [
+    "Content-Type",
+    "Authorization",
+    "X-Amz-Date",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+    "X-Api-Key",
+]
+_CORS_RESPONSE_HEADERS = {
+    "Access-Control-Allow-Origin": "'*'",
+    "Access-Control-Allow-Headers": "'" + ",".join(CORS_HEADERS) + "'",
+}
+
+
+class CatalogRestApi(Construct):
+    """Lambda proxy routes from the wiring table, JSON errors from API Gateway itself, CORS."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api: catalog.Api,
+        description: str,
+        iam_auth: bool = False,
+        api_key_required: bool = False,
+        throttle_rate: int = 1000,
+        throttle_burst: int = 500,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api_name: catalog.Api = api
+        self.rest_api = apigw.RestApi(
+            self,
+            "Api",
+            # Unique per stack, ends with the catalog's API name (tests and dashboards rely on it).
+            rest_api_name=f"{Stack.of(self).stack_name}-{api}",
+            description=description,
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE, throttling_rate_limit=throttle_rate, throttling_burst_limit=throttle_burst
+            ),
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=apigw.Cors.ALL_ORIGINS,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=CORS_HEADERS,
+            ),
+            default_method_options=apigw.MethodOptions(
+                authorization_type=apigw.AuthorizationType.IAM if iam_auth else None,
+                api_key_required=api_key_required or None,
+            ),
+        )
+        # API Gateway's own errors (403 from IAM, 401 from the authorizer, 400 from validation)
+        # follow the contract's shape and carry CORS headers so a browser can read them.
+        for name, response_type, template in (
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, '{"error": $context.error.messageString}'),
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, '{"error": $context.error.messageString}'),
+            (
+                "BadBody",
+                apigw.ResponseType.BAD_REQUEST_BODY,
+                '{"error": "invalid request body: '
+                '$util.escapeJavaScript($context.error.validationErrorString)"}',
+            ),
+        ):
+            self.rest_api.add_gateway_response(
+                name,
+                type=response_type,
+                response_headers=_CORS_RESPONSE_HEADERS,
+                templates={"application/json": template},
+            )
+
+        self.routes: list[tuple[catalog.Route, apigw.Method]] = []
+
+    def add_catalog_routes(
+        self, functions: Mapping[str, lambda_.IFunction], authorizer: apigw.IAuthorizer | None = None
+    ) -> None:
+        """Separate from construction so functions can be built between the API and its routes
+        (they may carry the API's URL in their environment)."""
+        for route, entry in catalog.routes_of(self.api_name):
+            method_options: dict[str, object] = {}
+            if route.authorized:
+                if authorizer is None:
+                    raise ValueError(f"{route.path} needs an authorizer")
+                method_options = {
+                    "authorizer": authorizer,
+                    "authorization_type": authorizer.authorization_type,
+                }
+            method = self.rest_api.root.resource_for_path(route.path).add_method(
+                route.method,
+                apigw.LambdaIntegration(functions[entry.name], allow_test_invoke=False),
+                **method_options,  # type: ignore[arg-type]
+            )
+            self.routes.append((route, method))
+
+    def route_arn(self, method: str, path: str) -> str:
+        """The execute-api ARN of one route on the deployed stage (no wildcard)."""
+        return self.rest_api.arn_for_execute_api(method, path, STAGE)
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url
+
+    def base_url_without_deployment(self) -> str:
+        """The stage URL built from the API id alone: functions of this API may carry it in their
+        environment without a dependency cycle (the stage depends on the functions' methods)."""
+        return f"https://{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{STAGE}"

@@ -1,0 +1,67 @@
+"""A private S3 bucket served by CloudFront (origin access control), filled from repository
+folders, each folder getting a generated `config.json` beside its files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from stacks.constructs.packaging import REPO_ROOT
+
+CONFIG_FILE = "config.json"
+
+
+class StaticSite(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, comment: str) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            removal_policy=RemovalPolicy.DESTROY,
+            auto_delete_objects=False,
+        )
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=comment,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            ),
+            default_root_object="index.html",
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+        )
+        self.base_url = f"https://{self.distribution.distribution_domain_name}"
+
+    def deploy_folder(self, folder: str, prefix: str, config: Mapping[str, Any]) -> str:
+        """Uploads `folder` under `prefix/` with its config.json; returns the page URL."""
+        source = REPO_ROOT / folder
+        if not Path(source, "index.html").exists():
+            raise FileNotFoundError(f"{source}/index.html is missing")
+        s3deploy.BucketDeployment(
+            self,
+            f"Deploy{prefix.title().replace('_', '')}",
+            destination_bucket=self.bucket,
+            destination_key_prefix=f"{prefix}/",
+            sources=[
+                s3deploy.Source.asset(str(source)),
+                s3deploy.Source.json_data(CONFIG_FILE, dict(config)),
+            ],
+            # config.json and the pages change together; drop the cached copies on each deploy.
+            distribution=self.distribution,
+            distribution_paths=[f"/{prefix}/*"],
+            memory_limit=256,
+        )
+        return f"{self.base_url}/{prefix}/index.html"

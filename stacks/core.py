@@ -1,0 +1,251 @@
+"""The waiting room itself: public and private APIs, the entry queue and its worker, Redis,
+DynamoDB, the key pair, events, schedules, alarms and a dashboard."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, CfnParameter, RemovalPolicy, SecretValue, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from lambdas import catalog
+from lambdas.catalog import Resource, Setting
+from stacks import params
+from stacks.config import AppConfig
+from stacks.constructs import triggers
+from stacks.constructs.bindings import Bindings, event_bus_grant, secret_grant, table_grant
+from stacks.constructs.cdn import PublicApiDistribution
+from stacks.constructs.entry_queue import EntryQueue
+from stacks.constructs.function import CatalogFunction
+from stacks.constructs.monitoring import Monitoring
+from stacks.constructs.network import Network
+from stacks.constructs.redis import RedisCache
+from stacks.constructs.rest_api import CatalogRestApi
+from stacks.nag import acknowledge_core
+
+CORE_TABLES = (Resource.QUEUE_POSITIONS_TABLE, Resource.TOKENS_TABLE, Resource.SERVING_COUNTER_TABLE)
+
+
+def _attribute(key: catalog.Key) -> dynamodb.Attribute:
+    kind = dynamodb.AttributeType.NUMBER if key.type == "N" else dynamodb.AttributeType.STRING
+    return dynamodb.Attribute(name=key.name, type=kind)
+
+
+def build_table(scope: Construct, resource: Resource) -> dynamodb.Table:
+    spec = catalog.TABLES[resource]
+    table = dynamodb.Table(
+        scope,
+        resource.name.title().replace("_", ""),
+        partition_key=_attribute(spec.partition_key),
+        sort_key=_attribute(spec.sort_key) if spec.sort_key else None,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        time_to_live_attribute=spec.ttl_attribute,
+        # Records only matter during an event; a torn-down waiting room should leave nothing behind.
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    for index in spec.indexes:
+        table.add_global_secondary_index(
+            index_name=index.name,
+            partition_key=_attribute(index.partition_key),
+            sort_key=_attribute(index.sort_key) if index.sort_key else None,
+        )
+    return table
+
+
+def bind_table(bindings: Bindings, resource: Resource, table: dynamodb.ITable) -> None:
+    indexes = [index.name for index in catalog.TABLES[resource].indexes]
+    bindings.bind(resource, table.table_name, table_grant(table.table_arn, indexes))
+
+
+class CoreStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.template_options.description = "Virtual waiting room: core (APIs, queue, Redis, tables, keys)"
+
+        # -- parameters (the reference's names, so its habits carry over) --------------------------
+        event_id = params.event_id(self)
+        validity = CfnParameter(
+            self, "ValidityPeriod", type="Number", default=3600, min_value=60,
+            description="Seconds an issued token stays valid",
+        )  # fmt: skip
+        enable_events = params.flag(
+            self, "EnableEventGeneration", True, "Put the waiting_room_metrics event each minute"
+        )
+        enable_expiry = params.flag(
+            self, "EnableQueuePositionExpiry", True, "Expire served positions left unused"
+        )
+        expiry_period = CfnParameter(
+            self, "QueuePositionExpiryPeriod", type="Number", default=900, min_value=1,
+            description="Seconds a served position stays usable",
+        )  # fmt: skip
+        incr_on_expiry = params.flag(
+            self,
+            "IncrSvcOnQueuePositionExpiry",
+            False,
+            "Give expired positions' places back to the serving counter",
+        )
+        enable_waf = params.flag(
+            self, "EnableWaf", False, "Rate-limit each client IP with AWS WAF (us-east-1 only)"
+        )
+        waf_limit = CfnParameter(
+            self, "WafRequestsPerIpPer5Minutes", type="Number", default=600, min_value=10,
+            description="WAF rate limit: requests per client IP in any five minutes",
+        )  # fmt: skip
+        conditions = {
+            Setting.ENABLE_EVENTS: params.is_true(self, "EventsEnabled", enable_events),
+            Setting.ENABLE_QUEUE_POSITION_EXPIRY: params.is_true(self, "ExpiryEnabled", enable_expiry),
+        }
+
+        # -- state ----------------------------------------------------------------------------------
+        network = Network(self, "Network", config)
+        redis = RedisCache(
+            self, "Redis", config=config, vpc=network.vpc, clients=network.function_security_group
+        )
+        tables = {resource: build_table(self, resource) for resource in CORE_TABLES}
+        # Created with an empty JSON value; the GenerateKeys custom resource writes the key pair.
+        jwt_keys = secretsmanager.Secret(
+            self,
+            "JwtKeys",
+            description="Waiting room token signing key (JSON: kid, private_key_pem)",
+            secret_string_value=SecretValue.unsafe_plain_text("{}"),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        bus = events.EventBus(self, "EventBus", description="Waiting room events (source custom.waitingroom)")
+        entry_queue = EntryQueue(self, "Entry", worker=catalog.by_name("QueueWorker"))
+        # Only CloudFront knows this key; it proves an origin request came through the CDN.
+        origin_key = secretsmanager.Secret(
+            self,
+            "OriginKey",
+            description="API key CloudFront sends to the public API origin",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=40
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        origin_key_value = origin_key.secret_value.unsafe_unwrap()
+
+        # -- what functions may use -----------------------------------------------------------------
+        bindings = Bindings()
+        for resource, table in tables.items():
+            bind_table(bindings, resource, table)
+        bindings.bind(Resource.JWT_KEYS_SECRET, jwt_keys.secret_arn, secret_grant(jwt_keys.secret_arn))
+        bindings.bind(
+            Resource.REDIS_AUTH_SECRET,
+            redis.auth_secret.secret_arn,
+            secret_grant(redis.auth_secret.secret_arn),
+        )
+        bindings.bind(Resource.EVENT_BUS, bus.event_bus_name, event_bus_grant(bus.event_bus_arn))
+        bindings.settings.update(
+            {
+                Setting.EVENT_ID: event_id.value_as_string,
+                Setting.REDIS_URL: redis.url,
+                Setting.TOKEN_VALIDITY_SECONDS: validity.value_as_string,
+                Setting.ENABLE_EVENTS: enable_events.value_as_string,
+                Setting.ENABLE_QUEUE_POSITION_EXPIRY: enable_expiry.value_as_string,
+                Setting.QUEUE_POSITION_EXPIRY_SECONDS: expiry_period.value_as_string,
+                Setting.INCR_SERVING_ON_EXPIRY: incr_on_expiry.value_as_string,
+            }
+        )
+
+        # -- APIs first, so functions can carry the public API's URL as the token issuer ------------
+        self.public_api = CatalogRestApi(
+            self, "PublicApi", api="public", description="Waiting room public API (behind CloudFront)",
+            api_key_required=True, throttle_rate=5000, throttle_burst=2500,
+        )  # fmt: skip
+        self.private_api = CatalogRestApi(
+            self, "PrivateApi", api="private", description="Waiting room private API (IAM)", iam_auth=True
+        )
+        bindings.settings[Setting.ISSUER] = self.public_api.base_url_without_deployment()
+
+        # -- functions, all from the wiring table ------------------------------------------------------
+        self.functions = {
+            entry.name: CatalogFunction(
+                self, entry, architecture=config.architecture, bindings=bindings, placement=network.placement
+            )
+            for entry in catalog.functions_of("core")
+        }
+        functions: dict[str, lambda_.IFunction] = {name: c.function for name, c in self.functions.items()}
+        self.public_api.add_catalog_routes(functions)
+        self.private_api.add_catalog_routes(functions)
+        entry_queue.add_route(self.public_api.rest_api)
+        self._origin_lock(origin_key_value)
+
+        for built in self.functions.values():
+            for trigger in built.entry.triggers:
+                if isinstance(trigger, catalog.QueueTrigger):
+                    triggers.queue_trigger(built.function, trigger, entry_queue.queue)
+                elif isinstance(trigger, catalog.Schedule):
+                    triggers.schedule_trigger(self, built.entry.name, built.function, trigger, conditions)
+                elif isinstance(trigger, catalog.CustomResourceTrigger):
+                    resource = triggers.custom_resource(
+                        self, built.entry.name, built.function, trigger, {"EventId": event_id.value_as_string}
+                    )
+                    if built.entry.needs_redis:
+                        # Runs in the VPC: Redis and the Secrets Manager endpoint must exist first.
+                        resource.node.add_dependency(redis.resource, *network.endpoints)
+                elif not isinstance(trigger, catalog.Route):
+                    raise TypeError(f"the core stack cannot wire {trigger!r}")
+
+        # -- the CDN in front of the public API -------------------------------------------------------
+        self.cdn = PublicApiDistribution(
+            self, "Cdn", api=self.public_api.rest_api, origin_key=origin_key_value,
+            enable_waf=enable_waf, waf_rate_limit=waf_limit,
+        )  # fmt: skip
+
+        # -- who may call the private API ---------------------------------------------------------------
+        self.private_api_group = iam.Group(self, "PrivateApiGroup")
+        self.private_api_group.add_to_policy(
+            iam.PolicyStatement(
+                actions=["execute-api:Invoke"],
+                resources=[
+                    self.private_api.route_arn(r.method, r.path) for r, _ in catalog.routes_of("private")
+                ],
+            )
+        )
+
+        self.monitoring = Monitoring(
+            self, "Monitoring", functions=functions, worker="QueueWorker", queue=entry_queue.queue,
+            dead_letters=entry_queue.dead_letters, public_api_name=self.public_api.rest_api.rest_api_name,
+            private_api_name=self.private_api.rest_api.rest_api_name,
+        )  # fmt: skip
+
+        # -- outputs ------------------------------------------------------------------------------------
+        self.event_id = event_id.value_as_string
+        self.public_api_url = self.cdn.url
+        self.private_api_url = self.private_api.url
+        self.issuer = bindings.settings[Setting.ISSUER]
+        self.jwt_keys_secret_arn = jwt_keys.secret_arn
+        for name, value, description in (
+            ("PublicApiUrl", self.public_api_url, "Public API (CloudFront): what browsers call"),
+            ("PrivateApiUrl", self.private_api_url, "Private API (IAM/SigV4): inlets and operators"),
+            (
+                "PrivateApiGroupName",
+                self.private_api_group.group_name,
+                "IAM group allowed to call the private API",
+            ),
+            ("TokenIssuer", self.issuer, "The iss claim of issued tokens"),
+            ("WaitingRoomEventId", self.event_id, "The event id"),
+            ("EventBusName", bus.event_bus_name, "EventBridge bus with the waiting room events"),
+            ("AlarmTopicArn", self.monitoring.topic.topic_arn, "Subscribe to get alarm notifications"),
+            ("JwtKeysSecretArn", jwt_keys.secret_arn, "Secret holding the token signing key"),
+            ("DashboardName", self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+        ):
+            CfnOutput(self, name, value=value, description=description)
+
+        acknowledge_core(self)
+
+    def _origin_lock(self, key_value: str) -> None:
+        """The API key that every public method requires; CloudFront adds it to origin requests."""
+        api = self.public_api.rest_api
+        key = apigw.ApiKey(self, "OriginApiKey", value=key_value, description="Held by CloudFront only")
+        plan = api.add_usage_plan("OriginPlan", description="CloudFront origin requests")
+        plan.add_api_key(key)
+        plan.add_api_stage(stage=api.deployment_stage)

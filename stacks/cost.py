@@ -1,0 +1,266 @@
+"""What a deployment costs: idle per month, resource by resource, and per million visitors.
+
+    python -m stacks.cost cdk.out
+
+Reads the synthesized templates (so it prices what would really be deployed) and a small price
+table. Prices are AWS list prices for us-east-1 as I know them from the AWS pricing pages,
+last checked against my knowledge in 2025 (no pricing API is reachable from the build machine);
+check https://aws.amazon.com/pricing before relying on a figure. Free tiers are ignored.
+
+Idle means deployed and unused: pay-per-request services (Lambda, API Gateway, SQS, SNS,
+DynamoDB on-demand, CloudFront, EventBridge) cost nothing then, except the scheduled jobs that run
+each minute whatever the traffic. Resources behind a CloudFormation condition are priced with the
+parameters' default values (e.g. the WAF web ACL only when EnableWaf=true).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PRICES_AS_OF = "2025 (us-east-1 list prices, from AWS pricing pages as known to the author)"
+HOURS_PER_MONTH = 730
+
+# -- price table (USD) ------------------------------------------------------------------------------
+INTERFACE_ENDPOINT_PER_AZ_HOUR = 0.01
+NAT_GATEWAY_HOUR = 0.045
+SECRET_MONTH = 0.40
+KMS_KEY_MONTH = 1.00
+ALARM_MONTH = 0.10  # standard resolution, one metric
+DASHBOARD_MONTH = 3.00  # beyond the 3 free dashboards of an account
+WAF_ACL_MONTH = 5.00
+WAF_RULE_MONTH = 1.00
+# ElastiCache Serverless: data stored is billed at a minimum of 100 MB (Valkey) or 1 GB (Redis OSS).
+SERVERLESS_GB_HOUR = {"valkey": 0.084, "redis": 0.125}
+SERVERLESS_MIN_GB = {"valkey": 0.1, "redis": 1.0}
+SERVERLESS_PER_MILLION_ECPU = {"valkey": 0.0023, "redis": 0.0034}
+# Node-based ElastiCache (Redis OSS on-demand; Valkey nodes are 20% cheaper).
+NODE_HOUR = {
+    "cache.t4g.micro": 0.016,
+    "cache.t4g.small": 0.032,
+    "cache.t4g.medium": 0.065,
+    "cache.m7g.large": 0.158,
+    "cache.r6g.large": 0.206,
+    "cache.r7g.large": 0.219,
+}
+LAMBDA_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
+LAMBDA_PER_MILLION_REQUESTS = 0.20
+REST_API_PER_MILLION = 3.50
+SQS_PER_MILLION = 0.40
+DYNAMODB_PER_MILLION_WRITES = 0.625
+DYNAMODB_PER_MILLION_READS = 0.125
+CLOUDFRONT_PER_10K_HTTPS = 0.01
+CLOUDFRONT_PER_GB_OUT = 0.085
+EVENTBRIDGE_PER_MILLION_EVENTS = 1.00
+
+# Assumed average billed duration of a scheduled job run (sweeper, metrics, periodic inlet).
+SCHEDULED_RUN_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Line:
+    resource: str
+    kind: str
+    monthly: float
+    note: str = ""
+
+
+def _templates(outdir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path in sorted(outdir.rglob("*.template.json")):
+        yield path.name.removesuffix(".template.json"), json.loads(path.read_text())
+
+
+class _Conditions:
+    """Evaluates a template's conditions with every parameter at its default value."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.defaults = {k: v.get("Default") for k, v in template.get("Parameters", {}).items()}
+        self.conditions = template.get("Conditions", {})
+
+    def holds(self, name: str | None) -> bool:
+        return True if name is None else bool(self._eval(self.conditions[name]))
+
+    def _eval(self, expression: Any) -> Any:
+        if isinstance(expression, dict):
+            (fn, args), *_ = expression.items()
+            if fn == "Ref":
+                return self.defaults.get(args, args)
+            if fn == "Fn::Equals":
+                return str(self._eval(args[0])) == str(self._eval(args[1]))
+            if fn == "Fn::Not":
+                return not self._eval(args[0])
+            if fn == "Fn::And":
+                return all(self._eval(a) for a in args)
+            if fn == "Fn::Or":
+                return any(self._eval(a) for a in args)
+            if fn == "Condition":
+                return self.holds(args)
+            return None
+        return expression
+
+
+def _value(conditions: _Conditions, value: Any) -> Any:
+    """A property's value with Refs to parameters replaced by their defaults."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return conditions.defaults.get(value["Ref"], value)
+    return value
+
+
+def _rate_per_month(expression: str) -> float:
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours)\)", expression or "")
+    if not match:
+        return 0.0
+    every = int(match.group(1)) * (60 if match.group(2).startswith("hour") else 1)
+    return HOURS_PER_MONTH * 60 / every
+
+
+def idle_lines(template: dict[str, Any]) -> list[Line]:
+    conditions = _Conditions(template)
+    resources = template.get("Resources", {})
+    lines: list[Line] = []
+    for name, resource in resources.items():
+        kind, props = resource["Type"], resource.get("Properties", {})
+        if not conditions.holds(resource.get("Condition")):
+            continue
+        if kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface":
+            azs = len(props.get("SubnetIds", []))
+            lines.append(
+                Line(name, kind, azs * INTERFACE_ENDPOINT_PER_AZ_HOUR * HOURS_PER_MONTH, f"{azs} AZ")
+            )
+        elif kind == "AWS::EC2::NatGateway":
+            lines.append(Line(name, kind, NAT_GATEWAY_HOUR * HOURS_PER_MONTH))
+        elif kind == "AWS::SecretsManager::Secret":
+            lines.append(Line(name, kind, SECRET_MONTH))
+        elif kind == "AWS::KMS::Key":
+            lines.append(Line(name, kind, KMS_KEY_MONTH))
+        elif kind == "AWS::CloudWatch::Alarm":
+            lines.append(Line(name, kind, ALARM_MONTH))
+        elif kind == "AWS::CloudWatch::Dashboard":
+            lines.append(Line(name, kind, DASHBOARD_MONTH, "free if one of the account's first 3"))
+        elif kind == "AWS::WAFv2::WebACL":
+            rules = len(props.get("Rules", []))
+            lines.append(Line(name, kind, WAF_ACL_MONTH + rules * WAF_RULE_MONTH, f"{rules} rule(s)"))
+        elif kind == "AWS::ElastiCache::ServerlessCache":
+            engine = props.get("Engine", "valkey")
+            gb = SERVERLESS_MIN_GB[engine]
+            lines.append(
+                Line(
+                    name,
+                    kind,
+                    gb * SERVERLESS_GB_HOUR[engine] * HOURS_PER_MONTH,
+                    f"{engine}, {gb} GB minimum",
+                )
+            )
+        elif kind == "AWS::ElastiCache::ReplicationGroup":
+            node = props.get("CacheNodeType", "")
+            count = int(props.get("NumCacheClusters", 1))
+            hourly = NODE_HOUR.get(node, 0.0) * (0.8 if props.get("Engine") == "valkey" else 1.0)
+            note = f"{count} x {node}" + (
+                "" if node in NODE_HOUR else " (price unknown: add it to NODE_HOUR)"
+            )
+            lines.append(Line(name, kind, count * hourly * HOURS_PER_MONTH, note))
+        elif kind == "AWS::Events::Rule" and "ScheduleExpression" in props:
+            state = _value(conditions, props.get("State", "ENABLED"))
+            if isinstance(state, dict) and "Fn::If" in state:
+                condition, when_true, when_false = state["Fn::If"]
+                state = when_true if conditions.holds(condition) else when_false
+            if state == "DISABLED":
+                continue
+            runs = _rate_per_month(props["ScheduleExpression"])
+            memory, arch = _target_memory(resources, props)
+            gb_seconds = runs * SCHEDULED_RUN_SECONDS * memory / 1024
+            cost = gb_seconds * LAMBDA_GB_SECOND[arch] + runs / 1e6 * LAMBDA_PER_MILLION_REQUESTS
+            lines.append(
+                Line(name, "scheduled Lambda runs", cost, f"{runs:,.0f} runs x {SCHEDULED_RUN_SECONDS}s")
+            )
+    return lines
+
+
+def _target_memory(resources: dict[str, Any], rule: dict[str, Any]) -> tuple[int, str]:
+    for target in rule.get("Targets", []):
+        arn = target.get("Arn", {})
+        logical = arn.get("Fn::GetAtt", [None])[0] if isinstance(arn, dict) else None
+        function = resources.get(logical or "", {}).get("Properties", {})
+        if function:
+            return int(function.get("MemorySize", 128)), (function.get("Architectures") or ["x86_64"])[0]
+    return 128, "x86_64"
+
+
+# -- per million visitors ---------------------------------------------------------------------------
+# One visitor: enters once, waits 10 minutes polling serving_num and waiting_num every 10 s (shared
+# 5 s CDN cache: almost no origin calls), polls queue_num ~3 times (2 x 202 reach the origin, the 200
+# is cached), queue_pos_expiry ~10 times (5 s cache per visitor: all reach the origin), gets one
+# token and fetches the public key once (cached).
+VISITOR = {
+    "cdn_requests": 1 + 120 + 3 + 10 + 1 + 1,
+    "origin_requests": 1 + 2 + 1 + 10 + 1,  # entry, queue_num 202s, its 200, expiry polls, token
+    "lambda_invocations": 2 + 1 + 10 + 1 + 0.01,  # the entry itself is SQS, 1/100 worker batch
+    "lambda_seconds": 0.02,  # average billed duration of one invocation (warm, cached secrets)
+    "lambda_memory_gb": 0.5,
+    "sqs_requests": 1 + 0.02,  # one send; receive/delete per batch of 100
+    "dynamodb_writes": 1 + 2,  # position (BatchWriteItem), token (conditional put, 2 WRU)
+    "dynamodb_reads": 3,
+    "redis_ecpu": 12,
+    "events": 1,  # token_generated
+    "bytes_out": 600,  # average response size incl. headers
+}
+
+
+def per_million_visitors(architecture: str = "arm64", engine: str = "valkey") -> list[Line]:
+    m = 1_000_000
+    v = VISITOR
+    gb_s = v["lambda_invocations"] * v["lambda_seconds"] * v["lambda_memory_gb"] * m
+    return [
+        Line("CloudFront requests", "HTTPS", v["cdn_requests"] * m / 10_000 * CLOUDFRONT_PER_10K_HTTPS,
+             f"{v['cdn_requests']} per visitor"),
+        Line("CloudFront data out", "GB",
+             v["cdn_requests"] * v["bytes_out"] * m / 1e9 * CLOUDFRONT_PER_GB_OUT),
+        Line("API Gateway (REST)", "requests", v["origin_requests"] * REST_API_PER_MILLION,
+             f"{v['origin_requests']} origin requests per visitor"),
+        Line("Lambda requests", "requests", v["lambda_invocations"] * LAMBDA_PER_MILLION_REQUESTS),
+        Line("Lambda compute", "GB-s", gb_s * LAMBDA_GB_SECOND[architecture], f"{gb_s:,.0f} GB-s"),
+        Line("SQS", "requests", v["sqs_requests"] * SQS_PER_MILLION),
+        Line("DynamoDB writes", "WRU", v["dynamodb_writes"] * DYNAMODB_PER_MILLION_WRITES),
+        Line("DynamoDB reads", "RRU", v["dynamodb_reads"] * DYNAMODB_PER_MILLION_READS),
+        Line("ElastiCache ECPU", "ECPU", v["redis_ecpu"] * SERVERLESS_PER_MILLION_ECPU[engine]),
+        Line("EventBridge", "events", v["events"] * EVENTBRIDGE_PER_MILLION_EVENTS),
+    ]  # fmt: skip
+
+
+def report(outdir: Path) -> tuple[str, dict[str, float]]:
+    out: list[str] = [f"Idle monthly cost per stack; prices: {PRICES_AS_OF}", ""]
+    totals: dict[str, float] = {}
+    for stack, template in _templates(outdir):
+        lines = idle_lines(template)
+        totals[stack] = sum(line.monthly for line in lines)
+        out.append(f"{stack}: ${totals[stack]:.2f}/month idle")
+        for line in sorted(lines, key=lambda item: -item.monthly):
+            note = f"  ({line.note})" if line.note else ""
+            out.append(f"  {line.monthly:8.2f}  {line.kind:36} {line.resource}{note}")
+        out.append("")
+    out.append("Per million visitors (assumptions in stacks/cost.py VISITOR; free tiers ignored):")
+    visitors = per_million_visitors()
+    for line in visitors:
+        note = f"  ({line.note})" if line.note else ""
+        out.append(f"  {line.monthly:8.2f}  {line.resource}{note}")
+    out.append(f"  {sum(line.monthly for line in visitors):8.2f}  total per million visitors")
+    return "\n".join(out), totals
+
+
+def main(argv: list[str]) -> int:
+    outdir = Path(argv[1] if len(argv) > 1 else "cdk.out")
+    if not outdir.is_dir():
+        print(f"{outdir} does not exist: run `make synth` first", file=sys.stderr)
+        return 2
+    text, _ = report(outdir)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,209 @@
+"""cdk-nag (AwsSolutions) acknowledgements. Each one says in a sentence why the finding is accepted.
+
+Acknowledgements are attached to the narrowest scope that holds every affected resource.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
+from constructs import IConstruct
+
+PACK = "AwsSolutions"
+BASIC_EXECUTION = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+ENI_MANAGEMENT = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+
+
+def ack(scope: IConstruct, rule: str, reason: str) -> None:
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"{PACK}::{PACK}-{rule}", reason=reason))
+
+
+def acknowledge_functions(scope: IConstruct) -> None:
+    ack(
+        scope,
+        "L1",
+        "requirements/lambda.txt is resolved and its binary wheels installed for Python 3.12, "
+        "so the runtime stays on 3.12 until the pins are re-resolved for a newer one.",
+    )
+    ack(
+        scope,
+        f"IAM4[{ENI_MANAGEMENT}]",
+        "Functions that talk to Redis run in the VPC and need exactly this AWS policy's ENI actions, "
+        "which IAM does not allow to scope to a resource.",
+    )
+
+
+def acknowledge_apis(scope: IConstruct) -> None:
+    ack(
+        scope,
+        "APIG1",
+        "Access logs would cost about as much as the requests they describe at visitor scale; "
+        "API Gateway metrics and the dashboard cover operations, and logging can be turned on per stage.",
+    )
+    ack(
+        scope,
+        "APIG6",
+        "Execution logging is off for the same cost reason; each function writes its own structured logs.",
+    )
+    ack(
+        scope,
+        "APIG3",
+        "A regional WAF per API costs $5+/month idle; the public API is reachable only through CloudFront, "
+        "which has the optional WAF web ACL, and the other APIs need IAM or a token.",
+    )
+    ack(
+        scope,
+        "COG4",
+        "No Cognito users exist here: the private API uses IAM (SigV4), the store API the waiting room's "
+        "token authorizer, and the public API is public by contract.",
+    )
+
+
+def acknowledge_secrets(scope: IConstruct) -> None:
+    ack(
+        scope,
+        "SMG4",
+        "These secrets are generated at deploy time and read once per container; rotating the Redis "
+        "password or the origin key needs a coordinated update of ElastiCache or CloudFront, and the "
+        "signing key is replaced by redeploying its custom resource.",
+    )
+
+
+def logical_id(resource: CfnElement) -> str:
+    stack = Stack.of(resource)
+    return str(stack.resolve(stack.get_logical_id(resource)))
+
+
+def acknowledge_provider(scope: IConstruct, handler: CfnElement) -> None:
+    """`handler` is the CfnFunction the provider framework invokes."""
+    ack(
+        scope,
+        f"IAM4[{BASIC_EXECUTION}]",
+        "The CDK custom resource provider framework's own function uses the basic execution policy.",
+    )
+    ack(
+        scope,
+        f"IAM5[Resource::<{logical_id(handler)}.Arn>:*]",
+        "The provider framework may invoke every version of its one handler (`<arn>:*`), nothing else.",
+    )
+    ack(
+        scope,
+        "L1",
+        "The CDK provider framework chooses its own Node.js runtime, which CDK upgrades with the library.",
+    )
+
+
+def acknowledge_distribution(scope: IConstruct) -> None:
+    ack(scope, "CFR1", "A waiting room serves every country its protected site serves; no geo restriction.")
+    ack(
+        scope,
+        "CFR3",
+        "CloudFront access logs cost storage per request at visitor scale; its metrics cover operations.",
+    )
+    ack(
+        scope,
+        "CFR4",
+        "The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the "
+        "TLS policy; attach a custom domain and certificate to choose TLSv1.2_2021.",
+    )
+
+
+def acknowledge_core(stack: IConstruct) -> None:
+    acknowledge_functions(stack)
+    acknowledge_apis(stack)
+    acknowledge_secrets(stack)
+    for name in ("GenerateKeys", "InitializeState"):
+        handler = stack.node.find_child(name).node.find_child("Function").node.default_child
+        acknowledge_provider(stack.node.find_child(f"{name}Provider"), handler)  # type: ignore[arg-type]
+    acknowledge_distribution(stack.node.find_child("Cdn"))
+    public_api = stack.node.find_child("PublicApi")
+    ack(
+        public_api,
+        "APIG4",
+        "The public API is public by contract (visitors are anonymous); CloudFront's origin key is required "
+        "on every method, and API Gateway validates the entry body.",
+    )
+    ack(
+        stack.node.find_child("PrivateApi"),
+        "APIG2",
+        "Every private handler validates its JSON body and answers 400 with the contract's error shape.",
+    )
+
+
+def acknowledge_site(scope: IConstruct) -> None:
+    ack(
+        scope,
+        "S1",
+        "The bucket holds only the public pages deployed from the repository; CloudTrail records changes "
+        "and server access logs would add a second bucket for no operational use.",
+    )
+    acknowledge_distribution(scope)
+    ack(
+        scope,
+        "CFR2",
+        "Static pages served from a cache: requests never reach an origin that a WAF would protect, "
+        "and a web ACL would cost $6+/month idle.",
+    )
+
+
+def acknowledge_bucket_deployment(stack: Stack, bucket: CfnElement) -> None:
+    """CDK's BucketDeployment helper function (one per stack, at the stack's root): it copies the
+    pages from the CDK asset bucket into `bucket` and invalidates the distribution."""
+    wildcards = [
+        "Action::s3:GetObject*",
+        "Action::s3:GetBucket*",
+        "Action::s3:List*",
+        "Action::s3:DeleteObject*",
+        "Action::s3:Abort*",
+        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+        f"Resource::<{logical_id(bucket)}.Arn>/*",
+        # cloudfront:CreateInvalidation does not support resource-level permissions.
+        "Resource::*",
+    ]
+    for child in stack.node.children:
+        if not child.node.id.startswith("Custom::CDKBucketDeployment"):
+            continue
+        ack(
+            child,
+            f"IAM4[{BASIC_EXECUTION}]",
+            "CDK's bucket deployment function uses the basic execution policy.",
+        )
+        ack(child, "L1", "CDK's bucket deployment function runtime is chosen and upgraded by CDK itself.")
+        for finding in wildcards:
+            ack(
+                child,
+                f"IAM5[{finding}]",
+                "CDK's bucket deployment grants itself object-level access to the asset and site buckets "
+                "and CloudFront invalidation, which has no resource-level permissions.",
+            )
+
+
+def acknowledge_sample(stack: Stack) -> None:
+    acknowledge_functions(stack)
+    acknowledge_apis(stack)
+    acknowledge_site(stack.node.find_child("Site"))
+    acknowledge_bucket_deployment(stack, _bucket(stack, "Site"))
+    ack(
+        stack.node.find_child("StoreApi"),
+        "APIG2",
+        "The sample store handler validates its own input; the API exists to show the authorizer at work.",
+    )
+
+
+def acknowledge_openid(stack: Stack) -> None:
+    acknowledge_functions(stack)
+    acknowledge_apis(stack)
+    acknowledge_secrets(stack)
+    acknowledge_site(stack.node.find_child("HostedPage"))
+    acknowledge_bucket_deployment(stack, _bucket(stack, "HostedPage"))
+    api = stack.node.find_child("OidcApi")
+    ack(api, "APIG2", "Each OpenID handler validates its own parameters and answers the protocol's errors.")
+    ack(
+        api,
+        "APIG4",
+        "OpenID endpoints are public by protocol; /token authenticates the client secret and /userInfo the "
+        "bearer token inside the handler.",
+    )
+
+
+def _bucket(stack: Stack, site: str) -> CfnElement:
+    return stack.node.find_child(site).node.find_child("Bucket").node.default_child  # type: ignore[return-value]

@@ -1,0 +1,118 @@
+"""OpenID Connect adapter: lets a site that speaks OIDC use the waiting room as its identity
+provider. Its own API (discovery, JWKS, authorize, token, userInfo), a table of single-use
+authorization codes, the client secret, and a hosted page that queues the visitor."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, CfnOutput, CfnParameter, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from lambdas import catalog
+from lambdas.catalog import Resource, Setting
+from stacks import params
+from stacks.config import AppConfig
+from stacks.constructs.bindings import Bindings, invoke_grant, secret_grant
+from stacks.constructs.function import CatalogFunction
+from stacks.constructs.rest_api import CatalogRestApi
+from stacks.constructs.static_site import StaticSite
+from stacks.core import bind_table, build_table
+from stacks.inlet import private_route_arns
+from stacks.nag import acknowledge_openid
+
+
+class OpenIdStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        public_api_url: str | None = None,
+        private_api_url: str | None = None,
+        event_id: str | None = None,
+        jwt_keys_secret_arn: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.template_options.description = "Virtual waiting room: OpenID Connect adapter"
+        if public_api_url is None:
+            public_api_url = params.url(
+                self, "PublicApiUrl", "The core stack's PublicApiUrl output"
+            ).value_as_string
+        if private_api_url is None:
+            private_api_url = params.url(
+                self, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
+            ).value_as_string
+        if event_id is None:
+            event_id = params.event_id(self).value_as_string
+        if jwt_keys_secret_arn is None:
+            jwt_keys_secret_arn = params.text(
+                self,
+                "SigningKeyArn",
+                "The core stack's JwtKeysSecretArn output (ARN of the signing key secret)",
+            ).value_as_string
+        redirect_uris = CfnParameter(
+            self, "RedirectUris", type="CommaDelimitedList",
+            description="Registered redirect URIs of the client (comma separated)",
+        )  # fmt: skip
+
+        codes = build_table(self, Resource.OIDC_CODES_TABLE)
+        # {"client_secret": <generated>, "redirect_uris": [...]}; the client id is the event id.
+        uris_json = Fn.join('","', redirect_uris.value_as_list)
+        client = secretsmanager.Secret(
+            self,
+            "ClientSecret",
+            description="OpenID client secret and registered redirect URIs",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=f'{{"redirect_uris": ["{uris_json}"]}}',
+                generate_string_key="client_secret",
+                exclude_punctuation=True,
+                password_length=48,
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.api = CatalogRestApi(
+            self, "OidcApi", api="oidc", description="Waiting room OpenID Connect adapter"
+        )
+        self.page = StaticSite(self, "HostedPage", comment="Waiting room OpenID hosted page")
+
+        bindings = Bindings(
+            settings={
+                Setting.EVENT_ID: event_id,
+                Setting.ISSUER: self.api.base_url_without_deployment(),
+                Setting.OIDC_PAGE_URL: f"{self.page.base_url}/oidc/index.html",
+            }
+        )
+        bind_table(bindings, Resource.OIDC_CODES_TABLE, codes)
+        bindings.bind(Resource.OIDC_CLIENT_SECRET, client.secret_arn, secret_grant(client.secret_arn))
+        bindings.bind(Resource.JWT_KEYS_SECRET, jwt_keys_secret_arn, secret_grant(jwt_keys_secret_arn))
+        bindings.bind(
+            Resource.PRIVATE_API, private_api_url, invoke_grant(private_route_arns(private_api_url))
+        )
+
+        self.functions = {
+            entry.name: CatalogFunction(self, entry, architecture=config.architecture, bindings=bindings)
+            for entry in catalog.functions_of("openid")
+        }
+        self.api.add_catalog_routes({name: c.function for name, c in self.functions.items()})
+        page_url = self.page.deploy_folder(
+            "waiting_room_site",
+            "oidc",
+            {
+                "public_api": public_api_url,
+                "event_id": event_id,
+                "region": Aws.REGION,
+                "oidc_api": self.api.url,
+            },
+        )
+        CfnOutput(
+            self, "OidcIssuer", value=bindings.settings[Setting.ISSUER], description="OpenID issuer URL"
+        )
+        CfnOutput(
+            self, "HostedPageUrl", value=page_url, description="Where /authorize sends visitors to queue"
+        )
+        CfnOutput(
+            self, "ClientSecretArn", value=client.secret_arn, description="client_id = event id; secret here"
+        )
+        acknowledge_openid(self)

@@ -1,0 +1,52 @@
+"""Helpers for CloudFormation parameters shared by the stacks."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnCondition, CfnParameter, Fn
+from constructs import Construct
+
+EVENT_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+
+
+def flag(scope: Construct, name: str, default: bool, description: str) -> CfnParameter:
+    return CfnParameter(
+        scope,
+        name,
+        type="String",
+        allowed_values=["true", "false"],
+        default="true" if default else "false",
+        description=description,
+    )
+
+
+def is_true(scope: Construct, name: str, parameter: CfnParameter) -> CfnCondition:
+    return CfnCondition(scope, name, expression=Fn.condition_equals(parameter.value_as_string, "true"))
+
+
+def event_id(scope: Construct) -> CfnParameter:
+    return CfnParameter(
+        scope,
+        "EventId",
+        type="String",
+        default="Sample",
+        allowed_pattern=EVENT_ID_PATTERN,
+        description="The waiting room's event id (letters, digits, - and _)",
+    )
+
+
+def text(scope: Construct, name: str, description: str, default: str | None = None) -> CfnParameter:
+    return CfnParameter(scope, name, type="String", description=description, default=default)
+
+
+def url(scope: Construct, name: str, description: str) -> CfnParameter:
+    return CfnParameter(scope, name, type="String", allowed_pattern="^https://.+", description=description)
+
+
+def api_id_of(api_url: str) -> str:
+    """`https://<id>.execute-api.<region>.amazonaws.com/<stage>/` -> `<id>`, at deploy time."""
+    host = Fn.select(2, Fn.split("/", api_url))
+    return Fn.select(0, Fn.split(".", host))
+
+
+def stage_of(api_url: str) -> str:
+    return Fn.select(3, Fn.split("/", api_url))

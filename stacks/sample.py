@@ -1,0 +1,88 @@
+"""The sample a new user deploys first: the waiting room page and the control panel on S3 +
+CloudFront, and a store API protected by the waiting room's authorizer."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from lambdas import catalog
+from stacks import params
+from stacks.config import AppConfig
+from stacks.constructs.bindings import Bindings
+from stacks.constructs.function import CatalogFunction
+from stacks.constructs.rest_api import CatalogRestApi
+from stacks.constructs.static_site import StaticSite
+from stacks.nag import acknowledge_sample
+
+
+class SampleStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        public_api_url: str | None = None,
+        private_api_url: str | None = None,
+        event_id: str | None = None,
+        authorizer_arn: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.template_options.description = "Virtual waiting room: sample pages and protected store API"
+        if public_api_url is None:
+            public_api_url = params.url(
+                self, "PublicApiUrl", "The core stack's PublicApiUrl output"
+            ).value_as_string
+        if private_api_url is None:
+            private_api_url = params.url(
+                self, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
+            ).value_as_string
+        if event_id is None:
+            event_id = params.event_id(self).value_as_string
+        if authorizer_arn is None:
+            authorizer_arn = params.text(
+                self, "AuthorizerArn", "The authorizer stack's AuthorizerArn output"
+            ).value_as_string
+
+        self.functions = {
+            entry.name: CatalogFunction(self, entry, architecture=config.architecture, bindings=Bindings())
+            for entry in catalog.functions_of("sample")
+        }
+        # same_environment: the authorizer is in this account and region, so CDK may grant API
+        # Gateway permission to invoke it.
+        authorizer_fn = lambda_.Function.from_function_attributes(
+            self, "AuthorizerFunction", function_arn=authorizer_arn, same_environment=True
+        )
+        self.authorizer = apigw.TokenAuthorizer(
+            self,
+            "Authorizer",
+            handler=authorizer_fn,
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            # No caching: the authorizer may deny a token whose session was closed meanwhile.
+            results_cache_ttl=Duration.seconds(0),
+        )
+        self.store_api = CatalogRestApi(
+            self, "StoreApi", api="store", description="Sample store (token protected)"
+        )
+        self.store_api.add_catalog_routes({n: c.function for n, c in self.functions.items()}, self.authorizer)
+
+        self.site = StaticSite(self, "Site", comment="Waiting room sample pages")
+        site_config = {
+            "public_api": public_api_url,
+            "private_api": private_api_url,
+            "store_api": self.store_api.url,
+            "event_id": event_id,
+            "region": Aws.REGION,
+        }
+        self.waiting_room_url = self.site.deploy_folder("waiting_room_site", "waiting_room_site", site_config)
+        self.control_panel_url = self.site.deploy_folder("control_panel", "control_panel", site_config)
+        CfnOutput(self, "WaitingRoomURL", value=self.waiting_room_url, description="The waiting room page")
+        CfnOutput(
+            self, "ControlPanelURL", value=self.control_panel_url, description="The operator's control panel"
+        )
+        CfnOutput(self, "StoreApiUrl", value=self.store_api.url, description="The protected store API")
+        acknowledge_sample(self)

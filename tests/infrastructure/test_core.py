@@ -1,0 +1,319 @@
+"""The core stack: entry path, queue, APIs, CDN, Redis, network, tables, alarms, parameters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from lambdas import catalog
+from stacks.constructs.cdn import ORIGIN_KEY_HEADER
+from tests.infrastructure.conftest import ALL_STACKS, Synth
+from tests.infrastructure.helpers import (
+    api_routes,
+    as_list,
+    by_type,
+    catalog_functions,
+    env,
+    flatten,
+    policy_statements,
+)
+
+
+@pytest.fixture(scope="module")
+def core(synth: Synth) -> dict[str, Any]:
+    return synth.template("core")
+
+
+def _one(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    (resource,) = by_type(template, kind).values()
+    return resource["Properties"]
+
+
+def _assign_method(core: dict[str, Any]) -> dict[str, Any]:
+    for method in by_type(core, "AWS::ApiGateway::Method").values():
+        if method["Properties"].get("Integration", {}).get("Type") == "AWS":
+            return method["Properties"]
+    raise AssertionError("no SQS integration")
+
+
+def test_assign_queue_num_is_an_sqs_integration_writing_the_worker_message(core: dict[str, Any]) -> None:
+    method = _assign_method(core)
+    integration = method["Integration"]
+    assert ":sqs:path/" in flatten(integration["Uri"])
+    template = integration["RequestTemplates"]["application/json"]
+    for field in catalog.ENTRY_MESSAGE_FIELDS:
+        assert f"${{q}}{field}${{q}}" in template
+    assert "$input.json('$.event_id')" in template
+    assert "$context.requestId" in template and "$context.requestTimeEpoch" in template
+    assert "Action=SendMessage&MessageBody=$util.urlEncode($body)" in template
+    ok = next(r for r in integration["IntegrationResponses"] if r["StatusCode"] == "200")
+    assert json.loads(ok["ResponseTemplates"]["application/json"].replace("$context.requestId", "x")) == {
+        "api_request_id": "x"
+    }
+    # The integration role may send to the entry queue and do nothing else.
+    role = core["Resources"][integration["Credentials"]["Fn::GetAtt"][0]]
+    statements = [
+        s
+        for p in by_type(core, "AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if p["Properties"].get("Roles") == [{"Ref": integration["Credentials"]["Fn::GetAtt"][0]}]
+    ]
+    assert role["Type"] == "AWS::IAM::Role"
+    assert [s["Action"] for s in statements] == ["sqs:SendMessage"]
+
+
+def test_assign_queue_num_velocity_template_renders_the_worker_message(core: dict[str, Any]) -> None:
+    """Render the template the way API Gateway's Velocity would, for one body, and parse it."""
+    from urllib.parse import parse_qs
+
+    template = _assign_method(core)["Integration"]["RequestTemplates"]["application/json"]
+    body_line = template.splitlines()[1]
+    rendered = (
+        body_line.split('"', 1)[1].rsplit('"', 1)[0]
+        .replace("${q}", '"')
+        .replace("$input.json('$.event_id')", '"concert"')
+        .replace("$context.requestId", "1f0c-rid")
+        .replace("$context.requestTimeEpoch", "1700000000123")
+    )  # fmt: skip
+    assert json.loads(rendered) == {
+        "event_id": "concert",
+        "request_id": "1f0c-rid",
+        "entered_at": 1700000000123,
+    }
+    assert parse_qs(template.splitlines()[2].replace("$util.urlEncode($body)", "x"))["Action"] == [
+        "SendMessage"
+    ]
+
+
+def test_entry_body_is_validated_against_a_schema(core: dict[str, Any]) -> None:
+    method = _assign_method(core)
+    validator = core["Resources"][method["RequestValidatorId"]["Ref"]]["Properties"]
+    assert validator["ValidateRequestBody"] is True
+    model = _one(core, "AWS::ApiGateway::Model")
+    assert model["Schema"]["required"] == ["event_id"]
+    assert model["Schema"]["properties"]["event_id"]["type"] == "string"
+
+
+def test_queue_has_dead_letters_and_six_times_the_worker_timeout(core: dict[str, Any]) -> None:
+    worker = catalog.by_name("QueueWorker")
+    queues = by_type(core, "AWS::SQS::Queue")
+    (main,) = [q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert main["VisibilityTimeout"] >= 6 * worker.timeout_seconds
+    trigger = next(t for t in worker.triggers if isinstance(t, catalog.QueueTrigger))
+    assert main["RedrivePolicy"]["maxReceiveCount"] == trigger.max_receive_count
+    assert main["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in queues
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_public_methods_need_the_origin_key_and_private_ones_iam(core: dict[str, Any]) -> None:
+    apis = {
+        k: v["Properties"]["Name"].rsplit("-", 1)[-1]
+        for k, v in by_type(core, "AWS::ApiGateway::RestApi").items()
+    }
+    for method in by_type(core, "AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":
+            continue
+        if apis[props["RestApiId"]["Ref"]] == "public":
+            assert props.get("ApiKeyRequired") is True
+            assert props["AuthorizationType"] == "NONE"
+        else:
+            assert props["AuthorizationType"] == "AWS_IAM"
+    distribution = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    headers = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}
+    key = _one(core, "AWS::ApiGateway::ApiKey")["Value"]
+    # The same secret, by dynamic reference: never a literal in the template.
+    assert headers[ORIGIN_KEY_HEADER] == key
+    assert "{{resolve:secretsmanager:" in flatten(key)
+
+
+def test_cache_policies_follow_the_catalog(core: dict[str, Any]) -> None:
+    distribution = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    policies = by_type(core, "AWS::CloudFront::CachePolicy")
+    behaviors = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    cached = {r.path: r.cache for r, _ in catalog.routes_of("public") if r.cache and r.method == "GET"}
+    assert set(behaviors) == set(cached)
+    for path, cache in cached.items():
+        config = policies[behaviors[path]["CachePolicyId"]["Ref"]]["Properties"]["CachePolicyConfig"]
+        assert config["MinTTL"] == 0  # lets Cache-Control: no-store on a 202 win
+        assert config["DefaultTTL"] == cache.ttl_seconds
+        query = config["ParametersInCacheKeyAndForwardedToOrigin"]["QueryStringsConfig"]
+        assert query["QueryStringBehavior"] == "whitelist"
+        assert sorted(query["QueryStrings"]) == sorted(cache.query_keys)
+    # Everything else (POSTs, uncached GETs) is never cached.
+    assert "CachePolicyId" in distribution["DefaultCacheBehavior"]
+    assert distribution["DefaultCacheBehavior"]["AllowedMethods"][-1] in ("DELETE", "POST", "PATCH", "PUT")
+
+
+def test_optional_waf_rate_limits_each_ip(core: dict[str, Any]) -> None:
+    acls = by_type(core, "AWS::WAFv2::WebACL")
+    (acl,) = acls.values()
+    assert acl["Condition"] and acl["Properties"]["Scope"] == "CLOUDFRONT"
+    (rule,) = acl["Properties"]["Rules"]
+    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert rule["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "WafRequestsPerIpPer5Minutes"}
+    web_acl = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]["WebACLId"]
+    assert web_acl["Fn::If"][0] == acl["Condition"]
+
+
+def test_redis_is_serverless_valkey_with_tls_and_a_password_user(core: dict[str, Any]) -> None:
+    cache = _one(core, "AWS::ElastiCache::ServerlessCache")
+    assert cache["Engine"] == "valkey"
+    group = _one(core, "AWS::ElastiCache::UserGroup")
+    users = [u["Properties"] for u in by_type(core, "AWS::ElastiCache::User").values()]
+    assert {u["UserName"] for u in users} == {"vwr-app", "default"}
+    default = next(u for u in users if u["UserName"] == "default")
+    assert default["AccessString"].startswith("off")
+    app = next(u for u in users if u["UserName"] == "vwr-app")
+    assert "{{resolve:secretsmanager:" in flatten(app["Passwords"]) and ":password:" in flatten(
+        app["Passwords"]
+    )
+    assert len(group["UserIds"]) == 2
+    for logical, name in catalog_functions(core).items():
+        if catalog.by_name(name).needs_redis:
+            url = flatten(env(core, logical)["REDIS_URL"])
+            assert url.startswith("rediss://") and url.endswith("/0")
+
+
+def test_only_redis_functions_are_in_the_vpc(synth: Synth) -> None:
+    for stack in ALL_STACKS:
+        template = synth.template(stack)
+        for logical, name in catalog_functions(template).items():
+            in_vpc = "VpcConfig" in template["Resources"][logical]["Properties"]
+            assert in_vpc == catalog.by_name(name).needs_redis, name
+
+
+def test_no_nat_gateway_and_only_the_needed_endpoints(synth: Synth) -> None:
+    for stack in ALL_STACKS:
+        template = synth.template(stack)
+        assert not by_type(template, "AWS::EC2::NatGateway")
+        assert not by_type(template, "AWS::EC2::InternetGateway")
+    endpoints = [e["Properties"] for e in by_type(synth.template("core"), "AWS::EC2::VPCEndpoint").values()]
+    services = sorted(
+        flatten(e["ServiceName"]).rsplit(".", 1)[-1] + ":" + e.get("VpcEndpointType", "Gateway")
+        for e in endpoints
+    )
+    assert services == ["dynamodb:Gateway", "events:Interface", "secretsmanager:Interface"]
+    for endpoint in endpoints:
+        if endpoint.get("VpcEndpointType") == "Interface":
+            assert len(endpoint["SubnetIds"]) == 1  # one AZ by default: $7.30/month each
+
+
+def test_no_wildcard_execute_api_invoke(synth: Synth) -> None:
+    for stack in ALL_STACKS:
+        for statement in policy_statements(synth.template(stack)):
+            if "execute-api:Invoke" in as_list(statement["Action"]):
+                for resource in as_list(statement["Resource"]):
+                    text = flatten(resource)
+                    assert "*" not in text, f"{stack}: {text}"
+
+
+def test_each_function_has_its_own_role(synth: Synth) -> None:
+    for stack in ALL_STACKS:
+        template = synth.template(stack)
+        roles = [
+            template["Resources"][lg]["Properties"]["Role"]["Fn::GetAtt"][0]
+            for lg in catalog_functions(template)
+        ]
+        assert len(roles) == len(set(roles))
+
+
+def test_grants_match_the_catalog(core: dict[str, Any]) -> None:
+    """A function that does not use a table/secret/bus has no statement naming it."""
+    functions = catalog_functions(core)
+    policies = by_type(core, "AWS::IAM::Policy")
+    for logical, name in functions.items():
+        role = core["Resources"][logical]["Properties"]["Role"]["Fn::GetAtt"][0]
+        text = flatten(
+            [
+                p["Properties"]["PolicyDocument"]
+                for p in policies.values()
+                if {"Ref": role} in p["Properties"].get("Roles", [])
+            ]
+        )
+        used = {r for r, _ in catalog.by_name(name).uses}
+        for resource, prefix in (
+            (catalog.Resource.QUEUE_POSITIONS_TABLE, "QueuePositionsTable"),
+            (catalog.Resource.TOKENS_TABLE, "TokensTable"),
+            (catalog.Resource.SERVING_COUNTER_TABLE, "ServingCounterTable"),
+            (catalog.Resource.JWT_KEYS_SECRET, "JwtKeys"),
+            (catalog.Resource.EVENT_BUS, "EventBus"),
+        ):
+            assert (f"<{prefix}" in text) == (resource in used), f"{name} / {resource.name}"
+        writes = any(
+            a in ("write", "read_write") for r, a in catalog.by_name(name).uses if r.name.endswith("TABLE")
+        )
+        assert ("dynamodb:PutItem" in text) == writes, name
+
+
+def test_tables_have_ttl_pitr_encryption_and_catalog_keys(core: dict[str, Any]) -> None:
+    tables = [t["Properties"] for t in by_type(core, "AWS::DynamoDB::Table").values()]
+    assert len(tables) == 3
+    for table in tables:
+        assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+        assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert table["SSESpecification"]["SSEEnabled"] is True
+        assert table["BillingMode"] == "PAY_PER_REQUEST"
+    keys = sorted(tuple(k["AttributeName"] for k in t["KeySchema"]) for t in tables)
+    assert keys == [("event_id", "serving_counter"), ("request_id",), ("request_id",)]
+    (tokens,) = [t for t in tables if "GlobalSecondaryIndexes" in t]
+    assert tokens["GlobalSecondaryIndexes"][0]["IndexName"] == "by_event_expiry"
+
+
+def test_private_api_group_and_outputs(core: dict[str, Any]) -> None:
+    (group_logical,) = by_type(core, "AWS::IAM::Group")
+    statements = [
+        s
+        for p in by_type(core, "AWS::IAM::Policy").values()
+        if {"Ref": group_logical} in p["Properties"].get("Groups", [])
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (statement,) = statements
+    assert statement["Action"] == "execute-api:Invoke"
+    assert len(statement["Resource"]) == len(catalog.routes_of("private"))
+    outputs = core["Outputs"]
+    for name in ("PublicApiUrl", "PrivateApiUrl", "PrivateApiGroupName", "TokenIssuer", "AlarmTopicArn"):
+        assert name in outputs
+    assert outputs["PrivateApiGroupName"]["Value"] == {"Ref": group_logical}
+
+
+def test_parameters_of_the_reference(core: dict[str, Any]) -> None:
+    parameters = core["Parameters"]
+    for name, default in (
+        ("EventId", "Sample"),
+        ("ValidityPeriod", 3600),
+        ("EnableEventGeneration", "true"),
+        ("EnableQueuePositionExpiry", "true"),
+        ("QueuePositionExpiryPeriod", 900),
+        ("IncrSvcOnQueuePositionExpiry", "false"),
+        ("EnableWaf", "false"),
+    ):
+        assert parameters[name]["Default"] == default
+
+
+def test_alarms_notify_the_topic_and_a_dashboard_exists(core: dict[str, Any]) -> None:
+    (topic,) = by_type(core, "AWS::SNS::Topic")
+    alarms = by_type(core, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 4
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
+    assert len(by_type(core, "AWS::CloudWatch::Dashboard")) == 1
+
+
+def test_custom_resources_order(core: dict[str, Any]) -> None:
+    (init,) = by_type(core, "Custom::InitializeState").values()
+    depends = init.get("DependsOn", [])
+    assert any(d.startswith("RedisServerless") for d in depends)
+    assert any("SecretsManager" in d for d in depends)
+    (keys,) = by_type(core, "Custom::GenerateKeys").values()
+    assert "ServiceToken" in keys["Properties"]
+
+
+def test_public_routes_cover_the_api_contract(core: dict[str, Any]) -> None:
+    paths = {path for _, path, _ in api_routes(core)["public"]}
+    assert paths == {"/assign_queue_num", "/queue_num", "/serving_num", "/waiting_num", "/queue_pos_expiry",
+                     "/generate_token", "/public_key"}  # fmt: skip

@@ -1,0 +1,52 @@
+"""The idle-cost report and the Docker-free Lambda packaging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stacks import cost
+from stacks.constructs import packaging
+from tests.infrastructure.conftest import Synth
+
+
+def test_default_core_costs_under_40_dollars_idle(synth: Synth) -> None:
+    text, totals = cost.report(synth.outdir)
+    core = totals[Path(synth.built.core.template_file).name.removesuffix(".template.json")]
+    assert 5 < core < 40
+    assert "per million visitors" in text
+
+
+def test_cost_prices_what_the_template_holds() -> None:
+    template = {
+        "Parameters": {"Waf": {"Type": "String", "Default": "false"}},
+        "Conditions": {"WafOn": {"Fn::Equals": [{"Ref": "Waf"}, "true"]}},
+        "Resources": {
+            "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}},
+            "Acl": {"Type": "AWS::WAFv2::WebACL", "Condition": "WafOn", "Properties": {"Rules": [{}]}},
+            "Ep": {"Type": "AWS::EC2::VPCEndpoint",
+                   "Properties": {"VpcEndpointType": "Interface", "SubnetIds": ["a", "b"]}},
+            "Rg": {"Type": "AWS::ElastiCache::ReplicationGroup",
+                   "Properties": {"CacheNodeType": "cache.r6g.large", "NumCacheClusters": 2,
+                                  "Engine": "redis"}},
+        },
+    }  # fmt: skip
+    lines = {line.resource: line.monthly for line in cost.idle_lines(template)}
+    assert "Acl" not in lines  # condition false with the default parameter
+    assert round(lines["Nat"], 2) == 32.85
+    assert round(lines["Ep"], 2) == 14.60
+    assert round(lines["Rg"], 2) == round(2 * 0.206 * 730, 2)
+
+
+def test_asset_hash_covers_only_the_lambda_sources(tmp_path: Path) -> None:
+    first = packaging.asset_hash("arm64")
+    assert first == packaging.asset_hash("arm64")
+    assert first != packaging.asset_hash("x86_64")
+    files = {p.relative_to(packaging.REPO_ROOT).parts[0] for p in packaging._source_files()}
+    assert files <= {"lambdas", "inlet_strategies", "requirements"}
+
+
+def test_local_bundler_targets_the_lambda_platform(tmp_path: Path) -> None:
+    command = " ".join(packaging.LocalBundler("arm64")._install_command(str(tmp_path)))
+    assert "aarch64" in command and "3.12" in command and "requirements/lambda.txt" in command
+    assert "--only-binary" in command
+    assert "x86_64" in " ".join(packaging.LocalBundler("x86_64")._install_command(str(tmp_path)))
