@@ -411,6 +411,8 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.OIDC_CLIENT_SECRET, "read"),
             (Resource.OIDC_CODES_TABLE, "read_write"),
             (Resource.PRIVATE_API, "read"),
+            # Signs the ID token again when the client sent a nonce (the core has no nonce claim).
+            (Resource.JWT_KEYS_SECRET, "read"),
         ),
         settings=(Setting.EVENT_ID,),
     ),

@@ -36,7 +36,7 @@ from lambdas.waiting_room.oidc_protocol import (
     with_query,
 )
 from lambdas.waiting_room.oidc_settings import client_registration, event_id, issuer, page_url
-from lambdas.waiting_room.oidc_tokens import InvalidToken, verify_access_token
+from lambdas.waiting_room.oidc_tokens import InvalidToken, id_token_with_nonce, verify_access_token
 
 logger = Logger(service="waiting-room-oidc")
 
@@ -187,10 +187,15 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
             raise RuntimeError(f"the private API answered {answer.status}")
         raise OAuthError("invalid_grant", "the visitor's place is no longer valid")
     tokens = answer.body
+    id_token = tokens["id_token"]
+    if grant.nonce is not None:
+        id_token = id_token_with_nonce(
+            id_token, grant.nonce, key=signing_key(), audience=event_id(), issuer=issuer(event)
+        )
     # No refresh token: this adapter grants authorization_code only.
     return {
         "access_token": tokens["access_token"],
-        "id_token": tokens["id_token"],
+        "id_token": id_token,
         "token_type": "Bearer",
         "expires_in": tokens["expires_in"],
         "scope": grant.scope,

@@ -224,5 +224,15 @@ def discovery_document(issuer: str) -> dict[str, Any]:
         "scopes_supported": ["openid"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": ["sub", "aud", "iss", "exp", "iat", "nbf", "queue_position", "token_use"],
+        "claims_supported": [
+            "sub",
+            "aud",
+            "iss",
+            "exp",
+            "iat",
+            "nbf",
+            "nonce",
+            "queue_position",
+            "token_use",
+        ],
     }

@@ -43,3 +43,25 @@ def verify_access_token(token: str, *, key: SigningKey, audience: str, issuer: s
     if claims.get("token_use") != "access":
         raise InvalidToken("an access token is required")
     return claims
+
+
+def id_token_with_nonce(id_token: str, nonce: str, *, key: SigningKey, audience: str, issuer: str) -> str:
+    """The core's ID token with the client's `nonce` added (OpenID Connect Core 3.1.3.6).
+
+    The core knows nothing of nonces; a client that sent one must find it in the ID token or it
+    rejects the sign-in. The claims are the core's own, checked first, and the result is signed
+    with the same key, so the JWKS verifies it like any other token of the waiting room.
+    """
+    claims = jwt.decode(
+        id_token,
+        key.private_key.public_key(),
+        algorithms=["RS256"],
+        audience=audience,
+        issuer=issuer,
+        options={"require": REQUIRED_CLAIMS},
+    )
+    if claims.get("token_use") != "id":
+        raise InvalidToken("the core's answer held no ID token")
+    return jwt.encode(
+        {**claims, "nonce": nonce}, key.private_key, algorithm="RS256", headers={"kid": key.kid}
+    )

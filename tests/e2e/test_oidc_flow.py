@@ -87,6 +87,7 @@ class Flow:
     client: OAuth2Session
     verifier: str
     state: str
+    nonce: str | None
     callback: str  # where the adapter finally redirected the browser
 
     @property
@@ -107,11 +108,14 @@ def session(
     )
 
 
-def authorize(runtime: Runtime, metadata: dict[str, Any], client: OAuth2Session, request_id: str) -> Flow:
+def authorize(
+    runtime: Runtime, metadata: dict[str, Any], client: OAuth2Session, request_id: str, *, nonce: bool = True
+) -> Flow:
     """The browser's part: /authorize, the hosted page, back to /authorize, then the redirect."""
     verifier = generate_token(64)
+    extra = {"nonce": generate_token(16)} if nonce else {}
     url, state = client.create_authorization_url(
-        metadata["authorization_endpoint"], code_verifier=verifier, nonce=generate_token(16)
+        metadata["authorization_endpoint"], code_verifier=verifier, **extra
     )
     first = requests.get(url, allow_redirects=False, timeout=10)
     assert first.status_code == 302
@@ -125,7 +129,7 @@ def authorize(runtime: Runtime, metadata: dict[str, Any], client: OAuth2Session,
     callback = back.headers["Location"]
     assert callback.startswith(REDIRECT_URI + "?")
     assert parse_qs(urlsplit(callback).query)["state"] == [state]  # returned untouched
-    return Flow(client, verifier, state, callback)
+    return Flow(client, verifier, state, extra.get("nonce"), callback)
 
 
 def redeem(metadata: dict[str, Any], flow: Flow, client: OAuth2Session | None = None, **extra: Any) -> dict:
@@ -139,12 +143,15 @@ def oauth_error(call: Any) -> str:
     return refused.value.error
 
 
-@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+@pytest.mark.parametrize(
+    ("method", "nonce"),
+    [("client_secret_basic", True), ("client_secret_post", True), ("client_secret_basic", False)],
+)
 def test_a_served_visitor_gets_verifiable_tokens_and_userinfo(
-    runtime: Runtime, metadata: dict[str, Any], method: str
+    runtime: Runtime, metadata: dict[str, Any], method: str, nonce: bool
 ) -> None:
     request_id = served_visitor(runtime)
-    flow = authorize(runtime, metadata, session(runtime, method=method), request_id)
+    flow = authorize(runtime, metadata, session(runtime, method=method), request_id, nonce=nonce)
     token = redeem(metadata, flow)
     assert token["token_type"] == "Bearer" and token["expires_in"] > 0
     assert "refresh_token" not in token
@@ -160,6 +167,7 @@ def test_a_served_visitor_gets_verifiable_tokens_and_userinfo(
         exp={"essential": True},
     ).validate(id_token.claims)
     assert id_token.claims["token_use"] == "id"
+    assert id_token.claims.get("nonce") == flow.nonce  # the client's nonce, when it sent one
 
     info = flow.client.get(metadata["userinfo_endpoint"], timeout=10)
     assert info.status_code == 200

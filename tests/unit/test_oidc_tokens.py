@@ -93,3 +93,18 @@ def test_the_issuer_is_the_url_the_adapter_is_called_on(monkeypatch: pytest.Monk
     assert issuer(elsewhere) == "https://id.example/v1"  # plain HTTP only on loopback
     monkeypatch.setenv("OIDC_ISSUER", "https://login.example.com/")
     assert issuer(api_gateway) == "https://login.example.com"
+
+
+def test_the_nonce_is_added_to_the_cores_id_token_and_nothing_else_changes() -> None:
+    from lambdas.waiting_room.oidc_tokens import id_token_with_nonce
+
+    core = token(token_use="id")
+    signed = id_token_with_nonce(core, "n-1", key=KEY, audience="evt", issuer=ISSUER)
+    assert jwt.get_unverified_header(signed)["kid"] == KEY.kid
+    claims = jwt.decode(signed, KEY.private_key.public_key(), algorithms=["RS256"], audience="evt")
+    original = jwt.decode(core, KEY.private_key.public_key(), algorithms=["RS256"], audience="evt")
+    assert claims == {**original, "nonce": "n-1"}
+    with pytest.raises(InvalidToken):
+        id_token_with_nonce(token(), "n-1", key=KEY, audience="evt", issuer=ISSUER)  # an access token
+    with pytest.raises(jwt.PyJWTError):
+        id_token_with_nonce(token(key=OTHER_KEY, token_use="id"), "n", key=KEY, audience="evt", issuer=ISSUER)
