@@ -62,7 +62,8 @@ def handler_environment(
         Setting.PUBLIC_API_URL.value: urls.api("public"),
         # The public issuer is the public API's base URL (API.md).
         Setting.ISSUER.value: urls.api("public"),
-        Setting.OIDC_PAGE_URL.value: f"{urls.base}/waiting-room/",
+        # The hosted page of the OpenID adapter, part of the waiting room site.
+        Setting.OIDC_PAGE_URL.value: f"{urls.base}/waiting-room/openid/",
     }
     env.update({setting.value: value for setting, value in options.setting_values().items()})
     return env
