@@ -83,3 +83,16 @@ def test_max_size_increment_table(freed: int, max_size: int, active: int, expect
 )
 def test_window(now: float, start: int, end: int, expected: bool) -> None:
     assert within_window(now, start, end) is expected
+
+
+@given(
+    freed=st.integers(min_value=0, max_value=10**6),
+    max_size=st.integers(min_value=0, max_value=10**6),
+    active=st.integers(min_value=0, max_value=2 * 10**6),
+)
+def test_max_size_never_negative_never_above_freed_or_capacity(
+    freed: int, max_size: int, active: int
+) -> None:
+    increment = max_size_increment(freed, max_size, active)
+    assert 0 <= increment <= freed
+    assert active + increment <= max(max_size, active)
