@@ -185,8 +185,13 @@ class CoreStack(Stack):
                 elif isinstance(trigger, catalog.Schedule):
                     triggers.schedule_trigger(self, built.entry.name, built.function, trigger, conditions)
                 elif isinstance(trigger, catalog.CustomResourceTrigger):
+                    # Handlers read their settings from the environment; the properties make
+                    # CloudFormation re-run them when the event or the key secret changes.
+                    properties = {"EventId": event_id.value_as_string}
+                    if trigger.resource_type == "Custom::GenerateKeys":
+                        properties["SecretId"] = jwt_keys.secret_arn
                     resource = triggers.custom_resource(
-                        self, built.entry.name, built.function, trigger, {"EventId": event_id.value_as_string}
+                        self, built.entry.name, built.function, trigger, properties
                     )
                     if built.entry.needs_redis:
                         # Runs in the VPC: Redis and the Secrets Manager endpoint must exist first.

@@ -63,5 +63,7 @@ class StaticSite(Construct):
             distribution=self.distribution,
             distribution_paths=[f"/{prefix}/*"],
             memory_limit=256,
+            # Deleting the stack deletes the files too, so the bucket is empty when its turn comes.
+            retain_on_delete=False,
         )
         return f"{self.base_url}/{prefix}/index.html"
