@@ -120,6 +120,7 @@ def render(summary: dict[str, Any], charts: dict[str, str]) -> str:
     fair = summary["fairness"]
     inv = summary["invariants"]
     v = summary["visitors"]
+    m = summary["machine"]
 
     def image(name: str, alt: str) -> str:
         return f"![{alt}]({charts[name]})\n" if name in charts else ""
@@ -133,7 +134,9 @@ def render(summary: dict[str, Any], charts: dict[str, str]) -> str:
         f"seed {s['seed']}); polling every {s['poll_interval']:g} s ± {s['jitter'] * 100:.0f}%; "
         f"serving counter moved by {s['inlet']}; sessions closed through {s['close']}. "
         f"Run time {summary['duration_s']:.1f} s"
-        + (" (stopped by --max-seconds)." if summary["timed_out"] else "."),
+        + (" (stopped by --max-seconds)." if summary["timed_out"] else ".")
+        + f" Machine: {m['cpus']} CPUs, load average {m['load_before']:.1f} before and "
+        f"{m['load_after']:.1f} after (the simulator and the runtime share it).",
         "",
         headline_table(summary),
         "",

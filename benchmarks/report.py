@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from collections import Counter, defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -94,6 +95,7 @@ def summarize(run: Run) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "settings": run.args,
         "duration_s": run.duration_s,
+        "machine": {"cpus": os.cpu_count(), "load_before": run.load_before, "load_after": run.load_after},
         "timed_out": run.timed_out,
         "visitors": {
             "planned": len(visitors),

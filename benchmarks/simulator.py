@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import re
 import sys
@@ -42,9 +43,15 @@ class Inlet:
 
     - `self:N/s`: the simulator, every tick, like the Periodic inlet's rule
       (new serving = min(serving, queue) + step), so slack never piles up ahead of the queue;
-    - `open:M`: one increment of M at the start; the runtime's inlets do the rest (MaxSize frees
-      one slot for each session the visitors close);
+    - `maxsize:M`: the MaxSize inlet alone. The simulator publishes `{"exited": M}` once (the site
+      opens with M free places), then every session a visitor closes frees one place; a local
+      runtime this command starts runs MaxSize with max size M;
+    - `open:M`: one increment of M through the private API at the start, then the runtime's inlets;
     - `none`: the runtime's inlets only.
+
+    Unless the inlet is `maxsize`, a local runtime this command starts runs MaxSize with max size
+    0: it closes the sessions the visitors report and never moves the counter itself, so the
+    counter moves only as the chosen inlet says.
     """
 
     kind: str
@@ -56,13 +63,20 @@ class Inlet:
             return cls("none")
         if match := re.fullmatch(r"self:(\d+(?:\.\d+)?)/s", text):
             return cls("self", float(match[1]))
-        if match := re.fullmatch(r"open:(\d+)", text):
-            return cls("open", float(match[1]))
-        raise argparse.ArgumentTypeError(f"--inlet must be self:N/s, open:M or none, not {text!r}")
+        if match := re.fullmatch(r"(open|maxsize):(\d+)", text):
+            return cls(match[1], float(match[2]))
+        raise argparse.ArgumentTypeError(f"--inlet must be self:N/s, maxsize:M, open:M or none, not {text!r}")
+
+    def runtime_args(self) -> list[str]:
+        """How a local runtime started for this run is told about its inlet."""
+        max_size = int(self.amount) if self.kind == "maxsize" else 0
+        return ["--inlet", "max-size", "--inlet-max-size", str(max_size)]
 
     def describe(self) -> str:
         if self.kind == "self":
             return f"the simulator, {self.amount:g} positions/s (Periodic rule: min(serving, queue) + step)"
+        if self.kind == "maxsize":
+            return f"the MaxSize inlet, max size {self.amount:g} (primed with exited={self.amount:g})"
         if self.kind == "open":
             return f"one increment of {self.amount:g} at the start, then the runtime's inlets"
         return "the runtime's inlets only"
@@ -82,6 +96,9 @@ class Run:
     stats_before: dict[str, Any] | None = None
     stats_after: dict[str, Any] | None = None
     self_increments: int = 0
+    # One-minute load average of the machine before and after: a shared machine skews latencies.
+    load_before: float = 0.0
+    load_after: float = 0.0
     duration_s: float = 0.0
     timed_out: bool = False
 
@@ -93,7 +110,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--arrivals", choices=("poisson", "uniform"), default="poisson")
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/load"), help="report folder")
     parser.add_argument(
-        "--inlet", type=Inlet.parse, default=Inlet("self", 100.0), help="self:N/s, open:M or none"
+        "--inlet",
+        type=Inlet.parse,
+        default=Inlet("self", 100.0),
+        help="self:N/s (default self:100/s), maxsize:M, open:M or none",
     )
     parser.add_argument(
         "--close",
@@ -103,12 +123,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "auto picks sns when a topic is known",
     )
     parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between a visitor's polls")
-    parser.add_argument("--jitter", type=float, default=0.5, help="poll interval jitter, as a fraction")
+    parser.add_argument("--jitter", type=float, default=0.2, help="poll interval jitter, as a fraction")
     parser.add_argument("--no-waiting-num", action="store_true", help="do not poll /waiting_num")
     parser.add_argument("--dwell", type=float, default=0.0, help="seconds in the store before closing")
     parser.add_argument("--max-requests", type=int, default=400, help="request budget of each visitor")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="wall-time bound of the whole run")
-    parser.add_argument("--connections", type=int, default=100, help="HTTP connections of the simulator")
+    parser.add_argument("--connections", type=int, default=16, help="HTTP connections of the simulator")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reset", action="store_true", help="reset the event's state first (private API)")
     parser.add_argument("--no-progress", action="store_true")
@@ -266,13 +286,13 @@ class Simulation:
                 await asyncio.wait_for(stop.wait(), COUNTER_SAMPLE_SECONDS)
 
     async def _self_inlet(self, api: Api, stop: asyncio.Event) -> None:
-        step_per_tick = self.args.inlet.amount * INLET_TICK_SECONDS
-        owed = 0.0
+        # What is owed follows the clock, not the number of ticks: a slow answer must not slow
+        # the inlet down, or an overloaded target would look fairer than it is.
+        started, granted = time.monotonic(), 0
         while not stop.is_set():
-            owed += step_per_tick
-            step = int(owed)
+            step = int((time.monotonic() - started) * self.args.inlet.amount) - granted
             if step >= 1:
-                owed -= step
+                granted += step
                 values = await self._counters(api)
                 if values is not None:
                     serving, queue = values["serving_counter"], values["queue_counter"]
@@ -287,25 +307,36 @@ class Simulation:
         limits = httpx.Limits(
             max_connections=self.args.connections, max_keepalive_connections=self.args.connections
         )
-        async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30.0)) as http:
+        timeout = httpx.Timeout(30.0)
+        # The operator's calls (counters, inlet) get their own connections: queued behind the
+        # visitors' polls they would sample late and move the counter late.
+        async with (
+            httpx.AsyncClient(limits=limits, timeout=timeout) as http,
+            httpx.AsyncClient(limits=httpx.Limits(max_connections=4), timeout=timeout) as control_http,
+        ):
             api = Api(self.endpoints, http, self.recorder)
+            control = Api(self.endpoints, control_http, self.recorder)
             if self.args.reset:
-                await api.private("POST", "/reset_initial_state", body={"event_id": self.endpoints.event_id})
-            self.run.counters_before = await self._counters(api) or {}
-            # Warm every public function once so the counted calls include a cold start at most once.
+                await control.private(
+                    "POST", "/reset_initial_state", body={"event_id": self.endpoints.event_id}
+                )
+            self.run.counters_before = await self._counters(control) or {}
+            # Warm the read path once so the counted calls include at most one cold start.
             await api.public("GET", "/serving_num", params={"event_id": self.endpoints.event_id})
-            self.run.stats_before = await self._stats(http)
+            self.run.stats_before = await self._stats(control_http)
+            self.run.load_before = os.getloadavg()[0]
             self.recorder.samples.clear()
             self.recorder.started = time.monotonic()
-            await self._visitors(api)
+            await self._visitors(api, control)
             self.run.duration_s = self.recorder.now()
+            self.run.load_after = os.getloadavg()[0]
             # Let the inlets and the worker settle before the final counts.
             await asyncio.sleep(1.0)
-            self.run.counters_after = await self._counters(api) or {}
-            self.run.stats_after = await self._stats(http)
+            self.run.counters_after = await self._counters(control) or {}
+            self.run.stats_after = await self._stats(control_http)
         return self.run
 
-    async def _visitors(self, api: Api) -> None:
+    async def _visitors(self, api: Api, control: Api) -> None:
         settings = JourneySettings(
             poll_interval_s=self.args.poll_interval,
             jitter=self.args.jitter,
@@ -318,11 +349,13 @@ class Simulation:
         times = arrival_times(self.args.visitors, self.args.rate, self.args.arrivals, self.rng)
         self.run.visitors = [Visitor(index=i, scheduled_at=t) for i, t in enumerate(times)]
         stop = asyncio.Event()
-        background = [asyncio.create_task(self._sample_counters(api, stop))]
+        background = [asyncio.create_task(self._sample_counters(control, stop))]
         if self.args.inlet.kind == "self":
-            background.append(asyncio.create_task(self._self_inlet(api, stop)))
+            background.append(asyncio.create_task(self._self_inlet(control, stop)))
         elif self.args.inlet.kind == "open":
-            await self._increment(api, int(self.args.inlet.amount))
+            await self._increment(control, int(self.args.inlet.amount))
+        elif self.args.inlet.kind == "maxsize":
+            await self._publish({"exited": int(self.args.inlet.amount)})
         with self._progress() as bar:
             tasks = [
                 asyncio.create_task(self._arrive(journey, visitor, bar)) for visitor in self.run.visitors
@@ -368,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     endpoints = given_endpoints(args)
     if endpoints is None:
         print("starting a local runtime (vwr local) ...", file=sys.stderr)
-        with local_runtime(args.runtime_arg, log_path=args.output / "runtime.log") as started:
+        runtime_args = [*args.inlet.runtime_args(), *args.runtime_arg]
+        with local_runtime(runtime_args, log_path=args.output / "runtime.log") as started:
             run = simulate(args, started)
     else:
         run = simulate(args, endpoints)

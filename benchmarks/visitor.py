@@ -1,10 +1,11 @@
 """One simulated visitor: the journey of the waiting room page, from entering to closing the session.
 
-It follows the page: enter, poll `/queue_num` until the position is assigned, then poll
-`/serving_num` (and `/waiting_num`, which the page shows) until the serving counter reaches the
-position, get the token, call the store's `/checkout` with it, and close the session (through the
-MaxSize inlet's SNS topic, or the private `/update_session`). Every wait is the poll interval with
-jitter, so visitors do not poll in lockstep; errors back the interval off, as the page does.
+It follows waiting_room_site/js/app.js: enter, poll `/queue_num` until the position is assigned,
+then each tick `/serving_num` and `/waiting_num` side by side until the serving counter reaches the
+position; once served, `/queue_pos_expiry` (the countdown), the token, the store's `/checkout`
+with it, and the session closed (through the MaxSize inlet's SNS topic, or the private
+`/update_session`). Each wait is the poll interval (the page's default is 2 s) with jitter, so
+simulated visitors do not poll in lockstep as no real crowd does; errors back off, as the page does.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ BACKOFF_CEILING = 8.0
 class JourneySettings:
     poll_interval_s: float = 2.0
     # Each wait is the interval times a uniform factor in [1 - jitter, 1 + jitter].
-    jitter: float = 0.5
+    jitter: float = 0.2
     # A visitor gives up after this many requests of its own (the run stays bounded).
     max_requests: int = 400
     poll_waiting_num: bool = True
@@ -119,10 +120,12 @@ class Journey:
     async def _await_position(self, visitor: Visitor) -> None:
         params = {"event_id": self.event_id, "request_id": str(visitor.request_id)}
         errors = 0
+        # The page asks at once after entering, then every interval.
         while True:
             self._spend(visitor)
             response = await self.api.public("GET", "/queue_num", params=params)
             if response is not None and response.status_code == 200:
+                # Same tick: the page goes straight on to the serving counter.
                 visitor.position = int(response.json()["queue_number"])
                 visitor.assigned_at = self.api.recorder.now()
                 return
@@ -140,22 +143,34 @@ class Journey:
             return None
         return int(response.json()["serving_counter"])
 
+    async def _tick(self, visitor: Visitor) -> int | None:
+        """One poll of the page: the serving counter and the waiting size, side by side."""
+        if not self.settings.poll_waiting_num:
+            self._spend(visitor)
+            return await self._serving()
+        self._spend(visitor)
+        self._spend(visitor)
+        params = {"event_id": self.event_id}
+        serving, _ = await asyncio.gather(
+            self._serving(), self.api.public("GET", "/waiting_num", params=params)
+        )
+        return serving
+
     async def _await_token(self, visitor: Visitor) -> str:
         assert visitor.position is not None
+        params = {"event_id": self.event_id, "request_id": str(visitor.request_id)}
         errors = 0
         while True:
-            self._spend(visitor)
-            serving = await self._serving()
-            if self.settings.poll_waiting_num:
-                self._spend(visitor)
-                await self.api.public("GET", "/waiting_num", params={"event_id": self.event_id})
+            serving = await self._tick(visitor)
             if serving is None:
                 errors += 1
             elif serving >= visitor.position:
                 errors = 0
+                # Served: the page shows the expiry countdown, and the visitor checks out at once.
                 self._spend(visitor)
-                body = {"event_id": self.event_id, "request_id": visitor.request_id}
-                response = await self.api.public("POST", "/generate_token", body=body)
+                await self.api.public("GET", "/queue_pos_expiry", params=params)
+                self._spend(visitor)
+                response = await self.api.public("POST", "/generate_token", body=params)
                 if response is not None and response.status_code == 200:
                     visitor.admitted_at = self.api.recorder.now()
                     visitor.tokens_issued += 1

@@ -1,0 +1,91 @@
+"""`vwr load` against a local runtime it starts itself: a small burst, and the report's invariants.
+
+300 visitors arrive at 300/s and the simulator moves the serving counter at 300 positions/s; each
+visitor polls every second (the serving counter only: the waiting size adds load and no check).
+Sessions close through the MaxSize inlet's SNS topic. The run takes ~20 s on an idle 2-core
+machine, a minute or more when the machine is busy with other work.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import simulator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+VISITORS = 300
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("load")
+    simulator.main(
+        [
+            "--visitors", str(VISITORS),
+            "--rate", "300",
+            "--inlet", "self:300/s",
+            "--poll-interval", "1",
+            "--no-waiting-num",
+            "--max-seconds", "100",
+            "--output", str(out),
+            "--no-progress",
+        ]
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def summary(report: Path) -> dict:
+    return json.loads((report / "summary.json").read_text())
+
+
+def test_every_visitor_is_admitted_exactly_once(summary: dict) -> None:
+    invariants = summary["invariants"]
+    assert summary["visitors"]["admitted"] == VISITORS, summary["visitors"]
+    assert invariants["every_visitor_admitted"] and invariants["admitted_exactly_once"], invariants
+    assert summary["counters_after"]["token_counter"] == VISITORS
+
+
+def test_positions_are_1_to_n(summary: dict, report: Path) -> None:
+    assert summary["invariants"]["positions_are_1_to_n"]
+    assert summary["invariants"]["token_positions_match"]
+    lines = (report / "visitors.csv").read_text().splitlines()[1:]
+    positions = sorted(int(line.split(",")[3]) for line in lines)
+    assert positions == list(range(1, VISITORS + 1))
+
+
+def test_no_5xx_and_the_journey_completes(summary: dict) -> None:
+    invariants = summary["invariants"]
+    assert invariants["no_5xx"] and invariants["no_transport_errors"], summary["routes"]
+    assert invariants["checkouts_accepted"]
+    assert summary["visitors"]["closed"] == VISITORS
+    assert not summary["timed_out"]
+
+
+def test_report_has_every_section_and_chart(summary: dict, report: Path) -> None:
+    text = (report / "report.md").read_text()
+    for heading in (
+        "Latency per route",
+        "Responses by status",
+        "Fairness",
+        "AWS calls and Redis round trips",
+    ):
+        assert heading in text
+    for chart in ("throughput.png", "latency.png", "counters.png", "fairness.png", "calls.png"):
+        assert (report / chart).stat().st_size > 1000, chart
+    for route in ("POST /assign_queue_num", "GET /queue_num", "GET /serving_num", "POST /generate_token"):
+        assert summary["routes"][route]["p99_ms"] >= summary["routes"][route]["p50_ms"] > 0
+    fairness = summary["fairness"]["admission_vs_arrival"]
+    assert fairness["kendall_tau"] is not None and -1 <= fairness["kendall_tau"] <= 1
+
+
+def test_calls_per_visitor_are_counted(summary: dict) -> None:
+    calls = summary["calls"]
+    rows = {row["function"]: row for row in calls["rows"]}
+    assert rows["QueueWorker"]["redis_round_trips"] >= 1 and rows["GenerateToken"]["invocations"] >= VISITORS
+    # The entry integration sends one SQS message per visitor.
+    assert calls["entry_integration_per_visitor"] == pytest.approx(1.0)
