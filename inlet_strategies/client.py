@@ -18,7 +18,6 @@ back-off. What is retried depends on whether the call is safe to repeat:
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -98,17 +97,6 @@ class PrivateApiClient:
         # retries=False: this class owns the retry loop, so that each attempt is signed anew.
         self._pool = pool or urllib3.PoolManager(retries=False, timeout=timeout)
         self._sleep = sleep
-
-    @classmethod
-    def from_environment(cls, **options: Any) -> PrivateApiClient:
-        """The client a Lambda function builds from its environment (names from the wiring table)."""
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        return cls(
-            os.environ.get("PRIVATE_API_URL", ""),
-            os.environ.get("EVENT_ID", ""),
-            region=region,
-            **options,
-        )
 
     # -- the private API's routes ---------------------------------------------------------------
 
