@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.catalog import FUNCTIONS, QueueTrigger, Route, Schedule, TopicTrigger
+from lambdas.catalog import (
+    FUNCTIONS,
+    AuthorizerTrigger,
+    CustomResourceTrigger,
+    QueueTrigger,
+    Route,
+    Schedule,
+    TopicTrigger,
+)
 from local.stats import RUNTIME, difference
 
 # Functions the simulator itself calls for its own bookkeeping, not part of a visitor's cost.
@@ -33,6 +41,10 @@ def trigger_of(name: str) -> str:
                 described.append(f"every {trigger.rate_minutes} min")
             elif isinstance(trigger, TopicTrigger):
                 described.append(f"SNS {trigger.topic}")
+            elif isinstance(trigger, AuthorizerTrigger):
+                described.append("authorizer of the store API")
+            elif isinstance(trigger, CustomResourceTrigger):
+                described.append(trigger.resource_type)
             else:
                 described.append(type(trigger).__name__)
         return ", ".join(described)

@@ -286,13 +286,18 @@ class Simulation:
                 await asyncio.wait_for(stop.wait(), COUNTER_SAMPLE_SECONDS)
 
     async def _self_inlet(self, api: Api, stop: asyncio.Event) -> None:
-        # What is owed follows the clock, not the number of ticks: a slow answer must not slow
-        # the inlet down, or an overloaded target would look fairer than it is.
-        started, granted = time.monotonic(), 0
+        # The step follows the clock, not the number of ticks, so a slow answer does not slow the
+        # inlet down; but like the Periodic inlet it never catches up more than one second's
+        # worth, or a stalled target would get a flood once it answers again.
+        rate = self.args.inlet.amount
+        last, owed = time.monotonic(), 0.0
         while not stop.is_set():
-            step = int((time.monotonic() - started) * self.args.inlet.amount) - granted
-            if step >= 1:
-                granted += step
+            now = time.monotonic()
+            owed = min(owed + (now - last) * rate, max(rate, 1.0))
+            last = now
+            if owed >= 1:
+                step = int(owed)
+                owed -= step
                 values = await self._counters(api)
                 if values is not None:
                     serving, queue = values["serving_counter"], values["queue_counter"]

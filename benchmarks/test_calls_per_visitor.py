@@ -86,6 +86,7 @@ def test_calls_per_visitor(benchmark: Any, core: Core, monkeypatch: Any) -> None
     journey(core, 2)  # warm every container (secrets read, key parsed, key cache filled)
 
     before = stats.snapshot()
+    benchmark.extra_info["journey"] = VISITORS
     benchmark.pedantic(journey, args=(core, VISITORS), rounds=1, iterations=1)
     result = calls_per_visitor(before, stats.snapshot(), VISITORS)
 
