@@ -37,13 +37,8 @@ SECRET = "page-test-secret"
 
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[Runtime]:
-    args = [
-        "--oidc-redirect-uri", REDIRECT_URI,
-        "--oidc-client-secret", SECRET,
-        # The hosted page, as a reference relative to /oidc/authorize (the port is not known yet).
-        "--set", "OIDC_PAGE_URL=/waiting-room/openid/",
-    ]  # fmt: skip
-    with running_runtime(args) as started:
+    # The runtime's OIDC_PAGE_URL is this page: {base}/waiting-room/openid/.
+    with running_runtime(["--oidc-redirect-uri", REDIRECT_URI, "--oidc-client-secret", SECRET]) as started:
         yield started
 
 
