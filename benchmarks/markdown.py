@@ -42,6 +42,7 @@ def headline_table(summary: dict[str, Any]) -> str:
                 _f(calls["aws_calls_per_visitor_with_entry"], 2),
             ],
             ["Redis round trips per admitted visitor", _f(handlers["redis_round_trips"], 2)],
+            ["handler CPU per admitted visitor (ms)", _f(handlers.get("cpu_ms", 0.0), 1)],
         ]
     return _table(["", ""], rows)
 
@@ -82,6 +83,7 @@ def calls_table(summary: dict[str, Any]) -> str:
                 operations or "-",
                 _f(r["redis_round_trips_per_visitor"], 2),
                 _f(r["redis_commands_per_visitor"], 2),
+                _f(r.get("cpu_ms_per_visitor", 0.0), 2),
             ]
         )
     h = calls["handlers_per_visitor"]
@@ -94,6 +96,7 @@ def calls_table(summary: dict[str, Any]) -> str:
             "",
             f"**{h['redis_round_trips']:.2f}**",
             f"**{h['redis_commands']:.2f}**",
+            f"**{h.get('cpu_ms', 0.0):.2f}**",
         ]
     )
     header = [
@@ -104,13 +107,15 @@ def calls_table(summary: dict[str, Any]) -> str:
         "by operation (/ visitor)",
         "Redis round trips / visitor",
         "Redis commands / visitor",
+        "handler CPU ms / visitor",
     ]
     note = (
         f"\n\nPer admitted visitor ({calls['visitors']:,}). The entry's SQS message (API Gateway's service "
         f"integration, no Lambda) adds {calls['entry_integration_per_visitor']:.2f} call: "
         f"**{calls['aws_calls_per_visitor_with_entry']:.2f} AWS calls per visitor** in all. "
         "`(runtime)` is the local runtime's own traffic (SQS polling, SNS delivery); "
-        "`Counters` is the simulator's sampling."
+        "`Counters` is the simulator's sampling. Handler CPU is the handler thread's own CPU time "
+        "(`time.thread_time`), without the moto and Redis servers it waits for."
     )
     return _table(header, rows) + note
 

@@ -50,8 +50,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"({result['visitors']} visitors, warm containers)",
         "",
         "| function | invocations / visitor | AWS calls / visitor | by operation "
-        "| Redis round trips / visitor |",
-        "|---|---|---|---|---|",
+        "| Redis round trips / visitor | handler CPU ms / visitor |",
+        "|---|---|---|---|---|---|",
     ]
     visitors = result["visitors"]
     for row in result["rows"]:
@@ -60,10 +60,13 @@ def markdown(result: dict[str, Any]) -> str:
         )
         lines.append(
             f"| {row['function']} | {row['invocations'] / visitors:.2f} | {row['aws_calls_per_visitor']:.3f} "
-            f"| {operations} | {row['redis_round_trips_per_visitor']:.2f} |"
+            f"| {operations} | {row['redis_round_trips_per_visitor']:.2f} | {row['cpu_ms_per_visitor']:.2f} |"
         )
     totals = result["handlers_per_visitor"]
-    lines.append(f"| **total** | | **{totals['aws_calls']:.3f}** | | **{totals['redis_round_trips']:.2f}** |")
+    lines.append(
+        f"| **total** | | **{totals['aws_calls']:.3f}** | | **{totals['redis_round_trips']:.2f}** "
+        f"| **{totals['cpu_ms']:.2f}** |"
+    )
     lines += ["", "Plus 1 SQS SendMessage per visitor made by API Gateway's entry integration (no Lambda)."]
     return "\n".join(lines)
 

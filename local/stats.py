@@ -29,6 +29,7 @@ import importlib.machinery
 import json
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +44,9 @@ _invocations: Counter[str] = Counter()
 _aws: dict[str, Counter[str]] = {}
 _redis_round_trips: Counter[str] = Counter()
 _redis_commands: Counter[str] = Counter()
+# CPU seconds spent by the handler's own thread (time.thread_time): the handler's share of the
+# machine, without the moto or Redis server work it waits for.
+_cpu_seconds: Counter[str] = Counter()
 _installed = False
 
 
@@ -126,10 +130,14 @@ def scope(name: str) -> Iterator[None]:
     token = _scope.set(name)
     with _lock:
         _invocations[name] += 1
+    started = time.thread_time()
     try:
         yield
     finally:
         _scope.reset(token)
+        spent = time.thread_time() - started
+        with _lock:
+            _cpu_seconds[name] += spent
 
 
 def scoped(name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -208,7 +216,7 @@ def snapshot() -> dict[str, Any]:
     """Every count so far.
 
     `{"functions": {name: {"invocations", "aws": {"service.Operation": n}, "redis_round_trips",
-    "redis_commands"}}}`.
+    "redis_commands", "cpu_ms"}}}`.
     """
     with _lock:
         names = set(_invocations) | set(_aws) | set(_redis_round_trips) | set(_redis_commands)
@@ -219,6 +227,7 @@ def snapshot() -> dict[str, Any]:
                     "aws": dict(_aws.get(name, {})),
                     "redis_round_trips": _redis_round_trips[name],
                     "redis_commands": _redis_commands[name],
+                    "cpu_ms": round(_cpu_seconds[name] * 1000, 3),
                 }
                 for name in sorted(names)
             }
@@ -231,6 +240,7 @@ def reset() -> None:
         _aws.clear()
         _redis_round_trips.clear()
         _redis_commands.clear()
+        _cpu_seconds.clear()
 
 
 def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -246,6 +256,7 @@ def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
             "aws": {op: n for op, n in aws.items() if n},
             "redis_round_trips": now.get("redis_round_trips", 0) - then.get("redis_round_trips", 0),
             "redis_commands": now.get("redis_commands", 0) - then.get("redis_commands", 0),
+            "cpu_ms": now.get("cpu_ms", 0.0) - then.get("cpu_ms", 0.0),
         }
         if row["invocations"] or row["aws"] or row["redis_round_trips"] or row["redis_commands"]:
             result[name] = row
