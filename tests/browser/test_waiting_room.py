@@ -120,9 +120,8 @@ def test_polling_backs_off_on_network_errors_and_resumes(visitor, runtime, scree
     failures = visitor.evaluate("window.waitingRoom.backoff.failures")
     screenshot(visitor, "offline")
 
-    # Back online: the next attempt (or the button) brings the page back by itself.
+    # Back online: the next attempt brings the page back by itself.
     visitor.unroute(api)
-    visitor.get_by_role("button", name="Try again now").click()
     expect(status).to_contain_text(f"You are number {number}", timeout=SLOW)
     expect(visitor.get_by_role("button", name="Try again now")).to_be_hidden()
     assert failures >= 1
@@ -151,7 +150,7 @@ def test_backoff_delays_grow_with_jitter(visitor, runtime):
 
 @pytest.fixture(scope="module")
 def short_expiry_runtime(tmp_path_factory):
-    args = ("--event-id", "expiry-test", "--batch-window", "0.2", "--expiry-seconds", "6")
+    args = ("--event-id", "expiry-test", "--batch-window", "0.2", "--expiry-seconds", "20")
     with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-local-expiry")) as started:
         yield started.ready
 
@@ -164,10 +163,10 @@ def test_a_served_place_counts_down_and_expires(browser, short_expiry_runtime, s
         number = _open_and_enter(page, ready)
         Operator(ready).serve_up_to(number)
         expect(page.locator("#checkout")).to_be_visible(timeout=SLOW)
-        expect(page.locator("#countdown")).to_have_text(re.compile(r"^0:0[0-6]$"), timeout=SLOW)
+        expect(page.locator("#countdown")).to_have_text(re.compile(r"^0:[0-2]\d$"), timeout=SLOW)
         screenshot(page, "counting")
         # Nobody checks out: the place expires and the page says so, with the server's words.
-        expect(page.get_by_role("button", name="Enter the line again")).to_be_visible(timeout=SLOW)
+        expect(page.get_by_role("button", name="Enter the line again")).to_be_visible(timeout=2 * SLOW)
         expect(page.locator("#headline")).to_have_text("Your turn has passed")
         expect(page.locator("#status")).to_contain_text("Your place can no longer be used")
         expect(page.locator("#problem-detail")).to_contain_text("The waiting room said:")
