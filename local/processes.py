@@ -22,6 +22,8 @@ from pathlib import Path
 import redis
 from moto.server import ThreadedMotoServer
 
+from local.moto_tuning import speed_up_sqs
+
 logger = logging.getLogger("vwr.local.processes")
 
 _PR_SET_PDEATHSIG = 1
@@ -146,6 +148,8 @@ class MotoServer:
         self.url = ""
 
     def start(self) -> str:
+        # moto's SQS slows down with the queue's depth; see local/moto_tuning.py.
+        speed_up_sqs()
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"

@@ -1,0 +1,62 @@
+"""Two speed fixes to moto's SQS backend, which runs in this process; its behaviour is unchanged.
+
+moto 5 computes every attribute of a queue (the approximate message counts among them, a walk over
+all messages) for each message it sends and for each message it hands out, to read one setting;
+and it reads the clock through timezone-aware datetime arithmetic, once or twice per message per
+walk. With a backlog of a thousand entries a ReceiveMessage took half a second, so a burst of
+visitors slowed the very poller that was meant to drain it. The fixes:
+
+- the retention-period check reads the queue's retention period directly (same comparison);
+- the SQS module's clock helpers are the plain epoch clock (same values: seconds and milliseconds
+  since 1970, UTC).
+
+Each patch is applied only if moto still has what it replaces, so a moto upgrade that changes
+these internals falls back to moto's own code rather than breaking.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+logger = logging.getLogger("vwr.local.moto")
+
+_applied = False
+
+
+def _unix_time(dt: datetime | None = None) -> float:
+    if dt is None:
+        return time.time()
+    # moto's own arithmetic, for the rare caller with a naive UTC datetime.
+    delta = dt - datetime(1970, 1, 1)
+    return delta.days * 86400 + delta.seconds + delta.microseconds / 1e6
+
+
+def _unix_time_millis(dt: datetime | None = None) -> float:
+    return _unix_time(dt) * 1000.0
+
+
+def speed_up_sqs() -> None:
+    global _applied
+    if _applied:
+        return
+    _applied = True
+    try:
+        from moto.sqs import models
+    except ImportError:  # pragma: no cover - moto without SQS
+        return
+    if hasattr(models, "unix_time") and hasattr(models, "unix_time_millis"):
+        models.unix_time = _unix_time
+        models.unix_time_millis = _unix_time_millis
+    backend = getattr(models, "SQSBackend", None)
+    if backend is not None and hasattr(backend, "is_message_valid_based_on_retention_period"):
+
+        def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+            retention = int(self.get_queue(queue_name).message_retention_period)
+            return retention + message.sent_timestamp / 1000 > time.time()
+
+        backend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+    else:  # pragma: no cover - a moto whose internals moved
+        logger.warning("moto's SQS internals changed: running without the local speed fixes")
