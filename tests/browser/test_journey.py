@@ -146,6 +146,35 @@ def test_reload_and_second_tab_keep_the_place(phone, runtime, screenshot):
     assert errors == []
 
 
+def test_a_tab_already_open_follows_the_tab_that_enters(browser, runtime):
+    context = browser.new_context(viewport=PHONE)
+    try:
+        first, errors = _visitor(context, runtime)
+        second, _ = _visitor(context, runtime)
+        number = _enter(first)
+        # No reload: the second tab hears of the new place through the storage event.
+        expect(second.locator("#my-number")).to_have_text(str(number), timeout=SLOW)
+        expect(second.get_by_role("button", name="Enter the line")).to_be_hidden()
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_start_over_after_checking_out(phone, runtime):
+    visitor, errors = _visitor(phone, runtime)
+    visitor.evaluate(
+        """key => localStorage.setItem(key, JSON.stringify({
+            request_id: '00000000-0000-4000-8000-000000000000', receipt: {receipt_id: 'r-1', total: 1}}))""",
+        f"vwr:place:{runtime['event_id']}",
+    )
+    visitor.reload()
+    expect(visitor.locator("#receipt")).to_contain_text("r-1")
+    visitor.get_by_role("button", name="Start over with a new place in line").click()
+    expect(visitor.get_by_role("button", name="Enter the line")).to_be_focused()
+    assert visitor.evaluate("localStorage.length") == 0
+    assert errors == []
+
+
 def test_reset_empties_the_counters_and_voids_places(phone, desk, runtime, screenshot):
     visitor, visitor_errors = _visitor(phone, runtime)
     _enter(visitor)

@@ -152,6 +152,7 @@ class WaitingRoomPage {
     $("checkout").addEventListener("click", () => this.checkout());
     $("retry-now").addEventListener("click", () => this.schedule(0));
     $("leave").addEventListener("click", () => this.leave());
+    $("start-over").addEventListener("click", () => this.leave("Press “Enter the line” to get a new place."));
     window.addEventListener("storage", (event) => this.onStorage(event));
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && this.isPolling()) this.schedule(0);
@@ -218,14 +219,20 @@ class WaitingRoomPage {
     }
   }
 
-  leave() {
+  leave(sentence = "You left the line. Press “Enter the line” to join again.") {
     this.generation += 1;
     this.stop();
     this.place.clear();
     this.requestId = null;
     this.queueNumber = null;
+    this.serving = null;
+    this.waiting = null;
+    this.noTimeLimit = false;
+    this.expiresAt = null;
+    $("receipt").replaceChildren();
     this.setPhase("idle");
-    this.say("You left the line. Press “Enter the line” to join again.");
+    this.say(sentence);
+    $("enter").focus();
   }
 
   onStorage(event) {
