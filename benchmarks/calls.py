@@ -57,7 +57,8 @@ def calls_per_visitor(
     """Per-function rows and totals per visitor; empty when the target counts nothing."""
     if not after:
         return {}
-    functions = difference(after, before or {})["functions"]
+    counted = difference(after, before or {})
+    functions = counted["functions"]
     rows = []
     totals = {"aws_calls": 0.0, "redis_round_trips": 0.0, "redis_commands": 0.0, "cpu_ms": 0.0}
     for name, counts in sorted(functions.items()):
@@ -91,4 +92,6 @@ def calls_per_visitor(
         "handlers_per_visitor": totals,
         "entry_integration_per_visitor": integration,
         "aws_calls_per_visitor_with_entry": totals["aws_calls"] + integration,
+        # Only meaningful when the counted process is a local runtime: everything it ran.
+        "runtime_cpu_ms_per_visitor": counted["process_cpu_s"] * 1000 / visitors,
     }

@@ -50,7 +50,7 @@ def latency(summary: dict[str, Any], out: Path) -> str:
     ax.invert_yaxis()
     ax.set(xlabel="milliseconds (client side)", title="Latency per route")
     ax.set_xscale("log")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(alpha=0.3, axis="x")
     return _save(fig, out, "latency.png")
 
@@ -63,6 +63,7 @@ def counters(run: Run, out: Path) -> str:
             ("queue_counter", "queue counter (entered)"),
             ("serving_counter", "serving counter"),
             ("token_counter", "tokens issued"),
+            ("completed_counter", "sessions completed"),
         ):
             ax.plot(t, [c.get(key, 0) for c in run.counters], label=label)
         waiting = [

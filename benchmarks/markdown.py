@@ -43,6 +43,10 @@ def headline_table(summary: dict[str, Any]) -> str:
             ],
             ["Redis round trips per admitted visitor", _f(handlers["redis_round_trips"], 2)],
             ["handler CPU per admitted visitor (ms)", _f(handlers.get("cpu_ms", 0.0), 1)],
+            [
+                "local runtime CPU per admitted visitor (ms; gateway, moto, pollers, handlers)",
+                _f(calls.get("runtime_cpu_ms_per_visitor", 0.0), 0),
+            ],
         ]
     return _table(["", ""], rows)
 
@@ -149,7 +153,9 @@ def render(summary: dict[str, Any], charts: dict[str, str]) -> str:
         "",
         image("throughput", "entries and admissions per second"),
         f"Entered {v['entered']:,}, assigned {v['assigned']:,}, admitted {v['admitted']:,}, "
-        f"checked out {v['checked_out']:,}, closed {v['closed']:,}."
+        f"checked out {v['checked_out']:,}, closed {v['closed']:,} "
+        f"({v['close_messages']:,} messages); the server counted {v['closed_by_inlet']:,} sessions "
+        f"completed, {v['settle_s']:.1f} s after the last visitor."
         + (
             ""
             if not v["failures"]

@@ -104,6 +104,9 @@ def summarize(run: Run) -> dict[str, Any]:
             "admitted": len(admitted),
             "checked_out": sum(v.checkout_status == 200 for v in visitors),
             "closed": sum(v.closed for v in visitors),
+            "closed_by_inlet": run.sessions_closed_by_inlet,
+            "close_messages": run.close_messages,
+            "settle_s": run.settle_s,
             "failures": dict(failures),
         },
         "throughput": {

@@ -30,6 +30,7 @@ import httpx
 from tqdm import tqdm
 
 from benchmarks.client import Api, Recorder
+from benchmarks.closer import BatchingCloser
 from benchmarks.runtime import Endpoints, local_runtime
 from benchmarks.visitor import Journey, JourneySettings, Visitor
 
@@ -99,6 +100,11 @@ class Run:
     # One-minute load average of the machine before and after: a shared machine skews latencies.
     load_before: float = 0.0
     load_after: float = 0.0
+    # Sessions the server counted as completed during the run, and how long after the last
+    # visitor that took (the MaxSize inlet works asynchronously, behind SNS).
+    sessions_closed_by_inlet: int = 0
+    settle_s: float = 0.0
+    close_messages: int = 0
     duration_s: float = 0.0
     timed_out: bool = False
 
@@ -121,6 +127,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="how sessions close: the MaxSize topic (sns), /update_session (private); "
         "auto picks sns when a topic is known",
+    )
+    parser.add_argument(
+        "--close-every",
+        type=float,
+        default=0.5,
+        help="seconds of closed sessions reported in one SNS message (0: one message per visitor)",
+    )
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=30.0,
+        help="after the last visitor, how long to wait for the inlet to close every session",
     )
     parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between a visitor's polls")
     parser.add_argument("--jitter", type=float, default=0.2, help="poll interval jitter, as a fraction")
@@ -209,6 +227,7 @@ class Simulation:
         self.close = close_mode(args, endpoints)
         self.run = Run(args=self._describe_args(), endpoints=endpoints, visitors=[], recorder=self.recorder)
         self._sns: Any = None
+        self.closer = BatchingCloser(self._publish, args.close_every)
 
     def _describe_args(self) -> dict[str, Any]:
         described = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()}
@@ -241,7 +260,7 @@ class Simulation:
     # -- closing sessions ------------------------------------------------------------------------
     async def _close(self, api: Api, request_id: str) -> bool:
         if self.close == "sns":
-            return await self._publish({"completed": [request_id]})
+            return await self.closer.close(request_id)
         if self.close == "private":
             body = {"event_id": self.endpoints.event_id, "request_id": request_id, "status": 1}
             response = await api.private("POST", "/update_session", body=body)
@@ -333,7 +352,6 @@ class Simulation:
             self.recorder.samples.clear()
             self.recorder.started = time.monotonic()
             await self._visitors(api, control)
-            self.run.duration_s = self.recorder.now()
             self.run.load_after = os.getloadavg()[0]
             # Let the inlets and the worker settle before the final counts.
             await asyncio.sleep(1.0)
@@ -370,8 +388,26 @@ class Simulation:
                 task.cancel()
             self.run.timed_out = bool(pending)
             await asyncio.gather(*pending, return_exceptions=True)
+        await self.closer.aclose()
+        self.run.close_messages = self.closer.messages
+        self.run.duration_s = self.recorder.now()
+        await self._settle(control)
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
+
+    async def _settle(self, control: Api) -> None:
+        """Waits (bounded) until the inlet has closed every session the visitors reported closed."""
+        closed = sum(v.closed for v in self.run.visitors)
+        before = int(self.run.counters_before.get("completed_counter", 0))
+        deadline = time.monotonic() + self.args.settle_seconds
+        while True:
+            values = await self._counters(control)
+            done = int(values["completed_counter"]) - before if values else 0
+            self.run.sessions_closed_by_inlet = done
+            if done >= closed or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(COUNTER_SAMPLE_SECONDS)
+        self.run.settle_s = self.recorder.now() - self.run.duration_s
 
     async def _arrive(self, journey: Journey, visitor: Visitor, bar: tqdm) -> None:
         await asyncio.sleep(max(0.0, visitor.scheduled_at - self.recorder.now()))

@@ -221,6 +221,8 @@ def snapshot() -> dict[str, Any]:
     with _lock:
         names = set(_invocations) | set(_aws) | set(_redis_round_trips) | set(_redis_commands)
         return {
+            # The whole process (gateway, moto, pollers, handlers): what the runtime costs in all.
+            "process_cpu_s": time.process_time(),
             "functions": {
                 name: {
                     "invocations": _invocations[name],
@@ -230,7 +232,7 @@ def snapshot() -> dict[str, Any]:
                     "cpu_ms": round(_cpu_seconds[name] * 1000, 3),
                 }
                 for name in sorted(names)
-            }
+            },
         }
 
 
@@ -260,7 +262,8 @@ def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
         }
         if row["invocations"] or row["aws"] or row["redis_round_trips"] or row["redis_commands"]:
             result[name] = row
-    return {"functions": result}
+    cpu = after.get("process_cpu_s", 0.0) - before.get("process_cpu_s", 0.0)
+    return {"process_cpu_s": cpu, "functions": result}
 
 
 class _StatsHandler(BaseHTTPRequestHandler):
