@@ -207,3 +207,19 @@ def acknowledge_openid(stack: Stack) -> None:
 
 def _bucket(stack: Stack, site: str) -> CfnElement:
     return stack.node.find_child(site).node.find_child("Bucket").node.default_child  # type: ignore[return-value]
+
+
+def acknowledge_replication_group(group: IConstruct, *, multi_az: bool) -> None:
+    ack(
+        group,
+        "AEC6",
+        "Clients authenticate as a role-based (RBAC) user of a user group, which replaces the single "
+        "shared AUTH token this rule looks for.",
+    )
+    if not multi_az:
+        ack(
+            group,
+            "AEC4",
+            "One node was chosen (redis_nodes=1) to save cost; the counters can be rebuilt by "
+            "InitializeState, and redis_nodes=2 turns on Multi-AZ failover.",
+        )

@@ -81,7 +81,8 @@ class OpenIdStack(Stack):
             settings={
                 Setting.EVENT_ID: event_id,
                 Setting.ISSUER: self.api.base_url_without_deployment(),
-                Setting.OIDC_PAGE_URL: f"{self.page.base_url}/oidc/index.html",
+                # The hosted page is the waiting room site's openid/ page; it reads ../config.json.
+                Setting.OIDC_PAGE_URL: f"{self.page.base_url}/oidc/openid/index.html",
             }
         )
         bind_table(bindings, Resource.OIDC_CODES_TABLE, codes)
@@ -96,7 +97,7 @@ class OpenIdStack(Stack):
             for entry in catalog.functions_of("openid")
         }
         self.api.add_catalog_routes({name: c.function for name, c in self.functions.items()})
-        page_url = self.page.deploy_folder(
+        self.page.deploy_folder(
             "waiting_room_site",
             "oidc",
             {
@@ -110,7 +111,10 @@ class OpenIdStack(Stack):
             self, "OidcIssuer", value=bindings.settings[Setting.ISSUER], description="OpenID issuer URL"
         )
         CfnOutput(
-            self, "HostedPageUrl", value=page_url, description="Where /authorize sends visitors to queue"
+            self,
+            "HostedPageUrl",
+            value=bindings.settings[Setting.OIDC_PAGE_URL],
+            description="Where /authorize sends visitors to queue",
         )
         CfnOutput(
             self, "ClientSecretArn", value=client.secret_arn, description="client_id = event id; secret here"

@@ -19,8 +19,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.config import AppConfig
+from stacks.nag import acknowledge_replication_group
 
 PORT = 6379
+# Node-based groups may choose their port: a non-default one turns away scans aimed at 6379.
+REPLICATION_GROUP_PORT = 6390
 APP_USER = "vwr-app"
 # Only the waiting room's own keys (DESIGN: every key is `vwr:{<event_id>}:...`), no admin commands.
 ACCESS_STRING = "on ~vwr:* &* +@all -@dangerous"
@@ -131,9 +134,10 @@ class RedisCache(Construct):
                 user_group_ids=[user_group.user_group_id],
                 cache_subnet_group_name=subnet_group.ref,
                 security_group_ids=[self.security_group.security_group_id],
-                port=PORT,
+                port=REPLICATION_GROUP_PORT,
             )
             group.add_resource_dependency(user_group)
+            acknowledge_replication_group(group, multi_az=multi_az)
             self.resource = group
             host, port = group.attr_primary_end_point_address, group.attr_primary_end_point_port
         # Database 0 is the only one on Serverless and in cluster mode; TLS is always on.

@@ -64,7 +64,7 @@ def test_openid_stack(synth: Synth) -> None:
     for logical, name in catalog_functions(template).items():
         variables = env(template, logical)
         if name == "OidcAuthorize":
-            assert "/oidc/index.html" in flatten(variables["OIDC_PAGE_URL"])
+            assert flatten(variables["OIDC_PAGE_URL"]).endswith("/oidc/openid/index.html")
         if "JWT_SECRET_ID" in variables:
             assert variables["JWT_SECRET_ID"] == {"Ref": "SigningKeyArn"}
 

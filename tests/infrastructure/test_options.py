@@ -1,0 +1,66 @@
+"""Synth-time options: a node-based Redis replication group, x86_64, endpoints in two AZs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.config import AppConfig
+from stacks.constructs.redis import REPLICATION_GROUP_PORT
+from stacks.core import CoreStack
+from tests.infrastructure.helpers import by_type, catalog_functions, env, flatten
+
+OPTIONS = {
+    "redis_node_type": "cache.t4g.small",
+    "redis_nodes": "2",
+    "architecture": "x86_64",
+    "endpoint_azs": "2",
+}
+
+
+@pytest.fixture(scope="module")
+def core_with_options(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    outdir: Path = tmp_path_factory.mktemp("options")
+    app = App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": [], **OPTIONS})
+    stack = CoreStack(app, "Options-Core", config=AppConfig.from_context(app.node))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()  # raises on an unacknowledged cdk-nag finding
+    return json.loads((outdir / stack.template_file).read_text())
+
+
+def test_replication_group_replaces_serverless(core_with_options: dict[str, Any]) -> None:
+    assert not by_type(core_with_options, "AWS::ElastiCache::ServerlessCache")
+    (group,) = (
+        g["Properties"] for g in by_type(core_with_options, "AWS::ElastiCache::ReplicationGroup").values()
+    )
+    assert group["CacheNodeType"] == "cache.t4g.small"
+    assert group["NumCacheClusters"] == 2 and group["MultiAZEnabled"] is True
+    assert group["TransitEncryptionEnabled"] is True and group["AtRestEncryptionEnabled"] is True
+    assert group["Port"] == REPLICATION_GROUP_PORT and len(group["UserGroupIds"]) == 1
+    for logical in catalog_functions(core_with_options):
+        url = env(core_with_options, logical).get("REDIS_URL")
+        if url is not None:
+            assert "PrimaryEndPoint.Address" in flatten(url) and flatten(url).startswith("rediss://")
+
+
+def test_architecture_and_endpoint_azs(core_with_options: dict[str, Any]) -> None:
+    for logical in catalog_functions(core_with_options):
+        assert core_with_options["Resources"][logical]["Properties"]["Architectures"] == ["x86_64"]
+    for endpoint in by_type(core_with_options, "AWS::EC2::VPCEndpoint").values():
+        if endpoint["Properties"].get("VpcEndpointType") == "Interface":
+            assert len(endpoint["Properties"]["SubnetIds"]) == 2
+
+
+@pytest.mark.parametrize(
+    "context",
+    [{"architecture": "sparc"}, {"redis_engine": "memcached"}, {"endpoint_azs": "3", "max_azs": "2"}],
+)
+def test_bad_options_are_refused(context: dict[str, str]) -> None:
+    app = App(context=context)
+    with pytest.raises(ValueError):
+        AppConfig.from_context(app.node)
