@@ -1,5 +1,9 @@
-"""POST /increment_serving_counter (private): let more visitors in."""
+"""POST /increment_serving_counter (private): let more visitors in.
 
+An optional `idempotency_key` makes a retry safe: the same key applies the increment once.
+"""
+
+import re
 import time
 
 from lambdas.waiting_room.counters import EventCounters
@@ -14,18 +18,25 @@ from lambdas.waiting_room.http import (
 from lambdas.waiting_room.records import record_serving_increment
 from lambdas.waiting_room.settings import settings
 
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
 
 @api_handler
 def handler(event, context):
     body = json_body(event)
     event_id = require_event_id(body, settings().event_id)
     increment_by = require_int(body, "increment_by")
+    key = body.get("idempotency_key")
+    if key is not None and (not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key)):
+        raise HttpError(400, "idempotency_key must be 1 to 64 letters, digits or _.:-")
     now = time.time()
-    ok, serving = EventCounters(event_id).increment_serving(increment_by, now_ms=int(now * 1000))
-    if not ok:
+    outcome, serving = EventCounters(event_id).increment_serving(
+        increment_by, now_ms=int(now * 1000), idempotency_key=key
+    )
+    if outcome == "refused":
         raise HttpError(
             400, f"increment_by {increment_by} would take the serving counter ({serving}) below 0"
         )
-    if increment_by:
+    if outcome == "applied" and increment_by:
         record_serving_increment(event_id, serving, increment_by, int(now))
     return response(200, {"serving_num": serving})

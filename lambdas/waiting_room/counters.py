@@ -18,6 +18,9 @@ from typing import Literal
 
 from lambdas.waiting_room.redis_store import Redis, connection
 
+# How long a serving-counter increment remembers its idempotency key: longer than any retry.
+IDEMPOTENCY_SECONDS = 24 * 3600
+
 COUNTER_NAMES = (
     "queue_counter",
     "serving_counter",
@@ -42,6 +45,7 @@ class Keys:
         self.serving_history = prefix + "serving_history"  # zset: counter after increment -> "counter:ms"
         self.tokens_issued = prefix + "tokens_issued"  # bitmap by position
         self.active_tokens = prefix + "active_tokens"  # zset: request id -> token expiry (s)
+        self.increments = prefix + "increment:"  # + idempotency key -> counter it produced
 
     queue_counter: str
     serving_counter: str
@@ -168,14 +172,21 @@ return {pos, expired, serving, after}
 """
 )
 
-# KEYS: serving_counter, serving_history   ARGV: increment_by, now_ms
-# Returns {ok (1/0), serving counter (new, or unchanged when refused)}.
+# KEYS: serving_counter, serving_history, idempotency key
+# ARGV: increment_by, now_ms, use the idempotency key (0/1), its lifetime in seconds
+# Returns {outcome, serving counter}: 1 applied, 0 refused (would go below zero, counter
+# unchanged), 2 already applied under this idempotency key (the counter it produced then).
 _INCREMENT = """
+if ARGV[3] == '1' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return {2, tonumber(seen)} end
+end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local new = current + tonumber(ARGV[1])
 if new < 0 then return {0, current} end
 redis.call('SET', KEYS[1], new)
 if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[2], new, new .. ':' .. ARGV[2]) end
+if ARGV[3] == '1' then redis.call('SET', KEYS[3], new, 'EX', ARGV[4]) end
 return {1, new}
 """
 
@@ -309,12 +320,23 @@ class EventCounters:
         )
         return SweepResult(int(watermark), int(expired), int(before), int(after))
 
-    def increment_serving(self, increment_by: int, *, now_ms: int) -> tuple[bool, int]:
-        """Moves the serving counter; refused (False, current) if it would go below zero."""
-        ok, value = self._increment(
-            keys=[self.keys.serving_counter, self.keys.serving_history], args=[increment_by, now_ms]
+    def increment_serving(
+        self, increment_by: int, *, now_ms: int, idempotency_key: str | None = None
+    ) -> tuple[Literal["applied", "refused", "repeated"], int]:
+        """Moves the serving counter, unless that would take it below zero.
+
+        With an idempotency key, a repeated call (a client's retry after a lost answer) changes
+        nothing and gets the counter its first call produced.
+        """
+        outcome, value = self._increment(
+            keys=[
+                self.keys.serving_counter,
+                self.keys.serving_history,
+                f"{self.keys.increments}{idempotency_key or ''}",
+            ],
+            args=[increment_by, now_ms, int(idempotency_key is not None), IDEMPOTENCY_SECONDS],
         )
-        return bool(ok), int(value)
+        return ("refused", "applied", "repeated")[int(outcome)], int(value)
 
     def reset(self, *, now_ms: int) -> int:
         """Zeroes every counter and voids every position; returns the new generation."""

@@ -176,3 +176,30 @@ def test_entries_made_before_a_reset_take_no_position(core: Core) -> None:
     post(reset_initial_state.handler, "/reset_initial_state", core)
     assert core.worker([before]) == {"batchItemFailures": []}
     assert get(counters.handler, "/counters", core)[1]["queue_counter"] == 0
+
+
+def test_an_increment_retried_with_its_idempotency_key_applies_once(core: Core) -> None:
+    path = "/increment_serving_counter"
+    for _ in range(3):
+        assert post(increment_serving_counter.handler, path, core, increment_by=4, idempotency_key="k-1") == (
+            200,
+            {"serving_num": 4},
+        )
+    assert post(increment_serving_counter.handler, path, core, increment_by=4, idempotency_key="k-2") == (
+        200,
+        {"serving_num": 8},
+    )
+    assert get(serving_num.handler, "/serving_num", core)[1] == {"serving_counter": 8}
+
+
+@pytest.mark.parametrize("key", ["", "x" * 65, "spaces not allowed", 5, True])
+def test_idempotency_keys_are_validated(core: Core, key) -> None:
+    status, body = post(
+        increment_serving_counter.handler,
+        "/increment_serving_counter",
+        core,
+        increment_by=1,
+        idempotency_key=key,
+    )
+    assert status == 400 and "idempotency_key" in body["error"]
+    assert get(serving_num.handler, "/serving_num", core)[1] == {"serving_counter": 0}
