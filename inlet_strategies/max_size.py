@@ -18,9 +18,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from inlet_strategies.client import PrivateApiClient
 from inlet_strategies.decisions import max_size_increment
 from inlet_strategies.settings import env_int, private_api
+from lambdas.waiting_room.private_api import PrivateApiClient
 
 logger = Logger(service="inlet-max-size")
 

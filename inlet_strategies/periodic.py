@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-from inlet_strategies.client import PrivateApiClient
 from inlet_strategies.decisions import periodic_increment, within_window
 from inlet_strategies.settings import env_int, private_api
+from lambdas.waiting_room.private_api import PrivateApiClient
 
 logger = Logger(service="inlet-periodic")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from inlet_strategies.client import PrivateApiClient
+from lambdas.waiting_room.private_api import PrivateApiClient
 
 
 class ConfigurationError(ValueError):

@@ -372,7 +372,7 @@ FUNCTIONS: tuple[Function, ...] = (
     # -- OpenID Connect adapter ------------------------------------------------------------------
     # The adapter's issuer is its own base URL, taken from the request (lambdas.waiting_room.
     # oidc_settings), not the core's ISSUER. Its functions call the private API with the signed
-    # client of `inlet_strategies.client`, so their bundle carries that package too.
+    # client of `lambdas.waiting_room.private_api`, as the inlet strategies do.
     Function(
         name="OidcDiscovery",
         handler="lambdas.oidc.discovery_handler",

@@ -4,9 +4,6 @@ Thin handlers over `lambdas.waiting_room.oidc_*`. The adapter holds no token log
 a code is issued only after the core's private `generate_token` succeeded for the visitor (it
 succeeds only for a served, unexpired, open position), and /token hands out that same call's
 tokens, minted with the adapter's issuer, so relying parties verify them with this JWKS.
-
-The private API client lives in `inlet_strategies.client` (the one SigV4 client of the project);
-the openid functions' bundle carries that package alongside `lambdas`.
 """
 
 from __future__ import annotations

@@ -6,13 +6,10 @@ botocore, so the Lambda bundles need no extra dependency.
 
 Retries use exponential backoff with full jitter, and each attempt is signed anew: a SigV4
 signature covers `X-Amz-Date` and expires, so a replayed signature could be refused late in a
-back-off. What is retried depends on whether the call is safe to repeat:
-
-- idempotent calls (reads, `generate_token`, `update_session`) are retried on 5xx, 429, timeouts
-  and connection errors;
-- `increment_serving_counter` is not idempotent: a 5xx or a read timeout may hide an increment the
-  core already applied, and repeating it would let in visitors twice over. It is retried only when
-  the request provably did not reach the core (429 throttling, a connection that never opened).
+back-off. Every call is retried on 5xx, 429, timeouts and connection errors, because every call is
+safe to repeat: reads, `generate_token` and `update_session` by nature, and
+`increment_serving_counter` because each logical increment carries one idempotency key, so a retry
+after a lost answer cannot let visitors in twice.
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +31,6 @@ from botocore.credentials import Credentials
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, ProtocolError, ReadTimeoutError
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Statuses that prove the request was not executed: only these are retried for unsafe calls.
-UNEXECUTED_STATUSES = frozenset({429})
 
 DEFAULT_TIMEOUT = urllib3.Timeout(connect=3.0, read=10.0)
 
@@ -115,8 +111,11 @@ class PrivateApiClient:
         answer = self.call(
             "POST",
             "/increment_serving_counter",
-            body={"event_id": self.event_id, "increment_by": increment_by},
-            idempotent=False,
+            body={
+                "event_id": self.event_id,
+                "increment_by": increment_by,
+                "idempotency_key": str(uuid.uuid4()),
+            },
         )
         return _integer(self._expect(answer, 200), "serving_num")
 
@@ -152,7 +151,6 @@ class PrivateApiClient:
         *,
         params: Mapping[str, str] | None = None,
         body: Any = None,
-        idempotent: bool = True,
     ) -> Answer:
         """One logical call: signed, sent, retried per the policy; returns the last answer."""
         url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
@@ -175,12 +173,10 @@ class PrivateApiClient:
                 if last_try:
                     raise PrivateApiError(f"{method} {path}: cannot connect to the private API") from error
             except (ReadTimeoutError, ProtocolError, HTTPError) as error:
-                # The request may have been executed: repeat it only if repeating is harmless.
-                if last_try or not idempotent:
+                if last_try:
                     raise PrivateApiError(f"{method} {path}: no answer from the private API") from error
             else:
-                retryable = RETRYABLE_STATUSES if idempotent else UNEXECUTED_STATUSES
-                if response.status not in retryable or last_try:
+                if response.status not in RETRYABLE_STATUSES or last_try:
                     return Answer(response.status, _decode(response.data))
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
                 self._sleep(max(self._backoff(attempt), min(retry_after, self._backoff_cap)))

@@ -22,9 +22,9 @@ import pytest
 from botocore.credentials import Credentials
 
 from inlet_strategies import max_size, periodic
-from inlet_strategies.client import PrivateApiClient
 from inlet_strategies.periodic import PeriodicConfig
 from lambdas.catalog import routes_of
+from lambdas.waiting_room.private_api import PrivateApiClient
 from local.sigv4 import SignatureRejected, SignedRequest, verify
 from tests.integration.conftest import Core
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.credentials import Credentials
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
-from inlet_strategies.client import PrivateApiClient, PrivateApiError
+from lambdas.waiting_room.private_api import PrivateApiClient, PrivateApiError
 
 
 @dataclass
@@ -82,24 +82,25 @@ def test_idempotent_calls_retry_5xx_429_and_network_errors_then_give_the_last_an
     assert failed.value.status == 502 and len(pool.requests) == 3
 
 
-def test_increment_is_not_repeated_after_an_answer_that_may_hide_an_applied_increment() -> None:
-    client, pool, _ = make_client([FakeResponse(503, {"error": "boom"})])
-    with pytest.raises(PrivateApiError):
-        client.increment_serving_counter(5)
-    assert len(pool.requests) == 1
-
-    client, pool, _ = make_client([ReadTimeoutError(None, "url", "slow")])
-    with pytest.raises(PrivateApiError):
-        client.increment_serving_counter(5)
-    assert len(pool.requests) == 1
-
-
-def test_increment_is_retried_when_the_request_provably_did_not_run() -> None:
+def test_an_increment_is_retried_under_one_idempotency_key() -> None:
+    """A 5xx or a lost answer may hide an applied increment: the retry carries the same key, so
+    the core applies it once."""
     client, pool, _ = make_client(
-        [NewConnectionError(None, "refused"), FakeResponse(429), FakeResponse(200, {"serving_num": 15})]
+        [ReadTimeoutError(None, "url", "slow"), FakeResponse(503), FakeResponse(200, {"serving_num": 15})]
     )
     assert client.increment_serving_counter(5) == 15
-    assert [json.loads(r["body"]) for r in pool.requests] == [{"event_id": "evt", "increment_by": 5}] * 3
+    bodies = [json.loads(r["body"]) for r in pool.requests]
+    assert len(bodies) == 3 and len({body.pop("idempotency_key") for body in bodies}) == 1
+    assert bodies == [{"event_id": "evt", "increment_by": 5}] * 3
+
+
+def test_each_increment_has_its_own_key() -> None:
+    client, pool, _ = make_client(
+        [FakeResponse(200, {"serving_num": 5}), FakeResponse(200, {"serving_num": 10})]
+    )
+    client.increment_serving_counter(5)
+    client.increment_serving_counter(5)
+    assert len({json.loads(r["body"])["idempotency_key"] for r in pool.requests}) == 2
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 2.0, "3"])
