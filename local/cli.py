@@ -93,6 +93,11 @@ def _local_parser(sub: Any) -> None:
         help="seconds before an unfinished entry is redelivered (default 5; AWS uses minutes)",
     )
     parser.add_argument("--pollers", type=int, default=2, help="concurrent queue pollers (default 2)")
+    parser.add_argument(
+        "--moto-process",
+        action="store_true",
+        help="run moto in a process of its own (a core of its own, for load)",
+    )
     parser.add_argument("--access-key-id", help="the private API's access key id (default: random)")
     parser.add_argument("--secret-access-key", help="the private API's secret key (default: random)")
     parser.add_argument(
@@ -134,6 +139,7 @@ def options_from(args: argparse.Namespace) -> Options:
         batching_window_seconds=args.batch_window,
         visibility_timeout_seconds=args.visibility_timeout,
         pollers=args.pollers,
+        moto_process=args.moto_process,
         oidc_redirect_uris=tuple(args.oidc_redirect_uri),
         oidc_client_secret=args.oidc_client_secret,
         log_level=args.log_level,

@@ -64,6 +64,8 @@ class Options:
     # Short, so that a failed entry comes back in seconds rather than the deployed minutes.
     visibility_timeout_seconds: int = 5
     pollers: int = 2
+    # moto in a child process (a core of its own) rather than in threads of the runtime.
+    moto_process: bool = False
     # The only credentials the private API accepts; they also sign the moto calls.
     access_key_id: str = field(default_factory=lambda: "AKIA" + secrets.token_hex(8).upper())
     secret_access_key: str = field(default_factory=lambda: secrets.token_urlsafe(30))

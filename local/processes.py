@@ -3,13 +3,15 @@
 redis-server is a real server, started on a free port with persistence off, so every run starts
 empty. It is tied to the runtime: it is stopped on the way out, and on Linux the kernel also sends
 it SIGTERM should the runtime die without cleaning up (parent-death signal), so it never outlives
-the runtime. moto runs in threads of this process and dies with it.
+the runtime. moto runs in threads of this process and dies with it, or in a child process tied to
+the runtime the same way.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import select
 import shutil
 import signal
 import socket
@@ -124,38 +126,76 @@ class RedisServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
+        _stop_child(process, timeout)
 
     def close(self) -> None:
         self.stop()
         self._directory.cleanup()
 
 
-class MotoServer:
-    """moto's server in threads of this process, on a free port chosen by the kernel."""
+def _stop_child(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+
+class MotoServer:
+    """moto's server on a free port chosen by the kernel: in threads of this process, or in a child.
+
+    A child process (`local.moto_process`) gives moto a core of its own, for load tests; it is tied
+    to the runtime like redis-server is.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", *, own_process: bool = False) -> None:
         # moto logs every request through werkzeug's logger otherwise.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+        self._host = host
+        self._own_process = own_process
+        self._server: ThreadedMotoServer | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
-    def start(self) -> str:
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self, timeout: float = 30.0) -> str:
+        if self._own_process:
+            return self._start_process(timeout)
         # moto's SQS slows down with the queue's depth; see local/moto_tuning.py.
         speed_up_sqs()
+        self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         return self.url
 
+    def _start_process(self, timeout: float) -> str:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "local.moto_process", "--host", self._host, "--port", "0"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        assert self._process.stdout is not None
+        ready, _, _ = select.select([self._process.stdout], [], [], timeout)
+        line = self._process.stdout.readline().decode() if ready else ""
+        if not line.startswith("LISTENING "):
+            _stop_child(self._process, 5.0)
+            raise RuntimeError(f"the moto server process did not start (it said {line!r})")
+        self.url = f"http://{self._host}:{int(line.split()[1])}"
+        return self.url
+
     def stop(self) -> None:
-        if self.url:
+        if self._server is not None:
             self._server.stop()
-            self.url = ""
+            self._server = None
+        _stop_child(self._process, 5.0)
+        self._process = None
+        self.url = ""

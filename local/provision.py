@@ -15,6 +15,9 @@ import boto3
 
 from lambdas.catalog import FUNCTIONS, TABLES, Resource, Table, TopicTrigger
 
+# The entry queue's dead-letter queue: no function reads it, so it is not a catalog Resource.
+ENTRY_DLQ_URL = "ENTRY_DLQ_URL"
+
 
 def _create_table(dynamodb: Any, name: str, table: Table) -> None:
     keys = [table.partition_key, *([table.sort_key] if table.sort_key else [])]
@@ -90,7 +93,7 @@ def provision(
             )
         },
     )["QueueUrl"]
-    env["ENTRY_DLQ_URL"] = dlq_url
+    env[ENTRY_DLQ_URL] = dlq_url
 
     bus = f"{prefix}-events"
     events = session.client("events")

@@ -86,7 +86,7 @@ class LocalRuntime:
         else:
             self._redis = RedisServer()
             redis_url = self._redis.start()
-        self._moto = MotoServer()
+        self._moto = MotoServer(own_process=options.moto_process)
         aws_endpoint = self._moto.start()
 
         deferred = _Deferred()
@@ -154,8 +154,9 @@ class LocalRuntime:
             "redis_url": redis_url,
             # The child process to look for: tests check that it does not outlive the runtime.
             "redis_pid": self._redis.pid if self._redis else None,
+            "moto_pid": self._moto.pid,
             "entry_queue_url": env[Resource.ENTRY_QUEUE.value],
-            "entry_dlq_url": provisioned.get("ENTRY_DLQ_URL"),
+            "entry_dlq_url": provisioned.get(provision.ENTRY_DLQ_URL),
             "inlet": options.inlet,
             "unavailable_functions": sorted(self.unavailable),
         }

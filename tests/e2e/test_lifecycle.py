@@ -35,21 +35,28 @@ def _ports(runtime: testing.Runtime) -> list[str]:
     return [runtime.public_api, runtime.aws_endpoint, runtime.redis_url]
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_stops_every_process_and_a_restart_is_clean(tmp_path: Path, stop_signal: int) -> None:
-    first = testing.start(["--batch-window", "0.1"], log_dir=tmp_path / "first")
+@pytest.mark.parametrize(
+    ("stop_signal", "args"),
+    [(signal.SIGTERM, []), (signal.SIGINT, ["--moto-process"])],
+    ids=["SIGTERM", "SIGINT-moto-process"],
+)
+def test_a_signal_stops_every_process_and_a_restart_is_clean(
+    tmp_path: Path, stop_signal: int, args: list[str]
+) -> None:
+    first = testing.start(["--batch-window", "0.1", *args], log_dir=tmp_path / "first")
     try:
         for _ in range(3):
             position(first, enter(first))
         assert counters(first)["queue_counter"] == 3
-        redis_pid = first.redis_pid
-        assert _alive(redis_pid)
+        children = [pid for pid in (first.redis_pid, first.moto_pid) if pid]
+        assert all(_alive(pid) for pid in children)
         first.process.send_signal(stop_signal)
         assert first.process.wait(20) == 0, first.stderr()[-2000:]
     finally:
         testing.stop(first.process)
 
-    eventually(lambda: not _alive(redis_pid), within=5)
+    for pid in children:
+        eventually(lambda pid=pid: not _alive(pid), within=5)
     for url in _ports(first):
         assert not _listening(url), f"{url} still answers after the runtime stopped"
 
@@ -63,18 +70,22 @@ def test_a_signal_stops_every_process_and_a_restart_is_clean(tmp_path: Path, sto
         testing.stop(second.process)
 
 
-def test_redis_server_does_not_outlive_a_killed_runtime(tmp_path: Path) -> None:
-    runtime = testing.start([], log_dir=tmp_path)
-    redis_pid = runtime.redis_pid
+@pytest.mark.parametrize("args", [[], ["--moto-process"]], ids=["moto-in-process", "moto-process"])
+def test_no_child_outlives_a_killed_runtime(tmp_path: Path, args: list[str]) -> None:
+    runtime = testing.start(args, log_dir=tmp_path)
+    children = [pid for pid in (runtime.redis_pid, runtime.moto_pid) if pid]
+    assert len(children) == 1 + len(args)
     try:
-        # SIGKILL: no clean-up code runs; the kernel's parent-death signal must stop redis-server.
+        # SIGKILL: no clean-up code runs; the kernel's parent-death signal must stop the children.
         os.kill(runtime.process.pid, signal.SIGKILL)
         runtime.process.wait(10)
-        eventually(lambda: not _alive(redis_pid), within=5)
+        for pid in children:
+            eventually(lambda pid=pid: not _alive(pid), within=5)
     finally:
         testing.stop(runtime.process)
-        if _alive(redis_pid):
-            os.kill(redis_pid, signal.SIGKILL)
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_a_bad_option_fails_fast_with_its_reason(tmp_path: Path) -> None:
