@@ -44,7 +44,7 @@ def headline_table(summary: dict[str, Any]) -> str:
             ["Redis round trips per admitted visitor", _f(handlers["redis_round_trips"], 2)],
             ["handler CPU per admitted visitor (ms)", _f(handlers.get("cpu_ms", 0.0), 1)],
             [
-                "local runtime CPU per admitted visitor (ms; gateway, moto, pollers, handlers)",
+                "local runtime process CPU per admitted visitor (ms)",
                 _f(calls.get("runtime_cpu_ms_per_visitor", 0.0), 0),
             ],
         ]
@@ -119,7 +119,9 @@ def calls_table(summary: dict[str, Any]) -> str:
         f"**{calls['aws_calls_per_visitor_with_entry']:.2f} AWS calls per visitor** in all. "
         "`(runtime)` is the local runtime's own traffic (SQS polling, SNS delivery); "
         "`Counters` is the simulator's sampling. Handler CPU is the handler thread's own CPU time "
-        "(`time.thread_time`), without the moto and Redis servers it waits for."
+        "(`time.thread_time`), without the moto and Redis servers it waits for; the runtime process "
+        "CPU adds the gateway, the pollers and the SDK clients (and moto, unless it runs in a process "
+        "of its own: `--moto-process`)."
     )
     return _table(header, rows) + note
 

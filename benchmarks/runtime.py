@@ -54,6 +54,15 @@ class Endpoints:
         return cls(**values)
 
 
+def load_args() -> list[str]:
+    """Runtime options that suit a load run, among those this runtime version offers."""
+    from local.options import Options
+
+    offered = {f.name for f in fields(Options)}
+    # moto in a process of its own gets the second core instead of sharing the gateway's GIL.
+    return ["--moto-process"] if "moto_process" in offered else []
+
+
 def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     for line in stream:
         lines.put(line)
@@ -76,6 +85,7 @@ def local_runtime(
         "local",
         "--port",
         "0",
+        *load_args(),
         *(extra_args or []),
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
