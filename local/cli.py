@@ -188,6 +188,7 @@ def run_local(options: Options, out: IO[str]) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     runtime = LocalRuntime(options)
     try:
+        # A port in use ends here too: werkzeug says so and exits, and start() stops what it started.
         ready = runtime.start()
         if not stopping.is_set():
             out.write("READY " + json.dumps(ready, separators=(",", ":")) + "\n")
