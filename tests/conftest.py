@@ -26,6 +26,18 @@ if REDIS_SERVER is None:
 
 redis_proc = factories.redis_proc(executable=REDIS_SERVER, port=None, save="")
 
+CHROMIUM = os.environ.get("VWR_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
 EVENT_ID = "test-event"
 REGION = "us-east-1"
 
@@ -78,3 +90,20 @@ def core_env(aws_session: boto3.Session, redis_proc) -> dict[str, str]:
     os.environ.update(env)
     generate_keys(env)
     return env
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright, one per test session.
+
+    Playwright's sync API runs an event loop for as long as it is open, so every test that drives
+    a browser (tests/browser, tests/e2e) shares this one instance.
+    """
+    if not os.path.exists(CHROMIUM):
+        raise RuntimeError(f"Chromium is missing at {CHROMIUM}: run `scripts/install-system.sh chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

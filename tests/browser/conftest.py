@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -16,37 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.helpers import Operator
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = os.environ.get("VWR_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium is missing at {CHROMIUM}: run `scripts/install-system.sh chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -124,3 +102,22 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     logs = tmp_path_factory.mktemp("vwr-local-browser")
     with running_runtime(RUNTIME_ARGS, log_dir=logs) as started:
         yield started.ready
+
+
+@pytest.fixture
+def operator(runtime) -> Iterator[Operator]:
+    """The operator's side played by signed calls to the runtime's private API."""
+    operator = Operator(runtime)
+    yield operator
+    operator.session.close()
+
+
+@pytest.fixture(autouse=True)
+def _nobody_served_ahead(request: pytest.FixtureRequest) -> None:
+    """Tests on the shared runtime start with a serving counter that is not ahead of the line.
+
+    A test that increments the serving counter may leave it ahead of the queue counter; the next
+    test's visitor would then be served on arrival instead of waiting.
+    """
+    if "runtime" in request.fixturenames:
+        request.getfixturevalue("operator").remove_slack()

@@ -6,12 +6,9 @@ intercepted in the browser, and Authlib redeems the code it received, as a site'
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,14 +20,6 @@ from local.testing import Runtime, running_runtime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(180)]
 
-CHROMIUM = os.environ.get("VWR_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 REDIRECT_URI = "https://rp.example/callback"
 SECRET = "page-test-secret"
 
@@ -40,18 +29,6 @@ def runtime() -> Iterator[Runtime]:
     # The runtime's OIDC_PAGE_URL is this page: {base}/waiting-room/openid/.
     with running_runtime(["--oidc-redirect-uri", REDIRECT_URI, "--oidc-client-secret", SECRET]) as started:
         yield started
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium is missing at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def serve_everyone(runtime: Runtime) -> int:

@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -295,27 +295,28 @@ def test_hs256_signed_with_the_public_key_is_refused(
 @pytest.mark.parametrize(
     "overrides",
     [
-        pytest.param({"exp": int(time.time()) - 60}, id="expired"),
-        pytest.param({"nbf": int(time.time()) + 60}, id="not-yet-valid"),
-        pytest.param({"aud": "another-event"}, id="wrong-audience"),
-        pytest.param({"aud": [EVENT_ID, "another-event"]}, id="audience-list"),
-        pytest.param({"iss": "https://evil.example"}, id="wrong-issuer"),
-        pytest.param({"token_use": "id"}, id="id-token"),
-        pytest.param({"token_use": "refresh"}, id="refresh-token"),
-        pytest.param({"token_use": None}, id="no-token-use"),
-        pytest.param({"sub": None}, id="no-subject"),
-        pytest.param({"sub": ""}, id="empty-subject"),
-        pytest.param({"exp": None}, id="no-exp"),
-        pytest.param({"nbf": None}, id="no-nbf"),
-        pytest.param({"queue_position": "42"}, id="position-not-an-integer"),
+        pytest.param(lambda now: {"exp": now - 60}, id="expired"),
+        pytest.param(lambda now: {"nbf": now + 60}, id="not-yet-valid"),
+        pytest.param(lambda now: {"aud": "another-event"}, id="wrong-audience"),
+        pytest.param(lambda now: {"aud": [EVENT_ID, "another-event"]}, id="audience-list"),
+        pytest.param(lambda now: {"iss": "https://evil.example"}, id="wrong-issuer"),
+        pytest.param(lambda now: {"token_use": "id"}, id="id-token"),
+        pytest.param(lambda now: {"token_use": "refresh"}, id="refresh-token"),
+        pytest.param(lambda now: {"token_use": None}, id="no-token-use"),
+        pytest.param(lambda now: {"sub": None}, id="no-subject"),
+        pytest.param(lambda now: {"sub": ""}, id="empty-subject"),
+        pytest.param(lambda now: {"exp": None}, id="no-exp"),
+        pytest.param(lambda now: {"nbf": None}, id="no-nbf"),
+        pytest.param(lambda now: {"queue_position": "42"}, id="position-not-an-integer"),
     ],
 )
 def test_bad_claims_are_refused(
-    verifier: Verifier, key: SigningKey, key_server: KeyServer, overrides: dict[str, Any]
+    verifier: Verifier, key: SigningKey, key_server: KeyServer, overrides: Callable[[int], dict[str, Any]]
 ) -> None:
     # Checked first with the same key and no override, so the refusal is the claim's doing.
     assert authorizer.handler(request_event(sign(key, claims(key_server.url))), None)
-    token = sign(key, claims(key_server.url, **overrides))
+    # Times are taken when the test runs, not when it is collected (minutes earlier in a full run).
+    token = sign(key, claims(key_server.url, **overrides(int(time.time()))))
     assert_unauthorized(request_event(f"Bearer {token}"))
 
 
