@@ -49,7 +49,9 @@ class AuthorizerStack(Stack):
             }
         )
         self.functions: dict[str, CatalogFunction] = {
-            entry.name: CatalogFunction(self, entry, architecture=config.architecture, bindings=bindings)
+            entry.name: CatalogFunction(
+                self, entry, architecture=config.architecture, tracing=config.tracing, bindings=bindings
+            )
             for entry in catalog.functions_of("authorizer")
         }
         self.function: lambda_.IFunction = self.functions["Authorizer"].function

@@ -168,7 +168,12 @@ class CoreStack(Stack):
         # -- functions, all from the wiring table ------------------------------------------------------
         self.functions = {
             entry.name: CatalogFunction(
-                self, entry, architecture=config.architecture, bindings=bindings, placement=network.placement
+                self,
+                entry,
+                architecture=config.architecture,
+                tracing=config.tracing,
+                bindings=bindings,
+                placement=network.placement,
             )
             for entry in catalog.functions_of("core")
         }

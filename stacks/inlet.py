@@ -114,7 +114,9 @@ class InletStack(Stack):
                 f"{STRATEGIES[entry.name]}Chosen",
                 expression=Fn.condition_equals(strategy.value_as_string, STRATEGIES[entry.name]),
             )
-            built = CatalogFunction(group, entry, architecture=config.architecture, bindings=bindings)
+            built = CatalogFunction(
+                group, entry, architecture=config.architecture, tracing=config.tracing, bindings=bindings
+            )
             self.functions[entry.name] = built
             for trigger in entry.triggers:
                 if isinstance(trigger, catalog.Schedule):

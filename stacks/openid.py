@@ -93,7 +93,9 @@ class OpenIdStack(Stack):
         )
 
         self.functions = {
-            entry.name: CatalogFunction(self, entry, architecture=config.architecture, bindings=bindings)
+            entry.name: CatalogFunction(
+                self, entry, architecture=config.architecture, tracing=config.tracing, bindings=bindings
+            )
             for entry in catalog.functions_of("openid")
         }
         self.api.add_catalog_routes({name: c.function for name, c in self.functions.items()})

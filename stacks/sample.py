@@ -49,7 +49,9 @@ class SampleStack(Stack):
             ).value_as_string
 
         self.functions = {
-            entry.name: CatalogFunction(self, entry, architecture=config.architecture, bindings=Bindings())
+            entry.name: CatalogFunction(
+                self, entry, architecture=config.architecture, tracing=config.tracing, bindings=Bindings()
+            )
             for entry in catalog.functions_of("sample")
         }
         # same_environment: the authorizer is in this account and region, so CDK may grant API

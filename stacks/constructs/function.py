@@ -15,6 +15,7 @@ from lambdas import catalog
 from stacks.config import Architecture
 from stacks.constructs.bindings import Bindings
 from stacks.constructs.packaging import RUNTIME, lambda_architecture, lambda_code
+from stacks.nag import ack
 
 # Tag on every function built from the catalog, so tests can tell them from CDK's own helper
 # functions (custom resource provider, bucket deployment).
@@ -36,6 +37,7 @@ class CatalogFunction(Construct):
         *,
         architecture: Architecture,
         bindings: Bindings,
+        tracing: bool = False,
         placement: VpcPlacement | None = None,
     ) -> None:
         super().__init__(scope, entry.name)
@@ -59,6 +61,8 @@ class CatalogFunction(Construct):
         environment = {
             "POWERTOOLS_SERVICE_NAME": "waiting-room",
             "POWERTOOLS_METRICS_NAMESPACE": "WaitingRoom",
+            # Handlers import the X-Ray SDK only when this says false (lambdas/waiting_room/tracing.py).
+            "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
         }
         for setting in entry.settings:
             environment[setting.value] = bindings.setting(setting)
@@ -96,6 +100,13 @@ class CatalogFunction(Construct):
             memory_size=entry.memory_mb,
             description=entry.description or f"Waiting room {entry.name}",
             environment=environment,
+            tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
             **vpc_props,  # type: ignore[arg-type]
         )
         self.function.node.default_child.add_metadata(CATALOG_TAG, entry.name)  # type: ignore[union-attr]
+        if tracing:
+            ack(
+                self.role,
+                "IAM5[Resource::*]",
+                "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+            )

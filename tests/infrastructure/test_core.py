@@ -116,6 +116,8 @@ def test_public_methods_need_the_origin_key_and_private_ones_iam(core: dict[str,
     for method in by_type(core, "AWS::ApiGateway::Method").values():
         props = method["Properties"]
         if props["HttpMethod"] == "OPTIONS":
+            # A browser's CORS preflight cannot be signed or carry the key: it must pass unauthenticated.
+            assert props["AuthorizationType"] == "NONE" and not props.get("ApiKeyRequired")
             continue
         if apis[props["RestApiId"]["Ref"]] == "public":
             assert props.get("ApiKeyRequired") is True

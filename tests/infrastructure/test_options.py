@@ -20,6 +20,7 @@ OPTIONS = {
     "redis_nodes": "2",
     "architecture": "x86_64",
     "endpoint_azs": "2",
+    "tracing": "true",
 }
 
 
@@ -48,9 +49,12 @@ def test_replication_group_replaces_serverless(core_with_options: dict[str, Any]
             assert "PrimaryEndPoint.Address" in flatten(url) and flatten(url).startswith("rediss://")
 
 
-def test_architecture_and_endpoint_azs(core_with_options: dict[str, Any]) -> None:
+def test_architecture_tracing_and_endpoint_azs(core_with_options: dict[str, Any]) -> None:
     for logical in catalog_functions(core_with_options):
-        assert core_with_options["Resources"][logical]["Properties"]["Architectures"] == ["x86_64"]
+        props = core_with_options["Resources"][logical]["Properties"]
+        assert props["Architectures"] == ["x86_64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
     for endpoint in by_type(core_with_options, "AWS::EC2::VPCEndpoint").values():
         if endpoint["Properties"].get("VpcEndpointType") == "Interface":
             assert len(endpoint["Properties"]["SubnetIds"]) == 2

@@ -30,6 +30,8 @@ def test_functions_have_catalog_handler_env_and_sizes(synth: Synth, stack: str) 
         assert props["Handler"] == entry.handler
         assert props["Timeout"] == entry.timeout_seconds
         assert props["MemorySize"] == entry.memory_mb
+        assert props["Architectures"] == ["arm64"] and props["Runtime"] == "python3.12"
+        assert "TracingConfig" not in props  # X-Ray is opt-in (`-c tracing=true`)
         variables = env(template, logical)
         expected = {s.value for s in entry.settings} | {r.value for r, _ in entry.uses}
         assert expected <= set(variables), f"{name} misses {expected - set(variables)}"
