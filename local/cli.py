@@ -94,6 +94,12 @@ def _local_parser(sub: Any) -> None:
     )
     parser.add_argument("--pollers", type=int, default=2, help="concurrent queue pollers (default 2)")
     parser.add_argument(
+        "--route-concurrency",
+        type=int,
+        default=1,
+        help="invocations of one API function at a time (default 1, one warm container); more for load tests",
+    )
+    parser.add_argument(
         "--moto-process",
         action="store_true",
         help="run moto in a process of its own (a core of its own, for load)",
@@ -140,6 +146,7 @@ def options_from(args: argparse.Namespace) -> Options:
         visibility_timeout_seconds=args.visibility_timeout,
         pollers=args.pollers,
         moto_process=args.moto_process,
+        route_concurrency=args.route_concurrency,
         oidc_redirect_uris=tuple(args.oidc_redirect_uri),
         oidc_client_secret=args.oidc_client_secret,
         log_level=args.log_level,

@@ -57,14 +57,19 @@ class LambdaContext:
 class Functions:
     """Every function of the wiring table, loaded once, invoked like Lambda would invoke it."""
 
-    def __init__(self, functions: Iterable[Function], region: str) -> None:
+    def __init__(self, functions: Iterable[Function], region: str, *, route_concurrency: int = 1) -> None:
         self._functions = {f.name: f for f in functions}
         self._region = region
         self._handlers: dict[str, Handler] = {}
         self._unavailable: dict[str, str] = {}
         # One invocation at a time per function, as in one Lambda container: handler modules keep
         # per-container state (Powertools' batch processor, caches) that is not made for threads.
-        self._locks = {name: threading.Lock() for name in self._functions}
+        # API functions may be allowed more (`route_concurrency`) for load tests: they are
+        # request/response and keep only caches, like several warm containers sharing them.
+        self._slots = {
+            name: threading.BoundedSemaphore(max(1, route_concurrency) if f.routes else 1)
+            for name, f in self._functions.items()
+        }
 
     def load(self) -> dict[str, str]:
         """Imports every handler; returns the functions that could not be loaded, with the reason."""
@@ -92,5 +97,5 @@ class Functions:
             invoked_function_arn=f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{name}",
             timeout_seconds=function.timeout_seconds,
         )
-        with self._locks[name]:
+        with self._slots[name]:
             return handler(event, context)

@@ -114,7 +114,7 @@ class LocalRuntime:
         environment.apply(env)
 
         wired = [f for f in FUNCTIONS if options.runs(f.name)]
-        functions = Functions(wired, options.region)
+        functions = Functions(wired, options.region, route_concurrency=options.route_concurrency)
         self.unavailable = functions.load()
         self._run_custom_resources(functions, wired)
 
