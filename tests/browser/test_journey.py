@@ -146,7 +146,7 @@ def test_reload_and_second_tab_keep_the_place(phone, runtime, screenshot):
     assert errors == []
 
 
-def test_a_tab_already_open_follows_the_tab_that_enters(browser, runtime):
+def test_a_tab_already_open_follows_the_tab_that_enters(browser, runtime, screenshot):
     context = browser.new_context(viewport=PHONE)
     try:
         first, errors = _visitor(context, runtime)
@@ -155,12 +155,13 @@ def test_a_tab_already_open_follows_the_tab_that_enters(browser, runtime):
         # No reload: the second tab hears of the new place through the storage event.
         expect(second.locator("#my-number")).to_have_text(str(number), timeout=SLOW)
         expect(second.get_by_role("button", name="Enter the line")).to_be_hidden()
+        screenshot(second)
         assert errors == []
     finally:
         context.close()
 
 
-def test_start_over_after_checking_out(phone, runtime):
+def test_start_over_after_checking_out(phone, runtime, screenshot):
     visitor, errors = _visitor(phone, runtime)
     visitor.evaluate(
         """key => localStorage.setItem(key, JSON.stringify({
@@ -172,6 +173,7 @@ def test_start_over_after_checking_out(phone, runtime):
     visitor.get_by_role("button", name="Start over with a new place in line").click()
     expect(visitor.get_by_role("button", name="Enter the line")).to_be_focused()
     assert visitor.evaluate("localStorage.length") == 0
+    screenshot(visitor)
     assert errors == []
 
 

@@ -80,6 +80,21 @@ CASES = [
 SIGNED: list[tuple[str, str, bool, str, str]] = []
 
 
+def _show_case(page, url, got, expected, canonical) -> None:
+    """The case on the page (for its screenshot): the canonical requests and both headers."""
+    authorization = got["headers"]["Authorization"]
+    same = got["canonicalRequest"] == canonical and authorization == expected["Authorization"]
+    page.set_content(
+        "<style>body{font:14px system-ui;margin:24px;color:#172033}pre{background:#f3f5fb;padding:12px;"
+        "border-radius:8px;white-space:pre-wrap;word-break:break-all}.ok{color:#0f7b52}.bad{color:#b42318}</style>"
+        f"<h1 class={'ok' if same else 'bad'}>{'Identical' if same else 'DIFFERENT'}</h1>"
+        f"<p><code>{html.escape(url)}</code></p>"
+        f"<h2>Browser</h2><pre>{html.escape(got['canonicalRequest'])}\n\n"
+        f"{html.escape(got['headers']['Authorization'])}</pre>"
+        f"<h2>botocore</h2><pre>{html.escape(canonical)}\n\n{html.escape(expected['Authorization'])}</pre>"
+    )
+
+
 @pytest.fixture
 def signer_page(page, static_server):
     page.goto(f"{static_server}/control_panel/sigv4.js")
@@ -104,7 +119,7 @@ def _botocore(method, path, params, body, token):
 
 @pytest.mark.parametrize("token", [None, TOKEN], ids=["long-term", "session-token"])
 @pytest.mark.parametrize(("method", "path", "params", "body"), CASES)
-def test_browser_signs_like_botocore(signer_page, method, path, params, body, token):
+def test_browser_signs_like_botocore(signer_page, screenshot, method, path, params, body, token):
     url, expected, canonical = _botocore(method, path, params, body, token)
     got = signer_page.evaluate(
         """async ({url, method, body, token, region, keyId, secret, date}) => {
@@ -125,6 +140,8 @@ def test_browser_signs_like_botocore(signer_page, method, path, params, body, to
             "date": FIXED.replace(tzinfo=datetime.UTC).isoformat(),
         },
     )
+    _show_case(signer_page, url, got, expected, canonical)
+    screenshot(signer_page)
     assert got["canonicalRequest"] == canonical
     assert got["headers"]["Authorization"] == expected["Authorization"]
     assert got["headers"]["X-Amz-Date"] == expected["X-Amz-Date"]
@@ -133,7 +150,7 @@ def test_browser_signs_like_botocore(signer_page, method, path, params, body, to
     SIGNED.append((method, url, token is not None, got["signature"], botocore_signature))
 
 
-def test_query_built_by_the_page_is_the_canonical_query(signer_page):
+def test_query_built_by_the_page_is_the_canonical_query(signer_page, screenshot):
     """buildUrl() encodes the query strictly, so what is sent is exactly what is signed."""
     url = signer_page.evaluate(
         """async () => {
@@ -143,9 +160,10 @@ def test_query_built_by_the_page_is_the_canonical_query(signer_page):
         }"""
     )
     assert url == "https://x.example/prod/expired_tokens?event_id=a%20b%2Bc&limit=5"
+    screenshot(signer_page)
 
 
-def test_signing_without_keys_is_refused(signer_page):
+def test_signing_without_keys_is_refused(signer_page, screenshot):
     message = signer_page.evaluate(
         """async () => {
             const m = await import('/control_panel/sigv4.js');
@@ -157,6 +175,7 @@ def test_signing_without_keys_is_refused(signer_page):
         }"""
     )
     assert "access key" in message
+    screenshot(signer_page)
 
 
 def test_signature_report(page, screenshot):

@@ -11,58 +11,16 @@ import re
 import time
 
 import pytest
-import requests
-from botocore.credentials import Credentials
 from playwright.sync_api import Page, expect
 
-from local.testing import running_runtime, signed_request
+from local.testing import running_runtime
+from tests.browser.helpers import Operator
 
 POLL_MS = 200
 PHONE = {"width": 390, "height": 844}
 SLOW = 30_000
 
 pytestmark = pytest.mark.e2e
-
-
-class Operator:
-    """The private API, signed like the inlet strategies sign it."""
-
-    def __init__(self, ready: dict):
-        self.ready = ready
-        self.session = requests.Session()
-        self.credentials = Credentials(ready["access_key_id"], ready["secret_access_key"])
-
-    def call(self, method: str, path: str, body: dict | None = None, params: dict | None = None) -> dict:
-        response = signed_request(
-            self.session,
-            method,
-            self.ready["private_api"] + path,
-            params=params,
-            json_body=body,
-            credentials=self.credentials,
-            region=self.ready["region"],
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def counters(self) -> dict:
-        return self.call("GET", "/counters", params={"event_id": self.ready["event_id"]})
-
-    def increment(self, by: int) -> int:
-        body = {"event_id": self.ready["event_id"], "increment_by": by}
-        return self.call("POST", "/increment_serving_counter", body)["serving_num"]
-
-    def serve_up_to(self, position: int) -> None:
-        serving = self.counters()["serving_counter"]
-        if position > serving:
-            self.increment(position - serving)
-
-    def enter_others(self, how_many: int) -> None:
-        for _ in range(how_many):
-            response = self.session.post(
-                self.ready["public_api"] + "/assign_queue_num", json={"event_id": self.ready["event_id"]}
-            )
-            assert response.status_code == 200, response.text
 
 
 @pytest.fixture
@@ -82,8 +40,7 @@ def _open_and_enter(page: Page, ready: dict) -> int:
     return int(page.locator("#my-number").inner_text())
 
 
-def test_the_estimate_appears_once_the_line_moves(visitor, runtime, screenshot):
-    operator = Operator(runtime)
+def test_the_estimate_appears_once_the_line_moves(visitor, runtime, operator, screenshot):
     operator.serve_up_to(operator.counters()["queue_counter"])  # nobody left waiting before us
     operator.enter_others(6)
     number = _open_and_enter(visitor, runtime)
@@ -130,7 +87,7 @@ def test_polling_backs_off_on_network_errors_and_resumes(visitor, runtime, scree
     assert visitor.js_errors == []
 
 
-def test_backoff_delays_grow_with_jitter(visitor, runtime):
+def test_backoff_delays_grow_with_jitter(visitor, runtime, screenshot):
     visitor.goto(f"{runtime['waiting_room']}?poll={POLL_MS}")
     delays = visitor.evaluate(
         """async () => {
@@ -146,6 +103,7 @@ def test_backoff_delays_grow_with_jitter(visitor, runtime):
     for (low, high), ceiling in zip(delays, ceilings, strict=True):
         assert low == ceiling / 2
         assert ceiling / 2 < high <= ceiling
+    screenshot(visitor)
 
 
 @pytest.fixture(scope="module")
