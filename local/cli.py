@@ -54,6 +54,10 @@ def _local_parser(sub: Any) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
+        "--url-host",
+        help="host name in the URLs handed out, e.g. the machine's name with --host 0.0.0.0",
+    )
+    parser.add_argument(
         "--event-id", default="Sample", help="the event this waiting room serves (default Sample)"
     )
     parser.add_argument("--region", default="us-east-1")
@@ -132,6 +136,7 @@ def options_from(args: argparse.Namespace) -> Options:
     settings.update(dict(args.settings))
     options = Options(
         host=args.host,
+        url_host=args.url_host,
         port=args.port,
         event_id=args.event_id,
         region=args.region,

@@ -43,6 +43,8 @@ def is_true(value: str | None) -> bool:
 @dataclass
 class Options:
     host: str = "127.0.0.1"
+    # The host name in the URLs handed out (pages' config.json, token issuer); None: derived from host.
+    url_host: str | None = None
     port: int = 8080
     event_id: str = "Sample"
     region: str = "us-east-1"

@@ -91,7 +91,8 @@ class LocalRuntime:
 
         deferred = _Deferred()
         self._server = gateway.serve(deferred, options.host, options.port)
-        urls = environment.Urls(f"http://{_advertised(options.host)}:{self._server.server_port}")
+        host = options.url_host or _advertised(options.host)
+        urls = environment.Urls(f"http://{host}:{self._server.server_port}")
 
         # The SDK variables first: provisioning goes through the same endpoint as the handlers.
         aws_env = environment.handler_environment(
