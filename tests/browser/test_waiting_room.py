@@ -59,6 +59,11 @@ def test_the_estimate_appears_once_the_line_moves(visitor, runtime, operator, sc
     screenshot(visitor)
     operator.serve_up_to(number)
     expect(visitor.locator("#checkout")).to_be_visible(timeout=SLOW)
+
+    # The operator takes one step back: the page waits again instead of offering a check-out.
+    operator.increment(-1)
+    expect(visitor.locator("#checkout")).to_be_hidden(timeout=SLOW)
+    expect(visitor.locator("#status")).to_contain_text(f"You are number {number}. Nobody is ahead of you")
     assert visitor.js_errors == []
 
 

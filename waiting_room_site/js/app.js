@@ -337,6 +337,14 @@ class WaitingRoomPage {
       }
       await this.pollExpiry(generation);
     } else {
+      if (this.phase === "served") {
+        // The serving counter went back below this place (an operator's correction): wait again.
+        clearInterval(this.clock);
+        this.clock = null;
+        this.expiresAt = null;
+        this.noTimeLimit = false;
+        this.setPhase("waiting");
+      }
       this.say(this.waitingSentence());
     }
     this.render();
