@@ -87,9 +87,14 @@ class InletStack(Stack):
             description="MaxSize: most visitors holding an active token at once",
         )  # fmt: skip
 
-        alarm_arn = (
-            f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{alarm_name.value_as_string}"
+        # With no alarm named, the grant names an alarm that is never created instead of `alarm:`.
+        has_alarm = CfnCondition(
+            self,
+            "AlarmNamed",
+            expression=Fn.condition_not(Fn.condition_equals(alarm_name.value_as_string, "")),
         )
+        alarm = Fn.condition_if(has_alarm.logical_id, alarm_name.value_as_string, "no-alarm-configured")
+        alarm_arn = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{alarm.to_string()}"
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,

@@ -54,9 +54,7 @@ def schedule_trigger(
 
 
 def topic_trigger(function: lambda_.IFunction, topic: sns.ITopic) -> None:
-    from aws_cdk import aws_lambda_event_sources as event_sources
-
-    function.add_event_source(event_sources.SnsEventSource(topic))
+    function.add_event_source(sources.SnsEventSource(topic))
 
 
 def custom_resource(
