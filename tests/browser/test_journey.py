@@ -107,6 +107,7 @@ def test_visitor_is_let_in_by_the_operator_and_checks_out(phone, desk, runtime, 
     countdown = re.compile(r"^\d+:\d\d$|^No time limit$")
     expect(visitor.locator("#countdown")).to_have_text(countdown, timeout=SLOW)
     expect(visitor.locator("#status")).to_contain_text("It is your turn")
+    expect(visitor).to_have_title("Your turn! · Waiting room")
     screenshot(visitor, "2-served")
 
     visitor.keyboard.press("Enter")

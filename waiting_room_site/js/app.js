@@ -143,6 +143,20 @@ class WaitingRoomPage {
     this.render();
   }
 
+  /** The tab's title tells a visitor who is looking at another tab where they are. */
+  updateTitle() {
+    let title = "Waiting room";
+    if (this.phase === "waiting" && this.queueNumber !== null && this.serving !== null) {
+      const ahead = Math.max(0, this.queueNumber - this.serving - 1);
+      title = `${ahead} ahead · Waiting room`;
+    } else if (this.phase === "served") {
+      title = "Your turn! · Waiting room";
+    } else if (this.phase === "done") {
+      title = "Checked out · Waiting room";
+    }
+    if (document.title !== title) document.title = title;
+  }
+
   // --- start -------------------------------------------------------------------------------
 
   start() {
@@ -516,6 +530,7 @@ class WaitingRoomPage {
 
     this.renderEstimate();
     this.renderCountdown();
+    this.updateTitle();
   }
 
   renderEstimate() {
