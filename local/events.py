@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,12 +35,11 @@ class HttpRequest:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who API Gateway says called: filled for IAM (SigV4) routes and authorizer-protected ones."""
+    """Who API Gateway says called: filled on IAM (SigV4) routes; the authorizer's context is added
+    to `requestContext.authorizer` by the gateway once the authorizer has run."""
 
     access_key: str | None = None
     user_arn: str | None = None
-    authorizer: Mapping[str, Any] | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _multi(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]] | None:
@@ -116,10 +115,7 @@ def proxy_event(
         "resourceId": resource,
         "resourcePath": resource,
         "stage": stage,
-        **caller.extra,
     }
-    if caller.authorizer is not None:
-        context["authorizer"] = dict(caller.authorizer)
     return {
         "resource": resource,
         "path": request.path,

@@ -82,9 +82,6 @@ class Functions:
                 logger.warning("function %s is unavailable (%s)", name, self._unavailable[name])
         return dict(self._unavailable)
 
-    def available(self, name: str) -> bool:
-        return name in self._handlers
-
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
         """Runs the handler with a fresh context; its exceptions propagate, as Lambda reports them."""
         handler = self._handlers.get(name)
