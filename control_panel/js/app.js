@@ -11,12 +11,13 @@ const REQUIRED = FIELDS.filter((f) => f !== "session_token");
 const DEFAULT_POLL_MS = 2000;
 const EXPIRED_PAGE = 100;
 
+// Colour and dash differ, so lines that coincide stay visible and no one depends on colour alone.
 const SERIES = [
-  { key: "serving", label: "Serving counter", color: "#4f46e5" },
-  { key: "queue", label: "Queue counter", color: "#0891b2" },
-  { key: "waiting", label: "Waiting", color: "#d97706" },
-  { key: "active", label: "Active tokens", color: "#16a34a" },
-  { key: "expired", label: "Expired tokens", color: "#dc2626" },
+  { key: "serving", label: "Serving counter", color: "#4f46e5", width: 3.5, dash: "" },
+  { key: "queue", label: "Queue counter", color: "#0891b2", width: 2.5, dash: "7 5" },
+  { key: "waiting", label: "Waiting", color: "#d97706", width: 2.5, dash: "2 4" },
+  { key: "active", label: "Active tokens", color: "#16a34a", width: 2, dash: "" },
+  { key: "expired", label: "Expired tokens", color: "#dc2626", width: 2, dash: "10 3 2 3" },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -317,9 +318,16 @@ class ControlPanel {
     legend.replaceChildren(
       ...SERIES.map((s) => {
         const li = document.createElement("li");
-        const swatch = document.createElement("span");
-        swatch.className = "swatch";
-        swatch.style.background = s.color;
+        const swatch = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+        swatch.setAttribute("class", "swatch");
+        swatch.setAttribute("viewBox", "0 0 22 6");
+        swatch.setAttribute("aria-hidden", "true");
+        const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+        for (const [k, v] of Object.entries({ x1: 0, y1: 3, x2: 22, y2: 3, stroke: s.color, "stroke-width": Math.min(3, s.width) })) {
+          line.setAttribute(k, String(v));
+        }
+        if (s.dash) line.setAttribute("stroke-dasharray", s.dash);
+        swatch.appendChild(line);
         li.append(swatch, `${s.label} `);
         const value = document.createElement("strong");
         value.textContent = formatNumber(values[s.key]);

@@ -27,7 +27,7 @@ function clockLabel(ms) {
 export class TimeChart {
   /**
    * @param {SVGSVGElement} svg
-   * @param {{key: string, label: string, color: string}[]} series
+   * @param {{key: string, label: string, color: string, width?: number, dash?: string}[]} series
    * @param {{windowMs?: number}} [options]
    */
   constructor(svg, series, { windowMs = 5 * 60 * 1000, minSpanMs = 60 * 1000 } = {}) {
@@ -131,7 +131,8 @@ export class TimeChart {
             points: coords.join(" "),
             fill: "none",
             stroke: s.color,
-            "stroke-width": 2.25,
+            "stroke-width": s.width || 2.25,
+            ...(s.dash ? { "stroke-dasharray": s.dash } : {}),
             "stroke-linejoin": "round",
             "stroke-linecap": "round",
             "data-series": s.key,
