@@ -187,6 +187,7 @@ def banner(ready: dict[str, Any]) -> str:
 
 def run_local(options: Options, out: IO[str]) -> int:
     """Runs until SIGINT or SIGTERM; `out` gets the READY line and the banner."""
+    from local.processes import ServiceFailed
     from local.runtime import LocalRuntime  # imported once stdout is redirected, see main()
 
     stopping = threading.Event()
@@ -201,7 +202,11 @@ def run_local(options: Options, out: IO[str]) -> int:
     runtime = LocalRuntime(options)
     try:
         # A port in use ends here too: werkzeug says so and exits, and start() stops what it started.
-        ready = runtime.start()
+        try:
+            ready = runtime.start()
+        except ServiceFailed as error:
+            print(f"vwr local: {error}", file=sys.stderr)
+            return 1
         if not stopping.is_set():
             out.write("READY " + json.dumps(ready, separators=(",", ":")) + "\n")
             out.write(banner(ready) + "\n")

@@ -38,6 +38,10 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 _EPHEMERAL = ("--save", "", "--appendonly", "no", "--daemonize", "no")
 
 
+class ServiceFailed(RuntimeError):
+    """A service the runtime needs could not start; the message says what to do about it."""
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -56,7 +60,7 @@ class RedisServer:
     def __init__(self, executable: str | None = None, host: str = "127.0.0.1") -> None:
         found = executable or shutil.which("redis-server")
         if found is None:
-            raise RuntimeError(
+            raise ServiceFailed(
                 "redis-server is not installed: run `scripts/install-system.sh redis-server` "
                 "(or `make run`, which does), or pass --redis-url"
             )
@@ -105,7 +109,7 @@ class RedisServer:
                 return url
             last_error = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             self.stop()
-        raise RuntimeError(f"redis-server did not start:\n{last_error}")
+        raise ServiceFailed(f"redis-server did not start:\n{last_error}")
 
     def _wait_ready(self, url: str, timeout: float) -> bool:
         assert self._process is not None
@@ -188,7 +192,7 @@ class MotoServer:
         line = self._process.stdout.readline().decode() if ready else ""
         if not line.startswith("LISTENING "):
             _stop_child(self._process, 5.0)
-            raise RuntimeError(f"the moto server process did not start (it said {line!r})")
+            raise ServiceFailed(f"the moto server process did not start (it said {line!r})")
         self.url = f"http://{self._host}:{int(line.split()[1])}"
         return self.url
 

@@ -206,7 +206,7 @@ class LocalRuntime:
                 poller = SqsPoller(
                     sqs,
                     queue,
-                    sqs_poller.lambda_delivery(invoke, build),
+                    sqs_poller.lambda_delivery(invoke, build, name=function.name),
                     name=function.name,
                     concurrency=self.options.pollers,
                 )

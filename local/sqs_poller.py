@@ -45,7 +45,10 @@ Deliver = Callable[[list[dict[str, Any]]], Sequence[Mapping[str, Any]]]
 
 
 def lambda_delivery(
-    invoke: Callable[[dict[str, Any]], Any], build_event: Callable[..., dict[str, Any]]
+    invoke: Callable[[dict[str, Any]], Any],
+    build_event: Callable[..., dict[str, Any]],
+    *,
+    name: str = "function",
 ) -> Deliver:
     """The SQS event source mapping's contract: one event per batch, a partial batch response back."""
 
@@ -54,7 +57,7 @@ def lambda_delivery(
             response = invoke(build_event(messages))
         except Exception:
             # The whole batch comes back after the visibility timeout.
-            logger.exception("a batch of %d failed", len(messages))
+            logger.exception("%s failed on a batch of %d", name, len(messages))
             return []
         return completed(messages, response)
 
