@@ -6,6 +6,7 @@ inlet strategies and the control panel sign it, so the local gateway verifies a 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -27,9 +28,13 @@ TRANSPORT_ERROR = 0
 class Sample:
     route: str
     status: int
+    # From sending the request to the last byte of the answer.
     latency_s: float
     # Seconds since the start of the run, when the request was sent.
     at_s: float
+    # How long the request waited for one of the simulator's connections first: large values
+    # mean the simulator, not the waiting room, was the bottleneck.
+    queued_s: float = 0.0
 
 
 @dataclass
@@ -40,17 +45,22 @@ class Recorder:
     def now(self) -> float:
         return time.monotonic() - self.started
 
-    def add(self, route: str, status: int, sent: float, latency: float) -> None:
-        self.samples.append(Sample(route, status, latency, sent))
+    def add(self, route: str, status: int, sent: float, latency: float, queued: float = 0.0) -> None:
+        self.samples.append(Sample(route, status, latency, sent, queued))
 
 
 class Api:
     """The public, private and store APIs of one waiting room, recorded into one `Recorder`."""
 
-    def __init__(self, endpoints: Endpoints, http: httpx.AsyncClient, recorder: Recorder) -> None:
+    def __init__(
+        self, endpoints: Endpoints, http: httpx.AsyncClient, recorder: Recorder, connections: int
+    ) -> None:
         self.endpoints = endpoints
         self.http = http
         self.recorder = recorder
+        # Requests wait here, not in httpcore's pool: its queue is scanned on every change, which
+        # costs quadratic CPU once thousands of visitors wait for a handful of connections.
+        self._slots = asyncio.Semaphore(connections)
         self._credentials = (
             Credentials(endpoints.access_key_id, endpoints.secret_access_key)
             if endpoints.access_key_id and endpoints.secret_access_key
@@ -67,14 +77,17 @@ class Api:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response | None:
         content = json.dumps(body).encode() if body is not None else None
-        sent = self.recorder.now()
-        start = time.perf_counter()
-        try:
-            response = await self.http.request(method, url, content=content, headers=headers)
-        except httpx.HTTPError:
-            self.recorder.add(route, TRANSPORT_ERROR, sent, time.perf_counter() - start)
-            return None
-        self.recorder.add(route, response.status_code, sent, time.perf_counter() - start)
+        queued_at = time.perf_counter()
+        async with self._slots:
+            sent = self.recorder.now()
+            start = time.perf_counter()
+            queued = start - queued_at
+            try:
+                response = await self.http.request(method, url, content=content, headers=headers)
+            except httpx.HTTPError:
+                self.recorder.add(route, TRANSPORT_ERROR, sent, time.perf_counter() - start, queued)
+                return None
+        self.recorder.add(route, response.status_code, sent, time.perf_counter() - start, queued)
         return response
 
     async def public(

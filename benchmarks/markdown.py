@@ -168,6 +168,11 @@ def render(summary: dict[str, Any], charts: dict[str, str]) -> str:
         "",
         latency_table(summary),
         "",
+        f"Measured by the simulator from sending a request to the last byte of its answer, on "
+        f"{s['connections']} keep-alive connections; before that, requests waited "
+        f"{summary['throughput']['client_queue_p95_s']:.2f} s (p95) for a free connection "
+        "(a crowd of browsers would each have their own).",
+        "",
         image("latency", "latency per route"),
         "## Responses by status",
         "",

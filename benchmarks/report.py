@@ -117,6 +117,10 @@ def summarize(run: Run) -> dict[str, Any]:
             "requests": requests,
             "requests_per_s": requests / run.duration_s if run.duration_s else 0.0,
             "requests_per_visitor": requests / len(visitors),
+            # Time requests waited for a free connection of the simulator (not part of latency).
+            "client_queue_p95_s": float(np.percentile([x.queued_s for x in run.recorder.samples], 95))
+            if requests
+            else 0.0,
         },
         "wait_s": _percentiles(waits) if waits else {},
         "routes": routes(run),

@@ -100,7 +100,8 @@ def local_runtime(
     assert process.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
-    log = log_path.open("w") if log_path else None
+    # Line-buffered: the log is readable while the run goes on.
+    log = log_path.open("w", buffering=1) if log_path else None
     try:
         yield _wait_ready(process, lines, log)
         # Keep draining the runtime's output so a full pipe never blocks it.

@@ -36,6 +36,7 @@ from benchmarks.visitor import Journey, JourneySettings, Visitor
 
 COUNTER_SAMPLE_SECONDS = 0.5
 INLET_TICK_SECONDS = 0.25
+CONTROL_CONNECTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -336,10 +337,12 @@ class Simulation:
         # visitors' polls they would sample late and move the counter late.
         async with (
             httpx.AsyncClient(limits=limits, timeout=timeout) as http,
-            httpx.AsyncClient(limits=httpx.Limits(max_connections=4), timeout=timeout) as control_http,
+            httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=CONTROL_CONNECTIONS), timeout=timeout
+            ) as control_http,
         ):
-            api = Api(self.endpoints, http, self.recorder)
-            control = Api(self.endpoints, control_http, self.recorder)
+            api = Api(self.endpoints, http, self.recorder, self.args.connections)
+            control = Api(self.endpoints, control_http, self.recorder, CONTROL_CONNECTIONS)
             if self.args.reset:
                 await control.private(
                     "POST", "/reset_initial_state", body={"event_id": self.endpoints.event_id}
