@@ -147,6 +147,13 @@ _EXPIRY = (
 _TOKEN = (*_EXPIRY, Setting.TOKEN_VALIDITY_SECONDS, Setting.ISSUER)
 _REDIS_AUTH = (Resource.REDIS_AUTH_SECRET, "read")
 _EVENTS = (Resource.EVENT_BUS, "write")
+_ISSUES_TOKENS = (
+    (Resource.QUEUE_POSITIONS_TABLE, "read"),
+    (Resource.TOKENS_TABLE, "read_write"),
+    (Resource.JWT_KEYS_SECRET, "read"),
+    _REDIS_AUTH,
+    _EVENTS,
+)
 
 SHORT = CachePolicy(ttl_seconds=5, query_keys=("event_id",))
 PER_VISITOR_LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id", "request_id"))
@@ -203,13 +210,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.generate_token.public_handler",
         stack="core",
         triggers=(Route("public", "POST", "/generate_token"),),
-        uses=(
-            (Resource.QUEUE_POSITIONS_TABLE, "read"),
-            (Resource.TOKENS_TABLE, "read_write"),
-            (Resource.JWT_KEYS_SECRET, "read"),
-            _REDIS_AUTH,
-            _EVENTS,
-        ),
+        uses=_ISSUES_TOKENS,
         settings=(*_CORE, *_TOKEN),
     ),
     Function(
@@ -226,13 +227,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.generate_token.private_handler",
         stack="core",
         triggers=(Route("private", "POST", "/generate_token"),),
-        uses=(
-            (Resource.QUEUE_POSITIONS_TABLE, "read"),
-            (Resource.TOKENS_TABLE, "read_write"),
-            (Resource.JWT_KEYS_SECRET, "read"),
-            _REDIS_AUTH,
-            _EVENTS,
-        ),
+        uses=_ISSUES_TOKENS,
         settings=(*_CORE, *_TOKEN),
     ),
     Function(

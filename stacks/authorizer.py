@@ -33,14 +33,14 @@ class AuthorizerStack(Stack):
         self.template_options.description = (
             "Virtual waiting room: API Gateway authorizer for a protected site"
         )
-        if public_api_url is None:
-            public_api_url = params.url(
-                self, "PublicApiUrl", "The core stack's PublicApiUrl output (where the public keys are)"
-            ).value_as_string
-        if event_id is None:
-            event_id = params.event_id(self).value_as_string
-        if issuer is None:
-            issuer = params.url(self, "Issuer", "The core stack's TokenIssuer output").value_as_string
+        public_api_url = params.given_or_url(
+            self,
+            public_api_url,
+            "PublicApiUrl",
+            "The core stack's PublicApiUrl output (where the public keys are)",
+        )
+        event_id = params.given_or_event_id(self, event_id)
+        issuer = params.given_or_url(self, issuer, "Issuer", "The core stack's TokenIssuer output")
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,

@@ -60,12 +60,10 @@ class InletStack(Stack):
             self, "InletStrategy", type="String", allowed_values=["Periodic", "MaxSize"], default=default,
             description="Periodic: a schedule moves the counter; MaxSize: SNS messages about exits do",
         )  # fmt: skip
-        if private_api_url is None:
-            private_api_url = params.url(
-                self, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
-            ).value_as_string
-        if event_id is None:
-            event_id = params.event_id(self).value_as_string
+        private_api_url = params.given_or_url(
+            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
+        )
+        event_id = params.given_or_event_id(self, event_id)
         increment_by = CfnParameter(
             self, "IncrementBy", type="Number", default=100, min_value=1,
             description="Periodic: most positions admitted per minute",

@@ -36,22 +36,19 @@ class OpenIdStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.template_options.description = "Virtual waiting room: OpenID Connect adapter"
-        if public_api_url is None:
-            public_api_url = params.url(
-                self, "PublicApiUrl", "The core stack's PublicApiUrl output"
-            ).value_as_string
-        if private_api_url is None:
-            private_api_url = params.url(
-                self, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
-            ).value_as_string
-        if event_id is None:
-            event_id = params.event_id(self).value_as_string
-        if jwt_keys_secret_arn is None:
-            jwt_keys_secret_arn = params.text(
-                self,
-                "SigningKeyArn",
-                "The core stack's JwtKeysSecretArn output (ARN of the signing key secret)",
-            ).value_as_string
+        public_api_url = params.given_or_url(
+            self, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output"
+        )
+        private_api_url = params.given_or_url(
+            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
+        )
+        event_id = params.given_or_event_id(self, event_id)
+        jwt_keys_secret_arn = params.given_or_text(
+            self,
+            jwt_keys_secret_arn,
+            "SigningKeyArn",
+            "The core stack's JwtKeysSecretArn output (ARN of the signing key secret)",
+        )
         redirect_uris = CfnParameter(
             self, "RedirectUris", type="CommaDelimitedList",
             description="Registered redirect URIs of the client (comma separated)",

@@ -50,3 +50,19 @@ def api_id_of(api_url: str) -> str:
 
 def stage_of(api_url: str) -> str:
     return Fn.select(3, Fn.split("/", api_url))
+
+
+# A stack deployed inside a composition is handed its neighbours' values; deployed alone, it asks
+# for them as parameters. These return whichever applies.
+
+
+def given_or_url(scope: Construct, value: str | None, name: str, description: str) -> str:
+    return value if value is not None else url(scope, name, description).value_as_string
+
+
+def given_or_text(scope: Construct, value: str | None, name: str, description: str) -> str:
+    return value if value is not None else text(scope, name, description).value_as_string
+
+
+def given_or_event_id(scope: Construct, value: str | None) -> str:
+    return value if value is not None else event_id(scope).value_as_string

@@ -33,20 +33,16 @@ class SampleStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.template_options.description = "Virtual waiting room: sample pages and protected store API"
-        if public_api_url is None:
-            public_api_url = params.url(
-                self, "PublicApiUrl", "The core stack's PublicApiUrl output"
-            ).value_as_string
-        if private_api_url is None:
-            private_api_url = params.url(
-                self, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
-            ).value_as_string
-        if event_id is None:
-            event_id = params.event_id(self).value_as_string
-        if authorizer_arn is None:
-            authorizer_arn = params.text(
-                self, "AuthorizerArn", "The authorizer stack's AuthorizerArn output"
-            ).value_as_string
+        public_api_url = params.given_or_url(
+            self, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output"
+        )
+        private_api_url = params.given_or_url(
+            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
+        )
+        event_id = params.given_or_event_id(self, event_id)
+        authorizer_arn = params.given_or_text(
+            self, authorizer_arn, "AuthorizerArn", "The authorizer stack's AuthorizerArn output"
+        )
 
         self.functions = {
             entry.name: CatalogFunction(
