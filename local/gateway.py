@@ -13,6 +13,7 @@ import base64
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -99,11 +100,20 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        started = time.perf_counter()
         try:
             response = self._dispatch(request)
         except Exception:
             logger.exception("the gateway failed on %s %s", request.method, request.path)
             response = _json(500, {"message": "Internal server error"})
+        # The path only: query strings and bodies carry request ids, which are bearer secrets.
+        logger.info(
+            "%s %s %d %.1f ms",
+            request.method,
+            request.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
