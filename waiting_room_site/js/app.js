@@ -406,11 +406,12 @@ class WaitingRoomPage {
       if (this.expiresAt === null) return this.renderCountdown();
       const left = Math.ceil((this.expiresAt - Date.now()) / 1000);
       this.renderCountdown();
+      // In the last five minutes, say how long is left each time a minute has gone.
       const minute = Math.ceil(left / 60);
-      if (left > 0 && left <= 300 && minute !== lastMinute && left % 60 === 0) {
-        lastMinute = minute;
-        if (this.phase === "served") this.say(this.servedSentence());
+      if (left > 0 && left <= 300 && lastMinute !== null && minute !== lastMinute && this.phase === "served") {
+        this.say(this.servedSentence());
       }
+      lastMinute = minute;
       if (left <= 0 && this.phase === "served") this.schedule(0); // the server says whether it has expired
     }, 1000);
   }
@@ -560,7 +561,6 @@ class WaitingRoomPage {
     if (this.noTimeLimit) {
       clock.textContent = "No time limit";
       note.textContent = "Your place is held until you check out.";
-      clock.removeAttribute("aria-label");
       $("countdown-bar").hidden = true;
       return;
     }
@@ -572,7 +572,6 @@ class WaitingRoomPage {
     }
     const left = Math.max(0, Math.ceil((this.expiresAt - Date.now()) / 1000));
     clock.textContent = formatClock(left);
-    clock.setAttribute("aria-label", `${formatDuration(left * 1000)} left`);
     note.textContent = "Time left to check out before your place goes to the next person.";
     if (this.holdTotal === undefined || left > this.holdTotal) this.holdTotal = left;
     $("countdown-bar").hidden = false;
