@@ -1,6 +1,7 @@
-"""Fixtures of the browser tests: Debian's Chromium driven by Playwright, and the apps' servers.
+"""Fixtures of the browser tests: pages, screenshots, the apps served as files, the local runtime.
 
-Playwright's own browser download is not used: the tests launch the system Chromium.
+The browser itself (Debian's Chromium driven by Playwright, one per session) comes from
+tests/conftest.py.
 """
 
 from __future__ import annotations
