@@ -233,6 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulate(arguments[1:]) or 0
     args = parser.parse_args(arguments)
+    options = options_from(args)
+    problem = options.problem()
+    if problem:
+        parser.error(problem)
 
     # stdout carries READY and the banner only: everything else that prints (the handlers'
     # Powertools logs and metrics, anything else) is sent to stderr before any of it is imported.
@@ -250,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for chatty in ("botocore", "boto3", "urllib3"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
-        return run_local(options_from(args), out)
+        return run_local(options, out)
     except KeyboardInterrupt:
         return 130
     finally:

@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from lambdas.catalog import FUNCTIONS, Schedule, Setting, TopicTrigger
+from lambdas.catalog import FUNCTIONS, QueueTrigger, Schedule, Setting, TopicTrigger
 
 # The local defaults of settings a deployment would take from CDK context. Settings not listed
 # here keep the defaults of the code that reads them.
@@ -76,6 +76,25 @@ class Options:
     oidc_redirect_uris: tuple[str, ...] = ()
     oidc_client_secret: str = "local-client-secret"
     log_level: str = "WARNING"
+
+    def problem(self) -> str | None:
+        """What is wrong with these options, in words; None when nothing is."""
+        window = self.batching_window_seconds
+        if window is None:
+            window = next(
+                (
+                    t.max_batching_window_seconds
+                    for f in FUNCTIONS
+                    for t in f.triggers
+                    if isinstance(t, QueueTrigger)
+                ),
+                0,
+            )
+        if self.visibility_timeout_seconds <= window:
+            # Messages received first would come back while their batch is still being gathered.
+            seconds = self.visibility_timeout_seconds
+            return f"--visibility-timeout ({seconds} s) must exceed the batching window ({window} s)"
+        return None
 
     def setting_values(self) -> dict[Setting, str]:
         return {**LOCAL_SETTINGS, **self.settings}

@@ -78,10 +78,17 @@ class Recorder:
             return sum(1 for e in self.events for r in e["Records"] if r["body"] == body)
 
 
-def _poller(sqs: Any, url: str, arn: str, function: Recorder, *, batch_size: int, window: float) -> SqsPoller:
+def _poller(
+    sqs: Any, url: str, arn: str, function: Recorder, *, batch_size: int, window: float, visibility: int = 1
+) -> SqsPoller:
     return SqsPoller(
         sqs,
-        Queue(url=url, batch_size=batch_size, batching_window_seconds=window, visibility_timeout_seconds=1),
+        Queue(
+            url=url,
+            batch_size=batch_size,
+            batching_window_seconds=window,
+            visibility_timeout_seconds=visibility,
+        ),
         lambda_delivery(function, lambda messages: events.sqs_event(messages, queue_arn=arn, region=REGION)),
         name="test",
     )
@@ -95,7 +102,9 @@ def test_batches_gather_past_the_ten_message_receive_limit(moto: str) -> None:
             QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(10)]
         )
     function = Recorder()
-    poller = _poller(sqs, url, arn, function, batch_size=25, window=1.0)
+    # The visibility timeout outlasts the batching window, or the first messages of a batch would
+    # come back while it is still being gathered (Lambda refuses such a mapping).
+    poller = _poller(sqs, url, arn, function, batch_size=25, window=1.0, visibility=10)
     poller.start()
     try:
         eventually(lambda: sum(len(e["Records"]) for e in function.events) == 40)
