@@ -60,7 +60,13 @@ def calls_per_visitor(
     counted = difference(after, before or {})
     functions = counted["functions"]
     rows = []
-    totals = {"aws_calls": 0.0, "redis_round_trips": 0.0, "redis_commands": 0.0, "cpu_ms": 0.0}
+    totals = {
+        "aws_calls": 0.0,
+        "redis_round_trips": 0.0,
+        "redis_commands": 0.0,
+        "cpu_ms": 0.0,
+        "aws_wait_ms": 0.0,
+    }
     for name, counts in sorted(functions.items()):
         aws_total = sum(counts["aws"].values())
         row = {
@@ -75,6 +81,7 @@ def calls_per_visitor(
             "redis_round_trips_per_visitor": counts["redis_round_trips"] / visitors,
             "redis_commands_per_visitor": counts["redis_commands"] / visitors,
             "cpu_ms_per_visitor": counts.get("cpu_ms", 0.0) / visitors,
+            "aws_wait_ms_per_visitor": counts.get("aws_wait_ms", 0.0) / visitors,
             "counted_in_total": name not in MEASURING and name != RUNTIME,
         }
         rows.append(row)
@@ -83,6 +90,7 @@ def calls_per_visitor(
             totals["redis_round_trips"] += row["redis_round_trips_per_visitor"]
             totals["redis_commands"] += row["redis_commands_per_visitor"]
             totals["cpu_ms"] += row["cpu_ms_per_visitor"]
+            totals["aws_wait_ms"] += row["aws_wait_ms_per_visitor"]
     runtime = functions.get(RUNTIME, {}).get("aws", {})
     # API Gateway's service integration sends one SQS message per entry: a real per-visitor call.
     integration = runtime.get("sqs.SendMessage", 0) / visitors

@@ -88,6 +88,8 @@ def calls_table(summary: dict[str, Any]) -> str:
                 _f(r["redis_round_trips_per_visitor"], 2),
                 _f(r["redis_commands_per_visitor"], 2),
                 _f(r.get("cpu_ms_per_visitor", 0.0), 2),
+                # The runtime's own wait is mostly SQS long polling: not a cost of anyone's.
+                _f(r.get("aws_wait_ms_per_visitor", 0.0), 1) if r["counted_in_total"] else "-",
             ]
         )
     h = calls["handlers_per_visitor"]
@@ -101,6 +103,7 @@ def calls_table(summary: dict[str, Any]) -> str:
             f"**{h['redis_round_trips']:.2f}**",
             f"**{h['redis_commands']:.2f}**",
             f"**{h.get('cpu_ms', 0.0):.2f}**",
+            f"**{h.get('aws_wait_ms', 0.0):.1f}**",
         ]
     )
     header = [
@@ -112,6 +115,7 @@ def calls_table(summary: dict[str, Any]) -> str:
         "Redis round trips / visitor",
         "Redis commands / visitor",
         "handler CPU ms / visitor",
+        "waiting on AWS (moto) ms / visitor",
     ]
     note = (
         f"\n\nPer admitted visitor ({calls['visitors']:,}). The entry's SQS message (API Gateway's service "
@@ -147,7 +151,8 @@ def render(summary: dict[str, Any], charts: dict[str, str]) -> str:
         f"Run time {summary['duration_s']:.1f} s"
         + (" (stopped by --max-seconds)." if summary["timed_out"] else ".")
         + f" Machine: {m['cpus']} CPUs, load average {m['load_before']:.1f} before and "
-        f"{m['load_after']:.1f} after (the simulator and the runtime share it).",
+        f"{m['load_after']:.1f} after; the simulator itself used {m['simulator_cpu_s']:.0f} s of CPU "
+        "(it shares the machine with the runtime).",
         "",
         headline_table(summary),
         "",

@@ -95,7 +95,12 @@ def summarize(run: Run) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "settings": run.args,
         "duration_s": run.duration_s,
-        "machine": {"cpus": os.cpu_count(), "load_before": run.load_before, "load_after": run.load_after},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_before": run.load_before,
+            "load_after": run.load_after,
+            "simulator_cpu_s": run.simulator_cpu_s,
+        },
         "timed_out": run.timed_out,
         "visitors": {
             "planned": len(visitors),

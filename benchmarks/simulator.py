@@ -106,6 +106,8 @@ class Run:
     sessions_closed_by_inlet: int = 0
     settle_s: float = 0.0
     close_messages: int = 0
+    # The simulator's own CPU seconds: near the run time means the simulator was the bottleneck.
+    simulator_cpu_s: float = 0.0
     duration_s: float = 0.0
     timed_out: bool = False
 
@@ -354,7 +356,9 @@ class Simulation:
             self.run.load_before = os.getloadavg()[0]
             self.recorder.samples.clear()
             self.recorder.started = time.monotonic()
+            cpu_before = time.process_time()
             await self._visitors(api, control)
+            self.run.simulator_cpu_s = time.process_time() - cpu_before
             self.run.load_after = os.getloadavg()[0]
             # Let the inlets and the worker settle before the final counts.
             await asyncio.sleep(1.0)

@@ -47,6 +47,8 @@ _redis_commands: Counter[str] = Counter()
 # CPU seconds spent by the handler's own thread (time.thread_time): the handler's share of the
 # machine, without the moto or Redis server work it waits for.
 _cpu_seconds: Counter[str] = Counter()
+# Wall time the handlers waited for AWS calls: on a laptop, how much of a handler is moto.
+_aws_wait_seconds: Counter[str] = Counter()
 _installed = False
 
 
@@ -55,13 +57,28 @@ def _charge(table: Counter[str], amount: int = 1) -> None:
         table[_scope.get()] += amount
 
 
-def _count_aws(model: Any = None, **_: Any) -> None:
+def _count_aws(model: Any = None, context: Any = None, **_: Any) -> None:
     """botocore `before-call` handler: one count per API call, keyed `service.Operation`."""
     if model is None:
         return
     name = f"{model.service_model.service_name}.{model.name}"
     with _lock:
         _aws.setdefault(_scope.get(), Counter())[name] += 1
+    if isinstance(context, dict):
+        # The same request context reaches `after-call`: the call's wall time, retries included.
+        context["vwr_stats_started"] = time.perf_counter()
+
+
+def _time_aws(context: Any = None, **_: Any) -> None:
+    """botocore `after-call` handler: how long the handler waited for the call."""
+    started = context.get("vwr_stats_started") if isinstance(context, dict) else None
+    if started is not None:
+        _charge_seconds(_aws_wait_seconds, time.perf_counter() - started)
+
+
+def _charge_seconds(table: Counter[str], seconds: float) -> None:
+    with _lock:
+        table[_scope.get()] += seconds
 
 
 def _patch_botocore() -> None:
@@ -75,6 +92,7 @@ def _patch_botocore() -> None:
         # Registered per client rather than per session: handlers and Powertools make their own
         # sessions, and every client of every session goes through here.
         client.meta.events.register("before-call", _count_aws)
+        client.meta.events.register("after-call", _time_aws)
         return client
 
     botocore.session.Session.create_client = create_client
@@ -216,10 +234,11 @@ def snapshot() -> dict[str, Any]:
     """Every count so far.
 
     `{"functions": {name: {"invocations", "aws": {"service.Operation": n}, "redis_round_trips",
-    "redis_commands", "cpu_ms"}}}`.
+    "redis_commands", "cpu_ms", "aws_wait_ms"}}}`.
     """
     with _lock:
         names = set(_invocations) | set(_aws) | set(_redis_round_trips) | set(_redis_commands)
+        names |= set(_aws_wait_seconds)
         return {
             # The whole process (gateway, moto, pollers, handlers): what the runtime costs in all.
             "process_cpu_s": time.process_time(),
@@ -230,6 +249,7 @@ def snapshot() -> dict[str, Any]:
                     "redis_round_trips": _redis_round_trips[name],
                     "redis_commands": _redis_commands[name],
                     "cpu_ms": round(_cpu_seconds[name] * 1000, 3),
+                    "aws_wait_ms": round(_aws_wait_seconds[name] * 1000, 3),
                 }
                 for name in sorted(names)
             },
@@ -243,6 +263,7 @@ def reset() -> None:
         _redis_round_trips.clear()
         _redis_commands.clear()
         _cpu_seconds.clear()
+        _aws_wait_seconds.clear()
 
 
 def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -259,6 +280,7 @@ def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
             "redis_round_trips": now.get("redis_round_trips", 0) - then.get("redis_round_trips", 0),
             "redis_commands": now.get("redis_commands", 0) - then.get("redis_commands", 0),
             "cpu_ms": now.get("cpu_ms", 0.0) - then.get("cpu_ms", 0.0),
+            "aws_wait_ms": now.get("aws_wait_ms", 0.0) - then.get("aws_wait_ms", 0.0),
         }
         if row["invocations"] or row["aws"] or row["redis_round_trips"] or row["redis_commands"]:
             result[name] = row
