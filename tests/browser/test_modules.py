@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 
 @pytest.fixture
@@ -129,3 +130,22 @@ def test_chart_axis_steps_are_whole_numbers(module_page, static_server, screensh
     assert all(top % 4 == 0 for top in got)
     module_page.locator("#out").evaluate("(el, v) => el.textContent = v.join(', ')", got)
     screenshot(module_page)
+
+
+def test_pages_without_a_configuration_say_so(page, static_server, screenshot):
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{static_server}/waiting_room_site/index.html")
+    expect(page.locator("#status")).to_contain_text("This page is not configured")
+    expect(page.get_by_role("button", name="Enter the line")).to_be_hidden()
+    screenshot(page, "waiting-room")
+
+    page.goto(f"{static_server}/control_panel/index.html")
+    expect(page.locator("#connection")).to_have_text("Not connected")
+    expect(page.locator("#settings")).to_have_attribute("open", "")
+    expect(page.locator("#log")).to_contain_text("Fill in the connection to start.")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#settings-error")).to_contain_text("Missing or invalid: Public API URL")
+    expect(page.locator("#increment")).to_be_disabled()
+    screenshot(page, "control-panel")
+    assert errors == []

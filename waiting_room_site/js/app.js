@@ -127,6 +127,7 @@ class WaitingRoomPage {
     this.generation = 0; // bumps whenever the place changes, so stale answers are dropped
     this.lastWarning = null;
     this.lastCheck = 0;
+    this.misconfigured = false;
   }
 
   // --- words -------------------------------------------------------------------------------
@@ -173,6 +174,7 @@ class WaitingRoomPage {
     });
 
     if (!this.config.publicApi || !this.config.eventId) {
+      this.misconfigured = true;
       this.setPhase("broken");
       this.say("This page is not configured: it needs the waiting room's address and an event id (config.json).");
       return;
@@ -303,9 +305,7 @@ class WaitingRoomPage {
         $("retry-now").hidden = false;
         this.schedule(delay);
       } else {
-        this.stop();
-        this.setPhase("broken");
-        this.say(`The waiting room refused the request: ${err.message}.`);
+        this.finish("broken", "The waiting room refused this place in line. You can try to enter again.", err.message);
       }
     }
   }
@@ -505,7 +505,7 @@ class WaitingRoomPage {
     show("estimate-panel", phase === "assigning" || phase === "waiting");
     show("served-panel", phase === "served" || phase === "checking-out");
     show("receipt-panel", phase === "done");
-    show("again-panel", phase === "voided" || phase === "expired");
+    show("again-panel", phase === "voided" || phase === "expired" || (phase === "broken" && !this.misconfigured));
     show("leave", ["assigning", "waiting"].includes(phase));
 
     const dash = "—";
