@@ -19,19 +19,26 @@ function toBytes(data) {
   throw new TypeError("The body must be a string, an ArrayBuffer or a typed array");
 }
 
+function subtle() {
+  if (!globalThis.crypto || !globalThis.crypto.subtle) {
+    throw new Error("signing needs Web Crypto, which browsers offer only on HTTPS pages and on localhost");
+  }
+  return globalThis.crypto.subtle;
+}
+
 export async function sha256Hex(data) {
-  return toHex(await crypto.subtle.digest("SHA-256", toBytes(data)));
+  return toHex(await subtle().digest("SHA-256", toBytes(data)));
 }
 
 async function hmac(key, message) {
-  const cryptoKey = await crypto.subtle.importKey(
+  const cryptoKey = await subtle().importKey(
     "raw",
     toBytes(key),
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["sign"],
   );
-  return crypto.subtle.sign("HMAC", cryptoKey, toBytes(message));
+  return subtle().sign("HMAC", cryptoKey, toBytes(message));
 }
 
 // RFC 3986 encoding: everything but A-Z a-z 0-9 - _ . ~ is percent-encoded (UTF-8 bytes).
