@@ -211,7 +211,12 @@ def run_local(options: Options, out: IO[str]) -> int:
             out.write("READY " + json.dumps(ready, separators=(",", ":")) + "\n")
             out.write(banner(ready) + "\n")
             out.flush()
-            stopping.wait()
+            # Wake up now and then to notice a child service that died under us.
+            while not stopping.wait(1.0):
+                failure = runtime.failure()
+                if failure:
+                    logging.getLogger("vwr.local").error("%s: stopping", failure)
+                    return 1
         logging.getLogger("vwr.local").warning("stopping")
         return 0
     finally:

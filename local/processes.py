@@ -74,6 +74,10 @@ class RedisServer:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def exit_code(self) -> int | None:
+        """The child's exit code if it ended on its own; None while it runs (or was never started)."""
+        return self._process.poll() if self._process else None
+
     def start(self, timeout: float = 10.0, attempts: int = 3) -> str:
         """Starts the server and waits until it answers PING; returns its URL."""
         last_error = ""
@@ -167,6 +171,9 @@ class MotoServer:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    def exit_code(self) -> int | None:
+        return self._process.poll() if self._process else None
 
     def start(self, timeout: float = 30.0) -> str:
         if self._own_process:

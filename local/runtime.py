@@ -268,6 +268,14 @@ class LocalRuntime:
                 timer.start()
                 self._workers.append(timer)
 
+    def failure(self) -> str | None:
+        """Why the runtime cannot go on (a child service died), or None while all is well."""
+        for name, service in (("redis-server", self._redis), ("the moto server", self._moto)):
+            code = service.exit_code() if service is not None else None
+            if code is not None:
+                return f"{name} exited unexpectedly with code {code}"
+        return None
+
     # -- stop --------------------------------------------------------------------------------------
 
     def stop(self) -> None:

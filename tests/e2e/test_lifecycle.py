@@ -93,3 +93,15 @@ def test_a_bad_option_fails_fast_with_its_reason(tmp_path: Path) -> None:
     with pytest.raises(testing.RuntimeFailed, match="unknown setting"):
         testing.start(["--set", "NO_SUCH_SETTING=1"], log_dir=tmp_path, timeout=20)
     assert time.monotonic() - started < 20
+
+
+def test_the_runtime_stops_when_redis_server_dies(tmp_path: Path) -> None:
+    runtime = testing.start([], log_dir=tmp_path)
+    try:
+        os.kill(runtime.redis_pid, signal.SIGKILL)
+        assert runtime.process.wait(15) == 1
+        assert "redis-server exited unexpectedly" in runtime.stderr()
+        for url in (runtime.public_api, runtime.aws_endpoint):
+            assert not _listening(url)
+    finally:
+        testing.stop(runtime.process)
