@@ -171,7 +171,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--runtime-arg",
         action="append",
         default=[],
-        help="an extra argument for the local runtime this command starts (repeatable)",
+        help="an argument for the local runtime this command starts, repeatable; write it with =, e.g. "
+        "--runtime-arg=--pollers=4",
     )
     args = parser.parse_args(argv)
     if args.visitors < 1 or args.rate <= 0:
