@@ -109,7 +109,13 @@ class CustomResourceTrigger:
 
 @dataclass(frozen=True)
 class AuthorizerTrigger:
-    """An API Gateway REQUEST/TOKEN authorizer in front of the store API."""
+    """An API Gateway Lambda authorizer in front of the store API.
+
+    TOKEN: API Gateway passes the `Authorization` header alone and answers 401 itself when the
+    header is missing; REQUEST: it passes the whole request.
+    """
+
+    kind: Literal["TOKEN", "REQUEST"] = "TOKEN"
 
 
 Trigger = Route | QueueTrigger | Schedule | TopicTrigger | CustomResourceTrigger | AuthorizerTrigger

@@ -132,8 +132,16 @@ def proxy_event(
     }
 
 
-def authorizer_event(proxy: Mapping[str, Any], *, arn: str) -> dict[str, Any]:
-    """An API Gateway REQUEST authorizer event: the request's headers and query, and its method ARN."""
+def authorizer_event(proxy: Mapping[str, Any], *, arn: str, kind: str) -> dict[str, Any] | None:
+    """The authorizer's event for a request; None when a TOKEN authorizer has no token to look at.
+
+    TOKEN: the `Authorization` header alone (API Gateway answers 401 without invoking the
+    authorizer when it is missing); REQUEST: the request's headers and query.
+    """
+    if kind == "TOKEN":
+        headers = {name.lower(): value for name, value in (proxy["headers"] or {}).items()}
+        token = headers.get("authorization")
+        return None if not token else {"type": "TOKEN", "authorizationToken": token, "methodArn": arn}
     return {
         "type": "REQUEST",
         "methodArn": arn,

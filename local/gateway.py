@@ -70,9 +70,9 @@ def _route_table() -> dict[str, dict[tuple[str, str], Target]]:
     return table
 
 
-def _authorizer_name() -> str | None:
-    names = [f.name for f in FUNCTIONS if any(isinstance(t, AuthorizerTrigger) for t in f.triggers)]
-    return names[0] if names else None
+def _authorizer() -> tuple[str, AuthorizerTrigger] | None:
+    found = [(f.name, t) for f in FUNCTIONS for t in f.triggers if isinstance(t, AuthorizerTrigger)]
+    return found[0] if found else None
 
 
 class Gateway:
@@ -95,7 +95,7 @@ class Gateway:
         self._entry_queue_url = entry_queue_url
         self._sites = sites_served
         self._routes = _route_table()
-        self._authorizer = _authorizer_name()
+        self._authorizer = _authorizer()
         self.cdn = cdn.Cdn()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -222,9 +222,13 @@ class Gateway:
     def _authorize(self, api: str, event: dict[str, Any]) -> authorization.Decision:
         if self._authorizer is None:
             return authorization.MISCONFIGURED
+        name, trigger = self._authorizer
         arn = events.method_arn(self._region, api, api, event["httpMethod"], event["path"])
+        authorizer_event = events.authorizer_event(event, arn=arn, kind=trigger.kind)
+        if authorizer_event is None:
+            return authorization.UNAUTHORIZED
         try:
-            answer = self._functions.invoke(self._authorizer, events.authorizer_event(event, arn=arn))
+            answer = self._functions.invoke(name, authorizer_event)
         except Exception as error:
             if str(error) != "Unauthorized":
                 logger.exception("the authorizer failed")

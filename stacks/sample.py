@@ -55,14 +55,24 @@ class SampleStack(Stack):
         authorizer_fn = lambda_.Function.from_function_attributes(
             self, "AuthorizerFunction", function_arn=authorizer_arn, same_environment=True
         )
-        self.authorizer = apigw.TokenAuthorizer(
-            self,
-            "Authorizer",
-            handler=authorizer_fn,
-            identity_source=apigw.IdentitySource.header("Authorization"),
-            # No caching: the authorizer may deny a token whose session was closed meanwhile.
-            results_cache_ttl=Duration.seconds(0),
-        )
+        [trigger] = [
+            t for t in catalog.by_name("Authorizer").triggers if isinstance(t, catalog.AuthorizerTrigger)
+        ]
+        header = apigw.IdentitySource.header("Authorization")
+        # No result caching: the authorizer may deny a token whose session was closed meanwhile.
+        no_cache = Duration.seconds(0)
+        if trigger.kind == "TOKEN":
+            self.authorizer: apigw.IAuthorizer = apigw.TokenAuthorizer(
+                self, "Authorizer", handler=authorizer_fn, identity_source=header, results_cache_ttl=no_cache
+            )
+        else:
+            self.authorizer = apigw.RequestAuthorizer(
+                self,
+                "Authorizer",
+                handler=authorizer_fn,
+                identity_sources=[header],
+                results_cache_ttl=no_cache,
+            )
         self.store_api = CatalogRestApi(
             self, "StoreApi", api="store", description="Sample store (token protected)"
         )
