@@ -29,7 +29,7 @@ def handler(event, context):
     if state.expires_at_ms is None:
         raise HttpError(202, "queue position expiry is disabled")
     if state.status == "expired":
-        raise HttpError(410, "this place in line expired before a token was requested")
+        raise HttpError(410, "this place in line expired before a token was requested", "expired")
     # A redeemed position cannot expire any more; its countdown simply stops at zero.
     expires_in = max(0, (state.expires_at_ms - now_ms) // 1000)
     return response(200, {"expires_in": expires_in, "token_issued": state.status == "issued"})

@@ -33,12 +33,17 @@ CORS_HEADERS = {
 
 
 class HttpError(Exception):
-    """A client-facing failure: a 4xx status (or 202 "not yet") and plain words."""
+    """A client-facing failure: a 4xx status (or 202 "not yet") and plain words.
 
-    def __init__(self, status: int, message: str) -> None:
+    `reason` is a stable code for programs where one status has several causes (a 410 for a
+    reset, an expired place or a closed session); people read `error`.
+    """
+
+    def __init__(self, status: int, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.reason = reason
 
 
 def response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -137,8 +142,10 @@ def api_handler(fn: Handler) -> Handler:
             return fn(event, context)
         except HttpError as error:
             # 202 is "not yet", not a failure; neither it nor an error may be cached by the CDN.
-            key = "message" if error.status < 400 else "error"
-            return response(error.status, {key: error.message}, {"Cache-Control": "no-store"})
+            body = {"message" if error.status < 400 else "error": error.message}
+            if error.reason:
+                body["reason"] = error.reason
+            return response(error.status, body, {"Cache-Control": "no-store"})
         except Exception:
             logger.exception("unhandled error", extra={"path": event.get("path")})
             return response(500, {"error": "internal error"})

@@ -60,7 +60,7 @@ def not_found_or_voided(request_id: str, generation: int, *, pending_status: int
     """Why Redis does not know a request id: voided by a reset (410), or not assigned (yet)."""
     record = read_queue_record(request_id)
     if record is not None and record.generation < generation:
-        return HttpError(410, "this place in line was cleared by a reset: enter the line again")
+        return HttpError(410, "this place in line was cleared by a reset: enter the line again", "reset")
     if pending_status == 202:
         return HttpError(202, "not assigned a position yet")
     return HttpError(404, "unknown request_id")
@@ -92,7 +92,7 @@ def issue(
     if state.status == "waiting":
         raise HttpError(202, f"not served yet: position {state.position}, serving {state.serving_counter}")
     if state.status == "expired":
-        raise HttpError(410, "this place in line expired before a token was requested")
+        raise HttpError(410, "this place in line expired before a token was requested", "expired")
 
     key = signing_key()
     existing = read_token_record(request_id) if state.status == "issued" else None
@@ -113,5 +113,5 @@ def issue(
         if existing is None:  # the winner's record vanished: only a concurrent TTL delete does that
             raise HttpError(409, "token record changed concurrently: try again")
     if existing.session_status != SESSION_OPEN:
-        raise HttpError(410, "this session is closed")
+        raise HttpError(410, "this session is closed", "session_closed")
     return sign(existing, key, now_whole)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from unittest.mock import ANY
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_sessions_close_once_and_leave_the_active_count(core: Core, event_sink) 
     assert get(num_active_tokens.handler, "/num_active_tokens", core) == (200, {"active_tokens": 1})
     values = get(counters.handler, "/counters", core)[1]
     assert (values["completed_counter"], values["abandoned_counter"]) == (1, 1)
-    assert core.token(first)[0] == 410  # a closed session gets no token back
+    assert core.token(first) == (410, {"error": ANY, "reason": "session_closed"})  # no token back
     assert sorted(e["detail"]["status"] for e in event_sink() if e["detail-type"] == "session_updated") == [
         "abandoned",
         "completed",
@@ -158,8 +159,8 @@ def test_reset_voids_everything_and_starts_again(core: Core, aws_session) -> Non
     assert get(num_active_tokens.handler, "/num_active_tokens", core)[1] == {"active_tokens": 0}
     assert get(waiting_num.handler, "/waiting_num", core)[1] == {"waiting_num": 0}
     for request_id in old:
-        assert get(queue_num.handler, "/queue_num", core, request_id=request_id)[0] == 410
-        assert core.token(request_id)[0] == 410
+        assert get(queue_num.handler, "/queue_num", core, request_id=request_id)[1]["reason"] == "reset"
+        assert core.token(request_id) == (410, {"error": ANY, "reason": "reset"})
     assert post(update_session.handler, "/update_session", core, request_id=old[0], status=1)[0] == 404
     [new] = core.enter(1)
     assert get(queue_num.handler, "/queue_num", core, request_id=new)[1]["queue_number"] == 1

@@ -39,7 +39,8 @@ def test_countdown_from_serving_to_expiry(core: Core, short_expiry) -> None:
     time.sleep(PERIOD + 0.2)
     assert countdown(core, request_id)[0] == 410
     status, body = core.token(request_id)
-    assert status == 410 and "expired" in body["error"]
+    assert status == 410 and body["reason"] == "expired"
+    assert countdown(core, request_id)[1]["reason"] == "expired"
 
 
 def test_the_window_starts_when_the_position_became_eligible(core: Core, short_expiry) -> None:

@@ -425,7 +425,7 @@ class WaitingRoomPage {
   /** A served place that can no longer be used: it expired, or its session was closed or reset. */
   ended(data) {
     const why = reason(data, "the time to check out ran out");
-    const phase = /reset/i.test(why) ? "voided" : "expired";
+    const phase = data && data.reason === "reset" ? "voided" : "expired";
     this.finish(phase, "Your place can no longer be used. Press “Enter the line again” to get a new place.", why);
   }
 
