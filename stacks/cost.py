@@ -198,15 +198,16 @@ def _target_memory(resources: dict[str, Any], rule: dict[str, Any]) -> tuple[int
 # token and fetches the public key once (cached).
 VISITOR = {
     "cdn_requests": 1 + 120 + 3 + 10 + 1 + 1,
-    "origin_requests": 1 + 2 + 1 + 10 + 1,  # entry, queue_num 202s, its 200, expiry polls, token
-    "lambda_invocations": 2 + 1 + 10 + 1 + 0.01,  # the entry itself is SQS, 1/100 worker batch
+    # entry, queue_num 202s, its 200, expiry polls, token, the session's close (private API)
+    "origin_requests": 1 + 2 + 1 + 10 + 1 + 1,
+    "lambda_invocations": 2 + 1 + 10 + 1 + 1 + 0.01,  # the entry itself is SQS, 1/100 worker batch
     "lambda_seconds": 0.02,  # average billed duration of one invocation (warm, cached secrets)
     "lambda_memory_gb": 0.5,
     "sqs_requests": 1 + 0.02,  # one send; receive/delete per batch of 100
-    "dynamodb_writes": 1 + 2,  # position (BatchWriteItem), token (conditional put, 2 WRU)
+    "dynamodb_writes": 1 + 2 + 2,  # position (BatchWriteItem), token (conditional put), session close
     "dynamodb_reads": 3,
     "redis_ecpu": 12,
-    "events": 1,  # token_generated
+    "events": 2,  # token_generated, session_updated (measured by `vwr load`)
     "bytes_out": 600,  # average response size incl. headers
 }
 
