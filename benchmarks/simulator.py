@@ -33,6 +33,7 @@ from benchmarks.client import Api, Recorder
 from benchmarks.closer import BatchingCloser
 from benchmarks.runtime import Endpoints, local_runtime
 from benchmarks.visitor import Journey, JourneySettings, Visitor
+from inlet_strategies.decisions import periodic_increment
 
 COUNTER_SAMPLE_SECONDS = 0.5
 INLET_TICK_SECONDS = 0.25
@@ -323,8 +324,7 @@ class Simulation:
                 owed -= step
                 values = await self._counters(api)
                 if values is not None:
-                    serving, queue = values["serving_counter"], values["queue_counter"]
-                    increment = min(serving, queue) + step - serving
+                    increment = periodic_increment(values["serving_counter"], values["queue_counter"], step)
                     if increment > 0:
                         await self._increment(api, increment)
             with contextlib.suppress(asyncio.TimeoutError):
