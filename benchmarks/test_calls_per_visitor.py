@@ -8,15 +8,13 @@ client, Redis round trips per packed write); the table goes to benchmarks/result
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from benchmarks.calls import calls_per_visitor
-from benchmarks.conftest import Core
+from benchmarks.conftest import RESULTS, Core
 from benchmarks.test_handlers import METHOD_ARN, key_fetch_through_public_key
 from local import stats
 
-RESULTS = Path(__file__).resolve().parent / "results"
 VISITORS = 200
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.conftest import Core, api_event, sqs_event
+from benchmarks.conftest import Core, api_event
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:store123/api/POST/checkout"
 ROUNDS = 30
@@ -26,7 +26,7 @@ def test_queue_worker_batch_of_100(benchmark: Any, core: Core) -> None:
 
     def fresh_batch() -> tuple[tuple[Any, ...], dict[str, Any]]:
         # New request ids each round: a redelivered batch would take the cheaper idempotent path.
-        return (sqs_event(core.event_id, [str(uuid.uuid4()) for _ in range(100)]), None), {}
+        return (core.entries([str(uuid.uuid4()) for _ in range(100)]), None), {}
 
     result = benchmark.pedantic(queue_worker.handler, setup=fresh_batch, rounds=ROUNDS)
     assert result == {"batchItemFailures": []}

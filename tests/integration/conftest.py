@@ -75,16 +75,19 @@ class Core:
     def worker(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         return queue_worker.handler({"Records": records}, None)
 
+    def entries(self, request_ids: list[str]) -> dict[str, Any]:
+        """The SQS event of one batch of entries, as the event source mapping delivers it."""
+        return {"Records": [entry_message(rid, event_id=self.event_id) for rid in request_ids]}
+
     def enter(self, count: int) -> list[str]:
-        """Visitors entering through the queue worker; returns their request ids in order."""
+        """Visitors entering through the queue worker, 100 a batch; returns their request ids in order."""
         request_ids = [str(uuid.uuid4()) for _ in range(count)]
         for start in range(0, count, 100):
-            chunk = request_ids[start : start + 100]
-            result = self.worker([entry_message(rid, event_id=self.event_id) for rid in chunk])
+            result = queue_worker.handler(self.entries(request_ids[start : start + 100]), None)
             assert result == {"batchItemFailures": []}
         return request_ids
 
-    def private(self, handler: Callable, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    def call(self, handler: Callable, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         return call(handler, method, path, **kwargs)
 
     def serve(self, count: int) -> int:
