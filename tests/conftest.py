@@ -92,12 +92,13 @@ def core_env(aws_session: boto3.Session, redis_proc) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright, one per test session.
+    """Debian's Chromium driven by Playwright, one per test module.
 
-    Playwright's sync API runs an event loop for as long as it is open, so every test that drives
-    a browser (tests/browser, tests/e2e) shares this one instance.
+    Playwright's sync API keeps an asyncio loop running in this thread while it is open: a second
+    instance, or code of ours that calls `asyncio.run` (the load simulator), fails beside it. So it
+    lives for one module at a time and is closed before the next module starts.
     """
     if not os.path.exists(CHROMIUM):
         raise RuntimeError(f"Chromium is missing at {CHROMIUM}: run `scripts/install-system.sh chromium`")
