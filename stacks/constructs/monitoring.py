@@ -46,56 +46,42 @@ class Monitoring(Construct):
                 period=Duration.minutes(5),
             )
 
-        worker_fn = functions[worker]
+        def alarm(alarm_id: str, description: str, metric: cloudwatch.IMetric, above: int, periods: int = 1):
+            """An alarm when the metric goes above `above`; no data (an idle stack) is not a breach."""
+            return cloudwatch.Alarm(
+                self,
+                alarm_id,
+                alarm_description=description,
+                metric=metric,
+                threshold=above,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=periods,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
+        five_minutes = Duration.minutes(5)
         self.alarms = [
-            cloudwatch.Alarm(
-                self,
+            alarm(
                 "DeadLetters",
-                alarm_description="Entries failed five times and wait in the dead-letter queue",
-                metric=dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "Entries failed five times and wait in the dead-letter queue",
+                dead_letters.metric_approximate_number_of_messages_visible(period=five_minutes),
+                above=0,
             ),
-            cloudwatch.Alarm(
-                self,
+            alarm(
                 "EntryBacklog",
-                alarm_description="The oldest waiting entry is older than two minutes: the worker lags",
-                metric=queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
-                threshold=120,
-                evaluation_periods=3,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "The oldest waiting entry is older than two minutes: the worker lags",
+                queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
+                above=120,
+                periods=3,
             ),
-            cloudwatch.Alarm(
-                self,
+            alarm(
                 "WorkerErrors",
-                alarm_description="The queue worker fails whole batches",
-                metric=worker_fn.metric_errors(period=Duration.minutes(5)),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "The queue worker fails whole batches",
+                functions[worker].metric_errors(period=five_minutes),
+                above=0,
             ),
-            cloudwatch.Alarm(
-                self,
-                "PublicApi5xx",
-                alarm_description="The public API answers 5xx",
-                metric=api_5xx(public_api_name),
-                threshold=10,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self,
-                "PrivateApi5xx",
-                alarm_description="The private API answers 5xx",
-                metric=api_5xx(private_api_name),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
+            alarm("PublicApi5xx", "The public API answers 5xx", api_5xx(public_api_name), above=10),
+            alarm("PrivateApi5xx", "The private API answers 5xx", api_5xx(private_api_name), above=0),
         ]
         for alarm in self.alarms:
             alarm.add_alarm_action(actions.SnsAction(self.topic))
