@@ -41,6 +41,8 @@ class Setting(StrEnum):
 
     EVENT_ID = "EVENT_ID"
     REDIS_URL = "REDIS_URL"
+    # "true" where Redis speaks only cluster mode (ElastiCache Serverless): the cluster client.
+    REDIS_CLUSTER = "REDIS_CLUSTER"
     PUBLIC_API_URL = "PUBLIC_API_URL"
     TOKEN_VALIDITY_SECONDS = "TOKEN_VALIDITY_SECONDS"
     ENABLE_QUEUE_POSITION_EXPIRY = "ENABLE_QUEUE_POSITION_EXPIRY"
@@ -145,7 +147,7 @@ class Function:
 
 
 # Settings most core functions read.
-_CORE = (Setting.EVENT_ID, Setting.REDIS_URL)
+_CORE = (Setting.EVENT_ID, Setting.REDIS_URL, Setting.REDIS_CLUSTER)
 _EXPIRY = (
     Setting.ENABLE_QUEUE_POSITION_EXPIRY,
     Setting.QUEUE_POSITION_EXPIRY_SECONDS,

@@ -147,6 +147,7 @@ class CoreStack(Stack):
             {
                 Setting.EVENT_ID: event_id.value_as_string,
                 Setting.REDIS_URL: redis.url,
+                Setting.REDIS_CLUSTER: "true" if redis.cluster_mode else "false",
                 Setting.TOKEN_VALIDITY_SECONDS: validity.value_as_string,
                 Setting.ENABLE_EVENTS: enable_events.value_as_string,
                 Setting.ENABLE_QUEUE_POSITION_EXPIRY: enable_expiry.value_as_string,

@@ -1,14 +1,14 @@
 """The Redis connection, shared by every invocation of a container.
 
 The URL comes from the deployment (`rediss://` on ElastiCache, TLS); the password, when there is
-one, from Secrets Manager, read once per container. `REDIS_CLUSTER=true` selects the cluster
-client; every key of an event shares one hash tag, so scripts work either way.
+one, from Secrets Manager, read once per container. ElastiCache Serverless speaks only cluster
+mode, so there the deployment sets `REDIS_CLUSTER=true` and the cluster client is used; every key
+of an event shares one hash tag, so scripts and transactions work either way.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 
 import redis
@@ -46,6 +46,6 @@ def connection() -> Redis:
         health_check_interval=30,
         **_credentials(),
     )
-    if os.environ.get("REDIS_CLUSTER", "").lower() == "true":
+    if settings().redis_cluster:
         return RedisCluster.from_url(settings().redis_url, **options)
     return redis.Redis.from_url(settings().redis_url, **options)

@@ -29,6 +29,7 @@ def _int(name: str, default: int) -> int:
 class Settings:
     event_id: str
     redis_url: str
+    redis_cluster: bool
     redis_auth_secret_id: str
     jwt_secret_id: str
     queue_positions_table: str
@@ -50,6 +51,7 @@ def settings() -> Settings:
     return Settings(
         event_id=env(Setting.EVENT_ID.value, ""),
         redis_url=env(Setting.REDIS_URL.value, "redis://localhost:6379/0"),
+        redis_cluster=_flag(Setting.REDIS_CLUSTER.value, False),
         redis_auth_secret_id=env(Resource.REDIS_AUTH_SECRET.value, ""),
         jwt_secret_id=env(Resource.JWT_KEYS_SECRET.value, ""),
         queue_positions_table=env(Resource.QUEUE_POSITIONS_TABLE.value, ""),

@@ -142,3 +142,5 @@ class RedisCache(Construct):
             host, port = group.attr_primary_end_point_address, group.attr_primary_end_point_port
         # Database 0 is the only one on Serverless and in cluster mode; TLS is always on.
         self.url = f"rediss://{host}:{port}/0"
+        # Serverless speaks only cluster mode; the replication group here has cluster mode off.
+        self.cluster_mode = not config.redis_node_type

@@ -179,6 +179,8 @@ def test_redis_is_serverless_valkey_with_tls_and_a_password_user(core: dict[str,
         if catalog.by_name(name).needs_redis:
             url = flatten(env(core, logical)["REDIS_URL"])
             assert url.startswith("rediss://") and url.endswith("/0")
+            # Serverless speaks only cluster mode (tests/integration/test_cluster_mode.py).
+            assert env(core, logical)["REDIS_CLUSTER"] == "true"
 
 
 def test_only_redis_functions_are_in_the_vpc(synth: Synth) -> None:

@@ -47,6 +47,7 @@ def test_replication_group_replaces_serverless(core_with_options: dict[str, Any]
         url = env(core_with_options, logical).get("REDIS_URL")
         if url is not None:
             assert "PrimaryEndPoint.Address" in flatten(url) and flatten(url).startswith("rediss://")
+            assert env(core_with_options, logical)["REDIS_CLUSTER"] == "false"  # cluster mode off
 
 
 def test_architecture_tracing_and_endpoint_azs(core_with_options: dict[str, Any]) -> None:
