@@ -27,6 +27,7 @@ format: $(VENV)/.installed
 
 ## synth: every stack's template into cdk.out/ (cdk-nag runs as part of it)
 synth: $(VENV)/.installed
+	@scripts/install-system.sh node:nodejs
 	$(PY) app.py
 
 ## cost: the idle monthly cost of each stack, from the synthesized templates
@@ -40,21 +41,25 @@ bench: $(VENV)/.installed system-run
 
 ## deps: re-pin requirements/*.txt from pyproject.toml
 deps:
-	uv pip compile pyproject.toml -o requirements/lambda.txt -q --python-version 3.12 --no-header
-	uv pip compile pyproject.toml --all-extras --group dev -o requirements/dev.txt -q --python-version $(PYTHON_VERSION)
+	$(UV) pip compile pyproject.toml -o requirements/lambda.txt -q --python-version 3.12 --no-header
+	$(UV) pip compile pyproject.toml --all-extras --group dev -o requirements/dev.txt -q --python-version $(PYTHON_VERSION)
+
+# uv from PATH, or installed for python3 (Debian's own Python wants --break-system-packages).
+UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv
-	uv venv -q --allow-existing --python $(PYTHON_VERSION) $(VENV)
-	uv pip install -q --python $(PY) --compile-bytecode -r requirements/dev.txt
-	uv pip install -q --python $(PY) --no-deps -e .
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install -q uv || python3 -m pip install -q --break-system-packages uv
+	$(UV) venv -q --allow-existing --python $(PYTHON_VERSION) $(VENV)
+	$(UV) pip install -q --python $(PY) --compile-bytecode -r requirements/dev.txt
+	$(UV) pip install -q --python $(PY) --no-deps -e .
 	touch $@
 
 system-run:
 	@scripts/install-system.sh redis-server
 
 system-test:
-	@scripts/install-system.sh redis-server chromium
+	@scripts/install-system.sh redis-server chromium node:nodejs
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache benchmarks/results tests/browser/artifacts

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system programs the waiting room needs on Debian, only those that are missing.
-#   scripts/install-system.sh redis-server chromium
+#   scripts/install-system.sh redis-server chromium node:nodejs
+# Each argument is a program, or program:package where Debian's package has another name.
 set -euo pipefail
 missing=()
-for program in "$@"; do
-  command -v "$program" >/dev/null 2>&1 || missing+=("$program")
+for wanted in "$@"; do
+  program="${wanted%%:*}"
+  package="${wanted#*:}"
+  command -v "$program" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
