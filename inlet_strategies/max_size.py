@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -49,7 +49,6 @@ class Tally:
     closed: int = 0
     not_closed: int = 0
     malformed: int = 0
-    notes: list[str] = field(default_factory=list)
 
     @property
     def freed(self) -> int:

@@ -471,7 +471,6 @@ TABLES: dict[Resource, Table] = {
 #   JWT_KEYS_SECRET:    {"kid": str, "private_key_pem": str}  written by the GenerateKeys custom resource
 #   REDIS_AUTH_SECRET:  {"username": str?, "password": str}   or the bare password
 #   OIDC_CLIENT_SECRET: {"client_secret": str, "redirect_uris": [str, ...]}
-SECRETS = (Resource.JWT_KEYS_SECRET, Resource.REDIS_AUTH_SECRET, Resource.OIDC_CLIENT_SECRET)
 
 
 # /assign_queue_num is not a function: API Gateway (and the local gateway) put the request on the

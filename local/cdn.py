@@ -25,7 +25,6 @@ class Cached:
     status: int
     headers: Mapping[str, str]
     body: bytes
-    stored_at: float
     expires_at: float
 
 
@@ -77,7 +76,7 @@ class Cdn:
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 self._evict(now)
-            self._entries[key] = Cached(status, dict(headers), body, now, now + policy.ttl_seconds)
+            self._entries[key] = Cached(status, dict(headers), body, now + policy.ttl_seconds)
         return True
 
     def _evict(self, now: float) -> None:

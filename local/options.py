@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from lambdas.catalog import FUNCTIONS, QueueTrigger, Schedule, Setting, TopicTrigger
+from lambdas.catalog import FUNCTIONS, QueueTrigger, Schedule, Setting
 
 # The local defaults of settings a deployment would take from CDK context. Settings not listed
 # here keep the defaults of the code that reads them.
@@ -112,10 +112,3 @@ class Options:
         if function_name == self.inlet_function and self.inlet_period_seconds:
             return self.inlet_period_seconds
         return self.schedule_seconds or schedule.rate_minutes * 60.0
-
-
-def topic_of(function_name: str) -> str | None:
-    for function in FUNCTIONS:
-        if function.name == function_name:
-            return next((t.topic for t in function.triggers if isinstance(t, TopicTrigger)), None)
-    return None

@@ -17,18 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 
-# The parameters /authorize takes; the hosted page gets them back untouched.
-AUTHORIZE_PARAMETERS = (
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "nonce",
-    "code_challenge",
-    "code_challenge_method",
-    "prompt",
-)
 # RFC 7636 section 4.1: 43 to 128 characters of the unreserved set.
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")

@@ -138,7 +138,6 @@ class KeyCache:
         self._loaded_at: float | None = None
         self._last_attempt: float | None = None
         self._lock = threading.Lock()
-        self.fetch_count = 0
 
     def key_for(self, kid: str) -> jwt.PyJWK | None:
         """The key named `kid`, or None if even a (permitted) refresh does not know it."""
@@ -161,7 +160,6 @@ class KeyCache:
         # Failed attempts count against the interval too: a public API that is down is not
         # helped by every request trying again.
         self._last_attempt = now
-        self.fetch_count += 1
         try:
             keys = parse_keys(self._fetch())
         except Exception as error:
