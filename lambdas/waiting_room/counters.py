@@ -14,7 +14,10 @@ no position, and DynamoDB records of older generations are void.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
+
+from redis.commands.core import Script
 
 from lambdas.waiting_room.redis_store import Redis, connection
 
@@ -227,17 +230,19 @@ class SweepResult:
     serving_after: int
 
 
+@cache
+def _scripts(client: Redis) -> tuple[Script, ...]:
+    """The scripts, registered (and hashed) once per client rather than once per request."""
+    return tuple(client.register_script(body) for body in (_ASSIGN, _POSITION, _SWEEP, _INCREMENT, _RESET))
+
+
 class EventCounters:
     """The operations on one event's Redis state. Each method is one round trip."""
 
     def __init__(self, event_id: str, client: Redis | None = None) -> None:
         self.keys = Keys(event_id)
         self.redis = client or connection()
-        self._assign = self.redis.register_script(_ASSIGN)
-        self._position = self.redis.register_script(_POSITION)
-        self._sweep = self.redis.register_script(_SWEEP)
-        self._increment = self.redis.register_script(_INCREMENT)
-        self._reset = self.redis.register_script(_RESET)
+        self._assign, self._position, self._sweep, self._increment, self._reset = _scripts(self.redis)
 
     def assign(self, entries: list[tuple[str, int]]) -> tuple[int, list[Assignment | None]]:
         """Positions for (request id, entered_at ms) pairs, idempotent per request id.
