@@ -11,6 +11,7 @@ code (and handler dependencies) into the CDK app.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -473,11 +474,27 @@ TABLES: dict[Resource, Table] = {
 #   OIDC_CLIENT_SECRET: {"client_secret": str, "redirect_uris": [str, ...]}
 
 
+# An event id: the CloudFormation parameter, the request model of /assign_queue_num, every handler
+# and the local runtime accept exactly these strings. A letter or digit first (so an id never
+# reads as an option or a hidden name), then letters, digits, `-` and `_`; at most 64 characters.
+# Written so Python, CloudFormation's AllowedPattern and JSON Schema (ECMA 262) read it alike.
+EVENT_ID_MAX_LENGTH = 64
+EVENT_ID_PATTERN = f"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{EVENT_ID_MAX_LENGTH - 1}}}$"
+
+
+def is_event_id(value: object) -> bool:
+    # fullmatch: `$` alone would also let a trailing newline through.
+    return isinstance(value, str) and re.fullmatch(EVENT_ID_PATTERN, value) is not None
+
+
 # /assign_queue_num is not a function: API Gateway (and the local gateway) put the request on the
 # entry queue directly, so the entry path has no Lambda. This is its contract.
 ASSIGN_QUEUE_NUM = Route("public", "POST", "/assign_queue_num")
 # The SQS message body the integration writes, read by lambdas.queue_worker.
 ENTRY_MESSAGE_FIELDS = ("event_id", "request_id", "entered_at")
+# The one content type the integration maps (a request without Content-Type counts as it); API
+# Gateway answers any other with 415.
+ENTRY_CONTENT_TYPE = "application/json"
 
 
 def by_name(name: str) -> Function:

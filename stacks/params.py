@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnCondition, CfnParameter, Fn
 from constructs import Construct
 
-EVENT_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+from lambdas.catalog import EVENT_ID_PATTERN
 
 
 def flag(scope: Construct, name: str, default: bool, description: str) -> CfnParameter:
@@ -30,7 +30,7 @@ def event_id(scope: Construct) -> CfnParameter:
         type="String",
         default="Sample",
         allowed_pattern=EVENT_ID_PATTERN,
-        description="The waiting room's event id (letters, digits, - and _)",
+        description="The event id: a letter or digit, then letters, digits, - and _ (64 at most)",
     )
 
 
