@@ -74,6 +74,9 @@ def test_getting_started_wires_core_authorizer_and_sample(synth: Synth) -> None:
     # No parameters to fill in besides the core's own.
     assert "PublicApiUrl" not in authorizer.get("Parameters", {})
     assert "AuthorizerArn" not in sample.get("Parameters", {})
+    # The event id is each stack's own parameter, never an export (see test_exports).
+    for template in (core, authorizer, sample):
+        assert "EventId" in template["Parameters"]
     assert "Fn::ImportValue" in json.dumps(authorizer["Resources"])
     assert "Fn::ImportValue" in json.dumps(sample["Resources"])
     assert len(catalog_functions(core)) == len(catalog_functions(synth.template("core")))
