@@ -56,6 +56,8 @@ class Setting(StrEnum):
     INLET_END_TIME = "INLET_END_TIME"
     INLET_MAX_SIZE = "INLET_MAX_SIZE"
     OIDC_PAGE_URL = "OIDC_PAGE_URL"
+    # The region SigV4 signs private API calls for (the core's); empty: the function's own.
+    CORE_API_REGION = "CORE_API_REGION"
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Setting.INLET_INCREMENT_BY,
             Setting.INLET_START_TIME,
             Setting.INLET_END_TIME,
+            Setting.CORE_API_REGION,
         ),
         extra_permissions=("cloudwatch:DescribeAlarms",),
     ),
@@ -370,7 +373,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Closes the sessions an SNS message names and lets in as many visitors, within capacity.",
         triggers=(TopicTrigger("MaxSizeInletTopic"),),
         uses=((Resource.PRIVATE_API, "read"),),
-        settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE),
+        settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE, Setting.CORE_API_REGION),
         timeout_seconds=60,
     ),
     # -- OpenID Connect adapter ------------------------------------------------------------------
@@ -403,7 +406,7 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.OIDC_CODES_TABLE, "write"),
             (Resource.PRIVATE_API, "read"),
         ),
-        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL),
+        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL, Setting.CORE_API_REGION),
     ),
     Function(
         name="OidcToken",
@@ -418,7 +421,7 @@ FUNCTIONS: tuple[Function, ...] = (
             # Signs the ID token again when the client sent a nonce (the core has no nonce claim).
             (Resource.JWT_KEYS_SECRET, "read"),
         ),
-        settings=(Setting.EVENT_ID,),
+        settings=(Setting.EVENT_ID, Setting.CORE_API_REGION),
     ),
     Function(
         name="OidcUserInfo",
