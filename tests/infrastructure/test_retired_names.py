@@ -9,10 +9,12 @@ here so the test needs nothing outside the repository.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lambdas.catalog import ASSIGN_QUEUE_NUM, routes_of
 from tests.infrastructure.conftest import ALL_STACKS, Synth
 from tests.infrastructure.helpers import flatten
 
@@ -145,3 +147,18 @@ def test_url_outputs_have_no_trailing_slash(synth: Synth, stack: str) -> None:
     outputs = synth.template(stack).get("Outputs", {})
     urls = {name: flatten(output["Value"]) for name, output in outputs.items() if _is_url(name, output)}
     assert {name: value for name, value in urls.items() if value.endswith("/")} == {}
+
+
+MIGRATING = Path(__file__).resolve().parents[2] / "docs" / "MIGRATING.md"
+
+
+def test_the_migration_guide_covers_every_route_and_retired_name() -> None:
+    guide = MIGRATING.read_text()
+    routes = [
+        ASSIGN_QUEUE_NUM,
+        *(r for api in ("public", "private", "store", "oidc") for r, _ in routes_of(api)),
+    ]
+    names = {name for _, parameters, outputs in RETIRED.values() for name in (*parameters, *outputs)}
+    missing = [f"{r.method} {r.path}" for r in routes if f"{r.method} {r.path}`" not in guide]
+    missing += sorted(name for name in names if f"`{name}`" not in guide)
+    assert missing == []
