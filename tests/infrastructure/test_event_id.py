@@ -109,8 +109,16 @@ def model_verdicts(synth: Synth) -> dict[str, bool]:
     return dict(zip(values, json.loads(run.stdout), strict=True))
 
 
-def test_every_template_uses_the_one_pattern(parameter_patterns: set[str]) -> None:
+def test_every_template_uses_the_one_pattern(synth: Synth, parameter_patterns: set[str]) -> None:
     assert parameter_patterns == {EVENT_ID_PATTERN}
+    # The retired solution's names for it: the same pattern, or empty for "use EventId".
+    retired = {
+        parameter["AllowedPattern"]
+        for key in ALL_STACKS
+        for name, parameter in synth.template(key).get("Parameters", {}).items()
+        if name in ("EventID", "WaitingRoomEventID")
+    }
+    assert retired == {f"^$|{EVENT_ID_PATTERN}"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
