@@ -91,10 +91,11 @@ class OpenIdStack(Stack):
         )
         self.page = StaticSite(self, "HostedPage", comment="Waiting room OpenID hosted page")
 
+        issuer = self.api.base_url_without_deployment()
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,
-                Setting.ISSUER: self.api.base_url_without_deployment(),
+                Setting.ISSUER: issuer,
                 # The hosted page is the waiting room site's openid/ page; it reads ../config.json.
                 Setting.OIDC_PAGE_URL: f"{self.page.base_url}/oidc/openid/index.html",
                 Setting.CORE_API_REGION: core_region,
@@ -126,7 +127,6 @@ class OpenIdStack(Stack):
                 "oidc_api": self.api.url,
             },
         )
-        issuer = bindings.settings[Setting.ISSUER]
         for name, value, description in (
             ("OidcIssuer", issuer, "OpenID issuer URL"),
             (
