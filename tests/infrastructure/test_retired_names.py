@@ -16,7 +16,7 @@ import pytest
 
 from lambdas.catalog import ASSIGN_QUEUE_NUM, routes_of
 from tests.infrastructure.conftest import ALL_STACKS, Synth
-from tests.infrastructure.helpers import flatten
+from tests.infrastructure.helpers import catalog_functions, env, flatten, policy_statements
 
 # template of the retired solution -> (our stacks that take its place, parameters, outputs)
 RETIRED: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -162,3 +162,15 @@ def test_the_migration_guide_covers_every_route_and_retired_name() -> None:
     missing = [f"{r.method} {r.path}" for r in routes if f"{r.method} {r.path}`" not in guide]
     missing += sorted(name for name in names if f"`{name}`" not in guide)
     assert missing == []
+
+
+@pytest.mark.parametrize(("stack", "parameter"), [("inlet", "CoreApiRegion"), ("openid", "APIRegion")])
+def test_a_core_in_another_region_is_signed_for_and_granted(synth: Synth, stack: str, parameter: str) -> None:
+    template = synth.template(stack)
+    region = {"Fn::If": [f"{parameter}Given", {"Ref": parameter}, {"Ref": "AWS::Region"}]}
+    callers = [
+        v for logical in catalog_functions(template) if "PRIVATE_API_URL" in (v := env(template, logical))
+    ]
+    assert callers and all(variables["CORE_API_REGION"] == region for variables in callers)
+    grants = [s for s in policy_statements(template) if s["Action"] == "execute-api:Invoke"]
+    assert grants and all(json.dumps(region) in json.dumps(s["Resource"]) for s in grants)
