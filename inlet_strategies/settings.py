@@ -43,5 +43,11 @@ def private_api() -> PrivateApiClient:
     event_id = os.environ.get("EVENT_ID", "")
     if not base_url or not event_id:
         raise ConfigurationError("PRIVATE_API_URL and EVENT_ID must be set")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    # The core may live in another region than this function (the CoreApiRegion parameter).
+    region = (
+        os.environ.get("CORE_API_REGION")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1"
+    )
     return _client(base_url, event_id, region)

@@ -11,6 +11,7 @@ code (and handler dependencies) into the CDK app.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -55,6 +56,8 @@ class Setting(StrEnum):
     INLET_END_TIME = "INLET_END_TIME"
     INLET_MAX_SIZE = "INLET_MAX_SIZE"
     OIDC_PAGE_URL = "OIDC_PAGE_URL"
+    # The region SigV4 signs private API calls for (the core's); empty: the function's own.
+    CORE_API_REGION = "CORE_API_REGION"
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Setting.INLET_INCREMENT_BY,
             Setting.INLET_START_TIME,
             Setting.INLET_END_TIME,
+            Setting.CORE_API_REGION,
         ),
         extra_permissions=("cloudwatch:DescribeAlarms",),
     ),
@@ -369,7 +373,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Closes the sessions an SNS message names and lets in as many visitors, within capacity.",
         triggers=(TopicTrigger("MaxSizeInletTopic"),),
         uses=((Resource.PRIVATE_API, "read"),),
-        settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE),
+        settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE, Setting.CORE_API_REGION),
         timeout_seconds=60,
     ),
     # -- OpenID Connect adapter ------------------------------------------------------------------
@@ -402,7 +406,7 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.OIDC_CODES_TABLE, "write"),
             (Resource.PRIVATE_API, "read"),
         ),
-        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL),
+        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL, Setting.CORE_API_REGION),
     ),
     Function(
         name="OidcToken",
@@ -417,7 +421,7 @@ FUNCTIONS: tuple[Function, ...] = (
             # Signs the ID token again when the client sent a nonce (the core has no nonce claim).
             (Resource.JWT_KEYS_SECRET, "read"),
         ),
-        settings=(Setting.EVENT_ID,),
+        settings=(Setting.EVENT_ID, Setting.CORE_API_REGION),
     ),
     Function(
         name="OidcUserInfo",
@@ -473,11 +477,27 @@ TABLES: dict[Resource, Table] = {
 #   OIDC_CLIENT_SECRET: {"client_secret": str, "redirect_uris": [str, ...]}
 
 
+# An event id: the CloudFormation parameter, the request model of /assign_queue_num, every handler
+# and the local runtime accept exactly these strings. A letter or digit first (so an id never
+# reads as an option or a hidden name), then letters, digits, `-` and `_`; at most 64 characters.
+# Written so Python, CloudFormation's AllowedPattern and JSON Schema (ECMA 262) read it alike.
+EVENT_ID_MAX_LENGTH = 64
+EVENT_ID_PATTERN = f"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{EVENT_ID_MAX_LENGTH - 1}}}$"
+
+
+def is_event_id(value: object) -> bool:
+    # fullmatch: `$` alone would also let a trailing newline through.
+    return isinstance(value, str) and re.fullmatch(EVENT_ID_PATTERN, value) is not None
+
+
 # /assign_queue_num is not a function: API Gateway (and the local gateway) put the request on the
 # entry queue directly, so the entry path has no Lambda. This is its contract.
 ASSIGN_QUEUE_NUM = Route("public", "POST", "/assign_queue_num")
 # The SQS message body the integration writes, read by lambdas.queue_worker.
 ENTRY_MESSAGE_FIELDS = ("event_id", "request_id", "entered_at")
+# The one content type the integration maps (a request without Content-Type counts as it); API
+# Gateway answers any other with 415.
+ENTRY_CONTENT_TYPE = "application/json"
 
 
 def by_name(name: str) -> Function:

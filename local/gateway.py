@@ -151,7 +151,9 @@ class Gateway:
                 user_arn=f"arn:aws:iam::{events.ACCOUNT_ID}:user/vwr-local",
             )
         if target.function is None:
-            answer = integration.assign_queue_num(self._sqs, self._entry_queue_url, body, request_id)
+            answer = integration.assign_queue_num(
+                self._sqs, self._entry_queue_url, body, request_id, request.headers.get("Content-Type")
+            )
             return _json(answer.status, answer.body)
         return self._function_call(api, path, request, body, request_id, target, caller)
 

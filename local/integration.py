@@ -1,8 +1,9 @@
 """`POST /assign_queue_num`: API Gateway's SQS service integration, done by the local gateway.
 
-On AWS no function runs on the entry path: API Gateway validates the body against a model, puts
+On AWS no function runs on the entry path: API Gateway refuses a content type it has no mapping
+template for (415), validates the body against a model (400), puts
 `{event_id, request_id, entered_at}` on the entry queue and answers with its own request id. The
-queue worker assigns the position later. This module does the same three steps.
+queue worker assigns the position later. This module takes the same steps.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.catalog import ENTRY_MESSAGE_FIELDS
+from lambdas.catalog import ENTRY_CONTENT_TYPE, ENTRY_MESSAGE_FIELDS, EVENT_ID_PATTERN, is_event_id
 
 # API Gateway's payload limit is 10 MB; the model allows one short field, so anything large is junk.
 MAX_BODY_BYTES = 4096
@@ -24,25 +25,49 @@ class Answer:
     body: dict[str, Any]
 
 
-def _validated_event_id(body: bytes) -> str | None:
-    """The request model: a JSON object whose `event_id` is a non-empty string."""
+def _maps(content_type: str | None) -> bool:
+    """Whether the integration has a template for this content type. Without the header API
+    Gateway takes application/json; media types compare without case or parameters (charset)."""
+    media_type = (content_type or ENTRY_CONTENT_TYPE).split(";", 1)[0].strip().lower()
+    return media_type == ENTRY_CONTENT_TYPE
+
+
+class InvalidBody(ValueError):
+    """The request model refused the body; the message says what failed."""
+
+
+def _event_id(body: bytes) -> str:
+    """The body's event id, checked as the request model checks it."""
     if len(body) > MAX_BODY_BYTES:
-        return None
+        raise InvalidBody(f"larger than {MAX_BODY_BYTES} bytes")
     try:
         document = json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidBody("not JSON") from error
     if not isinstance(document, dict):
-        return None
-    event_id = document.get("event_id")
-    return event_id if isinstance(event_id, str) and event_id else None
+        raise InvalidBody("not a JSON object")
+    if "event_id" not in document:
+        raise InvalidBody("event_id is required")
+    event_id = document["event_id"]
+    if not isinstance(event_id, str):
+        raise InvalidBody("event_id must be a string")
+    if not is_event_id(event_id):
+        raise InvalidBody(f"event_id must match {EVENT_ID_PATTERN}")
+    return event_id
 
 
-def assign_queue_num(sqs: Any, queue_url: str, body: bytes, request_id: str) -> Answer:
+def assign_queue_num(
+    sqs: Any, queue_url: str, body: bytes, request_id: str, content_type: str | None
+) -> Answer:
     """Validates, enqueues and answers as the integration does; `request_id` is the gateway's."""
-    event_id = _validated_event_id(body)
-    if event_id is None:
-        return Answer(400, {"error": "Invalid request body: send a JSON object with a string event_id"})
+    if not _maps(content_type):
+        # API Gateway's 415, in the shape of the stack's DEFAULT_4XX gateway response.
+        return Answer(415, {"error": "Unsupported Media Type"})
+    try:
+        event_id = _event_id(body)
+    except InvalidBody as problem:
+        # The stack's BAD_REQUEST_BODY gateway response: "invalid request body: <what failed>".
+        return Answer(400, {"error": f"invalid request body: {problem}"})
     entered_at = int(time.time() * 1000)
     message = dict(zip(ENTRY_MESSAGE_FIELDS, (event_id, request_id, entered_at), strict=True))
     try:

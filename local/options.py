@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from lambdas.catalog import FUNCTIONS, QueueTrigger, Schedule, Setting
+from lambdas.catalog import EVENT_ID_PATTERN, FUNCTIONS, QueueTrigger, Schedule, Setting, is_event_id
 
 # The local defaults of settings a deployment would take from CDK context. Settings not listed
 # here keep the defaults of the code that reads them.
@@ -79,6 +79,9 @@ class Options:
 
     def problem(self) -> str | None:
         """What is wrong with these options, in words; None when nothing is."""
+        if not is_event_id(self.event_id):
+            # The deployed stack's EventId parameter refuses it too; the handlers would never match it.
+            return f"--event-id {self.event_id!r} must match {EVENT_ID_PATTERN}"
         window = self.batching_window_seconds
         if window is None:
             window = next(

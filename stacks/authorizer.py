@@ -38,9 +38,12 @@ class AuthorizerStack(Stack):
             public_api_url,
             "PublicApiUrl",
             "The core stack's PublicApiUrl output (where the public keys are)",
+            retired="PublicAPIEndpoint",
         )
-        event_id = params.given_or_event_id(self, event_id)
-        issuer = params.given_or_url(self, issuer, "Issuer", "The core stack's TokenIssuer output")
+        event_id = params.given_or_event_id(self, event_id, retired="WaitingRoomEventID")
+        issuer = params.given_or_url(
+            self, issuer, "Issuer", "The core stack's TokenIssuer output", retired="IssuerURI"
+        )
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,
@@ -55,10 +58,11 @@ class AuthorizerStack(Stack):
             for entry in catalog.functions_of("authorizer")
         }
         self.function: lambda_.IFunction = self.functions["Authorizer"].function
-        CfnOutput(
-            self,
-            "AuthorizerArn",
-            value=self.function.function_arn,
-            description="Use as a TOKEN authorizer (identity source: the Authorization header)",
-        )
+        for name in ("AuthorizerArn", "ApiGatewayAuthorizerArn"):  # ours, the retired solution's
+            CfnOutput(
+                self,
+                name,
+                value=self.function.function_arn,
+                description="Use as a TOKEN authorizer (identity source: the Authorization header)",
+            )
         acknowledge_functions(self)

@@ -3,7 +3,7 @@ DynamoDB, the key pair, events, schedules, alarms and a dashboard."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, CfnParameter, RemovalPolicy, SecretValue, Stack
+from aws_cdk import CfnCondition, CfnOutput, CfnParameter, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -25,7 +25,7 @@ from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
 from stacks.constructs.redis import RedisCache
 from stacks.constructs.rest_api import CatalogRestApi
-from stacks.nag import acknowledge_core
+from stacks.nag import ack_template_check, acknowledge_core
 
 CORE_TABLES = (Resource.QUEUE_POSITIONS_TABLE, Resource.TOKENS_TABLE, Resource.SERVING_COUNTER_TABLE)
 
@@ -76,8 +76,22 @@ class CoreStack(Stack):
             self, "ValidityPeriod", type="Number", default=3600, min_value=60,
             description="Seconds an issued token stays valid",
         )  # fmt: skip
-        enable_events = params.flag(
-            self, "EnableEventGeneration", True, "Put the waiting_room_metrics event each minute"
+        enable_events = params.aliased(
+            self,
+            params.flag(
+                self, "EnableEventGeneration", True, "Put the waiting_room_metrics event each minute"
+            ),
+            "EnableEventsGeneration",
+        )
+        CfnParameter(
+            self, "RedisPort", type="Number", default=1785, min_value=1, max_value=65535,
+            description="Accepted for the retired solution's scripts; no effect: ElastiCache "
+            "Serverless listens on 6379 (reads 6380), node-based caches on the synth-time port",
+        )  # fmt: skip
+        ack_template_check(
+            self,
+            "W2001",
+            "RedisPort is read by nothing: the retired solution's scripts pass it (docs/MIGRATING.md)",
         )
         enable_expiry = params.flag(
             self, "EnableQueuePositionExpiry", True, "Expire served positions left unused"
@@ -100,7 +114,9 @@ class CoreStack(Stack):
             description="WAF rate limit: requests per client IP in any five minutes",
         )  # fmt: skip
         conditions = {
-            Setting.ENABLE_EVENTS: params.is_true(self, "EventsEnabled", enable_events),
+            Setting.ENABLE_EVENTS: CfnCondition(
+                self, "EventsEnabled", expression=enable_events.equals("true")
+            ),
             Setting.ENABLE_QUEUE_POSITION_EXPIRY: params.is_true(self, "ExpiryEnabled", enable_expiry),
         }
 
@@ -149,7 +165,7 @@ class CoreStack(Stack):
                 Setting.REDIS_URL: redis.url,
                 Setting.REDIS_CLUSTER: "true" if redis.cluster_mode else "false",
                 Setting.TOKEN_VALIDITY_SECONDS: validity.value_as_string,
-                Setting.ENABLE_EVENTS: enable_events.value_as_string,
+                Setting.ENABLE_EVENTS: enable_events.value,
                 Setting.ENABLE_QUEUE_POSITION_EXPIRY: enable_expiry.value_as_string,
                 Setting.QUEUE_POSITION_EXPIRY_SECONDS: expiry_period.value_as_string,
                 Setting.INCR_SERVING_ON_EXPIRY: incr_on_expiry.value_as_string,
@@ -243,6 +259,12 @@ class CoreStack(Stack):
                 "IAM group allowed to call the private API",
             ),
             ("TokenIssuer", self.issuer, "The iss claim of issued tokens"),
+            # The retired solution's names for the same values.
+            ("PublicApiInvokeURL", self.public_api_url, "Same as PublicApiUrl"),
+            ("PrivateApiInvokeURL", self.private_api_url, "Same as PrivateApiUrl"),
+            ("PublicTokenIssuer", self.issuer, "Same as TokenIssuer"),
+            # The private route issues under the same issuer unless a call passes its own.
+            ("PrivateTokenIssuer", self.issuer, "The iss of tokens from the private API's generate_token"),
             ("WaitingRoomEventId", self.event_id, "The event id"),
             ("EventBusName", bus.event_bus_name, "EventBridge bus with the waiting room events"),
             ("AlarmTopicArn", self.monitoring.topic.topic_arn, "Subscribe to get alarm notifications"),

@@ -1,5 +1,10 @@
 """Getting started: core + authorizer + sample in one CDK stage, wired to each other, so a first
-deployment is one command (`npx aws-cdk@2 deploy 'GettingStarted/*'`) with no outputs to copy."""
+deployment is one command (`npx aws-cdk@2 deploy 'GettingStarted/*'`) with no outputs to copy.
+
+What the stacks hand each other are cross-stack exports, and CloudFormation never lets an export in
+use change. So nothing a user may change travels that way: each stack asks for the event id as its
+own `EventId` parameter, and `--parameters EventId=<id>` (no stack prefix) gives it to all three.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,6 @@ class GettingStarted(Stage):
             "Authorizer",
             config=config,
             public_api_url=self.core.public_api_url,
-            event_id=self.core.event_id,
             issuer=self.core.issuer,
         )
         self.sample = SampleStack(
@@ -30,6 +34,5 @@ class GettingStarted(Stage):
             config=config,
             public_api_url=self.core.public_api_url,
             private_api_url=self.core.private_api_url,
-            event_id=self.core.event_id,
             authorizer_arn=self.authorizer.function.function_arn,
         )

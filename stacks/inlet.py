@@ -5,6 +5,7 @@ CloudFormation creates, so switching is a parameter update, not a new synth.
 - Periodic: a schedule adds up to `IncrementBy` each minute between a start and an end time,
   skipped while a named CloudWatch alarm is in ALARM.
 - MaxSize: the protected site publishes `{"exited", "completed", "abandoned"}` to an SNS topic.
+The core may be in another region (`CoreApiRegion`): calls are signed for it and grants name it.
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ def apply_condition(scope: IConstruct, condition: CfnCondition) -> None:
             child.cfn_options.condition = condition  # type: ignore[attr-defined]
 
 
-def private_route_arns(private_api_url: str) -> list[str]:
-    """Invoke ARNs of each private route, from the API's URL (no wildcard)."""
+def private_route_arns(private_api_url: str, region: str) -> list[str]:
+    """Invoke ARNs of each private route, from the API's URL and region (no wildcard)."""
     api_id, stage = params.api_id_of(private_api_url), params.stage_of(private_api_url)
     return [
-        f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}:{api_id}/{stage}/{route.method}{route.path}"
+        f"arn:{Aws.PARTITION}:execute-api:{region}:{Aws.ACCOUNT_ID}:{api_id}/{stage}/{route.method}{route.path}"
         for route, _ in catalog.routes_of("private")
     ]
 
@@ -61,11 +62,13 @@ class InletStack(Stack):
             description="Periodic: a schedule moves the counter; MaxSize: SNS messages about exits do",
         )  # fmt: skip
         private_api_url = params.given_or_url(
-            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
-        )
+            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output",
+            retired="PrivateCoreApiEndpoint",
+        )  # fmt: skip
+        core_region = params.core_region(self, "CoreApiRegion")
         event_id = params.given_or_event_id(self, event_id)
         increment_by = CfnParameter(
-            self, "IncrementBy", type="Number", default=100, min_value=1,
+            self, "IncrementBy", type="Number", default=10, min_value=1,
             description="Periodic: most positions admitted per minute",
         )  # fmt: skip
         start_time = CfnParameter(
@@ -80,9 +83,14 @@ class InletStack(Stack):
             self, "CloudWatchAlarmName", type="String", default="",
             description="Periodic: skip increments while this alarm is in ALARM (empty: none)",
         )  # fmt: skip
-        max_size = CfnParameter(
-            self, "InletMaxSize", type="Number", default=1000, min_value=1,
-            description="MaxSize: most visitors holding an active token at once",
+        max_size = params.aliased(
+            self,
+            CfnParameter(
+                self, "InletMaxSize", type="Number", default=100, min_value=1,
+                description="MaxSize: most visitors holding an active token at once",
+            ),
+            "MaxSize",
+            pattern="^$|^[1-9][0-9]*$",
         )  # fmt: skip
 
         # With no alarm named, the grant names an alarm that is never created instead of `alarm:`.
@@ -99,12 +107,15 @@ class InletStack(Stack):
                 Setting.INLET_INCREMENT_BY: increment_by.value_as_string,
                 Setting.INLET_START_TIME: start_time.value_as_string,
                 Setting.INLET_END_TIME: end_time.value_as_string,
-                Setting.INLET_MAX_SIZE: max_size.value_as_string,
+                Setting.INLET_MAX_SIZE: max_size.value,
+                Setting.CORE_API_REGION: core_region,
             },
             extra_permissions={"cloudwatch:DescribeAlarms": [alarm_arn]},
         )
         bindings.bind(
-            Resource.PRIVATE_API, private_api_url, invoke_grant(private_route_arns(private_api_url))
+            Resource.PRIVATE_API,
+            private_api_url,
+            invoke_grant(private_route_arns(private_api_url, core_region)),
         )
         bindings.bind(Resource.CLOUDWATCH_ALARMS, alarm_name.value_as_string, alarm_grant(alarm_arn))
 
@@ -135,10 +146,11 @@ class InletStack(Stack):
                     )
                     triggers.topic_trigger(built.function, topic)
                     self.topics[trigger.topic] = topic
-                    output = CfnOutput(
-                        self, "MaxSizeTopicArn", value=topic.topic_arn, description="Publish exits here"
-                    )
-                    output.condition = condition
+                    for name in ("MaxSizeTopicArn", "InletTopicARN"):  # ours, the retired solution's
+                        output = CfnOutput(
+                            self, name, value=topic.topic_arn, description="Publish exits here"
+                        )
+                        output.condition = condition
                 else:
                     raise TypeError(f"the inlet stack cannot wire {trigger!r}")
             apply_condition(group, condition)

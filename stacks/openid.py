@@ -20,6 +20,20 @@ from stacks.core import bind_table, build_table
 from stacks.inlet import private_route_arns
 from stacks.nag import acknowledge_openid
 
+# The retired solution's endpoint outputs and the catalog function behind each.
+_ENDPOINT_OUTPUTS = {
+    "AuthorizationURL": "OidcAuthorize",
+    "TokenURL": "OidcToken",
+    "UserInfoURL": "OidcUserInfo",
+    "PublicKeysURL": "OidcJwks",
+    "ConfigurationURL": "OidcDiscovery",
+}
+
+
+def _route_path(function: str) -> str:
+    (route,) = catalog.by_name(function).routes
+    return route.path
+
 
 class OpenIdStack(Stack):
     def __init__(
@@ -37,12 +51,15 @@ class OpenIdStack(Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.template_options.description = "Virtual waiting room: OpenID Connect adapter"
         public_api_url = params.given_or_url(
-            self, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output"
-        )
+            self, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output",
+            retired="PublicAPIEndpoint",
+        )  # fmt: skip
         private_api_url = params.given_or_url(
-            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
-        )
-        event_id = params.given_or_event_id(self, event_id)
+            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output",
+            retired="PrivateAPIEndpoint",
+        )  # fmt: skip
+        core_region = params.core_region(self, "APIRegion")
+        event_id = params.given_or_event_id(self, event_id, retired="EventID")
         jwt_keys_secret_arn = params.given_or_text(
             self,
             jwt_keys_secret_arn,
@@ -74,19 +91,23 @@ class OpenIdStack(Stack):
         )
         self.page = StaticSite(self, "HostedPage", comment="Waiting room OpenID hosted page")
 
+        issuer = self.api.base_url_without_deployment()
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,
-                Setting.ISSUER: self.api.base_url_without_deployment(),
+                Setting.ISSUER: issuer,
                 # The hosted page is the waiting room site's openid/ page; it reads ../config.json.
                 Setting.OIDC_PAGE_URL: f"{self.page.base_url}/oidc/openid/index.html",
+                Setting.CORE_API_REGION: core_region,
             }
         )
         bind_table(bindings, Resource.OIDC_CODES_TABLE, codes)
         bindings.bind(Resource.OIDC_CLIENT_SECRET, client.secret_arn, secret_grant(client.secret_arn))
         bindings.bind(Resource.JWT_KEYS_SECRET, jwt_keys_secret_arn, secret_grant(jwt_keys_secret_arn))
         bindings.bind(
-            Resource.PRIVATE_API, private_api_url, invoke_grant(private_route_arns(private_api_url))
+            Resource.PRIVATE_API,
+            private_api_url,
+            invoke_grant(private_route_arns(private_api_url, core_region)),
         )
 
         self.functions = {
@@ -106,16 +127,23 @@ class OpenIdStack(Stack):
                 "oidc_api": self.api.url,
             },
         )
-        CfnOutput(
-            self, "OidcIssuer", value=bindings.settings[Setting.ISSUER], description="OpenID issuer URL"
-        )
-        CfnOutput(
-            self,
-            "HostedPageUrl",
-            value=bindings.settings[Setting.OIDC_PAGE_URL],
-            description="Where /authorize sends visitors to queue",
-        )
-        CfnOutput(
-            self, "ClientSecretArn", value=client.secret_arn, description="client_id = event id; secret here"
-        )
+        for name, value, description in (
+            ("OidcIssuer", issuer, "OpenID issuer URL"),
+            (
+                "HostedPageUrl",
+                bindings.settings[Setting.OIDC_PAGE_URL],
+                "Where /authorize sends visitors to queue",
+            ),
+            ("ClientSecretArn", client.secret_arn, "client_id = event id; secret here"),
+            # The retired solution's names: the same values, and its endpoints one by one.
+            ("IssuerURL", issuer, "Same as OidcIssuer"),
+            ("ClientID", event_id, "The OpenID client id: the event id"),
+            ("ClientSecretID", client.secret_arn, "Same as ClientSecretArn"),
+            ("WaitingRoomWebContentBucket", self.page.bucket.bucket_name, "Bucket of the hosted page"),
+            *(
+                (output, issuer + _route_path(function), f"The {function} endpoint")
+                for output, function in _ENDPOINT_OUTPUTS.items()
+            ),
+        ):
+            CfnOutput(self, name, value=value, description=description)
         acknowledge_openid(self)

@@ -3,7 +3,7 @@ CloudFront, and a store API protected by the waiting room's authorizer."""
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -34,15 +34,20 @@ class SampleStack(Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.template_options.description = "Virtual waiting room: sample pages and protected store API"
         public_api_url = params.given_or_url(
-            self, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output"
-        )
+            self, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output",
+            retired="PublicAPIEndpoint",
+        )  # fmt: skip
         private_api_url = params.given_or_url(
-            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output"
-        )
-        event_id = params.given_or_event_id(self, event_id)
+            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output",
+            retired="PrivateAPIEndpoint",
+        )  # fmt: skip
+        event_id = params.given_or_event_id(self, event_id, retired="EventID")
         authorizer_arn = params.given_or_text(
-            self, authorizer_arn, "AuthorizerArn", "The authorizer stack's AuthorizerArn output"
-        )
+            self, authorizer_arn, "AuthorizerArn", "The authorizer stack's AuthorizerArn output",
+            retired="AuthorizerARN",
+        )  # fmt: skip
+        # The control panel signs its private API calls for the core's region.
+        core_region = params.core_region(self, "APIGatewayRegion")
 
         self.functions = {
             entry.name: CatalogFunction(
@@ -84,7 +89,7 @@ class SampleStack(Stack):
             "private_api": private_api_url,
             "store_api": self.store_api.url,
             "event_id": event_id,
-            "region": Aws.REGION,
+            "region": core_region,
         }
         self.waiting_room_url = self.site.deploy_folder("waiting_room_site", "waiting_room_site", site_config)
         self.control_panel_url = self.site.deploy_folder("control_panel", "control_panel", site_config)

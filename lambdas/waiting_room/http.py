@@ -17,13 +17,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from lambdas.catalog import is_event_id
 from lambdas.waiting_room.tracing import traced
 
 logger = Logger(service="waiting-room")
 
 MAX_BODY_BYTES = 4096
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -84,7 +84,7 @@ def require_event_id(source: Mapping[str, Any], expected: str) -> str:
     value = source.get("event_id")
     if not isinstance(value, str) or not value:
         raise HttpError(400, "event_id is required")
-    if not _EVENT_ID.fullmatch(value) or value != expected:
+    if not is_event_id(value) or value != expected:
         raise HttpError(400, "unknown event_id")
     return value
 

@@ -1,6 +1,7 @@
 """The entry path: POST /assign_queue_num goes from API Gateway straight onto SQS, no Lambda.
 
-API Gateway validates the body against a JSON schema (a string `event_id`), writes the message
+API Gateway validates the body against a JSON schema (`event_id` matching the wiring table's
+pattern), refuses any content type but `catalog.ENTRY_CONTENT_TYPE` with 415, writes the message
 the worker reads (`event_id`, `request_id` = the API request id, `entered_at` = epoch ms) and
 answers 200 `{"api_request_id": ...}` at once. The API request id is the visitor's bearer secret.
 """
@@ -33,7 +34,12 @@ ENTRY_SCHEMA = apigw.JsonSchema(
     type=apigw.JsonSchemaType.OBJECT,
     required=["event_id"],
     properties={
-        "event_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=128),
+        "event_id": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.STRING,
+            min_length=1,
+            max_length=catalog.EVENT_ID_MAX_LENGTH,
+            pattern=catalog.EVENT_ID_PATTERN,
+        ),
     },
 )
 _CORS = {"method.response.header.Access-Control-Allow-Origin": "'*'"}
@@ -84,7 +90,8 @@ class EntryQueue(Construct):
                 request_parameters={
                     "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
                 },
-                request_templates={"application/json": REQUEST_TEMPLATE},
+                # NEVER: a body of another content type is refused (415), not sent to SQS raw.
+                request_templates={catalog.ENTRY_CONTENT_TYPE: REQUEST_TEMPLATE},
                 integration_responses=[
                     apigw.IntegrationResponse(
                         status_code="200",
@@ -105,7 +112,7 @@ class EntryQueue(Construct):
         )
         model = api.add_model(
             "AssignQueueNumBody",
-            content_type="application/json",
+            content_type=catalog.ENTRY_CONTENT_TYPE,
             schema=ENTRY_SCHEMA,
             model_name="AssignQueueNumBody",
         )
@@ -119,7 +126,7 @@ class EntryQueue(Construct):
         return api.root.resource_for_path(route.path).add_method(
             route.method,
             integration,
-            request_models={"application/json": model},
+            request_models={catalog.ENTRY_CONTENT_TYPE: model},
             request_validator=validator,
             method_responses=responses,
         )

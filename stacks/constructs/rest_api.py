@@ -65,6 +65,8 @@ class CatalogRestApi(Construct):
                 api_key_required=api_key_required or None,
             ),
         )
+        # CDK adds an output of the stage URL with a trailing slash; the stacks output `url` instead.
+        self.rest_api.node.try_remove_child("Endpoint")
         # API Gateway's own errors (403 from IAM, 401 from the authorizer, 400 from validation)
         # follow the contract's shape and carry CORS headers so a browser can read them.
         for name, response_type, template in (
@@ -113,7 +115,9 @@ class CatalogRestApi(Construct):
 
     @property
     def url(self) -> str:
-        return self.rest_api.url
+        """The stage's URL without a trailing slash: clients append `/route` to it."""
+        stage = self.rest_api.deployment_stage.stage_name
+        return f"https://{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{stage}"
 
     def base_url_without_deployment(self) -> str:
         """The stage URL built from the API id alone: functions of this API may carry it in their

@@ -96,6 +96,13 @@ def test_entry_body_is_validated_against_a_schema(core: dict[str, Any]) -> None:
     assert model["Schema"]["properties"]["event_id"]["type"] == "string"
 
 
+def test_entry_maps_one_content_type_and_refuses_the_rest(core: dict[str, Any]) -> None:
+    """The local gateway answers 415 for what this integration has no template for."""
+    integration = _assign_method(core)["Integration"]
+    assert integration["PassthroughBehavior"] == "NEVER"
+    assert set(integration["RequestTemplates"]) == {catalog.ENTRY_CONTENT_TYPE}
+
+
 def test_queue_has_dead_letters_and_six_times_the_worker_timeout(core: dict[str, Any]) -> None:
     worker = catalog.by_name("QueueWorker")
     queues = by_type(core, "AWS::SQS::Queue")

@@ -21,7 +21,9 @@ def test_cdk_nag_has_no_unacknowledged_finding(synth: Synth) -> None:
         for construct in violation["violatingConstructs"]
     ]
     assert findings == []
-    assert [plugin["conclusion"] for plugin in report["pluginReports"]] == ["success"]
+    # cdk-nag, and CDK's own template validation once anything of it is acknowledged.
+    conclusions = [plugin["conclusion"] for plugin in report["pluginReports"]]
+    assert conclusions and set(conclusions) == {"success"}
     assert synth.error is None
 
 

@@ -8,13 +8,18 @@ from tests.infrastructure.conftest import Synth
 from tests.infrastructure.helpers import by_type, catalog_functions, env, flatten, policy_statements
 
 
+def _either(ours: str, retired: str) -> dict[str, object]:
+    """A value read from our parameter, or from the retired solution's name for it when given."""
+    return {"Fn::If": [f"{retired}Given", {"Ref": retired}, {"Ref": ours}]}
+
+
 def test_authorizer_is_configured_by_parameters_and_outputs_its_arn(synth: Synth) -> None:
     template = synth.template("authorizer")
     assert {"PublicApiUrl", "EventId", "Issuer"} <= set(template["Parameters"])
     (logical,) = catalog_functions(template)
     variables = env(template, logical)
-    assert variables["PUBLIC_API_URL"] == {"Ref": "PublicApiUrl"}
-    assert variables["ISSUER"] == {"Ref": "Issuer"}
+    assert variables["PUBLIC_API_URL"] == _either("PublicApiUrl", "PublicAPIEndpoint")
+    assert variables["ISSUER"] == _either("Issuer", "IssuerURI")
     assert template["Outputs"]["AuthorizerArn"]["Value"] == {"Fn::GetAtt": [logical, "Arn"]}
 
 
@@ -51,7 +56,7 @@ def test_inlet_strategy_is_chosen_by_a_parameter(synth: Synth) -> None:
     invoke = [s for s in policy_statements(template) if s["Action"] == "execute-api:Invoke"]
     assert len(invoke) == 2  # one per strategy, each listing the private routes by name
     for logical in functions:
-        assert env(template, logical)["PRIVATE_API_URL"] == {"Ref": "PrivateApiUrl"}
+        assert env(template, logical)["PRIVATE_API_URL"] == _either("PrivateApiUrl", "PrivateCoreApiEndpoint")
 
 
 def test_openid_stack(synth: Synth) -> None:
@@ -74,6 +79,9 @@ def test_getting_started_wires_core_authorizer_and_sample(synth: Synth) -> None:
     # No parameters to fill in besides the core's own.
     assert "PublicApiUrl" not in authorizer.get("Parameters", {})
     assert "AuthorizerArn" not in sample.get("Parameters", {})
+    # The event id is each stack's own parameter, never an export (see test_exports).
+    for template in (core, authorizer, sample):
+        assert "EventId" in template["Parameters"]
     assert "Fn::ImportValue" in json.dumps(authorizer["Resources"])
     assert "Fn::ImportValue" in json.dumps(sample["Resources"])
     assert len(catalog_functions(core)) == len(catalog_functions(synth.template("core")))
