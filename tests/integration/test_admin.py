@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections import Counter
 from unittest.mock import ANY
 
@@ -22,7 +23,7 @@ from lambdas import (
 )
 from lambdas.waiting_room import tokens
 from lambdas.waiting_room.http import NEXT_CURSOR_HEADER
-from tests.integration.conftest import Core, api_event, call
+from tests.integration.conftest import Core, api_event, call, entry_message
 
 
 def get(handler, path: str, core: Core, **query: str) -> tuple[int, dict]:
@@ -166,15 +167,21 @@ def test_reset_voids_everything_and_starts_again(core: Core, aws_session) -> Non
     assert get(queue_num.handler, "/queue_num", core, request_id=new)[1]["queue_number"] == 1
 
 
-def test_entries_made_before_a_reset_take_no_position(core: Core) -> None:
-    import uuid
-
-    from tests.integration.conftest import entry_message
-
-    before = entry_message(
-        str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=int(time.time() * 1000) - 5000
-    )
+def test_entries_made_before_a_reset_take_no_position_and_learn_why(core: Core) -> None:
+    request_id = str(uuid.uuid4())
+    before = entry_message(request_id, event_id=core.event_id, entered_at_ms=int(time.time() * 1000) - 5000)
     post(reset_initial_state.handler, "/reset_initial_state", core)
+    # Still on the queue at the reset: "not yet" until the worker sees it ...
+    assert get(queue_num.handler, "/queue_num", core, request_id=request_id)[0] == 202
+    assert core.worker([before]) == {"batchItemFailures": []}
+    assert get(counters.handler, "/counters", core)[1]["queue_counter"] == 0
+    # ... then 410 for good, on every route that takes the request id, never 202 forever.
+    assert get(queue_num.handler, "/queue_num", core, request_id=request_id) == (
+        410,
+        {"error": ANY, "reason": "reset"},
+    )
+    assert core.token(request_id) == (410, {"error": ANY, "reason": "reset"})
+    # A redelivery of the same message changes nothing.
     assert core.worker([before]) == {"batchItemFailures": []}
     assert get(counters.handler, "/counters", core)[1]["queue_counter"] == 0
 
