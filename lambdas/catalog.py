@@ -55,6 +55,8 @@ class Setting(StrEnum):
     INLET_END_TIME = "INLET_END_TIME"
     INLET_MAX_SIZE = "INLET_MAX_SIZE"
     OIDC_PAGE_URL = "OIDC_PAGE_URL"
+    # "true": the authorizer also refuses tokens whose session was closed with /update_session.
+    DENY_CLOSED_SESSIONS = "DENY_CLOSED_SESSIONS"
 
 
 # A reset must be visible at the CDN within this many seconds: no cached public answer may still
@@ -133,6 +135,10 @@ class AuthorizerTrigger:
     """
 
     kind: Literal["TOKEN", "REQUEST"] = "TOKEN"
+    # API Gateway keeps a decision this long per `Authorization` header (the identity source), so a
+    # visitor's burst of calls costs one authorization. It is also how long a closed session or
+    # a reset may go unnoticed by a token already admitted.
+    result_cache_seconds: int = RESET_VISIBLE_WITHIN_SECONDS
 
 
 Trigger = Route | QueueTrigger | Schedule | TopicTrigger | CustomResourceTrigger | AuthorizerTrigger
@@ -245,6 +251,23 @@ FUNCTIONS: tuple[Function, ...] = (
         uses=((Resource.JWT_KEYS_SECRET, "read"),),
         settings=(Setting.EVENT_ID,),
     ),
+    # What the protected site's authorizer checks besides the signature (lambdas/admission.py).
+    Function(
+        name="Generation",
+        handler="lambdas.admission.generation_handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/generation", SHORT),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+    ),
+    Function(
+        name="SessionStatus",
+        handler="lambdas.admission.session_handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/session_status", PER_VISITOR_SHORT),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+    ),
     # -- private API: inlet strategies and the operator ---------------------------------------
     Function(
         name="PrivateGenerateToken",
@@ -349,7 +372,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="authorizer",
         description="API Gateway authorizer that admits requests carrying a waiting room access token.",
         triggers=(AuthorizerTrigger(),),
-        settings=(Setting.EVENT_ID, Setting.PUBLIC_API_URL, Setting.ISSUER),
+        settings=(Setting.EVENT_ID, Setting.PUBLIC_API_URL, Setting.ISSUER, Setting.DENY_CLOSED_SESSIONS),
     ),
     Function(
         name="Store",

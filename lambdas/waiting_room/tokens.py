@@ -39,6 +39,9 @@ def claims(record: TokenRecord, token_use: str) -> dict[str, Any]:
         "nbf": record.issued_at,
         "exp": record.expires_at,
         "iss": record.issuer,
+        # The reset this token belongs to (epoch ms, 0 before any): the authorizer refuses a token
+        # of an earlier generation.
+        "generation": record.generation,
     }
 
 
