@@ -56,12 +56,8 @@ def _verifier() -> Verifier:
 
 @cache
 def _gatekeeper() -> Gatekeeper:
-    deny = os.environ.get(Setting.DENY_CLOSED_SESSIONS.value, "").strip().lower() in {
-        "1",
-        "true",
-        "yes",
-        "on",
-    }
+    flag = os.environ.get(Setting.DENY_CLOSED_SESSIONS.value, "")
+    deny = flag.strip().lower() in {"1", "true", "yes", "on"}
     return Gatekeeper.for_event(
         os.environ[Setting.PUBLIC_API_URL.value],
         os.environ[Setting.EVENT_ID.value],
