@@ -12,7 +12,7 @@ from typing import Any
 
 from benchmarks.calls import calls_per_visitor
 from benchmarks.conftest import RESULTS, Core
-from benchmarks.test_handlers import METHOD_ARN, key_fetch_through_public_key
+from benchmarks.test_handlers import METHOD_ARN, gatekeeper_through_generation, key_fetch_through_public_key
 from local import stats
 
 VISITORS = 200
@@ -84,6 +84,8 @@ def test_calls_per_visitor(benchmark: Any, core: Core, monkeypatch: Any) -> None
         issuer=settings().issuer,
     )
     monkeypatch.setattr(authorizer, "_verifier", lambda: verifier)
+    gatekeeper = gatekeeper_through_generation(core.event_id)
+    monkeypatch.setattr(authorizer, "_gatekeeper", lambda: gatekeeper)
     journey(core, 2)  # warm every container (secrets read, key parsed, key cache filled)
 
     before = stats.snapshot()

@@ -70,6 +70,18 @@ def key_fetch_through_public_key(event_id: str) -> Callable[[], Any]:
     return fetch
 
 
+def gatekeeper_through_generation(event_id: str) -> Any:
+    """The authorizer's reset check, its generation answered by the Generation function in this process."""
+    from lambdas import admission
+    from lambdas.waiting_room.gatekeeper import Gatekeeper, GenerationCache
+
+    def fetch() -> Any:
+        event = api_event("GET", "/generation", query={"event_id": event_id})
+        return json.loads(admission.generation_handler(event, None)["body"])
+
+    return Gatekeeper(event_id, "http://public-api.invalid", GenerationCache(fetch))
+
+
 @pytest.fixture
 def authorize(core: Core, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], dict[str, Any]]:
     """The authorizer with its key cache filled from the PublicKey function."""
@@ -83,6 +95,8 @@ def authorize(core: Core, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], di
         issuer=settings().issuer,
     )
     monkeypatch.setattr(authorizer, "_verifier", lambda: verifier)
+    gatekeeper = gatekeeper_through_generation(core.event_id)
+    monkeypatch.setattr(authorizer, "_gatekeeper", lambda: gatekeeper)
 
     def call(token: str) -> dict[str, Any]:
         return authorizer.handler(

@@ -7,16 +7,21 @@ the one error API Gateway turns into a 401; any other exception would be a 500.
 The Allow policy covers every method of the API's stage, not just the one called: API Gateway
 caches the policy per token, and a policy naming only the first method would deny the visitor's
 next call to a different route from the cache.
+
+Beyond the signature it refuses a token issued before the event's last reset and, with
+`DENY_CLOSED_SESSIONS`, a token whose session was closed (lambdas/waiting_room/gatekeeper.py says
+what each costs per authorization).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from lambdas.catalog import Setting
+from lambdas.waiting_room.gatekeeper import Gatekeeper
 from lambdas.waiting_room.http import logger, masked
 from lambdas.waiting_room.verification import (
     AccessClaims,
@@ -29,12 +34,6 @@ from lambdas.waiting_room.verification import (
 
 # A JWT of this product is well under 2 KB; refusing huge headers early costs nothing.
 MAX_TOKEN_CHARS = 8192
-
-# Optional hook for `DENY_CLOSED_SESSIONS`: given verified claims, True if the session is still
-# open. Reading session state needs a store this function is not wired to yet, so the hook is
-# empty; `_check_session` refuses to run half-configured rather than silently allow.
-SessionCheck = Callable[[AccessClaims], bool]
-session_check: SessionCheck | None = None
 
 
 def _unauthorized() -> Exception:
@@ -53,6 +52,17 @@ def _verifier() -> Verifier:
     issuer = os.environ.get(Setting.ISSUER.value, "") or public_api_url
     cache_ = KeyCache(http_fetch(keys_url(public_api_url, event_id)))
     return Verifier(keys=cache_, audience=event_id, issuer=issuer)
+
+
+@cache
+def _gatekeeper() -> Gatekeeper:
+    flag = os.environ.get(Setting.DENY_CLOSED_SESSIONS.value, "")
+    deny = flag.strip().lower() in {"1", "true", "yes", "on"}
+    return Gatekeeper.for_event(
+        os.environ[Setting.PUBLIC_API_URL.value],
+        os.environ[Setting.EVENT_ID.value],
+        deny_closed_sessions=deny,
+    )
 
 
 def bearer_token(event: Mapping[str, Any]) -> str | None:
@@ -101,16 +111,6 @@ def allow_policy(claims: AccessClaims, resource: str) -> dict[str, Any]:
     }
 
 
-def _check_session(claims: AccessClaims) -> None:
-    if os.environ.get("DENY_CLOSED_SESSIONS", "").strip().lower() not in {"1", "true", "yes", "on"}:
-        return
-    if session_check is None:
-        raise RuntimeError("DENY_CLOSED_SESSIONS is set but no session check is installed")
-    if not session_check(claims):
-        logger.info("token refused", extra={"reason": "session closed", "sub": masked(claims.subject)})
-        raise _unauthorized()
-
-
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method_arn = event.get("methodArn") or event.get("routeArn")
     token = bearer_token(event)
@@ -125,10 +125,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise _unauthorized() from None
     try:
         claims = _verifier().verify(token)
+        _gatekeeper().check(claims)
     except InvalidToken as error:
         logger.info("token refused", extra={"reason": str(error)})
         # `from None`: the chained PyJWT error adds nothing the reason does not already say.
         raise _unauthorized() from None
-    _check_session(claims)
     logger.debug("token accepted", extra={"sub": masked(claims.subject)})
     return allow_policy(claims, resource)

@@ -58,6 +58,13 @@ class Setting(StrEnum):
     OIDC_PAGE_URL = "OIDC_PAGE_URL"
     # The region SigV4 signs private API calls for (the core's); empty: the function's own.
     CORE_API_REGION = "CORE_API_REGION"
+    # "true": the authorizer also refuses tokens whose session was closed with /update_session.
+    DENY_CLOSED_SESSIONS = "DENY_CLOSED_SESSIONS"
+
+
+# A reset must be visible at the CDN within this many seconds: no cached public answer may still
+# describe the generation before it (API.md, "reset").
+RESET_VISIBLE_WITHIN_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,20 @@ class CachePolicy:
     """How the CDN (CloudFront, or the local gateway) caches a GET route.
 
     Only 200 answers are cached; a 202 ("not yet") must reach the origin again.
+
+    An answer that describes the event's state (counters, positions) is kept at most
+    `RESET_VISIBLE_WITHIN_SECONDS`, so a reset reaches every viewer within that bound by expiry
+    alone. The two other ways were weighed and refused: a CloudFront invalidation (what the retired
+    solution did) has no completion bound (typically tens of seconds to minutes) and needs the
+    distribution's id in a function the distribution itself depends on; a cache key that changes
+    with the generation needs the viewer to send the generation, which the retired page does not.
+    Only `/queue_num`'s 200 lost its long TTL by this, and the page asks for it once per visit.
     """
 
     ttl_seconds: int
     query_keys: tuple[str, ...]
+    # False only for answers that a reset cannot change (the public key).
+    describes_generation: bool = True
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,10 @@ class AuthorizerTrigger:
     """
 
     kind: Literal["TOKEN", "REQUEST"] = "TOKEN"
+    # API Gateway keeps a decision this long per `Authorization` header (the identity source), so a
+    # visitor's burst of calls costs one authorization. It is also how long a closed session or
+    # a reset may go unnoticed by a token already admitted.
+    result_cache_seconds: int = RESET_VISIBLE_WITHIN_SECONDS
 
 
 Trigger = Route | QueueTrigger | Schedule | TopicTrigger | CustomResourceTrigger | AuthorizerTrigger
@@ -166,10 +187,11 @@ _ISSUES_TOKENS = (
     _EVENTS,
 )
 
-SHORT = CachePolicy(ttl_seconds=5, query_keys=("event_id",))
-PER_VISITOR_LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id", "request_id"))
-PER_VISITOR_SHORT = CachePolicy(ttl_seconds=5, query_keys=("event_id", "request_id"))
-LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id",))
+SHORT = CachePolicy(ttl_seconds=RESET_VISIBLE_WITHIN_SECONDS, query_keys=("event_id",))
+PER_VISITOR_SHORT = CachePolicy(
+    ttl_seconds=RESET_VISIBLE_WITHIN_SECONDS, query_keys=("event_id", "request_id")
+)
+LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id",), describes_generation=False)
 
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -188,7 +210,7 @@ FUNCTIONS: tuple[Function, ...] = (
         name="QueueNum",
         handler="lambdas.queue_num.handler",
         stack="core",
-        triggers=(Route("public", "GET", "/queue_num", PER_VISITOR_LONG),),
+        triggers=(Route("public", "GET", "/queue_num", PER_VISITOR_SHORT),),
         uses=((Resource.QUEUE_POSITIONS_TABLE, "read"), _REDIS_AUTH),
         settings=_CORE,
     ),
@@ -231,6 +253,23 @@ FUNCTIONS: tuple[Function, ...] = (
         triggers=(Route("public", "GET", "/public_key", LONG),),
         uses=((Resource.JWT_KEYS_SECRET, "read"),),
         settings=(Setting.EVENT_ID,),
+    ),
+    # What the protected site's authorizer checks besides the signature (lambdas/admission.py).
+    Function(
+        name="Generation",
+        handler="lambdas.admission.generation_handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/generation", SHORT),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
+    ),
+    Function(
+        name="SessionStatus",
+        handler="lambdas.admission.session_handler",
+        stack="core",
+        triggers=(Route("public", "GET", "/session_status", PER_VISITOR_SHORT),),
+        uses=(_REDIS_AUTH,),
+        settings=_CORE,
     ),
     # -- private API: inlet strategies and the operator ---------------------------------------
     Function(
@@ -336,7 +375,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="authorizer",
         description="API Gateway authorizer that admits requests carrying a waiting room access token.",
         triggers=(AuthorizerTrigger(),),
-        settings=(Setting.EVENT_ID, Setting.PUBLIC_API_URL, Setting.ISSUER),
+        settings=(Setting.EVENT_ID, Setting.PUBLIC_API_URL, Setting.ISSUER, Setting.DENY_CLOSED_SESSIONS),
     ),
     Function(
         name="Store",
@@ -344,8 +383,11 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="sample",
         description="The sample's protected store API.",
         triggers=(
+            # GET as the retired sample's page calls them; POST where our page sends an order.
+            Route("store", "GET", "/checkout", authorized=True),
             Route("store", "POST", "/checkout", authorized=True),
             Route("store", "GET", "/search", authorized=True),
+            Route("store", "GET", "/layaway", authorized=True),
             Route("store", "POST", "/layaway", authorized=True),
         ),
     ),

@@ -1,9 +1,20 @@
-"""GET /expired_tokens (private): request ids whose token expired, one page at a time."""
+"""GET /expired_tokens (private): request ids whose token expired, one page at a time.
+
+The body is a JSON array of request ids, as the retired control panel reads it (it shows the
+array's length); the next page's cursor is in the `X-Next-Cursor` header, absent on the last page.
+"""
 
 import time
 
 from lambdas.waiting_room.counters import EventCounters
-from lambdas.waiting_room.http import HttpError, api_handler, query, require_event_id, response
+from lambdas.waiting_room.http import (
+    NEXT_CURSOR_HEADER,
+    HttpError,
+    api_handler,
+    query,
+    require_event_id,
+    response,
+)
 from lambdas.waiting_room.records import BadCursor, expired_token_page
 from lambdas.waiting_room.settings import settings
 
@@ -24,4 +35,4 @@ def handler(event, context):
         )
     except BadCursor as error:
         raise HttpError(400, str(error)) from error
-    return response(200, {"request_ids": request_ids, "next_cursor": cursor})
+    return response(200, request_ids, {NEXT_CURSOR_HEADER: cursor} if cursor else None)

@@ -15,6 +15,17 @@ from lambdas.waiting_room.tracing import traced
 
 metrics = Metrics(namespace="WaitingRoom", service="waiting-room")
 
+# The retired solution's field of the event -> ours. Both go out, so EventBridge rules written for
+# the retired names still match; CloudWatch gets ours only (a metric twice would be billed twice).
+RETIRED_FIELDS = {
+    "num_active_tokens": "active_tokens",
+    "total_num_tokens": "token_counter",
+    "queue_counter": "queue_counter",
+    "serving_number": "serving_counter",
+    "completed_sessions": "completed_counter",
+    "abandoned_sessions": "abandoned_counter",
+}
+
 
 def snapshot(event_id: str, now_s: int) -> dict[str, int]:
     counters = EventCounters(event_id)
@@ -33,5 +44,6 @@ def handler(event, context):
     metrics.add_dimension(name="EventId", value=event_id)
     for name, value in values.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    events.emit("waiting_room_metrics", {"event_id": event_id, **values})
+    retired = {name: values[ours] for name, ours in RETIRED_FIELDS.items()}
+    events.emit("waiting_room_metrics", {"event_id": event_id, **values, **retired})
     return values

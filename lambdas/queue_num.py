@@ -1,9 +1,9 @@
 """GET /queue_num: the visitor's position, once the queue worker has assigned it."""
 
 from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.entries import not_found_or_voided
 from lambdas.waiting_room.http import api_handler, query, require_event_id, require_request_id, response
 from lambdas.waiting_room.settings import settings
-from lambdas.waiting_room.tokens import not_found_or_voided
 
 
 @api_handler

@@ -3,6 +3,7 @@
 import time
 
 from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.entries import not_found_or_voided
 from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
@@ -12,7 +13,7 @@ from lambdas.waiting_room.http import (
     response,
 )
 from lambdas.waiting_room.settings import settings
-from lambdas.waiting_room.tokens import expiry_ms, not_found_or_voided
+from lambdas.waiting_room.tokens import expiry_ms
 
 
 @api_handler

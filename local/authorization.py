@@ -9,6 +9,8 @@ exception, a malformed answer) means 500. The messages are API Gateway's own.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,3 +77,30 @@ def decide(answer: Any, method_arn: str) -> Decision:
 def refused(error: BaseException) -> Decision:
     """The verdict when the authorizer raised: its `Unauthorized` is a 401, anything else a 500."""
     return UNAUTHORIZED if str(error) == "Unauthorized" else MISCONFIGURED
+
+
+class ResultCache:
+    """API Gateway's authorizer result cache: the policy an authorizer returned, per identity
+    (the `Authorization` header), kept for the trigger's TTL and judged again for each method."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self._ttl = ttl_seconds
+        self._max_entries = max_entries
+        self._answers: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, identity: str) -> Any | None:
+        with self._lock:
+            found = self._answers.get(identity)
+            if found is None or found[0] <= time.monotonic():
+                self._answers.pop(identity, None)
+                return None
+            return found[1]
+
+    def put(self, identity: str, answer: Any) -> None:
+        if self._ttl <= 0:
+            return
+        with self._lock:
+            if len(self._answers) >= self._max_entries:
+                self._answers.clear()  # a bound on memory; the next calls simply ask again
+            self._answers[identity] = (time.monotonic() + self._ttl, answer)

@@ -96,6 +96,9 @@ class Gateway:
         self._sites = sites_served
         self._routes = _route_table()
         self._authorizer = _authorizer()
+        self._decisions = authorization.ResultCache(
+            self._authorizer[1].result_cache_seconds if self._authorizer else 0
+        )
         self.cdn = cdn.Cdn()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -229,12 +232,17 @@ class Gateway:
         authorizer_event = events.authorizer_event(event, arn=arn, kind=trigger.kind)
         if authorizer_event is None:
             return authorization.UNAUTHORIZED
-        try:
-            answer = self._functions.invoke(name, authorizer_event)
-        except Exception as error:
-            if str(error) != "Unauthorized":
-                logger.exception("the authorizer failed")
-            return authorization.refused(error)
+        identity = next((v for k, v in (event["headers"] or {}).items() if k.lower() == "authorization"), "")
+        answer = self._decisions.get(identity) if identity else None
+        if answer is None:
+            try:
+                answer = self._functions.invoke(name, authorizer_event)
+            except Exception as error:
+                if str(error) != "Unauthorized":
+                    logger.exception("the authorizer failed")
+                return authorization.refused(error)
+            if identity:
+                self._decisions.put(identity, answer)
         return authorization.decide(answer, arn)
 
     def _invoke(self, name: str, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:

@@ -23,6 +23,7 @@ LOCAL_SETTINGS: dict[Setting, str] = {
     Setting.ENABLE_EVENTS: "true",
     Setting.INLET_INCREMENT_BY: "10",
     Setting.INLET_MAX_SIZE: "100",
+    Setting.DENY_CLOSED_SESSIONS: "false",
 }
 
 

@@ -44,11 +44,18 @@ class AuthorizerStack(Stack):
         issuer = params.given_or_url(
             self, issuer, "Issuer", "The core stack's TokenIssuer output", retired="IssuerURI"
         )
+        deny_closed_sessions = params.flag(
+            self,
+            "DenyClosedSessions",
+            False,
+            "Also refuse tokens whose session was closed (one public API call per authorization)",
+        )
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,
                 Setting.PUBLIC_API_URL: public_api_url,
                 Setting.ISSUER: issuer,
+                Setting.DENY_CLOSED_SESSIONS: deny_closed_sessions.value_as_string,
             }
         )
         self.functions: dict[str, CatalogFunction] = {

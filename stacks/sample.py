@@ -64,11 +64,12 @@ class SampleStack(Stack):
             t for t in catalog.by_name("Authorizer").triggers if isinstance(t, catalog.AuthorizerTrigger)
         ]
         header = apigw.IdentitySource.header("Authorization")
-        # No result caching: the authorizer may deny a token whose session was closed meanwhile.
-        no_cache = Duration.seconds(0)
+        # Decisions cached per Authorization header: a visitor's burst costs one authorization,
+        # and a closed session or a reset is noticed within the TTL (lambdas/catalog.py).
+        cache_ttl = Duration.seconds(trigger.result_cache_seconds)
         if trigger.kind == "TOKEN":
             self.authorizer: apigw.IAuthorizer = apigw.TokenAuthorizer(
-                self, "Authorizer", handler=authorizer_fn, identity_source=header, results_cache_ttl=no_cache
+                self, "Authorizer", handler=authorizer_fn, identity_source=header, results_cache_ttl=cache_ttl
             )
         else:
             self.authorizer = apigw.RequestAuthorizer(
@@ -76,7 +77,7 @@ class SampleStack(Stack):
                 "Authorizer",
                 handler=authorizer_fn,
                 identity_sources=[header],
-                results_cache_ttl=no_cache,
+                results_cache_ttl=cache_ttl,
             )
         self.store_api = CatalogRestApi(
             self, "StoreApi", api="store", description="Sample store (token protected)"

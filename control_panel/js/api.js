@@ -29,7 +29,10 @@ function serverMessage(data, text, status) {
   return `HTTP ${status}`;
 }
 
-async function send(api, path, url, init) {
+// The header in which a paged route (`/expired_tokens`) names the next page; the body is the page.
+const NEXT_CURSOR_HEADER = "X-Next-Cursor";
+
+async function send(api, path, url, init, shape = (data) => data) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
   let response;
@@ -54,7 +57,7 @@ async function send(api, path, url, init) {
   if (!response.ok) {
     throw new ApiError(serverMessage(data, text, response.status), { status: response.status, api, path });
   }
-  return data;
+  return shape(data, response);
 }
 
 export class OperatorApi {
@@ -71,7 +74,7 @@ export class OperatorApi {
     return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
   }
 
-  private(method, path, { params, body } = {}) {
+  private(method, path, { params, body, shape } = {}) {
     const url = buildUrl(this.settings.privateApi, path, params);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return send("private", path, url, ({ signal }) =>
@@ -83,6 +86,7 @@ export class OperatorApi {
         headers: payload === undefined ? {} : { "Content-Type": "application/json" },
         signal,
       }),
+      shape,
     );
   }
 
@@ -99,8 +103,15 @@ export class OperatorApi {
     return this.private("GET", "/num_active_tokens", { params: { event_id: this.settings.eventId } });
   }
 
+  /** The first page of expired tokens' request ids, and whether there are more. */
   expiredTokens(limit = 100) {
-    return this.private("GET", "/expired_tokens", { params: { event_id: this.settings.eventId, limit } });
+    return this.private("GET", "/expired_tokens", {
+      params: { event_id: this.settings.eventId, limit },
+      shape: (data, response) => ({
+        ids: Array.isArray(data) ? data : [],
+        more: Boolean(response.headers.get(NEXT_CURSOR_HEADER)),
+      }),
+    });
   }
 
   waitingNum() {

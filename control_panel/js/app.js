@@ -274,12 +274,14 @@ class ControlPanel {
     set("t-waiting", waiting ? Number(waiting.waiting_num) : null);
     set("t-active", active ? Number(active.active_tokens) : null);
 
-    let expiredCount = null;
+    // The count comes from the counters: tokens issued that are neither active nor closed ran out.
+    const expiredCount =
+      counters && active
+        ? Math.max(0, Number(c.token_counter) - Number(c.completed_counter) - Number(c.abandoned_counter) - Number(active.active_tokens))
+        : null;
+    set("t-expired-tokens", expiredCount);
     if (expired) {
-      const ids = Array.isArray(expired.request_ids) ? expired.request_ids : [];
-      expiredCount = ids.length;
-      const more = expired.next_cursor !== null && expired.next_cursor !== undefined && expired.next_cursor !== "";
-      set("t-expired-tokens", more ? `${formatNumber(ids.length)}+` : ids.length);
+      const { ids, more } = expired;
       $("expired-summary").textContent = ids.length
         ? `${more ? "The first " : ""}${ids.length} expired token${ids.length === 1 ? "" : "s"}${more ? "; there are more" : ""}. Request ids are shortened.`
         : "No expired tokens.";
@@ -295,8 +297,6 @@ class ControlPanel {
           }),
         );
       }
-    } else {
-      set("t-expired-tokens", null);
     }
 
     if (counters || waiting || active || expired) {

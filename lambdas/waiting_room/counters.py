@@ -377,6 +377,14 @@ class EventCounters:
     def generation(self) -> int:
         return int(self.redis.get(self.keys.generation) or 0)
 
+    def session_open(self, request_id: str, *, now_s: int) -> bool:
+        """The request id holds an unexpired token of this generation whose session is not closed.
+
+        One O(1) read: closing a session removes it from the active set, a reset removes the set.
+        """
+        expires_at = self.redis.zscore(self.keys.active_tokens, request_id)
+        return expires_at is not None and expires_at > now_s
+
     def active_tokens(self, *, now_s: int) -> int:
         """Unexpired tokens whose session is open: O(log n), no scan."""
         return int(self.redis.zcount(self.keys.active_tokens, f"({now_s}", "+inf"))

@@ -1,9 +1,10 @@
-"""Assigning positions to a batch of entries from the entry queue.
+"""An entry's way from the entry queue to a position, and the answer when it has none.
 
 A batch costs one Redis round trip (one script for every entry) and one `BatchWriteItem` per 25
 positions. Redelivered messages get the position they already had, duplicates in a batch take one
 position, and entries that cannot be honoured (malformed, another event, made before a reset) take
-none and are not retried.
+none and are not retried. An entry made before a reset is recorded as voided, so the visitor's
+`/queue_num` turns from 202 to 410 `reset` instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
 from lambdas.waiting_room.counters import EventCounters
-from lambdas.waiting_room.http import is_request_id, logger, masked
-from lambdas.waiting_room.records import QueueRecord, write_queue_records
+from lambdas.waiting_room.http import HttpError, is_request_id, logger, masked
+from lambdas.waiting_room.records import QueueRecord, read_queue_record, write_queue_records
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,10 @@ def assign_positions(event_id: str, entries: Iterable[Entry]) -> set[str]:
     for entry, assignment in zip(entries, assignments, strict=True):
         if assignment is None:
             logger.info(
-                "entry made before the last reset dropped", extra={"request_id": masked(entry.request_id)}
+                "entry made before the last reset voided", extra={"request_id": masked(entry.request_id)}
+            )
+            records.append(
+                QueueRecord(entry.request_id, event_id, 0, entry.entered_at_ms, generation, voided=True)
             )
             continue
         records.append(
@@ -66,3 +70,16 @@ def assign_positions(event_id: str, entries: Iterable[Entry]) -> set[str]:
         )
     unwritten = write_queue_records(records)
     return {entry.message_id for entry in entries if entry.request_id in unwritten}
+
+
+def not_found_or_voided(request_id: str, generation: int, *, pending_status: int = 404) -> HttpError:
+    """Why Redis holds no position for a request id: voided by a reset (410), or not assigned (yet).
+
+    Costs one DynamoDB read, paid only off the happy path (Redis answers every assigned position).
+    """
+    record = read_queue_record(request_id)
+    if record is not None and (record.voided or record.generation < generation):
+        return HttpError(410, "this place in line was cleared by a reset: enter the line again", "reset")
+    if pending_status == 202:
+        return HttpError(202, "not assigned a position yet")
+    return HttpError(404, "unknown request_id")

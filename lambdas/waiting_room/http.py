@@ -25,10 +25,16 @@ logger = Logger(service="waiting-room")
 MAX_BODY_BYTES = 4096
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
+# A paged answer's body is what the retired clients read (a JSON array); the next page's cursor
+# travels in this header, absent on the last page.
+NEXT_CURSOR_HEADER = "X-Next-Cursor"
+
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token",
     "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+    # Without this a browser hides every response header but a handful from the page's script.
+    "Access-Control-Expose-Headers": NEXT_CURSOR_HEADER,
 }
 
 

@@ -27,6 +27,9 @@ def _ttl(from_s: int) -> dict[str, str]:
     return {"N": str(from_s + settings().record_ttl_seconds)}
 
 
+ENTRY_ENTERED, ENTRY_VOIDED = 1, -1
+
+
 @dataclass(frozen=True)
 class QueueRecord:
     request_id: str
@@ -34,6 +37,9 @@ class QueueRecord:
     position: int
     entered_at_ms: int
     generation: int
+    # An entry that reached the worker after a reset it predates: it holds no position, and the
+    # record exists so that `/queue_num` can say so instead of answering 202 forever.
+    voided: bool = False
 
     def item(self) -> dict[str, dict[str, str]]:
         return {
@@ -42,7 +48,7 @@ class QueueRecord:
             "queue_position": {"N": str(self.position)},
             "entered_at": {"N": str(self.entered_at_ms)},
             "generation": {"N": str(self.generation)},
-            "status": {"N": "1"},
+            "status": {"N": str(ENTRY_VOIDED if self.voided else ENTRY_ENTERED)},
             "expires_at": _ttl(self.entered_at_ms // 1000),
         }
 
@@ -88,6 +94,7 @@ def read_queue_record(request_id: str) -> QueueRecord | None:
         position=int(item["queue_position"]["N"]),
         entered_at_ms=int(item["entered_at"]["N"]),
         generation=int(item.get("generation", {"N": "0"})["N"]),
+        voided=int(item.get("status", {"N": str(ENTRY_ENTERED)})["N"]) == ENTRY_VOIDED,
     )
 
 

@@ -15,13 +15,13 @@ import jwt
 
 from lambdas.waiting_room import events
 from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.entries import not_found_or_voided
 from lambdas.waiting_room.http import HttpError
 from lambdas.waiting_room.keys import SigningKey, signing_key
 from lambdas.waiting_room.records import (
     SESSION_OPEN,
     TokenRecord,
     put_token_record,
-    read_queue_record,
     read_token_record,
 )
 from lambdas.waiting_room.settings import settings
@@ -39,6 +39,9 @@ def claims(record: TokenRecord, token_use: str) -> dict[str, Any]:
         "nbf": record.issued_at,
         "exp": record.expires_at,
         "iss": record.issuer,
+        # The reset this token belongs to (epoch ms, 0 before any): the authorizer refuses a token
+        # of an earlier generation.
+        "generation": record.generation,
     }
 
 
@@ -54,16 +57,6 @@ def sign(record: TokenRecord, key: SigningKey, now_s: int) -> dict[str, Any]:
         "token_type": "Bearer",
         "expires_in": max(0, record.expires_at - now_s),
     }
-
-
-def not_found_or_voided(request_id: str, generation: int, *, pending_status: int = 404) -> HttpError:
-    """Why Redis does not know a request id: voided by a reset (410), or not assigned (yet)."""
-    record = read_queue_record(request_id)
-    if record is not None and record.generation < generation:
-        return HttpError(410, "this place in line was cleared by a reset: enter the line again", "reset")
-    if pending_status == 202:
-        return HttpError(202, "not assigned a position yet")
-    return HttpError(404, "unknown request_id")
 
 
 def expiry_ms() -> int | None:

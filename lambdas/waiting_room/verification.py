@@ -53,6 +53,8 @@ class AccessClaims:
     queue_position: int | None
     expires_at: int
     claims: Mapping[str, Any]
+    # The reset the token was issued in (epoch ms); tokens issued before any reset carry 0.
+    generation: int = 0
 
 
 def keys_url(public_api_url: str, event_id: str) -> str:
@@ -231,6 +233,9 @@ def _access_claims(claims: dict[str, Any]) -> AccessClaims:
     position = claims.get("queue_position")
     if position is not None and (isinstance(position, bool) or not isinstance(position, int)):
         raise InvalidToken("queue_position is not an integer")
+    generation = claims.get("generation", 0)
+    if isinstance(generation, bool) or not isinstance(generation, int):
+        raise InvalidToken("generation is not an integer")
     exp = claims["exp"]
     return AccessClaims(
         subject=subject,
@@ -238,4 +243,5 @@ def _access_claims(claims: dict[str, Any]) -> AccessClaims:
         queue_position=position,
         expires_at=int(exp),
         claims=claims,
+        generation=generation,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -79,3 +80,32 @@ def test_on_a_phone_and_forgetting_the_keys(browser, runtime, screenshot):
         assert errors == []
     finally:
         context.close()
+
+
+def test_expired_tokens_are_counted_from_the_counters_and_listed_from_their_page(page, runtime, operator):
+    event_id = runtime["event_id"]
+    operator.call("POST", "/reset_initial_state", {"event_id": event_id})
+    request_ids = []
+    for _ in range(2):
+        answer = operator.session.post(
+            runtime["public_api"] + "/assign_queue_num", json={"event_id": event_id}
+        )
+        request_ids.append(answer.json()["api_request_id"])
+    for request_id in request_ids:
+        for _ in range(100):  # the worker assigns within a batching window
+            params = {"event_id": event_id, "request_id": request_id}
+            if operator.session.get(runtime["public_api"] + "/queue_num", params=params).status_code == 200:
+                break
+            time.sleep(0.1)
+    operator.serve_up_to(2)
+    for request_id in request_ids:  # one-second tokens, a private-API override
+        operator.call(
+            "POST", "/generate_token", {"event_id": event_id, "request_id": request_id, "validity_period": 1}
+        )
+    time.sleep(2.1)
+
+    errors = _open(page, runtime)
+    expect(page.locator("#t-expired-tokens")).to_have_text("2", timeout=SLOW)
+    expect(page.locator("#expired-list li")).to_have_count(2)
+    expect(page.locator("#expired-summary")).to_have_text("2 expired tokens. Request ids are shortened.")
+    assert errors == []

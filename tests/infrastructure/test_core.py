@@ -155,6 +155,20 @@ def test_cache_policies_follow_the_catalog(core: dict[str, Any]) -> None:
         assert sorted(query["QueryStrings"]) == sorted(cache.query_keys)
     # Everything else (POSTs, uncached GETs) is never cached.
     assert "CachePolicyId" in distribution["DefaultCacheBehavior"]
+
+
+def test_no_cached_public_answer_outlives_a_reset_by_more_than_the_window(core: dict[str, Any]) -> None:
+    distribution = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    policies = by_type(core, "AWS::CloudFront::CachePolicy")
+    behaviors = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    state = [r.path for r, _ in catalog.routes_of("public") if r.cache and r.cache.describes_generation]
+    assert "/queue_num" in state and "/serving_num" in state
+    for path in state:
+        config = policies[behaviors[path]["CachePolicyId"]["Ref"]]["Properties"]["CachePolicyConfig"]
+        assert config["MaxTTL"] <= catalog.RESET_VISIBLE_WITHIN_SECONDS, path
+        assert config["DefaultTTL"] <= catalog.RESET_VISIBLE_WITHIN_SECONDS, path
+    # Only the public key keeps a long TTL: a reset does not change it.
+    assert {r.path for r, _ in catalog.routes_of("public") if r.cache} - set(state) == {"/public_key"}
     assert distribution["DefaultCacheBehavior"]["AllowedMethods"][-1] in ("DELETE", "POST", "PATCH", "PUT")
 
 
@@ -327,4 +341,6 @@ def test_custom_resources_order(core: dict[str, Any]) -> None:
 def test_public_routes_cover_the_api_contract(core: dict[str, Any]) -> None:
     paths = {path for _, path, _ in api_routes(core)["public"]}
     assert paths == {"/assign_queue_num", "/queue_num", "/serving_num", "/waiting_num", "/queue_pos_expiry",
-                     "/generate_token", "/public_key"}  # fmt: skip
+                     "/generate_token", "/public_key",
+                     # what the protected site's authorizer checks (lambdas/admission.py)
+                     "/generation", "/session_status"}  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from lambdas import catalog
 from tests.infrastructure.conftest import Synth
 from tests.infrastructure.helpers import by_type, catalog_functions, env, flatten, policy_statements
 
@@ -20,7 +21,19 @@ def test_authorizer_is_configured_by_parameters_and_outputs_its_arn(synth: Synth
     variables = env(template, logical)
     assert variables["PUBLIC_API_URL"] == _either("PublicApiUrl", "PublicAPIEndpoint")
     assert variables["ISSUER"] == _either("Issuer", "IssuerURI")
+    assert variables["DENY_CLOSED_SESSIONS"] == {"Ref": "DenyClosedSessions"}
+    assert template["Parameters"]["DenyClosedSessions"]["Default"] == "false"
     assert template["Outputs"]["AuthorizerArn"]["Value"] == {"Fn::GetAtt": [logical, "Arn"]}
+
+
+def test_the_store_caches_authorizer_decisions_per_authorization_header(synth: Synth) -> None:
+    # The cache bounds what DENY_CLOSED_SESSIONS and the generation check cost per visitor.
+    [trigger] = [
+        t for t in catalog.by_name("Authorizer").triggers if isinstance(t, catalog.AuthorizerTrigger)
+    ]
+    (authorizer,) = by_type(synth.template("sample"), "AWS::ApiGateway::Authorizer").values()
+    assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == trigger.result_cache_seconds > 0
+    assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
 
 
 def test_sample_hosts_both_apps_with_their_config(synth: Synth) -> None:

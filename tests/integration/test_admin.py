@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections import Counter
 from unittest.mock import ANY
 
@@ -20,7 +22,8 @@ from lambdas import (
     waiting_num,
 )
 from lambdas.waiting_room import tokens
-from tests.integration.conftest import Core, call
+from lambdas.waiting_room.http import NEXT_CURSOR_HEADER
+from tests.integration.conftest import Core, api_event, call, entry_message
 
 
 def get(handler, path: str, core: Core, **query: str) -> tuple[int, dict]:
@@ -112,18 +115,16 @@ def test_expired_tokens_come_one_page_at_a_time(core: Core) -> None:
         core.token(request_id)
     pages, cursor = [], None
     while True:
-        status, body = get(
-            expired_tokens.handler,
-            "/expired_tokens",
-            core,
-            limit="2",
-            **({"cursor": cursor} if cursor else {}),
-        )
-        assert status == 200 and len(body["request_ids"]) <= 2
-        pages.append(body["request_ids"])
-        cursor = body["next_cursor"]
+        query = {"event_id": core.event_id, "limit": "2", **({"cursor": cursor} if cursor else {})}
+        answer = expired_tokens.handler(api_event("GET", "/expired_tokens", query=query), None)
+        body = json.loads(answer["body"])
+        # The retired panel's reading: the body is the array of request ids itself.
+        assert answer["statusCode"] == 200 and isinstance(body, list) and len(body) <= 2
+        pages.append(body)
+        cursor = answer["headers"].get(NEXT_CURSOR_HEADER)
         if cursor is None:
             break
+        assert NEXT_CURSOR_HEADER in answer["headers"]["Access-Control-Expose-Headers"]
     assert sorted(rid for page in pages for rid in page) == sorted(request_ids[:5])
     assert len(pages) >= 3
     assert get(num_active_tokens.handler, "/num_active_tokens", core)[1] == {"active_tokens": 2}
@@ -166,15 +167,21 @@ def test_reset_voids_everything_and_starts_again(core: Core, aws_session) -> Non
     assert get(queue_num.handler, "/queue_num", core, request_id=new)[1]["queue_number"] == 1
 
 
-def test_entries_made_before_a_reset_take_no_position(core: Core) -> None:
-    import uuid
-
-    from tests.integration.conftest import entry_message
-
-    before = entry_message(
-        str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=int(time.time() * 1000) - 5000
-    )
+def test_entries_made_before_a_reset_take_no_position_and_learn_why(core: Core) -> None:
+    request_id = str(uuid.uuid4())
+    before = entry_message(request_id, event_id=core.event_id, entered_at_ms=int(time.time() * 1000) - 5000)
     post(reset_initial_state.handler, "/reset_initial_state", core)
+    # Still on the queue at the reset: "not yet" until the worker sees it ...
+    assert get(queue_num.handler, "/queue_num", core, request_id=request_id)[0] == 202
+    assert core.worker([before]) == {"batchItemFailures": []}
+    assert get(counters.handler, "/counters", core)[1]["queue_counter"] == 0
+    # ... then 410 for good, on every route that takes the request id, never 202 forever.
+    assert get(queue_num.handler, "/queue_num", core, request_id=request_id) == (
+        410,
+        {"error": ANY, "reason": "reset"},
+    )
+    assert core.token(request_id) == (410, {"error": ANY, "reason": "reset"})
+    # A redelivery of the same message changes nothing.
     assert core.worker([before]) == {"batchItemFailures": []}
     assert get(counters.handler, "/counters", core)[1]["queue_counter"] == 0
 

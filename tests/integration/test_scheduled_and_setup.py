@@ -18,7 +18,18 @@ def test_metrics_event_publishes_every_counter_as_integers(core: Core, event_sin
     event_sink()
     values = metrics_event.handler({}, None)
     [event] = [e for e in event_sink() if e["detail-type"] == "waiting_room_metrics"]
-    assert event["detail"] == {"event_id": core.event_id, **values}
+    # Ours, and the retired solution's names beside them so its users' EventBridge rules still match.
+    retired = {
+        "num_active_tokens": 1,
+        "total_num_tokens": 1,
+        "queue_counter": 3,
+        "serving_number": 2,
+        "completed_sessions": 0,
+        "abandoned_sessions": 0,
+    }
+    detail = event["detail"]
+    assert detail == {"event_id": core.event_id, **values, **retired}
+    assert all(type(v) is int for k, v in detail.items() if k != "event_id")
     assert values["queue_counter"] == 3 and values["serving_counter"] == 2 and values["active_tokens"] == 1
     assert values["waiting_num"] == 2 and all(isinstance(v, int) for v in values.values())
     emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # CloudWatch embedded metric format

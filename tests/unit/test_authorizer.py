@@ -25,6 +25,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from lambdas import authorizer
+from lambdas.waiting_room.gatekeeper import Gatekeeper, GenerationCache, StateUnavailable
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.keys import SigningKey, generate_key_material, parse_key_material
 from lambdas.waiting_room.verification import (
@@ -62,9 +63,14 @@ class KeyServer:
     status: int = 200
     paths: list[str] = field(default_factory=list)
     url: str = ""
+    # What /generation and /session_status answer (lambdas/admission.py).
+    generation: int = 0
+    open_sessions: set[str] = field(default_factory=set)
+    state_paths: list[str] = field(default_factory=list)
 
     @property
     def fetches(self) -> int:
+        """Fetches of the public key."""
         return len(self.paths)
 
 
@@ -74,8 +80,17 @@ def key_server(key: SigningKey) -> Iterator[KeyServer]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            state.paths.append(self.path)
-            body = json.dumps(state.document).encode()
+            route, query = urlsplit(self.path).path.rsplit("/", 1)[-1], parse_qs(urlsplit(self.path).query)
+            if route == "generation":
+                state.state_paths.append(self.path)
+                document: Any = {"generation": state.generation}
+            elif route == "session_status":
+                state.state_paths.append(self.path)
+                document = {"open": query["request_id"][0] in state.open_sessions}
+            else:
+                state.paths.append(self.path)
+                document = state.document
+            body = json.dumps(document).encode()
             self.send_response(state.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -114,8 +129,15 @@ def verifier(key_server: KeyServer, clock: FakeClock, monkeypatch: pytest.Monkey
     cache = KeyCache(http_fetch(keys_url(key_server.url, EVENT_ID)), clock=clock)
     built = Verifier(keys=cache, audience=EVENT_ID, issuer=key_server.url)
     monkeypatch.setattr(authorizer, "_verifier", lambda: built)
-    monkeypatch.delenv("DENY_CLOSED_SESSIONS", raising=False)
+    gatekeeper = Gatekeeper(
+        EVENT_ID, key_server.url, GenerationCache(_generation_fetch(key_server), clock=clock)
+    )
+    monkeypatch.setattr(authorizer, "_gatekeeper", lambda: gatekeeper)
     return built
+
+
+def _generation_fetch(server: KeyServer) -> Any:
+    return http_fetch(f"{server.url}/generation?event_id={EVENT_ID}")
 
 
 def claims(issuer: str, **overrides: Any) -> dict[str, Any]:
@@ -448,21 +470,76 @@ def test_verifier_reports_the_failed_check(
         verifier.verify(sign(key, claims(key_server.url, aud="x")))
 
 
-# -- optional closed-session hook ---------------------------------------------------------------------
+# -- reset and closed sessions (lambdas/waiting_room/gatekeeper.py) ----------------------------------
 
 
-def test_closed_session_hook(
+def test_a_token_issued_before_the_last_reset_is_refused(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer, clock: FakeClock
+) -> None:
+    before = sign(key, claims(key_server.url, generation=0))
+    assert authorizer.handler(request_event(before), None)["principalId"] == REQUEST_ID
+    key_server.generation = 1_700_000_000_000  # a reset: the generation is its time in ms
+    # Within the cache's second the old answer stands; one fetch serves every token of the event.
+    assert authorizer.handler(request_event(before), None)["principalId"] == REQUEST_ID
+    assert len(key_server.state_paths) == 1
+    clock.now += 1.0
+    assert_unauthorized(request_event(before))
+    after = sign(key, claims(key_server.url, generation=1_700_000_000_000))
+    assert authorizer.handler(request_event(after), None)["principalId"] == REQUEST_ID
+    assert len(key_server.state_paths) == 2
+    # A token without the claim predates generations: it passes only while no reset happened.
+    assert_unauthorized(request_event(sign(key, claims(key_server.url))))
+
+
+def test_a_generation_claim_that_is_not_an_integer_is_refused(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer
+) -> None:
+    for bad in ("5", 1.5, True):
+        assert_unauthorized(request_event(sign(key, claims(key_server.url, generation=bad))))
+
+
+def test_an_unreachable_generation_keeps_the_last_known_and_never_guesses_the_first(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer, clock: FakeClock
+) -> None:
+    token = sign(key, claims(key_server.url))
+    assert authorizer.handler(request_event(token), None)["principalId"] == REQUEST_ID
+    key_server.status = 503
+    clock.now += 1.0
+    assert authorizer.handler(request_event(token), None)["principalId"] == REQUEST_ID
+    assert len(key_server.state_paths) == 2  # it asked, and kept generation 0 when refused
+    fresh = GenerationCache(_generation_fetch(key_server), clock=clock)
+    with pytest.raises(StateUnavailable):
+        fresh.current()
+
+
+def test_deny_closed_sessions_asks_the_public_api_about_this_token(
     verifier: Verifier, key: SigningKey, key_server: KeyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = sign(key, claims(key_server.url))
-    monkeypatch.setenv("DENY_CLOSED_SESSIONS", "true")
-    # Asked for but not installed: fail loudly rather than silently allow.
-    with pytest.raises(RuntimeError):
-        authorizer.handler(request_event(token), None)
-    monkeypatch.setattr(authorizer, "session_check", lambda c: c.subject != REQUEST_ID)
-    assert_unauthorized(request_event(token))
-    monkeypatch.setattr(authorizer, "session_check", lambda c: True)
+    strict = Gatekeeper(
+        EVENT_ID, key_server.url, authorizer._gatekeeper().generation, deny_closed_sessions=True
+    )
+    monkeypatch.setattr(authorizer, "_gatekeeper", lambda: strict)
+    key_server.open_sessions.add(REQUEST_ID)
     assert authorizer.handler(request_event(token), None)["principalId"] == REQUEST_ID
+    key_server.open_sessions.clear()  # /update_session closed it
+    assert_unauthorized(request_event(token))
+    session_queries = [parse_qs(urlsplit(p).query) for p in key_server.state_paths if "session_status" in p]
+    assert session_queries[-1] == {"event_id": [EVENT_ID], "request_id": [REQUEST_ID]}
+    assert len(session_queries) == 2  # one per authorization; API Gateway's result cache bounds them
+    key_server.status = 503  # an outage is not the visitor's fault: not a 401
+    with pytest.raises(StateUnavailable):
+        authorizer.handler(request_event(token), None)
+
+
+def test_deny_closed_sessions_is_read_from_the_catalog_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENT_ID", EVENT_ID)
+    monkeypatch.setenv("PUBLIC_API_URL", "https://example.invalid/prod")
+    for value, expected in (("true", True), ("", False), ("false", False)):
+        monkeypatch.setenv("DENY_CLOSED_SESSIONS", value)
+        authorizer._gatekeeper.cache_clear()
+        assert authorizer._gatekeeper().deny_closed_sessions is expected
+    authorizer._gatekeeper.cache_clear()
 
 
 # -- the issuer's tokens ------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_entries_that_cannot_take_a_position(body: str) -> None:
 
 
 def test_claims_follow_the_contract() -> None:
-    record = TokenRecord(RID, "sale", 0, 7, 1000, 4600, "https://issuer")
+    record = TokenRecord(RID, "sale", 1_700_000_000_000, 7, 1000, 4600, "https://issuer")
     assert claims(record, "access") == {
         "aud": "sale",
         "sub": RID,
@@ -51,4 +51,6 @@ def test_claims_follow_the_contract() -> None:
         "nbf": 1000,
         "exp": 4600,
         "iss": "https://issuer",
+        # The reset the token belongs to: the authorizer refuses tokens of an earlier one.
+        "generation": 1_700_000_000_000,
     }

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from lambdas.sample_store import handler
+from lambdas import catalog
+from lambdas.sample_store import ROUTES, handler
 
 REQUEST_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
@@ -138,8 +139,20 @@ def test_without_an_authorizer_context_the_store_refuses() -> None:
 
 
 def test_unknown_route_and_wrong_method_are_404() -> None:
-    assert call(event("GET", "/checkout"))[0] == 404
+    assert call(event("POST", "/search"))[0] == 404
     assert call(event("POST", "/admin"))[0] == 404
+
+
+@pytest.mark.parametrize("path", ["/checkout", "/search", "/layaway"])
+def test_the_retired_pages_get_calls_succeed_as_the_retired_store_answered(path: str) -> None:
+    # The retired page sends GET {store}/checkout with no body and checks only for 200.
+    status, body = call(event("GET", path))
+    assert status == 200
+    assert body["result"] == "Success"
+
+
+def test_the_handler_serves_exactly_the_catalogs_store_routes() -> None:
+    assert set(ROUTES) == {(r.method, r.path) for r, _ in catalog.routes_of("store")}
 
 
 def test_options_is_answered_for_cors() -> None:
