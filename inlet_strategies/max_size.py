@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 
 from inlet_strategies.decisions import max_size_increment
 from inlet_strategies.settings import env_int, private_api
+from lambdas.waiting_room import json_input
 from lambdas.waiting_room.private_api import PrivateApiClient
 
 logger = Logger(service="inlet-max-size")
@@ -73,7 +74,7 @@ def parse_message(raw: Any) -> Exits:
     if not isinstance(raw, str):
         raise MalformedMessage("the SNS message is missing")
     try:
-        message = json.loads(raw)
+        message = json_input.loads(raw)
     except json.JSONDecodeError as error:
         raise MalformedMessage("the SNS message is not JSON") from error
     if not isinstance(message, dict):

@@ -6,7 +6,7 @@ An optional `idempotency_key` makes a retry safe: the same key applies the incre
 import re
 import time
 
-from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.counters import MAX_COUNTER, MAX_INCREMENT, EventCounters
 from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
@@ -25,7 +25,7 @@ _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 def handler(event, context):
     body = json_body(event)
     event_id = require_event_id(body, settings().event_id)
-    increment_by = require_int(body, "increment_by")
+    increment_by = require_int(body, "increment_by", minimum=-MAX_INCREMENT, maximum=MAX_INCREMENT)
     key = body.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key)):
         raise HttpError(400, "idempotency_key must be 1 to 64 letters, digits or _.:-")
@@ -36,6 +36,10 @@ def handler(event, context):
     if outcome == "refused":
         raise HttpError(
             400, f"increment_by {increment_by} would take the serving counter ({serving}) below 0"
+        )
+    if outcome == "too_large":
+        raise HttpError(
+            400, f"increment_by {increment_by} would take the serving counter ({serving}) above {MAX_COUNTER}"
         )
     if outcome == "applied" and increment_by:
         record_serving_increment(event_id, serving, increment_by, int(now))

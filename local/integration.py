@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
+from lambdas.waiting_room import json_input
 
 # API Gateway's payload limit is 10 MB; the model allows one short field, so anything large is junk.
 MAX_BODY_BYTES = 4096
@@ -29,7 +30,7 @@ def _validated_event_id(body: bytes) -> str | None:
     if len(body) > MAX_BODY_BYTES:
         return None
     try:
-        document = json.loads(body or b"null")
+        document = json_input.loads(body or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     if not isinstance(document, dict):

@@ -24,6 +24,12 @@ from lambdas.waiting_room.redis_store import Redis, connection
 # How long a serving-counter increment remembers its idempotency key: longer than any retry.
 IDEMPOTENCY_SECONDS = 24 * 3600
 
+# Lua numbers in Redis are doubles: integers are exact only below 2**53, and a number that
+# `redis.call` turns into a string above that is written "1e+17" (which no read parses). Counters
+# the scripts compute stay at or below this, and one increment moves at most MAX_INCREMENT.
+MAX_COUNTER = 2**53 - 1
+MAX_INCREMENT = 1_000_000_000
+
 COUNTER_NAMES = (
     "queue_counter",
     "serving_counter",
@@ -168,7 +174,7 @@ if expired > 0 then
   redis.call('INCRBY', KEYS[4], expired)
   if ARGV[4] == '1' then
     after = redis.call('INCRBY', KEYS[1], expired)
-    redis.call('ZADD', KEYS[6], after, after .. ':' .. now)
+    redis.call('ZADD', KEYS[6], after, string.format('%d:%d', after, now))
   end
 end
 return {pos, expired, serving, after}
@@ -176,9 +182,11 @@ return {pos, expired, serving, after}
 )
 
 # KEYS: serving_counter, serving_history, idempotency key
-# ARGV: increment_by, now_ms, use the idempotency key (0/1), its lifetime in seconds
+# ARGV: increment_by, now_ms, use the idempotency key (0/1), its lifetime in seconds, MAX_COUNTER
 # Returns {outcome, serving counter}: 1 applied, 0 refused (would go below zero, counter
-# unchanged), 2 already applied under this idempotency key (the counter it produced then).
+# unchanged), 2 already applied under this idempotency key (the counter it produced then),
+# 3 refused (would go above MAX_COUNTER, counter unchanged).
+# string.format('%d') writes the member exactly; `..` would write 15 digits and more as "1.2e+14".
 _INCREMENT = """
 if ARGV[3] == '1' then
   local seen = redis.call('GET', KEYS[3])
@@ -187,8 +195,9 @@ end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local new = current + tonumber(ARGV[1])
 if new < 0 then return {0, current} end
+if new > tonumber(ARGV[5]) then return {3, current} end
 redis.call('SET', KEYS[1], new)
-if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[2], new, new .. ':' .. ARGV[2]) end
+if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[2], new, string.format('%d:%s', new, ARGV[2])) end
 if ARGV[3] == '1' then redis.call('SET', KEYS[3], new, 'EX', ARGV[4]) end
 return {1, new}
 """
@@ -327,8 +336,8 @@ class EventCounters:
 
     def increment_serving(
         self, increment_by: int, *, now_ms: int, idempotency_key: str | None = None
-    ) -> tuple[Literal["applied", "refused", "repeated"], int]:
-        """Moves the serving counter, unless that would take it below zero.
+    ) -> tuple[Literal["applied", "refused", "repeated", "too_large"], int]:
+        """Moves the serving counter, unless that would take it below zero or above MAX_COUNTER.
 
         With an idempotency key, a repeated call (a client's retry after a lost answer) changes
         nothing and gets the counter its first call produced.
@@ -339,9 +348,9 @@ class EventCounters:
                 self.keys.serving_history,
                 f"{self.keys.increments}{idempotency_key or ''}",
             ],
-            args=[increment_by, now_ms, int(idempotency_key is not None), IDEMPOTENCY_SECONDS],
+            args=[increment_by, now_ms, int(idempotency_key is not None), IDEMPOTENCY_SECONDS, MAX_COUNTER],
         )
-        return ("refused", "applied", "repeated")[int(outcome)], int(value)
+        return ("refused", "applied", "repeated", "too_large")[int(outcome)], int(value)
 
     def reset(self, *, now_ms: int) -> int:
         """Zeroes every counter and voids every position; returns the new generation."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from lambdas.waiting_room import json_input
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.settings import settings
 
@@ -192,6 +193,9 @@ class BadCursor(ValueError):
     pass
 
 
+MAX_CURSOR_CHARS = 1024  # an encoded key is a few hundred characters
+
+
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:
     if not key:
         return None
@@ -201,8 +205,10 @@ def _encode_cursor(key: dict[str, Any] | None) -> str | None:
 def _decode_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise BadCursor("cursor is not valid")
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        key = json_input.loads(base64.urlsafe_b64decode(cursor.encode()))
         valid = (
             isinstance(key, dict)
             and key.get("event_generation") == {"S": partition}
