@@ -53,6 +53,7 @@ class Keys:
         self.entries = prefix + "entries"  # position -> entered_at_ms (for the sweeper)
         self.serving_history = prefix + "serving_history"  # zset: counter after increment -> "counter:ms"
         self.tokens_issued = prefix + "tokens_issued"  # bitmap by position
+        self.token_claims = prefix + "token_claims"  # request id -> when its token was claimed (ms)
         self.active_tokens = prefix + "active_tokens"  # zset: request id -> token expiry (s)
         self.increments = prefix + "increment:"  # + idempotency key -> counter it produced
 
@@ -71,6 +72,7 @@ class Keys:
             self.entries,
             self.serving_history,
             self.tokens_issued,
+            self.token_claims,
             self.active_tokens,
         ]
 
@@ -113,9 +115,10 @@ return {generation, out}
 """
 
 # KEYS: positions, serving_counter, max_queue_position_expired, serving_history, tokens_issued,
-#       token_counter, generation, active_tokens
+#       token_counter, generation, active_tokens, token_claims
 # ARGV: request_id, now_ms, expiry_enabled (0/1), expiry_ms, claim (0/1), token_expires_at_s
-# Returns {status, position, entered_ms, generation, expires_at_ms (-1: no expiry), serving}
+# Returns {status, position, entered_ms, generation, expires_at_ms (-1: no expiry), serving,
+#          claimed_at_ms (issued only; 0: not known)}
 # status: unknown | waiting | expired | issued | available | claimed
 _POSITION = (
     _EXPIRES_AT
@@ -132,7 +135,8 @@ if serving < pos then return {'waiting', pos, entered, generation, -1, serving} 
 local deadline = -1
 if ARGV[3] == '1' then deadline = expires_at(KEYS[4], pos, entered, now, tonumber(ARGV[4])) end
 if redis.call('GETBIT', KEYS[5], pos) == 1 then
-  return {'issued', pos, entered, generation, deadline, serving}
+  local claimed_at = num(redis.call('HGET', KEYS[9], ARGV[1]))
+  return {'issued', pos, entered, generation, deadline, serving, claimed_at}
 end
 if ARGV[3] == '1' then
   if pos <= num(redis.call('GET', KEYS[3])) or now > deadline then
@@ -141,6 +145,7 @@ if ARGV[3] == '1' then
 end
 if ARGV[5] ~= '1' then return {'available', pos, entered, generation, deadline, serving} end
 redis.call('SETBIT', KEYS[5], pos, 1)
+redis.call('HSET', KEYS[9], ARGV[1], ARGV[2])
 redis.call('INCR', KEYS[6])
 redis.call('ZADD', KEYS[8], ARGV[6], ARGV[1])
 return {'claimed', pos, entered, generation, deadline, serving}
@@ -223,6 +228,8 @@ class PositionState:
     # Epoch ms after which an unredeemed position is expired; None when expiry is off or unserved.
     expires_at_ms: int | None
     serving_counter: int
+    # When the position's token was claimed (epoch ms), for an "issued" position; None if unknown.
+    claimed_at_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -289,7 +296,7 @@ class EventCounters:
         adds the request id to the active tokens (expiring at `claim_until_s`).
         """
         k = self.keys
-        status, position, entered, generation, deadline, serving = self._position(
+        status, position, entered, generation, deadline, serving, *claimed = self._position(
             keys=[
                 k.positions,
                 k.serving_counter,
@@ -299,6 +306,7 @@ class EventCounters:
                 k.token_counter,
                 k.generation,
                 k.active_tokens,
+                k.token_claims,
             ],
             args=[
                 request_id,
@@ -316,6 +324,7 @@ class EventCounters:
             generation=int(generation),
             expires_at_ms=None if int(deadline) < 0 else int(deadline),
             serving_counter=int(serving),
+            claimed_at_ms=(int(claimed[0]) or None) if claimed else None,
         )
 
     def sweep(self, *, now_ms: int, expiry_ms: int, max_steps: int, return_to_serving: bool) -> SweepResult:
