@@ -1,6 +1,7 @@
 """POST /increment_serving_counter (private): let more visitors in.
 
-An optional `idempotency_key` makes a retry safe: the same key applies the increment once.
+An optional `idempotency_key` makes a retry safe: the same key applies the increment once, and
+writes its trail record if the first call did not get that far.
 """
 
 import re
@@ -41,6 +42,9 @@ def handler(event, context):
         raise HttpError(
             400, f"increment_by {increment_by} would take the serving counter ({serving}) above {MAX_COUNTER}"
         )
-    if outcome == "applied" and increment_by:
-        record_serving_increment(event_id, serving, increment_by, int(now))
+    # A repeat under the same key completes the trail in case its first call failed before writing it.
+    if outcome in ("applied", "repeated") and increment_by:
+        record_serving_increment(
+            event_id, serving, increment_by, int(now), only_if_missing=outcome == "repeated"
+        )
     return response(200, {"serving_num": serving})

@@ -54,6 +54,7 @@ class Keys:
         self.serving_history = prefix + "serving_history"  # zset: counter after increment -> "counter:ms"
         self.tokens_issued = prefix + "tokens_issued"  # bitmap by position
         self.token_claims = prefix + "token_claims"  # request id -> when its token was claimed (ms)
+        self.closed_sessions = prefix + "closed_sessions"  # request id -> status it was counted as
         self.active_tokens = prefix + "active_tokens"  # zset: request id -> token expiry (s)
         self.increments = prefix + "increment:"  # + idempotency key -> counter it produced
 
@@ -73,6 +74,7 @@ class Keys:
             self.serving_history,
             self.tokens_issued,
             self.token_claims,
+            self.closed_sessions,
             self.active_tokens,
         ]
 
@@ -216,6 +218,17 @@ redis.call('SET', KEYS[1], generation)
 return generation
 """
 
+# KEYS: closed_sessions, completed_counter or abandoned_counter, active_tokens
+# ARGV: request_id, status
+# Counts a closed session once per request id, however often it is retried. Returns 1 if this
+# call counted it, 0 if it was counted before.
+_CLOSE_SESSION = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('INCR', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+"""
+
 PositionStatus = Literal["unknown", "waiting", "expired", "issued", "available", "claimed"]
 
 
@@ -250,6 +263,11 @@ class SweepResult:
 def _scripts(client: Redis) -> tuple[Script, ...]:
     """The scripts, registered (and hashed) once per client rather than once per request."""
     return tuple(client.register_script(body) for body in (_ASSIGN, _POSITION, _SWEEP, _INCREMENT, _RESET))
+
+
+@cache
+def _close_session_script(client: Redis) -> Script:
+    return client.register_script(_CLOSE_SESSION)
 
 
 class EventCounters:
@@ -399,12 +417,22 @@ class EventCounters:
         """Unexpired tokens whose session is open: O(log n), no scan."""
         return int(self.redis.zcount(self.keys.active_tokens, f"({now_s}", "+inf"))
 
-    def close_session(self, request_id: str, completed: bool) -> None:
+    def close_session(self, request_id: str, completed: bool) -> bool:
+        """Counts the session as completed or abandoned, once; True if this call counted it.
+
+        Idempotent so that a retry after DynamoDB recorded the close but Redis did not count it
+        completes the count instead of doubling or losing it.
+        """
         k = self.keys
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(k.completed_counter if completed else k.abandoned_counter)
-            pipe.zrem(k.active_tokens, request_id)
-            pipe.execute()
+        counted = _close_session_script(self.redis)(
+            keys=[
+                k.closed_sessions,
+                k.completed_counter if completed else k.abandoned_counter,
+                k.active_tokens,
+            ],
+            args=[request_id, 1 if completed else -1],
+        )
+        return bool(counted)
 
     def prune_active_tokens(self, *, now_s: int) -> int:
         """Drops expired members so the active set stays the size of the live sessions."""

@@ -248,15 +248,28 @@ def expired_token_page(
 # -- serving counter ------------------------------------------------------------------------------
 
 
-def record_serving_increment(event_id: str, serving_counter: int, increment_by: int, now_s: int) -> None:
-    """The durable trail of serving-counter moves (who was let in when)."""
-    client("dynamodb").put_item(
-        TableName=settings().serving_counter_table,
-        Item={
-            "event_id": {"S": event_id},
-            "serving_counter": {"N": str(serving_counter)},
-            "increment_by": {"N": str(increment_by)},
-            "issued_at": {"N": str(now_s)},
-            "expires_at": _ttl(now_s),
-        },
-    )
+def record_serving_increment(
+    event_id: str, serving_counter: int, increment_by: int, now_s: int, *, only_if_missing: bool = False
+) -> None:
+    """The durable trail of serving-counter moves (who was let in when).
+
+    `only_if_missing`: a retry completing the trail its first call may not have written keeps
+    that call's record if it exists. (A reset starts the counter again, so a new move may replace
+    an old generation's record.)
+    """
+    condition = {"ConditionExpression": "attribute_not_exists(serving_counter)"} if only_if_missing else {}
+    try:
+        client("dynamodb").put_item(
+            TableName=settings().serving_counter_table,
+            Item={
+                "event_id": {"S": event_id},
+                "serving_counter": {"N": str(serving_counter)},
+                "increment_by": {"N": str(increment_by)},
+                "issued_at": {"N": str(now_s)},
+                "expires_at": _ttl(now_s),
+            },
+            **condition,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
