@@ -161,36 +161,26 @@ def test_token_timing_is_stored_not_recomputed(core: Core) -> None:
     assert second["expires_in"] < first["expires_in"]
 
 
-def _forget_token_record(request_id: str) -> None:
-    aws.client("dynamodb").delete_item(
-        TableName=settings().tokens_table, Key={"request_id": {"S": request_id}}
-    )
-
-
-def test_a_lost_token_record_is_410_never_a_new_token(core: Core) -> None:
-    """The record is gone (its TTL, a restore) long after the claim: the request id had its token."""
+@pytest.mark.parametrize("claimed", ["long ago", "at an unknown time"])
+def test_a_lost_token_record_is_410_never_a_new_token(core: Core, claimed: str) -> None:
+    """The record is gone (its TTL, a restore) after the claim: the request id had its token."""
     [request_id] = core.enter(1)
     core.serve(1)
     assert core.token(request_id)[0] == 200
-    _forget_token_record(request_id)
+    aws.client("dynamodb").delete_item(
+        TableName=settings().tokens_table, Key={"request_id": {"S": request_id}}
+    )
     state = EventCounters(core.event_id)
-    claimed_long_ago = int(time.time() * 1000) - tokens.RECORD_COMPLETION_MS - 1000
-    state.redis.hset(state.keys.token_claims, request_id, claimed_long_ago)
+    if claimed == "long ago":
+        claimed_at = int(time.time() * 1000) - tokens.RECORD_COMPLETION_MS - 1000
+        state.redis.hset(state.keys.token_claims, request_id, claimed_at)
+    else:  # claimed before claims had a time
+        state.redis.hdel(state.keys.token_claims, request_id)
     for _ in range(2):
         status, body = core.token(request_id)
         assert (status, body["reason"]) == (410, "token_lost"), body
     assert records.read_token_record(request_id) is None
     assert state.counters()["token_counter"] == 1
-
-
-def test_a_claim_without_a_known_time_and_without_a_record_is_410(core: Core) -> None:
-    [request_id] = core.enter(1)
-    core.serve(1)
-    assert core.token(request_id)[0] == 200
-    _forget_token_record(request_id)
-    state = EventCounters(core.event_id)
-    state.redis.hdel(state.keys.token_claims, request_id)
-    assert core.token(request_id)[0] == 410
 
 
 def test_a_retry_writes_the_record_a_failed_first_call_did_not(core: Core, monkeypatch, event_sink) -> None:
