@@ -11,7 +11,6 @@ would read the same capacity twice and could overshoot it. Nothing is kept betwe
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +74,7 @@ def parse_message(raw: Any) -> Exits:
         raise MalformedMessage("the SNS message is missing")
     try:
         message = json_input.loads(raw)
-    except json.JSONDecodeError as error:
+    except ValueError as error:  # malformed, nested too deep, or an integer of over 4,300 digits
         raise MalformedMessage("the SNS message is not JSON") from error
     if not isinstance(message, dict):
         raise MalformedMessage("the SNS message must be a JSON object")
