@@ -44,6 +44,8 @@ def loads(raw: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     Bytes must be UTF-8 (UnicodeDecodeError otherwise, as `json.loads` raises).
     """
     text = raw.decode() if isinstance(raw, bytes | bytearray) else raw
+    if not isinstance(text, str):
+        raise TypeError(f"JSON must be text, not {type(raw).__name__}")  # as json.loads says
     if nesting_exceeds(text, max_depth):
         raise TooDeeplyNested(f"JSON nested deeper than {max_depth} levels", text[:100], 0)
     return json.loads(text)

@@ -34,6 +34,11 @@ def test_deep_documents_are_refused_as_malformed_json(raw: str | bytes) -> None:
         json_input.loads(raw)
 
 
+def test_anything_but_text_is_a_type_error_as_for_json_loads() -> None:
+    with pytest.raises(TypeError):
+        json_input.loads({"event_id": "e"})  # type: ignore[arg-type]
+
+
 def test_the_usual_documents_parse_as_before() -> None:
     document = {"event_id": "e", "request_id": "r", "entered_at": 1, "nested": [[{"ok": True}]] * 40}
     text = json.dumps(document)
