@@ -216,7 +216,7 @@ def _decode(raw: bytes) -> Any:
         return None
     try:
         return json_input.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # not JSON, not UTF-8, nested too deep, or an integer too long to read
         return raw.decode("utf-8", "replace")[:500]
 
 
