@@ -11,7 +11,6 @@ would read the same capacity twice and could overshoot it. Nothing is kept betwe
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from aws_lambda_powertools import Logger
 
 from inlet_strategies.decisions import max_size_increment
 from inlet_strategies.settings import env_int, private_api
+from lambdas.waiting_room import json_input
 from lambdas.waiting_room.private_api import PrivateApiClient
 
 logger = Logger(service="inlet-max-size")
@@ -73,8 +73,8 @@ def parse_message(raw: Any) -> Exits:
     if not isinstance(raw, str):
         raise MalformedMessage("the SNS message is missing")
     try:
-        message = json.loads(raw)
-    except json.JSONDecodeError as error:
+        message = json_input.loads(raw)
+    except ValueError as error:  # malformed, nested too deep, or an integer of over 4,300 digits
         raise MalformedMessage("the SNS message is not JSON") from error
     if not isinstance(message, dict):
         raise MalformedMessage("the SNS message must be a JSON object")

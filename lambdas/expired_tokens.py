@@ -12,6 +12,7 @@ from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
     query,
+    query_int,
     require_event_id,
     response,
 )
@@ -25,13 +26,11 @@ DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 def handler(event, context):
     params = query(event)
     event_id = require_event_id(params, settings().event_id)
-    raw_limit = params.get("limit", str(DEFAULT_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise HttpError(400, f"limit must be an integer from 1 to {MAX_LIMIT}")
+    limit = query_int(params, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
     generation = EventCounters(event_id).generation()
     try:
         request_ids, cursor = expired_token_page(
-            event_id, generation, now_s=int(time.time()), limit=int(raw_limit), cursor=params.get("cursor")
+            event_id, generation, now_s=int(time.time()), limit=limit, cursor=params.get("cursor")
         )
     except BadCursor as error:
         raise HttpError(400, str(error)) from error

@@ -1,12 +1,13 @@
 """POST /increment_serving_counter (private): let more visitors in.
 
-An optional `idempotency_key` makes a retry safe: the same key applies the increment once.
+An optional `idempotency_key` makes a retry safe: the same key applies the increment once, and
+writes its trail record if the first call did not get that far.
 """
 
 import re
 import time
 
-from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.counters import MAX_COUNTER, MAX_INCREMENT, EventCounters
 from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
@@ -25,7 +26,7 @@ _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 def handler(event, context):
     body = json_body(event)
     event_id = require_event_id(body, settings().event_id)
-    increment_by = require_int(body, "increment_by")
+    increment_by = require_int(body, "increment_by", minimum=-MAX_INCREMENT, maximum=MAX_INCREMENT)
     key = body.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key)):
         raise HttpError(400, "idempotency_key must be 1 to 64 letters, digits or _.:-")
@@ -37,6 +38,13 @@ def handler(event, context):
         raise HttpError(
             400, f"increment_by {increment_by} would take the serving counter ({serving}) below 0"
         )
-    if outcome == "applied" and increment_by:
-        record_serving_increment(event_id, serving, increment_by, int(now))
+    if outcome == "too_large":
+        raise HttpError(
+            400, f"increment_by {increment_by} would take the serving counter ({serving}) above {MAX_COUNTER}"
+        )
+    # A repeat under the same key completes the trail in case its first call failed before writing it.
+    if outcome in ("applied", "repeated") and increment_by:
+        record_serving_increment(
+            event_id, serving, increment_by, int(now), only_if_missing=outcome == "repeated"
+        )
     return response(200, {"serving_num": serving})

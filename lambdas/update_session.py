@@ -1,4 +1,9 @@
-"""POST /update_session (private): close a visitor's session as completed (1) or abandoned (-1)."""
+"""POST /update_session (private): close a visitor's session as completed (1) or abandoned (-1).
+
+Two stores change: the token record in DynamoDB (the truth, closed once by a conditional update),
+then the count in Redis (once per request id). A retry after a failure between them completes the
+count and answers 200 as the first call would have; any later call is a 404.
+"""
 
 from lambdas.waiting_room import events
 from lambdas.waiting_room.counters import EventCounters
@@ -11,7 +16,12 @@ from lambdas.waiting_room.http import (
     require_request_id,
     response,
 )
-from lambdas.waiting_room.records import SESSION_ABANDONED, SESSION_COMPLETED, close_token_session
+from lambdas.waiting_room.records import (
+    SESSION_ABANDONED,
+    SESSION_COMPLETED,
+    close_token_session,
+    read_token_record,
+)
 from lambdas.waiting_room.settings import settings
 
 STATUS_NAMES = {SESSION_COMPLETED: "completed", SESSION_ABANDONED: "abandoned"}
@@ -26,9 +36,15 @@ def handler(event, context):
     if status not in STATUS_NAMES:
         raise HttpError(400, "status must be 1 (completed) or -1 (abandoned)")
     counters = EventCounters(event_id)
-    if not close_token_session(request_id, event_id, counters.generation(), status):
+    generation = counters.generation()
+    if not close_token_session(request_id, event_id, generation, status):
+        # Closed already (or never open). Only a retry of a close whose count did not follow may
+        # go on, and the count below lets exactly one call through.
+        record = read_token_record(request_id)
+        if record is None or record.generation != generation or record.session_status != status:
+            raise HttpError(404, "no open session for this request_id")
+    if not counters.close_session(request_id, completed=status == SESSION_COMPLETED):
         raise HttpError(404, "no open session for this request_id")
-    counters.close_session(request_id, completed=status == SESSION_COMPLETED)
     events.emit(
         "session_updated", {"event_id": event_id, "request_id": request_id, "status": STATUS_NAMES[status]}
     )

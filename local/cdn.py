@@ -36,7 +36,9 @@ def forwarded_query(policy: CachePolicy, query: Sequence[tuple[str, str]]) -> li
 def cache_key(
     method: str, path: str, policy: CachePolicy, query: Sequence[tuple[str, str]]
 ) -> tuple[Any, ...]:
-    kept = tuple(sorted(forwarded_query(policy, query)))
+    # Names sorted, but a repeated name's values kept in their order: API Gateway hands the origin
+    # the last one, so `a=1&a=2` and `a=2&a=1` are different requests.
+    kept = tuple(sorted(forwarded_query(policy, query), key=lambda pair: pair[0]))
     return (method, path, kept)
 
 

@@ -166,7 +166,7 @@ class Gateway:
             method=request.method,
             host=request.host,
             raw_path=raw_uri.split("?", 1)[0],
-            query=list(request.args.items(multi=True)),
+            raw_query=request.query_string.decode("latin-1"),
             headers=list(request.headers.items()),
             body=body,
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.catalog import ENTRY_CONTENT_TYPE, ENTRY_MESSAGE_FIELDS, EVENT_ID_PATTERN, is_event_id
+from lambdas.waiting_room import json_input
 
 # API Gateway's payload limit is 10 MB; the model allows one short field, so anything large is junk.
 MAX_BODY_BYTES = 4096
@@ -41,7 +42,7 @@ def _event_id(body: bytes) -> str:
     if len(body) > MAX_BODY_BYTES:
         raise InvalidBody(f"larger than {MAX_BODY_BYTES} bytes")
     try:
-        document = json.loads(body or b"null")
+        document = json_input.loads(body or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidBody("not JSON") from error
     if not isinstance(document, dict):

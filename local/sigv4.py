@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
@@ -35,9 +36,9 @@ class SignatureRejected(Exception):
 class SignedRequest:
     method: str
     host: str
-    # The path exactly as sent (still percent-encoded), the query as decoded pairs.
+    # The path and the query exactly as sent (still percent-encoded).
     raw_path: str
-    query: Sequence[tuple[str, str]]
+    raw_query: str
     headers: Sequence[tuple[str, str]]
     body: bytes
 
@@ -59,6 +60,20 @@ class _Recompute(SigV4Auth):
             for value in request.headers.get_all(name) or []:
                 headers[name] = value
         return headers
+
+
+def canonical_pairs(raw_query: str) -> list[tuple[str, str]]:
+    """The query's pairs, decoded as SigV4 decodes them: a `+` is a plus sign, not a space.
+
+    Form decoding (what a web framework's parsed arguments hold) turns `+` into a space, which
+    the signer then encodes as %20 where the client signed %2B: a valid signature refused.
+    """
+    pairs = []
+    for part in raw_query.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append((unquote(name), unquote(value)))
+    return pairs
 
 
 def _parse_authorization(value: str) -> dict[str, str]:
@@ -157,7 +172,7 @@ def verify(
         url=f"http://{request.host}{request.raw_path}",
         headers=headers,
         data=request.body,
-        params=list(request.query),
+        params=canonical_pairs(request.raw_query),
     )
     aws_request.context["timestamp"] = amz_date
     signer = _Recompute(Credentials(access_key_id, secret_access_key), region, signed_names)

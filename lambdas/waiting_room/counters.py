@@ -24,6 +24,12 @@ from lambdas.waiting_room.redis_store import Redis, connection
 # How long a serving-counter increment remembers its idempotency key: longer than any retry.
 IDEMPOTENCY_SECONDS = 24 * 3600
 
+# Lua numbers in Redis are doubles: integers are exact only below 2**53, and a number that
+# `redis.call` turns into a string above that is written "1e+17" (which no read parses). Counters
+# the scripts compute stay at or below this, and one increment moves at most MAX_INCREMENT.
+MAX_COUNTER = 2**53 - 1
+MAX_INCREMENT = 1_000_000_000
+
 COUNTER_NAMES = (
     "queue_counter",
     "serving_counter",
@@ -47,6 +53,8 @@ class Keys:
         self.entries = prefix + "entries"  # position -> entered_at_ms (for the sweeper)
         self.serving_history = prefix + "serving_history"  # zset: counter after increment -> "counter:ms"
         self.tokens_issued = prefix + "tokens_issued"  # bitmap by position
+        self.token_claims = prefix + "token_claims"  # request id -> when its token was claimed (ms)
+        self.closed_sessions = prefix + "closed_sessions"  # request id -> status it was counted as
         self.active_tokens = prefix + "active_tokens"  # zset: request id -> token expiry (s)
         self.increments = prefix + "increment:"  # + idempotency key -> counter it produced
 
@@ -65,6 +73,8 @@ class Keys:
             self.entries,
             self.serving_history,
             self.tokens_issued,
+            self.token_claims,
+            self.closed_sessions,
             self.active_tokens,
         ]
 
@@ -107,9 +117,10 @@ return {generation, out}
 """
 
 # KEYS: positions, serving_counter, max_queue_position_expired, serving_history, tokens_issued,
-#       token_counter, generation, active_tokens
+#       token_counter, generation, active_tokens, token_claims
 # ARGV: request_id, now_ms, expiry_enabled (0/1), expiry_ms, claim (0/1), token_expires_at_s
-# Returns {status, position, entered_ms, generation, expires_at_ms (-1: no expiry), serving}
+# Returns {status, position, entered_ms, generation, expires_at_ms (-1: no expiry), serving,
+#          claimed_at_ms (issued only; 0: not known)}
 # status: unknown | waiting | expired | issued | available | claimed
 _POSITION = (
     _EXPIRES_AT
@@ -126,7 +137,8 @@ if serving < pos then return {'waiting', pos, entered, generation, -1, serving} 
 local deadline = -1
 if ARGV[3] == '1' then deadline = expires_at(KEYS[4], pos, entered, now, tonumber(ARGV[4])) end
 if redis.call('GETBIT', KEYS[5], pos) == 1 then
-  return {'issued', pos, entered, generation, deadline, serving}
+  local claimed_at = num(redis.call('HGET', KEYS[9], ARGV[1]))
+  return {'issued', pos, entered, generation, deadline, serving, claimed_at}
 end
 if ARGV[3] == '1' then
   if pos <= num(redis.call('GET', KEYS[3])) or now > deadline then
@@ -135,6 +147,7 @@ if ARGV[3] == '1' then
 end
 if ARGV[5] ~= '1' then return {'available', pos, entered, generation, deadline, serving} end
 redis.call('SETBIT', KEYS[5], pos, 1)
+redis.call('HSET', KEYS[9], ARGV[1], ARGV[2])
 redis.call('INCR', KEYS[6])
 redis.call('ZADD', KEYS[8], ARGV[6], ARGV[1])
 return {'claimed', pos, entered, generation, deadline, serving}
@@ -168,7 +181,7 @@ if expired > 0 then
   redis.call('INCRBY', KEYS[4], expired)
   if ARGV[4] == '1' then
     after = redis.call('INCRBY', KEYS[1], expired)
-    redis.call('ZADD', KEYS[6], after, after .. ':' .. now)
+    redis.call('ZADD', KEYS[6], after, string.format('%d:%d', after, now))
   end
 end
 return {pos, expired, serving, after}
@@ -176,9 +189,11 @@ return {pos, expired, serving, after}
 )
 
 # KEYS: serving_counter, serving_history, idempotency key
-# ARGV: increment_by, now_ms, use the idempotency key (0/1), its lifetime in seconds
+# ARGV: increment_by, now_ms, use the idempotency key (0/1), its lifetime in seconds, MAX_COUNTER
 # Returns {outcome, serving counter}: 1 applied, 0 refused (would go below zero, counter
-# unchanged), 2 already applied under this idempotency key (the counter it produced then).
+# unchanged), 2 already applied under this idempotency key (the counter it produced then),
+# 3 refused (would go above MAX_COUNTER, counter unchanged).
+# string.format('%d') writes the member exactly; `..` would write 15 digits and more as "1.2e+14".
 _INCREMENT = """
 if ARGV[3] == '1' then
   local seen = redis.call('GET', KEYS[3])
@@ -187,8 +202,9 @@ end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local new = current + tonumber(ARGV[1])
 if new < 0 then return {0, current} end
+if new > tonumber(ARGV[5]) then return {3, current} end
 redis.call('SET', KEYS[1], new)
-if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[2], new, new .. ':' .. ARGV[2]) end
+if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[2], new, string.format('%d:%s', new, ARGV[2])) end
 if ARGV[3] == '1' then redis.call('SET', KEYS[3], new, 'EX', ARGV[4]) end
 return {1, new}
 """
@@ -200,6 +216,17 @@ for i = 2, #KEYS do redis.call('UNLINK', KEYS[i]) end
 local generation = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], generation)
 return generation
+"""
+
+# KEYS: closed_sessions, completed_counter or abandoned_counter, active_tokens
+# ARGV: request_id, status
+# Counts a closed session once per request id, however often it is retried. Returns 1 if this
+# call counted it, 0 if it was counted before.
+_CLOSE_SESSION = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('INCR', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
 """
 
 PositionStatus = Literal["unknown", "waiting", "expired", "issued", "available", "claimed"]
@@ -214,6 +241,8 @@ class PositionState:
     # Epoch ms after which an unredeemed position is expired; None when expiry is off or unserved.
     expires_at_ms: int | None
     serving_counter: int
+    # When the position's token was claimed (epoch ms), for an "issued" position; None if unknown.
+    claimed_at_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +263,11 @@ class SweepResult:
 def _scripts(client: Redis) -> tuple[Script, ...]:
     """The scripts, registered (and hashed) once per client rather than once per request."""
     return tuple(client.register_script(body) for body in (_ASSIGN, _POSITION, _SWEEP, _INCREMENT, _RESET))
+
+
+@cache
+def _close_session_script(client: Redis) -> Script:
+    return client.register_script(_CLOSE_SESSION)
 
 
 class EventCounters:
@@ -280,7 +314,7 @@ class EventCounters:
         adds the request id to the active tokens (expiring at `claim_until_s`).
         """
         k = self.keys
-        status, position, entered, generation, deadline, serving = self._position(
+        status, position, entered, generation, deadline, serving, *claimed = self._position(
             keys=[
                 k.positions,
                 k.serving_counter,
@@ -290,6 +324,7 @@ class EventCounters:
                 k.token_counter,
                 k.generation,
                 k.active_tokens,
+                k.token_claims,
             ],
             args=[
                 request_id,
@@ -307,6 +342,7 @@ class EventCounters:
             generation=int(generation),
             expires_at_ms=None if int(deadline) < 0 else int(deadline),
             serving_counter=int(serving),
+            claimed_at_ms=(int(claimed[0]) or None) if claimed else None,
         )
 
     def sweep(self, *, now_ms: int, expiry_ms: int, max_steps: int, return_to_serving: bool) -> SweepResult:
@@ -327,8 +363,8 @@ class EventCounters:
 
     def increment_serving(
         self, increment_by: int, *, now_ms: int, idempotency_key: str | None = None
-    ) -> tuple[Literal["applied", "refused", "repeated"], int]:
-        """Moves the serving counter, unless that would take it below zero.
+    ) -> tuple[Literal["applied", "refused", "repeated", "too_large"], int]:
+        """Moves the serving counter, unless that would take it below zero or above MAX_COUNTER.
 
         With an idempotency key, a repeated call (a client's retry after a lost answer) changes
         nothing and gets the counter its first call produced.
@@ -339,9 +375,9 @@ class EventCounters:
                 self.keys.serving_history,
                 f"{self.keys.increments}{idempotency_key or ''}",
             ],
-            args=[increment_by, now_ms, int(idempotency_key is not None), IDEMPOTENCY_SECONDS],
+            args=[increment_by, now_ms, int(idempotency_key is not None), IDEMPOTENCY_SECONDS, MAX_COUNTER],
         )
-        return ("refused", "applied", "repeated")[int(outcome)], int(value)
+        return ("refused", "applied", "repeated", "too_large")[int(outcome)], int(value)
 
     def reset(self, *, now_ms: int) -> int:
         """Zeroes every counter and voids every position; returns the new generation."""
@@ -389,12 +425,22 @@ class EventCounters:
         """Unexpired tokens whose session is open: O(log n), no scan."""
         return int(self.redis.zcount(self.keys.active_tokens, f"({now_s}", "+inf"))
 
-    def close_session(self, request_id: str, completed: bool) -> None:
+    def close_session(self, request_id: str, completed: bool) -> bool:
+        """Counts the session as completed or abandoned, once; True if this call counted it.
+
+        Idempotent so that a retry after DynamoDB recorded the close but Redis did not count it
+        completes the count instead of doubling or losing it.
+        """
         k = self.keys
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(k.completed_counter if completed else k.abandoned_counter)
-            pipe.zrem(k.active_tokens, request_id)
-            pipe.execute()
+        counted = _close_session_script(self.redis)(
+            keys=[
+                k.closed_sessions,
+                k.completed_counter if completed else k.abandoned_counter,
+                k.active_tokens,
+            ],
+            args=[request_id, 1 if completed else -1],
+        )
+        return bool(counted)
 
     def prune_active_tokens(self, *, now_s: int) -> int:
         """Drops expired members so the active set stays the size of the live sessions."""

@@ -9,14 +9,19 @@ none and are not retried. An entry made before a reset is recorded as voided, so
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
+from lambdas.waiting_room import json_input
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import HttpError, is_request_id, logger, masked
 from lambdas.waiting_room.records import QueueRecord, read_queue_record, write_queue_records
+
+# How far ahead of this function's clock an entry time may be: API Gateway stamps it, and the two
+# clocks may disagree a little. A time further ahead would give a position that never expires.
+ENTRY_CLOCK_SKEW_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -26,12 +31,13 @@ class Entry:
     entered_at_ms: int
 
 
-def parse_entry(message_id: str, body: str, event_id: str) -> Entry | None:
+def parse_entry(message_id: str, body: str, event_id: str, *, now_ms: int | None = None) -> Entry | None:
     """The entry a message carries, or None (logged) when it cannot take a position."""
+    latest = (int(time.time() * 1000) if now_ms is None else now_ms) + ENTRY_CLOCK_SKEW_MS
     try:
-        message = json.loads(body)
+        message = json_input.loads(body)
         fields = {name: message[name] for name in ENTRY_MESSAGE_FIELDS}
-    except (json.JSONDecodeError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError):
         logger.warning("malformed entry dropped", extra={"message_id": message_id})
         return None
     request_id, entered_at = fields["request_id"], fields["entered_at"]
@@ -41,7 +47,12 @@ def parse_entry(message_id: str, body: str, event_id: str) -> Entry | None:
     if not is_request_id(request_id):
         logger.warning("entry without a valid request id dropped", extra={"message_id": message_id})
         return None
-    if isinstance(entered_at, bool) or not isinstance(entered_at, int | float) or entered_at < 0:
+    # The comparison also refuses NaN and infinity, which JSON as Python reads it may carry.
+    if (
+        isinstance(entered_at, bool)
+        or not isinstance(entered_at, int | float)
+        or not 0 <= entered_at <= latest
+    ):
         logger.warning("entry without a valid entry time dropped", extra={"message_id": message_id})
         return None
     return Entry(message_id, request_id.lower(), int(entered_at))

@@ -18,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lambdas.catalog import is_event_id
+from lambdas.waiting_room import json_input
 from lambdas.waiting_room.tracing import traced
 
 logger = Logger(service="waiting-room")
@@ -28,6 +29,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # A paged answer's body is what the retired clients read (a JSON array); the next page's cursor
 # travels in this header, absent on the last page.
 NEXT_CURSOR_HEADER = "X-Next-Cursor"
+_DIGITS = re.compile(r"[0-9]{1,12}")
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -77,7 +79,9 @@ def json_body(event: Mapping[str, Any]) -> dict[str, Any]:
     if len(raw.encode()) > MAX_BODY_BYTES:
         raise HttpError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        body = json.loads(raw)
+        body = json_input.loads(raw)
+    except json_input.TooDeeplyNested as error:
+        raise HttpError(400, f"request body nests deeper than {json_input.MAX_DEPTH} levels") from error
     except (json.JSONDecodeError, TypeError) as error:
         raise HttpError(400, "request body is not valid JSON") from error
     if not isinstance(body, dict):
@@ -109,23 +113,34 @@ def require_request_id(source: Mapping[str, Any]) -> str:
     return value.lower()
 
 
-def require_int(source: Mapping[str, Any], name: str, *, minimum: int | None = None) -> int:
+def require_int(
+    source: Mapping[str, Any], name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """An integer field; bools, floats and numeric strings are refused, not coerced."""
     value = source.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
         raise HttpError(400, f"{name} must be an integer")
     if minimum is not None and value < minimum:
         raise HttpError(400, f"{name} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise HttpError(400, f"{name} must be at most {maximum}")
     return value
+
+
+def query_int(params: Mapping[str, str], name: str, *, default: int, minimum: int, maximum: int) -> int:
+    """A query parameter of ASCII digits, short and in range (`str.isdigit` would take "²")."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not _DIGITS.fullmatch(raw) or not minimum <= int(raw) <= maximum:
+        raise HttpError(400, f"{name} must be an integer from {minimum} to {maximum}")
+    return int(raw)
 
 
 def optional_int(source: Mapping[str, Any], name: str, *, minimum: int, maximum: int) -> int | None:
     if source.get(name) is None:
         return None
-    value = require_int(source, name, minimum=minimum)
-    if value > maximum:
-        raise HttpError(400, f"{name} must be at most {maximum}")
-    return value
+    return require_int(source, name, minimum=minimum, maximum=maximum)
 
 
 def masked(request_id: str) -> str:

@@ -30,6 +30,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, ProtocolError, ReadTimeoutError
 
+from lambdas.waiting_room import json_input
+
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 DEFAULT_TIMEOUT = urllib3.Timeout(connect=3.0, read=10.0)
@@ -213,8 +215,8 @@ def _decode(raw: bytes) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return json_input.loads(raw)
+    except ValueError:  # not JSON, not UTF-8, nested too deep, or an integer too long to read
         return raw.decode("utf-8", "replace")[:500]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from lambdas.waiting_room import json_input
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.settings import settings
 
@@ -199,6 +200,9 @@ class BadCursor(ValueError):
     pass
 
 
+MAX_CURSOR_CHARS = 1024  # an encoded key is a few hundred characters
+
+
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:
     if not key:
         return None
@@ -208,8 +212,10 @@ def _encode_cursor(key: dict[str, Any] | None) -> str | None:
 def _decode_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise BadCursor("cursor is not valid")
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        key = json_input.loads(base64.urlsafe_b64decode(cursor.encode()))
         valid = (
             isinstance(key, dict)
             and key.get("event_generation") == {"S": partition}
@@ -249,15 +255,28 @@ def expired_token_page(
 # -- serving counter ------------------------------------------------------------------------------
 
 
-def record_serving_increment(event_id: str, serving_counter: int, increment_by: int, now_s: int) -> None:
-    """The durable trail of serving-counter moves (who was let in when)."""
-    client("dynamodb").put_item(
-        TableName=settings().serving_counter_table,
-        Item={
-            "event_id": {"S": event_id},
-            "serving_counter": {"N": str(serving_counter)},
-            "increment_by": {"N": str(increment_by)},
-            "issued_at": {"N": str(now_s)},
-            "expires_at": _ttl(now_s),
-        },
-    )
+def record_serving_increment(
+    event_id: str, serving_counter: int, increment_by: int, now_s: int, *, only_if_missing: bool = False
+) -> None:
+    """The durable trail of serving-counter moves (who was let in when).
+
+    `only_if_missing`: a retry completing the trail its first call may not have written keeps
+    that call's record if it exists. (A reset starts the counter again, so a new move may replace
+    an old generation's record.)
+    """
+    condition = {"ConditionExpression": "attribute_not_exists(serving_counter)"} if only_if_missing else {}
+    try:
+        client("dynamodb").put_item(
+            TableName=settings().serving_counter_table,
+            Item={
+                "event_id": {"S": event_id},
+                "serving_counter": {"N": str(serving_counter)},
+                "increment_by": {"N": str(increment_by)},
+                "issued_at": {"N": str(now_s)},
+                "expires_at": _ttl(now_s),
+            },
+            **condition,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

@@ -2,8 +2,10 @@
 
 The claim in Redis (one script) decides whether a position may be redeemed and counts its token
 exactly once; a conditional put in DynamoDB makes exactly one record, and only the call that made
-it emits `token_generated`. Asking again returns the same tokens: RS256 (PKCS#1 v1.5) signatures are
-deterministic, so re-signing the stored claims reproduces them byte for byte.
+it emits `token_generated`. A claimed position whose record is missing gets a record only while
+its claim is recent (the claiming call failed before writing); later the record was lost, and
+the answer is 410, never a second token. Asking again returns the same tokens: RS256 (PKCS#1 v1.5)
+signatures are deterministic, so re-signing the stored claims reproduces them byte for byte.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ from lambdas.waiting_room.records import (
 from lambdas.waiting_room.settings import settings
 
 TOKEN_USES = ("access", "id", "refresh")
+
+# How long after its claim a position's token record may still be written. The claiming call can
+# fail between Redis and DynamoDB (or still be writing): within this window a retry writes the
+# record. After it, a claimed position without a record lost it (TTL, a restore): the request id
+# had its token and never gets another one.
+RECORD_COMPLETION_MS = 5 * 60 * 1000
 
 
 def claims(record: TokenRecord, token_use: str) -> dict[str, Any]:
@@ -57,6 +65,10 @@ def sign(record: TokenRecord, key: SigningKey, now_s: int) -> dict[str, Any]:
         "token_type": "Bearer",
         "expires_in": max(0, record.expires_at - now_s),
     }
+
+
+def _record_may_be_pending(claimed_at_ms: int | None, now_ms: int) -> bool:
+    return claimed_at_ms is not None and now_ms - claimed_at_ms <= RECORD_COMPLETION_MS
 
 
 def expiry_ms() -> int | None:
@@ -90,6 +102,12 @@ def issue(
     key = signing_key()
     existing = read_token_record(request_id) if state.status == "issued" else None
     if existing is None:
+        if state.status == "issued" and not _record_may_be_pending(state.claimed_at_ms, now_ms):
+            raise HttpError(
+                410,
+                "the token of this place in line is no longer on record: enter the line again",
+                "token_lost",
+            )
         record = TokenRecord(
             request_id=request_id,
             event_id=config.event_id,

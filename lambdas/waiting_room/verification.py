@@ -15,7 +15,6 @@ Key handling is built for a Lambda container that lives for hours and sees attac
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import urllib.parse
@@ -26,6 +25,8 @@ from typing import Any
 
 import jwt
 from jwt.exceptions import PyJWKError, PyJWTError
+
+from lambdas.waiting_room import json_input
 
 ALGORITHM = "RS256"
 # A JWK or a JWKS is a few hundred bytes per key; anything much larger is not what we asked for.
@@ -80,7 +81,7 @@ def http_fetch(url: str, timeout_seconds: float = 3.0) -> Fetch:
             raw = answer.read(MAX_KEYS_RESPONSE_BYTES + 1)
         if len(raw) > MAX_KEYS_RESPONSE_BYTES:
             raise ValueError("the key response is too large")
-        return json.loads(raw)
+        return json_input.loads(raw)
 
     return fetch
 

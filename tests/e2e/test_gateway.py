@@ -112,3 +112,13 @@ def test_the_pages_are_served_with_their_configuration(runtime: Runtime, page: s
 def test_pages_refuse_to_leave_their_folder(runtime: Runtime) -> None:
     answer = requests.get(runtime.waiting_room + "..%2F..%2Fpyproject.toml", timeout=5)
     assert answer.status_code == 404
+
+
+def test_repeated_query_values_are_keyed_in_their_order(runtime: Runtime) -> None:
+    """The origin reads the last of a repeated value: a cached 200 for `event_id=other&event_id=ours`
+    must not answer `event_id=ours&event_id=other`, which the origin refuses (the key sorted them)."""
+    url = runtime.public_api + "/waiting_num"
+    ours_last = requests.get(url, params=[("event_id", "other"), ("event_id", runtime.event_id)], timeout=5)
+    assert ours_last.status_code == 200, ours_last.text
+    other_last = requests.get(url, params=[("event_id", runtime.event_id), ("event_id", "other")], timeout=5)
+    assert other_last.status_code == 400, other_last.text

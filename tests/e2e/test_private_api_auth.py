@@ -107,3 +107,14 @@ def test_the_preflight_needs_no_signature(runtime: Runtime) -> None:
     assert answer.status_code == 204
     assert answer.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in answer.headers["Access-Control-Allow-Headers"]
+
+
+def test_a_plus_in_the_query_is_signed_as_a_plus(runtime: Runtime) -> None:
+    """SigV4 reads a `+` in the query as a plus sign (%2B), as API Gateway and the control panel's
+    signer do; the check used the form-decoded query (a space, %20) and refused valid signatures."""
+    signed_url = _counters_url(runtime) + "&note=a%2Bb"
+    headers = _signed_headers(runtime, "GET", signed_url, b"", credentials=runtime.credentials)
+    answer = requests.get(_counters_url(runtime) + "&note=a+b", headers=headers, timeout=5)
+    assert answer.status_code == 200, answer.text
+    answer = requests.get(_counters_url(runtime) + "&note=a%20b", headers=headers, timeout=5)
+    assert answer.status_code == 403

@@ -21,8 +21,10 @@ from lambdas import (
     update_session,
     waiting_num,
 )
-from lambdas.waiting_room import tokens
+from lambdas.waiting_room import aws, records, tokens
+from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import NEXT_CURSOR_HEADER
+from lambdas.waiting_room.settings import settings
 from tests.integration.conftest import Core, api_event, call, entry_message
 
 
@@ -211,3 +213,60 @@ def test_idempotency_keys_are_validated(core: Core, key) -> None:
     )
     assert status == 400 and "idempotency_key" in body["error"]
     assert get(serving_num.handler, "/serving_num", core)[1] == {"serving_counter": 0}
+
+
+def _fail_once(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
+    """The next call of `owner.name` fails as a lost connection would; later ones go through."""
+    original = getattr(owner, name)
+
+    def failing(*args, **kwargs):
+        monkeypatch.setattr(owner, name, original)
+        raise ConnectionError("injected between the two writes")
+
+    monkeypatch.setattr(owner, name, failing)
+
+
+def test_a_session_close_retried_after_a_partial_failure_counts_once(
+    core: Core, monkeypatch, event_sink
+) -> None:
+    """DynamoDB took the close, then Redis failed: the retry counts it, once; later calls are 404."""
+    [request_id] = core.enter(1)
+    core.serve(1)
+    assert core.token(request_id)[0] == 200
+    event_sink()
+    _fail_once(monkeypatch, EventCounters, "close_session")
+    path = "/update_session"
+    assert post(update_session.handler, path, core, request_id=request_id, status=1)[0] == 500
+    assert records.read_token_record(request_id).session_status == records.SESSION_COMPLETED
+    assert post(update_session.handler, path, core, request_id=request_id, status=1) == (
+        200,
+        {"request_id": request_id, "status": 1},
+    )
+    for status in (1, -1):
+        assert post(update_session.handler, path, core, request_id=request_id, status=status)[0] == 404
+    values = get(counters.handler, "/counters", core)[1]
+    assert (values["completed_counter"], values["abandoned_counter"]) == (1, 0)
+    assert get(num_active_tokens.handler, "/num_active_tokens", core) == (200, {"active_tokens": 0})
+    updates = [e["detail"] for e in event_sink() if e["detail-type"] == "session_updated"]
+    assert updates == [{"event_id": core.event_id, "request_id": request_id, "status": "completed"}]
+
+
+def test_an_increment_retried_after_its_trail_failed_writes_the_trail_once(core: Core, monkeypatch) -> None:
+    dynamodb, table = aws.client("dynamodb"), settings().serving_counter_table
+    for item in dynamodb.scan(TableName=table)["Items"]:  # earlier tests' trails
+        dynamodb.delete_item(TableName=table, Key={k: item[k] for k in ("event_id", "serving_counter")})
+    _fail_once(monkeypatch, increment_serving_counter, "record_serving_increment")
+    path = "/increment_serving_counter"
+    assert post(increment_serving_counter.handler, path, core, increment_by=3, idempotency_key="k")[0] == 500
+    for _ in range(2):
+        assert post(increment_serving_counter.handler, path, core, increment_by=3, idempotency_key="k") == (
+            200,
+            {"serving_num": 3},
+        )
+    items = dynamodb.scan(TableName=table)["Items"]
+    trail = [
+        (i["serving_counter"]["N"], i["increment_by"]["N"])
+        for i in items
+        if i["event_id"]["S"] == core.event_id
+    ]
+    assert trail == [("3", "3")]

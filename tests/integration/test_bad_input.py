@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
+import time
+import uuid
 
 import pytest
 
+from lambdas import expired_tokens, increment_serving_counter
 from lambdas.catalog import routes_of
-from lambdas.waiting_room.counters import EventCounters
-from tests.integration.conftest import Core, api_event
+from lambdas.waiting_room.counters import MAX_COUNTER, MAX_INCREMENT, EventCounters
+from tests.integration.conftest import Core, api_event, entry_message, sqs_record
 
 ROUTES = [(route, function) for api in ("public", "private") for route, function in routes_of(api)]
 RID = "2f1c7a52-1f0e-4c59-9a53-2a8d4b7b3a11"
+DEEP = "[" * 1000 + "]" * 1000
 
 BAD_QUERIES = {
     "missing event_id": {},
@@ -36,6 +41,8 @@ BAD_BODIES = {
         {"event_id": "test-event", "request_id": "abc", "increment_by": 1, "status": 1}
     ),
     "request_id a number": json.dumps({"event_id": "test-event", "request_id": 5, "status": 1}),
+    # About 2 kB: Python's parser recursed into it and raised RecursionError, a 500 on every route.
+    "nested 1,000 deep": f'{{"event_id": "test-event", "request_id": "{RID}", "pad": {DEEP}}}',
 }
 
 
@@ -70,3 +77,89 @@ def test_bad_input_gets_a_4xx_json_error_and_changes_nothing(core: Core, route, 
     assert result["headers"]["Content-Type"] == "application/json"
     assert EventCounters(core.event_id).counters() == before
     assert EventCounters(core.event_id).lookup(request_ids[0]).position == 1
+
+
+def post(core: Core, handler, path: str, body: dict) -> tuple[int, dict]:
+    result = handler(api_event("POST", path, body=body), None)
+    return result["statusCode"], json.loads(result["body"])
+
+
+# 10**17 was stored by Lua's float arithmetic as "1e+17" (every later read a 500); 2**63 wrapped;
+# 2**53 + 1 was rounded.
+@pytest.mark.parametrize(
+    "increment_by", [10**17, 2**63, -(2**63), 2**53 + 1, MAX_INCREMENT + 1, -MAX_INCREMENT - 1]
+)
+def test_an_increment_out_of_bounds_is_a_400_and_changes_nothing(core: Core, increment_by: int) -> None:
+    core.serve(3)
+    before = EventCounters(core.event_id).counters()
+    status, body = post(
+        core,
+        increment_serving_counter.handler,
+        "/increment_serving_counter",
+        {"event_id": core.event_id, "increment_by": increment_by},
+    )
+    assert status == 400 and str(MAX_INCREMENT) in body["error"]
+    assert EventCounters(core.event_id).counters() == before
+
+
+def test_the_serving_counter_stops_at_its_maximum_and_stays_exact(core: Core) -> None:
+    counters = EventCounters(core.event_id)
+    counters.redis.set(counters.keys.serving_counter, MAX_COUNTER - 1)
+    assert counters.increment_serving(2, now_ms=1) == ("too_large", MAX_COUNTER - 1)
+    status, body = post(
+        core,
+        increment_serving_counter.handler,
+        "/increment_serving_counter",
+        {"event_id": core.event_id, "increment_by": 2},
+    )
+    assert status == 400 and str(MAX_COUNTER) in body["error"]
+    assert counters.increment_serving(1, now_ms=1) == ("applied", MAX_COUNTER)
+    assert counters.counters()["serving_counter"] == MAX_COUNTER
+
+
+def test_serving_history_keeps_one_member_per_counter_above_14_digits(core: Core) -> None:
+    """Lua's `..` writes 15 digits and more as "1.0000000000000e+14": two moves in one millisecond
+    became one history member, and the first move's time was lost."""
+    counters = EventCounters(core.event_id)
+    counters.redis.set(counters.keys.serving_counter, 10**14)
+    counters.increment_serving(1, now_ms=1_000)
+    counters.increment_serving(1, now_ms=1_000)
+    members = counters.redis.zrange(counters.keys.serving_history, 0, -1)
+    assert members == [f"{10**14 + 1}:1000", f"{10**14 + 2}:1000"]
+
+
+@pytest.mark.parametrize("limit", ["²", "٣", "1" * 5000, "0", "-1", "+5", " 5", "5 ", "1001", "1e2", ""])
+def test_a_limit_that_is_not_a_short_ascii_number_in_range_is_a_400(core: Core, limit: str) -> None:
+    result = expired_tokens.handler(
+        api_event("GET", "/expired_tokens", query={"event_id": core.event_id, "limit": limit}), None
+    )
+    assert result["statusCode"] == 400, result
+    assert "limit" in json.loads(result["body"])["error"]
+
+
+def test_a_cursor_nested_deep_or_too_long_is_a_400(core: Core) -> None:
+    deep = base64.urlsafe_b64encode(DEEP.encode()).decode()
+    for cursor in (deep, "A" * 5000):
+        result = expired_tokens.handler(
+            api_event("GET", "/expired_tokens", query={"event_id": core.event_id, "cursor": cursor}), None
+        )
+        assert result["statusCode"] == 400, result
+
+
+def test_entries_from_the_future_or_not_finite_take_no_position(core: Core) -> None:
+    """A far-future entry time gave a position that never expired and held back the sweeper;
+    Infinity and NaN (which Python's JSON reads) failed the whole batch."""
+    now_ms = int(time.time() * 1000)
+    future = entry_message(str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=now_ms + 3_600_000)
+    skewed = entry_message(str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=now_ms + 30_000)
+    not_finite = [
+        sqs_record(
+            f'{{"event_id": "{core.event_id}", "request_id": "{uuid.uuid4()}", "entered_at": {value}}}'
+        )
+        for value in ("Infinity", "NaN", "1e400")
+    ]
+    deep = sqs_record(f'{{"event_id": "{core.event_id}", "x": {DEEP}}}')
+    assert core.worker([future, *not_finite, deep, skewed]) == {"batchItemFailures": []}
+    counters = EventCounters(core.event_id)
+    assert counters.counters()["queue_counter"] == 1
+    assert counters.lookup(json.loads(skewed["body"])["request_id"]).position == 1

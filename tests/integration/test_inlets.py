@@ -57,7 +57,9 @@ class PrivateApiGateway:
         headers = {**headers, "Host": parts.netloc}  # what urllib3 adds on the wire
         try:
             verify(
-                SignedRequest(method, parts.netloc, parts.path, query, list(headers.items()), body or b""),
+                SignedRequest(
+                    method, parts.netloc, parts.path, parts.query, list(headers.items()), body or b""
+                ),
                 access_key_id="testing",
                 secret_access_key="testing",
                 region=REGION,

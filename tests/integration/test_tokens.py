@@ -5,12 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from unittest import mock
 
 import jwt
 import pytest
+from botocore.exceptions import ClientError
 
 from lambdas import counters, generate_token, public_key
-from lambdas.waiting_room import keys
+from lambdas.waiting_room import aws, keys, records, tokens
+from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.settings import settings
 from tests.integration.conftest import Core, call
 
 
@@ -155,3 +159,42 @@ def test_token_timing_is_stored_not_recomputed(core: Core) -> None:
     second = core.token(request_id)[1]
     assert second["access_token"] == first["access_token"]
     assert second["expires_in"] < first["expires_in"]
+
+
+@pytest.mark.parametrize("claimed", ["long ago", "at an unknown time"])
+def test_a_lost_token_record_is_410_never_a_new_token(core: Core, claimed: str) -> None:
+    """The record is gone (its TTL, a restore) after the claim: the request id had its token."""
+    [request_id] = core.enter(1)
+    core.serve(1)
+    assert core.token(request_id)[0] == 200
+    aws.client("dynamodb").delete_item(
+        TableName=settings().tokens_table, Key={"request_id": {"S": request_id}}
+    )
+    state = EventCounters(core.event_id)
+    if claimed == "long ago":
+        claimed_at = int(time.time() * 1000) - tokens.RECORD_COMPLETION_MS - 1000
+        state.redis.hset(state.keys.token_claims, request_id, claimed_at)
+    else:  # claimed before claims had a time
+        state.redis.hdel(state.keys.token_claims, request_id)
+    for _ in range(2):
+        status, body = core.token(request_id)
+        assert (status, body["reason"]) == (410, "token_lost"), body
+    assert records.read_token_record(request_id) is None
+    assert state.counters()["token_counter"] == 1
+
+
+def test_a_retry_writes_the_record_a_failed_first_call_did_not(core: Core, monkeypatch, event_sink) -> None:
+    """The claim was counted in Redis, then the put failed: the visitor's retry completes it once."""
+    event_sink()
+    [request_id] = core.enter(1)
+    core.serve(1)
+    failing = ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutItem")
+    with monkeypatch.context() as patch:
+        patch.setattr(tokens, "put_token_record", mock.Mock(side_effect=failing))
+        assert core.token(request_id)[0] == 500
+    status, first = core.token(request_id)
+    assert status == 200, first
+    assert core.token(request_id)[1]["access_token"] == first["access_token"]
+    assert EventCounters(core.event_id).counters()["token_counter"] == 1
+    generated = [e for e in event_sink() if e["detail-type"] == "token_generated"]
+    assert len(generated) == 1

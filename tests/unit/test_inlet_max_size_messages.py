@@ -33,6 +33,8 @@ def test_accepts_each_field_and_none_of_them() -> None:
         json.dumps({"completed": ["not-a-uuid"]}),
         json.dumps({"abandoned": [1]}),
         json.dumps({"surprise": 1}),
+        '{"completed": ' + "[" * 1000 + "]" * 1000 + "}",  # RecursionError in the parser
+        '{"exited": ' + "9" * 5000 + "}",  # Python refuses to read an integer that long
     ],
 )
 def test_refuses_malformed_messages(raw: str | None) -> None:
