@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from stacks.constructs.cdn import NO_ERROR_CACHING
 from stacks.constructs.packaging import REPO_ROOT
 
 CONFIG_FILE = "config.json"
@@ -42,6 +43,8 @@ class StaticSite(Construct):
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
             ),
             default_root_object="index.html",
+            # A page missing for a moment during a deployment must not stay missing for 10 s.
+            error_responses=NO_ERROR_CACHING,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
         )
         self.base_url = f"https://{self.distribution.distribution_domain_name}"
