@@ -55,6 +55,8 @@ class Setting(StrEnum):
     INLET_END_TIME = "INLET_END_TIME"
     INLET_MAX_SIZE = "INLET_MAX_SIZE"
     OIDC_PAGE_URL = "OIDC_PAGE_URL"
+    # The OpenID adapter's own issuer (its API's base URL), not the core's ISSUER.
+    OIDC_ISSUER = "OIDC_ISSUER"
 
 
 @dataclass(frozen=True)
@@ -373,15 +375,15 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_seconds=60,
     ),
     # -- OpenID Connect adapter ------------------------------------------------------------------
-    # The adapter's issuer is its own base URL, taken from the request (lambdas.waiting_room.
-    # oidc_settings), not the core's ISSUER. Its functions call the private API with the signed
-    # client of `lambdas.waiting_room.private_api`, as the inlet strategies do.
+    # The adapter's issuer is its own base URL (OIDC_ISSUER; from the request where it is unset,
+    # as in the local runtime), not the core's ISSUER. Its functions call the private API with the
+    # signed client of `lambdas.waiting_room.private_api`, as the inlet strategies do.
     Function(
         name="OidcDiscovery",
         handler="lambdas.oidc.discovery_handler",
         stack="openid",
         triggers=(Route("oidc", "GET", "/.well-known/openid-configuration", LONG),),
-        settings=(Setting.EVENT_ID,),
+        settings=(Setting.EVENT_ID, Setting.OIDC_ISSUER),
     ),
     Function(
         name="OidcJwks",
@@ -402,7 +404,7 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.OIDC_CODES_TABLE, "write"),
             (Resource.PRIVATE_API, "read"),
         ),
-        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL),
+        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL, Setting.OIDC_ISSUER),
     ),
     Function(
         name="OidcToken",
@@ -417,7 +419,7 @@ FUNCTIONS: tuple[Function, ...] = (
             # Signs the ID token again when the client sent a nonce (the core has no nonce claim).
             (Resource.JWT_KEYS_SECRET, "read"),
         ),
-        settings=(Setting.EVENT_ID,),
+        settings=(Setting.EVENT_ID, Setting.OIDC_ISSUER),
     ),
     Function(
         name="OidcUserInfo",
@@ -425,7 +427,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="openid",
         triggers=(Route("oidc", "GET", "/userInfo"),),
         uses=((Resource.JWT_KEYS_SECRET, "read"),),
-        settings=(Setting.EVENT_ID,),
+        settings=(Setting.EVENT_ID, Setting.OIDC_ISSUER),
     ),
 )
 

@@ -77,7 +77,7 @@ class OpenIdStack(Stack):
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,
-                Setting.ISSUER: self.api.base_url_without_deployment(),
+                Setting.OIDC_ISSUER: self.api.base_url_without_deployment(),
                 # The hosted page is the waiting room site's openid/ page; it reads ../config.json.
                 Setting.OIDC_PAGE_URL: f"{self.page.base_url}/oidc/openid/index.html",
             }
@@ -107,7 +107,7 @@ class OpenIdStack(Stack):
             },
         )
         CfnOutput(
-            self, "OidcIssuer", value=bindings.settings[Setting.ISSUER], description="OpenID issuer URL"
+            self, "OidcIssuer", value=bindings.settings[Setting.OIDC_ISSUER], description="OpenID issuer URL"
         )
         CfnOutput(
             self,
