@@ -56,8 +56,14 @@ def _stack_keys(built: WaitingRoomApp) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
+def templates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every template of the session is written under this folder (the scanners read it once)."""
+    return tmp_path_factory.mktemp("templates")
+
+
+@pytest.fixture(scope="session")
+def synth(templates_root: Path) -> Iterator[Synth]:
+    outdir = templates_root / "app"
     app = App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": []})
     built = build_app(app)
     error: Exception | None = None
@@ -101,10 +107,10 @@ class Variants:
 
 
 @pytest.fixture(scope="session")
-def variants(tmp_path_factory: pytest.TempPathFactory, synth: Synth) -> Variants:
+def variants(templates_root: Path, synth: Synth) -> Variants:
     """The core stack of each cache variant, synthesized once per session with cdk-nag (a finding
     raises here); `serverless-valkey` is the session synth's own core template."""
-    outdir = tmp_path_factory.mktemp("variants")
+    outdir = templates_root / "variants"
     templates = {"serverless-valkey": synth.template("core")}
     for name, context in CACHE_VARIANTS.items():
         app = App(outdir=str(outdir / name), context={"aws:cdk:bundling-stacks": [], **context})
