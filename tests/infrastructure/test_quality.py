@@ -91,9 +91,8 @@ def _cfn_lint(templates: list[Path]) -> list[Finding]:
 
 def _checkov(root: Path) -> list[Finding]:
     """One run over every template of the session (checkov takes ~10 s to start and scan)."""
-    checkov = CHECKOV if CHECKOV.exists() else None
-    assert checkov is not None, f"checkov is missing at {CHECKOV}: run `make scan-tools`"
-    command = [str(checkov), "--directory", str(root), "--framework", "cloudformation"]
+    assert CHECKOV.exists(), f"checkov is missing at {CHECKOV}: run `make scan-tools`"
+    command = [str(CHECKOV), "--directory", str(root), "--framework", "cloudformation"]
     command += ["--output", "json", "--quiet", "--compact", "--soft-fail", "--skip-download"]
     run = subprocess.run(command, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
