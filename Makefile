@@ -2,18 +2,20 @@
 PYTHON_VERSION ?= 3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+# checkov pins an older boto3 than ours: it gets an environment of its own (see pyproject.toml).
+SCAN_VENV := .venv-scan
 export PYTHONPATH := $(CURDIR)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_OUTDIR := cdk.out
 
-.PHONY: run test lint format synth cost bench load deps system clean
+.PHONY: run test lint format synth cost bench load deps system clean scan-tools
 
 ## run: the whole waiting room on this machine (redis-server, a moto server, every API and both pages)
 run: $(VENV)/.installed system-run
 	$(VENV)/bin/vwr local $(ARGS)
 
 ## test: lint, then every level of tests (unit, integration, infrastructure, e2e, browser)
-test: $(VENV)/.installed system-test
+test: $(VENV)/.installed $(SCAN_VENV)/.installed system-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -43,6 +45,7 @@ bench: $(VENV)/.installed system-run
 deps:
 	$(UV) pip compile pyproject.toml -o requirements/lambda.txt -q --python-version 3.12 --no-header
 	$(UV) pip compile pyproject.toml --all-extras --group dev -o requirements/dev.txt -q --python-version $(PYTHON_VERSION)
+	$(UV) pip compile --group pyproject.toml:scan -o requirements/scan.txt -q --python-version $(PYTHON_VERSION) --no-header
 
 # uv from PATH, or installed for python3 (Debian's own Python wants --break-system-packages).
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
@@ -55,6 +58,16 @@ $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	$(UV) pip install -q --python $(PY) --no-deps -e .
 	touch $@
 
+## scan-tools: checkov in its own environment (.venv-scan), for tests/infrastructure
+scan-tools: $(SCAN_VENV)/.installed
+
+$(SCAN_VENV)/.installed: requirements/scan.txt
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install -q uv || python3 -m pip install -q --break-system-packages uv
+	$(UV) venv -q --allow-existing --python $(PYTHON_VERSION) $(SCAN_VENV)
+	$(UV) pip install -q --python $(SCAN_VENV)/bin/python --compile-bytecode -r requirements/scan.txt
+	touch $@
+
 system-run:
 	@scripts/install-system.sh redis-server
 
@@ -62,4 +75,4 @@ system-test:
 	@scripts/install-system.sh redis-server chromium node:nodejs
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache benchmarks/results tests/browser/artifacts
+	rm -rf $(VENV) $(SCAN_VENV) cdk.out .pytest_cache benchmarks/results tests/browser/artifacts

@@ -18,9 +18,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from inlet_strategies.decisions import max_size_increment
-from inlet_strategies.settings import env_int, private_api
+from inlet_strategies.settings import env_int
 from lambdas.waiting_room import json_input
 from lambdas.waiting_room.private_api import PrivateApiClient
+from lambdas.waiting_room.private_api_settings import private_api
 
 logger = Logger(service="inlet-max-size")
 

@@ -16,8 +16,9 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from inlet_strategies.decisions import periodic_increment, within_window
-from inlet_strategies.settings import env_int, private_api
+from inlet_strategies.settings import env_int
 from lambdas.waiting_room.private_api import PrivateApiClient
+from lambdas.waiting_room.private_api_settings import private_api
 
 logger = Logger(service="inlet-periodic")
 

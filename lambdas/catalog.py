@@ -60,6 +60,8 @@ class Setting(StrEnum):
     CORE_API_REGION = "CORE_API_REGION"
     # "true": the authorizer also refuses tokens whose session was closed with /update_session.
     DENY_CLOSED_SESSIONS = "DENY_CLOSED_SESSIONS"
+    # The OpenID adapter's own issuer (its API's base URL), not the core's ISSUER.
+    OIDC_ISSUER = "OIDC_ISSUER"
 
 
 # A reset must be visible at the CDN within this many seconds: no cached public answer may still
@@ -419,15 +421,15 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_seconds=60,
     ),
     # -- OpenID Connect adapter ------------------------------------------------------------------
-    # The adapter's issuer is its own base URL, taken from the request (lambdas.waiting_room.
-    # oidc_settings), not the core's ISSUER. Its functions call the private API with the signed
-    # client of `lambdas.waiting_room.private_api`, as the inlet strategies do.
+    # The adapter's issuer is its own base URL (OIDC_ISSUER; from the request where it is unset,
+    # as in the local runtime), not the core's ISSUER. Its functions call the private API with the
+    # signed client of `lambdas.waiting_room.private_api`, as the inlet strategies do.
     Function(
         name="OidcDiscovery",
         handler="lambdas.oidc.discovery_handler",
         stack="openid",
         triggers=(Route("oidc", "GET", "/.well-known/openid-configuration", LONG),),
-        settings=(Setting.EVENT_ID,),
+        settings=(Setting.EVENT_ID, Setting.OIDC_ISSUER),
     ),
     Function(
         name="OidcJwks",
@@ -448,7 +450,7 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.OIDC_CODES_TABLE, "write"),
             (Resource.PRIVATE_API, "read"),
         ),
-        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL, Setting.CORE_API_REGION),
+        settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL, Setting.CORE_API_REGION, Setting.OIDC_ISSUER),
     ),
     Function(
         name="OidcToken",
@@ -463,7 +465,7 @@ FUNCTIONS: tuple[Function, ...] = (
             # Signs the ID token again when the client sent a nonce (the core has no nonce claim).
             (Resource.JWT_KEYS_SECRET, "read"),
         ),
-        settings=(Setting.EVENT_ID, Setting.CORE_API_REGION),
+        settings=(Setting.EVENT_ID, Setting.CORE_API_REGION, Setting.OIDC_ISSUER),
     ),
     Function(
         name="OidcUserInfo",
@@ -471,7 +473,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="openid",
         triggers=(Route("oidc", "GET", "/userInfo"),),
         uses=((Resource.JWT_KEYS_SECRET, "read"),),
-        settings=(Setting.EVENT_ID,),
+        settings=(Setting.EVENT_ID, Setting.OIDC_ISSUER),
     ),
 )
 

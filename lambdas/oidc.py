@@ -15,7 +15,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from inlet_strategies.settings import private_api
 from lambdas.waiting_room import oidc_codes
 from lambdas.waiting_room.http import CORS_HEADERS, HttpError, api_handler, masked, response
 from lambdas.waiting_room.keys import signing_key
@@ -34,6 +33,7 @@ from lambdas.waiting_room.oidc_protocol import (
 )
 from lambdas.waiting_room.oidc_settings import client_registration, event_id, issuer, page_url
 from lambdas.waiting_room.oidc_tokens import InvalidToken, id_token_with_nonce, verify_access_token
+from lambdas.waiting_room.private_api_settings import private_api
 
 logger = Logger(service="waiting-room-oidc")
 

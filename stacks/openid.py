@@ -95,7 +95,7 @@ class OpenIdStack(Stack):
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,
-                Setting.ISSUER: issuer,
+                Setting.OIDC_ISSUER: issuer,
                 # The hosted page is the waiting room site's openid/ page; it reads ../config.json.
                 Setting.OIDC_PAGE_URL: f"{self.page.base_url}/oidc/openid/index.html",
                 Setting.CORE_API_REGION: core_region,

@@ -2,7 +2,8 @@
 
 Every route answers JSON with CORS headers. Bad input raises `HttpError` with a 4xx; `api_handler`
 turns it into `{"error": ...}`. Anything unexpected is logged and answered with a plain 500 that
-carries no stack trace.
+carries no stack trace. No error answer may be kept by a cache: every 4xx and 5xx says
+`Cache-Control: no-store` (CloudFront would otherwise keep it for its error caching TTL).
 """
 
 from __future__ import annotations
@@ -54,12 +55,14 @@ class HttpError(Exception):
         self.reason = reason
 
 
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", **CORS_HEADERS, **(headers or {})},
-        "body": json.dumps(body, separators=(",", ":")),
-    }
+    all_headers = {"Content-Type": "application/json", **CORS_HEADERS, **(headers or {})}
+    if status >= 400:
+        all_headers.update(NO_STORE)
+    return {"statusCode": status, "headers": all_headers, "body": json.dumps(body, separators=(",", ":"))}
 
 
 def query(event: Mapping[str, Any]) -> dict[str, str]:
@@ -166,7 +169,7 @@ def api_handler(fn: Handler) -> Handler:
             body = {"message" if error.status < 400 else "error": error.message}
             if error.reason:
                 body["reason"] = error.reason
-            return response(error.status, body, {"Cache-Control": "no-store"})
+            return response(error.status, body, NO_STORE)
         except Exception:
             logger.exception("unhandled error", extra={"path": event.get("path")})
             return response(500, {"error": "internal error"})

@@ -2,9 +2,10 @@
 
 The issuer is the adapter's own base URL. It is not the core's `ISSUER` (the public API's URL,
 which the core puts in the tokens it issues to the waiting room page), so it has its own source:
-`OIDC_ISSUER` when the deployment sets one (a custom domain), otherwise the URL the request came
-in on, which on an execute-api endpoint is `https://{domainName}/{stage}`. The local runtime
-names each API's stage after its path prefix, so the same rule gives its `/oidc` base URL there.
+`OIDC_ISSUER`, which the OpenID stack sets to its API's stage URL (change it for a custom
+domain), otherwise the URL the request came in on, which on an execute-api endpoint is
+`https://{domainName}/{stage}`. The local runtime sets no `OIDC_ISSUER` and names each API's stage
+after its path prefix, so the same rule gives its `/oidc` base URL there.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _is_loopback(host: str) -> bool:
 
 def issuer(event: Mapping[str, Any]) -> str:
     """The adapter's issuer URL for this request (see the module docstring)."""
-    configured = os.environ.get("OIDC_ISSUER", "").strip()
+    configured = os.environ.get(Setting.OIDC_ISSUER.value, "").strip()
     if configured:
         return configured.rstrip("/")
     context = event.get("requestContext") or {}

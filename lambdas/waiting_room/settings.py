@@ -62,5 +62,5 @@ def settings() -> Settings:
         expiry_enabled=_flag(Setting.ENABLE_QUEUE_POSITION_EXPIRY.value, True),
         expiry_seconds=_int(Setting.QUEUE_POSITION_EXPIRY_SECONDS.value, 900),
         incr_serving_on_expiry=_flag(Setting.INCR_SERVING_ON_EXPIRY.value, False),
-        issuer=env(Setting.ISSUER.value, "") or env(Setting.PUBLIC_API_URL.value, ""),
+        issuer=env(Setting.ISSUER.value, ""),
     )

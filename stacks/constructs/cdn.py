@@ -7,7 +7,9 @@ to the execute-api URL directly gets 403. API keys cost nothing, unlike a region
 
 Caching: only GET routes with a catalog cache policy are cached, keyed on exactly the listed query
 keys. Min TTL is 0, so an origin answer with `Cache-Control: no-store` (the 202 "not yet" answers)
-is never cached while a 200 is kept for the policy's TTL.
+is never cached while a 200 is kept for the policy's TTL. Errors are never cached: CloudFront
+honours `no-store` on an error only for 404, 410, 414 and 501 and keeps the others for its error
+caching minimum TTL (10 s by default), so every error code it caches gets a TTL of 0.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from constructs import Construct
 from lambdas import catalog
 
 ORIGIN_KEY_HEADER = "x-api-key"
+# The status codes whose caching a distribution can set (AWS::CloudFront::Distribution
+# CustomErrorResponse.ErrorCode); a TTL of 0 sends the next request to the origin again.
+CACHEABLE_ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
+NO_ERROR_CACHING = [
+    cloudfront.ErrorResponse(http_status=code, ttl=Duration.seconds(0)) for code in CACHEABLE_ERROR_CODES
+]
 
 
 class PublicApiDistribution(Construct):
@@ -101,6 +109,7 @@ class PublicApiDistribution(Construct):
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
             ),
             additional_behaviors=behaviors,
+            error_responses=NO_ERROR_CACHING,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             web_acl_id=Fn.condition_if(self.waf_enabled.logical_id, acl.attr_arn, Aws.NO_VALUE).to_string(),
         )

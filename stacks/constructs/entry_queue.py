@@ -43,6 +43,8 @@ ENTRY_SCHEMA = apigw.JsonSchema(
     },
 )
 _CORS = {"method.response.header.Access-Control-Allow-Origin": "'*'"}
+# No cache may keep an error (the public API's gateway responses say the same).
+_ERROR = {**_CORS, "method.response.header.Cache-Control": "'no-store'"}
 
 
 class EntryQueue(Construct):
@@ -105,7 +107,7 @@ class EntryQueue(Construct):
                         response_templates={
                             "application/json": '{"error": "the queue did not accept the entry"}'
                         },
-                        response_parameters=_CORS,
+                        response_parameters=_ERROR,
                     ),
                 ],
             ),
@@ -120,8 +122,8 @@ class EntryQueue(Construct):
             "AssignQueueNumValidator", validate_request_body=True, validate_request_parameters=True
         )
         responses = [
-            apigw.MethodResponse(status_code=code, response_parameters={k: True for k in _CORS})
-            for code in ("200", "500")
+            apigw.MethodResponse(status_code=code, response_parameters={k: True for k in headers})
+            for code, headers in (("200", _CORS), ("500", _ERROR))
         ]
         return api.root.resource_for_path(route.path).add_method(
             route.method,

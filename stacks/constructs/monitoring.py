@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -31,7 +31,16 @@ class Monitoring(Construct):
         super().__init__(scope, construct_id)
         # CloudWatch can only publish to an encrypted topic whose key lets it use the key, which
         # rules out the AWS managed aws/sns key; one customer managed key ($1/month) it is.
-        key = kms.Key(self, "TopicKey", description="Waiting room alarm topic", enable_key_rotation=True)
+        # Deleted with the stack (CDK's default keeps keys, at $1 a month each, after `destroy`);
+        # KMS waits the shortest window it allows before the deletion takes effect.
+        key = kms.Key(
+            self,
+            "TopicKey",
+            description="Waiting room alarm topic",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
+        )
         key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
         self.topic = sns.Topic(
             self, "AlarmTopic", display_name="Waiting room alarms", master_key=key, enforce_ssl=True

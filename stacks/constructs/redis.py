@@ -3,9 +3,12 @@ group, always TLS (`rediss://`) and always authenticated.
 
 Authentication is role-based: a user group with one password user for the application, whose
 username and password live in a generated Secrets Manager secret (`{"username", "password"}`), and
-a disabled `default` user (ElastiCache requires a user named default in a group; turning it off
-means no connection gets in without the password). The password reaches CloudFormation as a
-dynamic reference, so it never appears in a template.
+a `default` user that is turned off (access string `off`), so no connection gets in without the
+application's password. ElastiCache wants a user named default in every group, and a Valkey group
+admits only users that authenticate (password or IAM), so the default user has a password too: the
+application's, which costs no second secret and opens nothing, because a user that is off cannot
+authenticate whatever the password. The password reaches CloudFormation as a dynamic reference,
+so it never appears in a template.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from constructs import Construct
 from stacks.config import AppConfig
 from stacks.nag import acknowledge_replication_group
 
-PORT = 6379
+# ElastiCache Serverless listens on this port, and on the next one for its reader endpoint.
+SERVERLESS_PORT = 6379
 # Node-based groups may choose their port: a non-default one turns away scans aimed at 6379.
+# Their reader endpoint (more than one node) listens on the same port.
 REPLICATION_GROUP_PORT = 6390
 APP_USER = "vwr-app"
 # Only the waiting room's own keys (DESIGN: every key is `vwr:{<event_id>}:...`), no admin commands.
@@ -56,6 +61,12 @@ class RedisCache(Construct):
             ),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # CfnUser types this property as `Any`, so it is written with CloudFormation's own keys
+        # (the AuthenticationModeProperty class would come out as lowercase `type`/`passwords`).
+        password = {
+            "Type": "password",
+            "Passwords": [self.auth_secret.secret_value_from_json("password").unsafe_unwrap()],
+        }
         app_user = elasticache.CfnUser(
             self,
             "AppUser",
@@ -63,7 +74,7 @@ class RedisCache(Construct):
             user_id=f"{prefix}-app",
             user_name=APP_USER,
             access_string=ACCESS_STRING,
-            passwords=[self.auth_secret.secret_value_from_json("password").unsafe_unwrap()],
+            authentication_mode=password,
         )
         default_user = elasticache.CfnUser(
             self,
@@ -72,7 +83,7 @@ class RedisCache(Construct):
             user_id=f"{prefix}-default",
             user_name="default",
             access_string="off -@all",
-            no_password_required=True,
+            authentication_mode=password,
         )
         user_group = elasticache.CfnUserGroup(
             self,
@@ -87,10 +98,13 @@ class RedisCache(Construct):
         self.security_group = ec2.SecurityGroup(
             self, "Sg", vpc=vpc, description="Waiting room Redis", allow_all_outbound=False
         )
-        # Serverless caches also open PORT+1 for the reader endpoint.
-        self.security_group.add_ingress_rule(
-            clients, ec2.Port.tcp_range(PORT, PORT + 1), "Redis from functions"
+        # The cache's own port, and the reader endpoint's where it has one of its own.
+        ports = (
+            ec2.Port.tcp(REPLICATION_GROUP_PORT)
+            if config.redis_node_type
+            else ec2.Port.tcp_range(SERVERLESS_PORT, SERVERLESS_PORT + 1)
         )
+        self.security_group.add_ingress_rule(clients, ports, "Redis from functions")
         subnet_ids = [subnet.subnet_id for subnet in vpc.isolated_subnets]
         major = "8" if engine == "valkey" else "7"
 

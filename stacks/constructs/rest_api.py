@@ -21,9 +21,11 @@ CORS_HEADERS = [
     "X-Amz-Content-Sha256",
     "X-Api-Key",
 ]
-_CORS_RESPONSE_HEADERS = {
+# API Gateway's own error answers: readable by a browser (CORS), kept by no cache.
+_GATEWAY_RESPONSE_HEADERS = {
     "Access-Control-Allow-Origin": "'*'",
     "Access-Control-Allow-Headers": "'" + ",".join(CORS_HEADERS) + "'",
+    "Cache-Control": "'no-store'",
 }
 
 
@@ -67,8 +69,9 @@ class CatalogRestApi(Construct):
         )
         # CDK adds an output of the stage URL with a trailing slash; the stacks output `url` instead.
         self.rest_api.node.try_remove_child("Endpoint")
-        # API Gateway's own errors (403 from IAM, 401 from the authorizer, 400 from validation)
-        # follow the contract's shape and carry CORS headers so a browser can read them.
+        # API Gateway's own errors (403 from IAM, 401 from the authorizer, 400 from validation,
+        # 429 from throttling, 5xx) follow the contract's shape, carry CORS headers so a browser
+        # can read them, and say no-store so no cache keeps them.
         for name, response_type, template in (
             ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, '{"error": $context.error.messageString}'),
             ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, '{"error": $context.error.messageString}'),
@@ -82,7 +85,7 @@ class CatalogRestApi(Construct):
             self.rest_api.add_gateway_response(
                 name,
                 type=response_type,
-                response_headers=_CORS_RESPONSE_HEADERS,
+                response_headers=_GATEWAY_RESPONSE_HEADERS,
                 templates={"application/json": template},
             )
 

@@ -10,10 +10,12 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from stacks.constructs.cdn import NO_ERROR_CACHING
 from stacks.constructs.packaging import REPO_ROOT
 
 CONFIG_FILE = "config.json"
@@ -41,9 +43,20 @@ class StaticSite(Construct):
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
             ),
             default_root_object="index.html",
+            # A page missing for a moment during a deployment must not stay missing for 10 s.
+            error_responses=NO_ERROR_CACHING,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
         )
         self.base_url = f"https://{self.distribution.distribution_domain_name}"
+        # For CDK's copying function (one per stack, shared by every folder's deployment): without
+        # it, the function logs into a group Lambda creates on first use, which keeps its logs
+        # forever and outlives `cdk destroy`.
+        self.deployment_logs = logs.LogGroup(
+            self,
+            "DeploymentLogs",
+            retention=logs.RetentionDays.ONE_WEEK,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
 
     def deploy_folder(self, folder: str, prefix: str, config: Mapping[str, Any]) -> str:
         """Uploads `folder` under `prefix/` with its config.json; returns the page URL."""
@@ -65,5 +78,6 @@ class StaticSite(Construct):
             memory_limit=256,
             # Deleting the stack deletes the files too, so the bucket is empty when its turn comes.
             retain_on_delete=False,
+            log_group=self.deployment_logs,
         )
         return f"{self.base_url}/{prefix}/index.html"

@@ -73,3 +73,12 @@ def test_the_cdn_keeps_only_cacheable_200s() -> None:
     assert store.get(key) is None
     assert store.put(key, SHORT, 200, {"Content-Type": "application/json"}, b'{"serving_counter":1}')
     assert store.get(key).body == b'{"serving_counter":1}'
+
+
+@pytest.mark.parametrize("status", [201, 204, 301, 400, 403, 404, 429, 500, 502, 503])
+def test_the_cdn_keeps_no_answer_but_a_200(status: int) -> None:
+    # Not even an error that forgot its Cache-Control header: CloudFront caches no error either.
+    store = cdn.Cdn()
+    key = cdn.cache_key("GET", "/public/serving_num", SHORT, [("event_id", "e")])
+    assert not store.put(key, SHORT, status, {"Content-Type": "application/json"}, b"{}")
+    assert store.get(key) is None

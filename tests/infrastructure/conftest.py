@@ -18,9 +18,12 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import App
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks
 
 from stacks.app import WaitingRoomApp, build_app
+from stacks.config import AppConfig
+from stacks.core import CoreStack
 
 
 @dataclass
@@ -53,8 +56,14 @@ def _stack_keys(built: WaitingRoomApp) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
+def templates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every template of the session is written under this folder (the scanners read it once)."""
+    return tmp_path_factory.mktemp("templates")
+
+
+@pytest.fixture(scope="session")
+def synth(templates_root: Path) -> Iterator[Synth]:
+    outdir = templates_root / "app"
     app = App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": []})
     built = build_app(app)
     error: Exception | None = None
@@ -73,3 +82,40 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
 
 STANDALONE = ("core", "authorizer", "sample", "inlet", "openid")
 ALL_STACKS = (*STANDALONE, "gs.core", "gs.authorizer", "gs.sample")
+
+
+# Every other cache the synth-time options can build (docs/DEPLOY.md); the default one, Serverless
+# Valkey, is the session synth's core stack. The node-based Valkey variant carries the other
+# options too (architecture, tracing, endpoints in two AZs) so that one synth covers them.
+CACHE_VARIANTS: dict[str, dict[str, str]] = {
+    "serverless-redis": {"redis_engine": "redis"},
+    "node-valkey": {
+        "redis_node_type": "cache.t4g.small",
+        "redis_nodes": "2",
+        "architecture": "x86_64",
+        "endpoint_azs": "2",
+        "tracing": "true",
+    },
+    "node-redis": {"redis_engine": "redis", "redis_node_type": "cache.t4g.micro"},
+}
+
+
+@dataclass
+class Variants:
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def variants(templates_root: Path, synth: Synth) -> Variants:
+    """The core stack of each cache variant, synthesized once per session with cdk-nag (a finding
+    raises here); `serverless-valkey` is the session synth's own core template."""
+    outdir = templates_root / "variants"
+    templates = {"serverless-valkey": synth.template("core")}
+    for name, context in CACHE_VARIANTS.items():
+        app = App(outdir=str(outdir / name), context={"aws:cdk:bundling-stacks": [], **context})
+        stack = CoreStack(app, f"Variant-{name}", config=AppConfig.from_context(app.node))
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        app.synth()
+        templates[name] = json.loads((outdir / name / stack.template_file).read_text())
+    return Variants(outdir, templates)

@@ -192,9 +192,9 @@ def test_redis_is_serverless_valkey_with_tls_and_a_password_user(core: dict[str,
     default = next(u for u in users if u["UserName"] == "default")
     assert default["AccessString"].startswith("off")
     app = next(u for u in users if u["UserName"] == "vwr-app")
-    assert "{{resolve:secretsmanager:" in flatten(app["Passwords"]) and ":password:" in flatten(
-        app["Passwords"]
-    )
+    passwords = flatten(app["AuthenticationMode"]["Passwords"])
+    assert app["AuthenticationMode"]["Type"] == "password"
+    assert "{{resolve:secretsmanager:" in passwords and ":password:" in passwords
     assert len(group["UserIds"]) == 2
     for logical, name in catalog_functions(core).items():
         if catalog.by_name(name).needs_redis:

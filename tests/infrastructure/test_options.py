@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Validations
-from cdk_nag import AwsSolutionsChecks
+from aws_cdk import App
 
 from stacks.config import AppConfig
 from stacks.constructs.redis import REPLICATION_GROUP_PORT
-from stacks.core import CoreStack
+from tests.infrastructure.conftest import Variants
 from tests.infrastructure.helpers import by_type, catalog_functions, env, flatten
-
-OPTIONS = {
-    "redis_node_type": "cache.t4g.small",
-    "redis_nodes": "2",
-    "architecture": "x86_64",
-    "endpoint_azs": "2",
-    "tracing": "true",
-}
 
 
 @pytest.fixture(scope="module")
-def core_with_options(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    outdir: Path = tmp_path_factory.mktemp("options")
-    app = App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": [], **OPTIONS})
-    stack = CoreStack(app, "Options-Core", config=AppConfig.from_context(app.node))
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    app.synth()  # raises on an unacknowledged cdk-nag finding
-    return json.loads((outdir / stack.template_file).read_text())
+def core_with_options(variants: Variants) -> dict[str, Any]:
+    """Node-based Valkey with 2 nodes, x86_64, tracing and endpoints in two AZs (CACHE_VARIANTS)."""
+    return variants.templates["node-valkey"]
 
 
 def test_replication_group_replaces_serverless(core_with_options: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from inlet_strategies import settings
+from lambdas.waiting_room import private_api_settings as settings
 from lambdas.catalog import Setting
 
 

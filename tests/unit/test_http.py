@@ -96,6 +96,7 @@ def test_errors_become_json_and_unexpected_failures_hide_their_trace() -> None:
     assert gone["headers"]["Cache-Control"] == "no-store"
     broken = breaks({}, None)
     assert broken["statusCode"] == 500 and "secret" not in broken["body"]
+    assert broken["headers"]["Cache-Control"] == "no-store"
     assert refuses({"httpMethod": "OPTIONS"}, None)["statusCode"] == 204
 
 
@@ -105,6 +106,18 @@ def test_not_yet_is_a_message_not_an_error() -> None:
         raise HttpError(202, "not yet")
 
     assert json.loads(pending({}, None)["body"]) == {"message": "not yet"}
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 413, 429, 500, 502, 503])
+def test_no_error_answer_may_be_cached(status: int) -> None:
+    # Even when a handler passes its own caching headers, an error is never stored.
+    result = response(status, {"error": "x"}, {"Cache-Control": "max-age=60"})
+    assert result["headers"]["Cache-Control"] == "no-store"
+
+
+def test_a_success_keeps_the_caching_its_handler_chose() -> None:
+    assert "Cache-Control" not in response(200, {})["headers"]
+    assert response(200, {}, {"Cache-Control": "max-age=5"})["headers"]["Cache-Control"] == "max-age=5"
 
 
 def test_responses_carry_json_and_cors() -> None:
