@@ -40,6 +40,19 @@ ACCEPTED: tuple[Accepted, ...] = (
         "W3005",
         "CDK writes a DependsOn beside a GetAtt or Ref on the same resource; the duplicate is harmless.",
     ),
+    Accepted(
+        "W2001",
+        "RedisPort is the retired template's parameter, kept so its deploy scripts still pass it; "
+        "ElastiCache Serverless listens on a fixed port, so nothing reads it (docs/MIGRATING.md).",
+        ("Parameters/RedisPort",),
+    ),
+    Accepted(
+        "W1030",
+        "The store takes its authorizer as AuthorizerArn or, as the retired template named it, "
+        "AuthorizerARN; both default to empty and a template rule refuses a deploy that gives neither, "
+        "so the empty default never reaches a resource.",
+        ("Parameters/AuthorizerArn/Default", "AuthorizerFunction*Permissions*"),
+    ),
     # -- cfn-lint serverless rules -----------------------------------------------------------------
     Accepted("WS1000", _NO_TRACING),
     Accepted("WS2002", _NO_TRACING),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdas.waiting_room import private_api_settings as settings
 from lambdas.catalog import Setting
+from lambdas.waiting_room import private_api_settings as settings
 
 
 @pytest.fixture(autouse=True)
