@@ -55,6 +55,8 @@ class Setting(StrEnum):
     INLET_END_TIME = "INLET_END_TIME"
     INLET_MAX_SIZE = "INLET_MAX_SIZE"
     OIDC_PAGE_URL = "OIDC_PAGE_URL"
+    # Overrides the queue trigger's ordering window (milliseconds), e.g. `vwr local --set`.
+    ORDERING_WINDOW_MS = "ORDERING_WINDOW_MS"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class QueueTrigger:
     max_batching_window_seconds: int = 1
     max_receive_count: int = 5
     visibility_timeout_seconds: int = 180
+    # Positions follow arrival time within this window: an entry is numbered once it is this old,
+    # after every entry that arrived before it. It must outlast the batching window plus SQS's
+    # own delay, or entries arrive late (numbered at once, counted as late_entry_counter).
+    ordering_window_ms: int = 2000
 
 
 @dataclass(frozen=True)
@@ -478,6 +484,12 @@ TABLES: dict[Resource, Table] = {
 ASSIGN_QUEUE_NUM = Route("public", "POST", "/assign_queue_num")
 # The SQS message body the integration writes, read by lambdas.queue_worker.
 ENTRY_MESSAGE_FIELDS = ("event_id", "request_id", "entered_at")
+
+
+def ordering_window_ms() -> int:
+    """The entry queue's ordering window, as the wiring table sets it."""
+    worker = by_name("QueueWorker")
+    return next(t for t in worker.triggers if isinstance(t, QueueTrigger)).ordering_window_ms
 
 
 def by_name(name: str) -> Function:

@@ -1,6 +1,7 @@
 """SQS-triggered worker: positions for a batch of entries (the asynchronous half of /assign_queue_num).
 
-The whole batch is assigned at once; Powertools' batch processor then reports, per message, what
+The whole batch is assigned at once, in arrival order within the ordering window (the worker waits
+at most one window for its entries to ripen); Powertools' batch processor then reports, per message, what
 failed, so the event source mapping deletes the rest and redelivers only the failures.
 """
 
@@ -22,7 +23,8 @@ class PositionNotStored(Exception):
 def handler(event, context):
     event_id = settings().event_id
     parsed = (parse_entry(r["messageId"], r.get("body", ""), event_id) for r in event.get("Records", []))
-    failed = assign_positions(event_id, (entry for entry in parsed if entry is not None))
+    entries = (entry for entry in parsed if entry is not None)
+    failed = assign_positions(event_id, entries, settings().ordering_window_ms)
 
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in failed:

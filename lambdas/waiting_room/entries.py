@@ -1,6 +1,9 @@
 """Assigning positions to a batch of entries from the entry queue.
 
-A batch costs one Redis round trip (one script for every entry) and one `BatchWriteItem` per 25
+Positions follow arrival within the ordering window (lambdas.waiting_room.counters): the batch's
+entries join the pending set in one script call, which also numbers whatever has ripened; the
+worker then sleeps until its own entries are older than the window and asks once more. A batch
+costs two Redis round trips (one when every entry was already ripe) and one `BatchWriteItem` per 25
 positions. Redelivered messages get the position they already had, duplicates in a batch take one
 position, and entries that cannot be honoured (malformed, another event, made before a reset) take
 none and are not retried.
@@ -9,11 +12,12 @@ none and are not retried.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
-from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.counters import Assignment, EventCounters
 from lambdas.waiting_room.http import is_request_id, logger, masked
 from lambdas.waiting_room.records import QueueRecord, write_queue_records
 
@@ -46,23 +50,56 @@ def parse_entry(message_id: str, body: str, event_id: str) -> Entry | None:
     return Entry(message_id, request_id.lower(), int(entered_at))
 
 
-def assign_positions(event_id: str, entries: Iterable[Entry]) -> set[str]:
+def assign_positions(event_id: str, entries: Iterable[Entry], window_ms: int = 0) -> set[str]:
     """Assigns and stores positions; returns the message ids that failed and must be retried."""
     entries = list(entries)
     if not entries:
         return set()
-    generation, assignments = EventCounters(event_id).assign(
-        [(e.request_id, e.entered_at_ms) for e in entries]
-    )
+    generation, numbered = _number(EventCounters(event_id), entries, window_ms)
     records = []
-    for entry, assignment in zip(entries, assignments, strict=True):
+    for entry in entries:
+        assignment = numbered.get(entry.request_id)
         if assignment is None:
             logger.info(
                 "entry made before the last reset dropped", extra={"request_id": masked(entry.request_id)}
             )
             continue
+        if assignment == "pending":
+            continue
         records.append(
             QueueRecord(entry.request_id, event_id, assignment.position, assignment.entered_at_ms, generation)
         )
     unwritten = write_queue_records(records)
-    return {entry.message_id for entry in entries if entry.request_id in unwritten}
+    return {
+        entry.message_id
+        for entry in entries
+        if entry.request_id in unwritten or numbered.get(entry.request_id) == "pending"
+    }
+
+
+# How many times a worker asks again for entries still pending. Every entry ripens one window
+# after it joined the set (Redis's clock), and the worker sleeps for as long as Redis says, so the
+# second call normally numbers them all; the bound keeps a stuck clock from holding the worker.
+MAX_ASKS = 3
+
+
+def _number(
+    counters: EventCounters, entries: list[Entry], window_ms: int
+) -> tuple[int, dict[str, Assignment | str | None]]:
+    """Numbers the entries, waiting (bounded) for those the ordering window still holds.
+
+    Returns the generation and, per request id, its assignment, None (no position) or "pending"
+    (still held after MAX_ASKS: its message is retried).
+    """
+    asked = list({e.request_id: e.entered_at_ms for e in entries}.items())
+    numbered: dict[str, Assignment | str | None] = {}
+    generation = 0
+    for _ in range(MAX_ASKS):
+        answer = counters.assign(asked, window_ms=window_ms)
+        generation = answer.generation
+        numbered.update((rid, a) for (rid, _), a in zip(asked, answer.assignments, strict=True))
+        asked = [(rid, entered) for rid, entered in asked if numbered[rid] == "pending"]
+        if not asked:
+            break
+        time.sleep(min(answer.wait_ms, window_ms + 1) / 1000)
+    return generation, numbered
