@@ -175,6 +175,46 @@ PER_VISITOR_SHORT = CachePolicy(ttl_seconds=5, query_keys=("event_id", "request_
 LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id",))
 
 
+@dataclass(frozen=True)
+class PollSchedule:
+    """How often the waiting room page polls `/serving_num`: as often as the line moves.
+
+    Rare far from the front, often near it, in between from the serving rate the page measured:
+    the wait it expects, times `fraction`, within [near_ms, far_ms]. A visitor whom one step of
+    the counter could reach (within `near_places`, or within the largest step seen) is polled at
+    near_ms. `waiting_room_site/js/schedule.js` is the page's copy and `vwr load` visitors use this
+    one; tests/browser/test_schedule_parity.py runs both over the same inputs. The cost model
+    (stacks/cost.py) counts the polls of a wait with it.
+    """
+
+    near_ms: int = 2000
+    far_ms: float = 30000
+    fraction: float = 0.25
+    near_places: int = 10
+
+    def delay_ms(self, places: int, per_ms: float | None, largest_step: int) -> int:
+        """Milliseconds to the next poll for a visitor `places` from being served."""
+        if places <= max(self.near_places, largest_step):
+            return self.near_ms
+        if per_ms is None or per_ms <= 0:
+            # No rate yet: places stand in for time, one near interval per near_places.
+            delay = self.near_ms * places / self.near_places
+        else:
+            delay = self.fraction * places / per_ms
+        return int(min(self.far_ms, max(self.near_ms, delay)) + 0.5)
+
+    def with_near(self, near_ms: int) -> PollSchedule:
+        """The schedule with another near interval (the page's `poll` setting); far scales with it."""
+        return PollSchedule(near_ms, near_ms * (self.far_ms / self.near_ms), self.fraction, self.near_places)
+
+    def assign_retry_ms(self, attempt: int) -> int:
+        """Milliseconds before asking `/queue_num` again after `attempt` answers of 202 (0, 1, ...)."""
+        return int(min(1.5 * self.near_ms, 0.5 * self.near_ms * 1.5**attempt) + 0.5)
+
+
+POLL_SCHEDULE = PollSchedule()
+
+
 FUNCTIONS: tuple[Function, ...] = (
     # -- public API: the visitor's journey ---------------------------------------------------
     Function(

@@ -422,9 +422,15 @@ class EventCounters:
 
     def waiting(self) -> int:
         """Entered, not holding a token, not expired; never negative."""
+        return self.line()[1]
+
+    def line(self) -> tuple[int, int]:
+        """The serving counter and the number waiting, in one read (what the page polls)."""
         k = self.keys
-        queue, tokens, expired = self.redis.mget([k.queue_counter, k.token_counter, k.expired_queue_counter])
-        return max(0, int(queue or 0) - int(tokens or 0) - int(expired or 0))
+        serving, queue, tokens, expired = self.redis.mget(
+            [k.serving_counter, k.queue_counter, k.token_counter, k.expired_queue_counter]
+        )
+        return int(serving or 0), max(0, int(queue or 0) - int(tokens or 0) - int(expired or 0))
 
     def lookup(self, request_id: str) -> Assignment | None:
         value = self.redis.hget(self.keys.positions, request_id)
