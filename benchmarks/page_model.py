@@ -34,6 +34,9 @@ class ServingRate:
     def largest_step(self) -> int:
         return max((b[1] - a[1] for a, b in zip(self.samples, self.samples[1:], strict=False)), default=0)
 
+    def watched_ms(self, now_ms: float) -> float:
+        return now_ms - self.samples[0][0] if self.samples else 0.0
+
     def rate(self, now_ms: float) -> float | None:
         """Positions per millisecond, or None when it cannot be told yet."""
         if len(self.samples) < 2:

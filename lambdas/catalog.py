@@ -182,8 +182,10 @@ class PollSchedule:
     Rare far from the front, often near it, in between from the serving rate the page measured:
     the wait it expects, times `fraction`, within [near_ms, far_ms]. A visitor whom one step of
     the counter could reach (within `near_places`, or within the largest step seen) is polled at
-    near_ms. `waiting_room_site/js/schedule.js` is the page's copy and `vwr load` visitors use this
-    one; tests/browser/test_schedule_parity.py runs both over the same inputs. The cost model
+    near_ms. Before the page knows a rate it polls again after half the time it has watched, so a
+    line that moves is measured within seconds and one that stands still is asked rarely.
+    `waiting_room_site/js/schedule.js` is the page's copy and `vwr load` visitors use this one;
+    tests/browser/test_schedule_parity.py runs both over the same inputs. The cost model
     (stacks/cost.py) counts the polls of a wait with it.
     """
 
@@ -192,15 +194,15 @@ class PollSchedule:
     fraction: float = 0.25
     near_places: int = 10
 
-    def delay_ms(self, places: int, per_ms: float | None, largest_step: int) -> int:
-        """Milliseconds to the next poll for a visitor `places` from being served."""
+    def delay_ms(self, places: int, per_ms: float | None, largest_step: int, watched_ms: float) -> int:
+        """Milliseconds to the next poll for a visitor `places` from being served.
+
+        `per_ms` is the measured serving rate (None: not known yet), `largest_step` the largest
+        single move of the counter seen, `watched_ms` how long the page has watched the counter.
+        """
         if places <= max(self.near_places, largest_step):
             return self.near_ms
-        if per_ms is None or per_ms <= 0:
-            # No rate yet: places stand in for time, one near interval per near_places.
-            delay = self.near_ms * places / self.near_places
-        else:
-            delay = self.fraction * places / per_ms
+        delay = watched_ms / 2 if per_ms is None or per_ms <= 0 else self.fraction * places / per_ms
         return int(min(self.far_ms, max(self.near_ms, delay)) + 0.5)
 
     def with_near(self, near_ms: int) -> PollSchedule:

@@ -12,8 +12,6 @@ from lambdas.waiting_room.entries import assign_positions, parse_entry
 from lambdas.waiting_room.settings import settings
 from lambdas.waiting_room.tracing import traced
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
 
 class PositionNotStored(Exception):
     """The position was assigned but not persisted; redelivery will store the same position."""
@@ -30,6 +28,9 @@ def handler(event, context):
         if record.message_id in failed:
             raise PositionNotStored(record.message_id)
 
+    # A processor per invocation: it holds the batch's results, and a container may run several
+    # invocations at once where they share a process (the local runtime's concurrent pollers).
+    processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -96,7 +96,18 @@ def _local_parser(sub: Any) -> None:
         default=5,
         help="seconds before an unfinished entry is redelivered (default 5; AWS uses minutes)",
     )
-    parser.add_argument("--pollers", type=int, default=2, help="concurrent queue pollers (default 2)")
+    parser.add_argument(
+        "--pollers",
+        type=int,
+        default=2,
+        help="concurrent queue pollers (default 2)",
+    )
+    parser.add_argument(
+        "--queue-concurrency",
+        type=int,
+        default=10,
+        help="batches in the queue worker at once, like the mapping's concurrent invocations (default 10)",
+    )
     parser.add_argument(
         "--route-concurrency",
         type=int,
@@ -150,6 +161,7 @@ def options_from(args: argparse.Namespace) -> Options:
         batching_window_seconds=args.batch_window,
         visibility_timeout_seconds=args.visibility_timeout,
         pollers=args.pollers,
+        queue_concurrency=args.queue_concurrency,
         moto_process=args.moto_process,
         route_concurrency=args.route_concurrency,
         oidc_redirect_uris=tuple(args.oidc_redirect_uri),

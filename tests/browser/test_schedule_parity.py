@@ -18,6 +18,7 @@ from lambdas.catalog import POLL_SCHEDULE
 PLACES = [-3, 0, 1, 5, 10, 11, 40, 99, 100, 101, 300, 1000, 5000, 100_000]
 RATES = [None, 0.0, 1e-6, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2, 1.0]
 STEPS = [0, 1, 10, 50, 200, 2000]
+WATCHED = [0, 3000, 45_000, 200_000]
 NEAR = [2000, 200, 350]
 
 
@@ -29,18 +30,20 @@ def module_page(page, static_server):
 
 
 def test_poll_delays_agree(module_page) -> None:
-    grid = [list(case) for case in itertools.product(NEAR, PLACES, RATES, STEPS)]
+    grid = [list(case) for case in itertools.product(NEAR, PLACES, RATES, STEPS, WATCHED)]
     got = module_page.evaluate(
         """async (grid) => {
             const m = await import('/waiting_room_site/js/schedule.js');
-            return grid.map(([near, places, rate, step]) =>
-                m.pollDelayMs(places, rate, step, near === 2000 ? m.SCHEDULE : m.scheduleWithNear(near)));
+            return grid.map(([near, places, rate, step, watched]) => m.pollDelayMs(
+                places, rate, step, watched, near === 2000 ? m.SCHEDULE : m.scheduleWithNear(near)));
         }""",
         grid,
     )
     expected = [
-        (POLL_SCHEDULE if near == 2000 else POLL_SCHEDULE.with_near(near)).delay_ms(places, rate, step)
-        for near, places, rate, step in grid
+        (POLL_SCHEDULE if near == 2000 else POLL_SCHEDULE.with_near(near)).delay_ms(
+            places, rate, step, watched
+        )
+        for near, places, rate, step, watched in grid
     ]
     assert got == expected
     # The grid reaches every branch: near, far, the unknown rate and the measured one in between.
@@ -78,6 +81,7 @@ def test_serving_rate_and_estimate_agree(module_page) -> None:
                 const estimate = m.estimateWait(run.position - last, rate, run.now);
                 return {
                     rate: rate.rate(run.now), steps: rate.steps(), largest: rate.largestStep(),
+                    watched: rate.watchedMs(run.now),
                     range: estimate.kind === "range" ? [estimate.lowMs, estimate.highMs] : null,
                 };
             });
@@ -95,6 +99,7 @@ def test_serving_rate_and_estimate_agree(module_page) -> None:
                 "rate": rate.rate(run["now"]),
                 "steps": rate.steps(),
                 "largest": rate.largest_step(),
+                "watched": rate.watched_ms(run["now"]),
                 "range": [estimate.low_ms, estimate.high_ms] if estimate else None,
             }
         )

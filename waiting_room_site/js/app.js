@@ -325,7 +325,7 @@ class WaitingRoomPage {
     // Served: the countdown runs here, and asks the server again when it reaches zero.
     if (this.phase === "served") return schedule.farMs;
     const places = this.queueNumber - this.serving;
-    const delay = pollDelayMs(places, this.rate.rate(), this.rate.largestStep(), schedule);
+    const delay = pollDelayMs(places, this.rate.rate(), this.rate.largestStep(), this.rate.watchedMs(), schedule);
     return Math.round(delay * (1 - JITTER + 2 * JITTER * Math.random()));
   }
 

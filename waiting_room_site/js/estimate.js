@@ -33,6 +33,11 @@ export class ServingRate {
     return n;
   }
 
+  /** How long this page has watched the counter (since the oldest sample kept). */
+  watchedMs(now = Date.now()) {
+    return this.samples.length ? now - this.samples[0].time : 0;
+  }
+
   /** The largest single move of the counter within the window. */
   largestStep() {
     let step = 0;

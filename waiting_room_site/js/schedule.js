@@ -2,7 +2,9 @@
 //
 // Rare far from the front, often near it, in between from the serving rate the page measured: the
 // wait it expects, times `fraction`, within [nearMs, farMs]. A visitor whom one step of the counter
-// could reach (within `nearPlaces`, or within the largest step seen) polls every nearMs.
+// could reach (within `nearPlaces`, or within the largest step seen) polls every nearMs. Before the
+// page knows a rate it polls again after half the time it has watched, so a line that moves is
+// measured within seconds and one that stands still is asked rarely.
 // The Python copy is lambdas/catalog.py `PollSchedule`, used by `vwr load` and the cost model;
 // tests/browser/test_schedule_parity.py runs both over the same inputs.
 
@@ -18,12 +20,12 @@ export function scheduleWithNear(nearMs, schedule = SCHEDULE) {
  * @param {number} places queue number minus the serving counter
  * @param {number|null} perMs the measured serving rate in places per millisecond, null if unknown
  * @param {number} largestStep the largest single move of the counter seen
+ * @param {number} watchedMs how long the page has watched the counter
  */
-export function pollDelayMs(places, perMs, largestStep, schedule = SCHEDULE) {
+export function pollDelayMs(places, perMs, largestStep, watchedMs, schedule = SCHEDULE) {
   const { nearMs, farMs, fraction, nearPlaces } = schedule;
   if (places <= Math.max(nearPlaces, largestStep)) return nearMs;
-  // No rate yet: places stand in for time, one near interval per nearPlaces.
-  const delay = perMs === null || !(perMs > 0) ? (nearMs * places) / nearPlaces : (fraction * places) / perMs;
+  const delay = perMs === null || !(perMs > 0) ? watchedMs / 2 : (fraction * places) / perMs;
   return Math.floor(Math.min(farMs, Math.max(nearMs, delay)) + 0.5);
 }
 

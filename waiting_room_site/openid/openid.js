@@ -122,7 +122,7 @@ async function waitUntilServed(api, position, backoff) {
       show(position, serving);
       if (serving >= position) return;
       say("Waiting for your turn…", "waiting");
-      await sleep(pollDelayMs(position - serving, rate.rate(), rate.largestStep()));
+      await sleep(pollDelayMs(position - serving, rate.rate(), rate.largestStep(), rate.watchedMs()));
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       say("The waiting room is busy; trying again…");
