@@ -94,8 +94,10 @@ class Api:
                 self.recorder.add(route, TRANSPORT_ERROR, sent, time.perf_counter() - start, queued)
                 return None
         self.recorder.add(route, response.status_code, sent, time.perf_counter() - start, queued)
-        # When it left the simulator (after waiting for a connection), in run seconds.
+        # When it left the simulator (after waiting for a connection), in run seconds, and how long
+        # it waited for the connection: a browser has no such queue, so the report takes it out.
         response.extensions["sent_at"] = sent
+        response.extensions["queued_s"] = queued
         return response
 
     async def public(

@@ -59,8 +59,10 @@ def routes(run: Run) -> dict[str, Any]:
 def served_to_offered(run: Run) -> dict[str, Any]:
     """Seconds from the serving counter reaching a visitor to the visitor seeing it (check-out offered).
 
-    Known only for moves the simulator made itself (`--inlet self` or `open`): each is timed when
-    its request was sent, so the figure errs long, never short.
+    From the later of the move that reached the position and the visitor learning its number (the
+    page cannot offer anything before). Known only for moves the simulator made itself (`--inlet
+    self` or `open`): each is timed when its request was sent, so the figure errs long. The
+    visitor's times leave out waits for the simulator's connections, which a browser does not have.
     """
     moves = sorted(run.serving_moves)
     delays = []
@@ -69,7 +71,7 @@ def served_to_offered(run: Run) -> dict[str, Any]:
             continue
         served_at = next((at for at, counter in moves if counter >= v.position), None)
         if served_at is not None:
-            delays.append(max(0.0, v.offered_at - served_at))
+            delays.append(max(0.0, v.offered_at - max(served_at, v.assigned_at or 0.0)))
     if not delays:
         return {"visitors": 0}
     p50, p95, top = np.percentile(delays, [50, 95, 100])

@@ -150,7 +150,7 @@ class Journey:
             if response is not None and response.status_code == 200:
                 # Same tick: the page goes straight on to the serving counter.
                 visitor.position = int(response.json()["queue_number"])
-                visitor.assigned_at = self.api.recorder.now()
+                visitor.assigned_at = self._unqueued_now(response)
                 return
             if response is not None and response.status_code == 202:
                 errors = 0
@@ -161,13 +161,19 @@ class Journey:
                 errors += 1
             await self._wait(self.settings.schedule.assign_retry_ms(attempts), errors, jittered=False)
 
-    async def _serving(self, visitor: Visitor) -> int | None:
-        """One poll of the page: the serving counter (the answer also holds the number waiting)."""
+    async def _serving(self, visitor: Visitor) -> tuple[int | None, float]:
+        """One poll of the page: the serving counter (the answer also holds the number waiting), and
+        when the page would have had it."""
         self._spend(visitor)
         response = await self.api.public("GET", "/serving_num", params={"event_id": self.event_id})
         if response is None or response.status_code != 200:
-            return None
-        return int(response.json()["serving_counter"])
+            return None, self.api.recorder.now()
+        return int(response.json()["serving_counter"]), self._unqueued_now(response)
+
+    def _unqueued_now(self, response: Any) -> float:
+        """Now, less the time the request waited for one of the simulator's connections (a browser
+        would not have waited): when the page would have had this answer."""
+        return self.api.recorder.now() - response.extensions.get("queued_s", 0.0)
 
     async def _await_token(self, visitor: Visitor) -> str:
         assert visitor.position is not None
@@ -175,7 +181,7 @@ class Journey:
         errors = 0
         rate = ServingRate(min_span_ms=max(1000, 5 * self.settings.schedule.near_ms))
         while True:
-            serving = await self._serving(visitor)
+            serving, answered_at = await self._serving(visitor)
             delay_ms = self.settings.schedule.near_ms
             if serving is None:
                 errors += 1
@@ -193,7 +199,7 @@ class Journey:
             else:
                 errors = 0
                 if visitor.offered_at is None:
-                    visitor.offered_at = self.api.recorder.now()
+                    visitor.offered_at = answered_at
                 # Served: the page shows the expiry countdown, and the visitor checks out at once.
                 self._spend(visitor)
                 await self.api.public("GET", "/queue_pos_expiry", params=params)
