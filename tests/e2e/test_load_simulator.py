@@ -92,3 +92,16 @@ def test_calls_per_visitor_are_counted(summary: dict) -> None:
     assert rows["QueueWorker"]["redis_round_trips"] >= 1 and rows["GenerateToken"]["invocations"] >= VISITORS
     # The entry integration sends one SQS message per visitor.
     assert calls["entry_integration_per_visitor"] == pytest.approx(1.0)
+
+
+def test_positions_follow_the_gateway_stamps_and_the_page_figures_are_reported(summary: dict) -> None:
+    fairness = summary["fairness"]
+    assert fairness["arrival_clock"] == "gateway stamp"
+    # Only an entry that reached the worker after its ordering window may be out of order.
+    if summary["late_entries"] == 0:
+        assert fairness["position_vs_arrival"]["largest_overtaking"] == 0
+    offered = summary["served_to_offered_s"]
+    assert offered["visitors"] == VISITORS and 0 <= offered["p50_s"] <= offered["p95_s"]
+    assert "estimates" in summary["estimate_error"]
+    # One poll a tick: nobody asks /waiting_num any more.
+    assert "GET /waiting_num" not in summary["routes"]
