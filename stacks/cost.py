@@ -337,7 +337,8 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
     )
     for minutes in WAITS_MINUTES:
         lines = per_million_visitors(minutes)
-        out.append(f"  {minutes}-minute wait: ${sum(line.monthly for line in lines):,.2f}")
+        total = sum(line.monthly for line in lines)
+        out.append(f"  {minutes}-minute wait: ${total:,.2f} per million visitors")
         for line in lines:
             note = f"  ({line.note})" if line.note else ""
             out.append(f"    {line.monthly:8.2f}  {line.resource}{note}")
