@@ -81,6 +81,13 @@ def test_a_ten_minute_wait_costs_few_requests_and_check_out_comes_within_seconds
         if checkout.is_visible():
             offered_at = line.now_s
             break
+        if line.now_s == 8:
+            # Before a rate is known the note is one whole sentence (it used to be two glued together).
+            assert (
+                page.locator("#estimate-note").inner_text()
+                == "This page is watching how fast the line moves."
+            )
+            assert page.locator("#waiting-tile").is_visible()
 
     served_at = STEP_EVERY_S * (POSITION - 1) / STEP  # 600 s
     assert offered_at is not None, f"check-out never offered; requests: {line.requests}"
