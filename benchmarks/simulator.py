@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 from tqdm import tqdm
 
 from benchmarks.client import Api, Recorder
@@ -37,6 +38,7 @@ from benchmarks.runtime import Endpoints, local_runtime
 from benchmarks.visitor import Journey, JourneySettings, Visitor
 from inlet_strategies.decisions import periodic_increment
 from lambdas.catalog import POLL_SCHEDULE
+from lambdas.waiting_room.counters import Keys
 
 COUNTER_SAMPLE_SECONDS = 0.5
 INLET_TICK_SECONDS = 0.25
@@ -239,7 +241,9 @@ class Simulation:
         ok = response is not None and response.status_code == 200
         if ok:
             self.run.self_increments += amount
-            self.run.serving_moves.append((self.recorder.now(), int(response.json()["serving_num"])))
+            # Timed when sent: the counter moved between then and the answer.
+            sent_at = response.extensions.get("sent_at", self.recorder.now())
+            self.run.serving_moves.append((sent_at, int(response.json()["serving_num"])))
         return ok
 
     # -- closing sessions ------------------------------------------------------------------------
@@ -351,10 +355,6 @@ class Simulation:
         """Each entry's arrival as the gateway stamped it (what positions follow), where Redis is known."""
         if not self.endpoints.redis_url:
             return
-        import redis
-
-        from lambdas.waiting_room.counters import Keys
-
         visitors = [v for v in self.run.visitors if v.request_id]
         if not visitors:
             return
