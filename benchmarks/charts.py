@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # the backend is chosen first
 
-from benchmarks.simulator import Run
+from benchmarks.run import Run
 
 DPI = 110
 
@@ -85,9 +85,11 @@ def fairness(run: Run, out: Path) -> str:
     admitted = sorted(
         (v for v in run.visitors if v.admitted_at is not None), key=lambda v: v.admitted_at or 0.0
     )
+    arrival_rank = {id(v): rank for rank, v in enumerate(sorted(admitted, key=lambda v: v.arrived_at), 1)}
+    arrivals = [arrival_rank[id(v)] for v in admitted]
     fig, ax = plt.subplots(figsize=(5, 5))
-    ax.scatter([v.index + 1 for v in admitted], range(1, len(admitted) + 1), s=4, label="admission rank")
-    ax.scatter([v.index + 1 for v in admitted], [v.position for v in admitted], s=4, label="queue position")
+    ax.scatter(arrivals, range(1, len(admitted) + 1), s=4, label="admission rank")
+    ax.scatter(arrivals, [v.position for v in admitted], s=4, label="queue position")
     ax.plot(
         [1, len(run.visitors)], [1, len(run.visitors)], color="grey", linewidth=0.8, label="perfectly fair"
     )

@@ -40,7 +40,13 @@ class Sample:
 @dataclass
 class Recorder:
     started: float = field(default_factory=time.monotonic)
+    # The wall clock at `started`, to place the waiting room's own timestamps on the run's clock.
+    started_wall: float = field(default_factory=time.time)
     samples: list[Sample] = field(default_factory=list)
+
+    def restart(self) -> None:
+        self.samples.clear()
+        self.started, self.started_wall = time.monotonic(), time.time()
 
     def now(self) -> float:
         return time.monotonic() - self.started
@@ -88,6 +94,10 @@ class Api:
                 self.recorder.add(route, TRANSPORT_ERROR, sent, time.perf_counter() - start, queued)
                 return None
         self.recorder.add(route, response.status_code, sent, time.perf_counter() - start, queued)
+        # When it left the simulator (after waiting for a connection), in run seconds, and how long
+        # it waited for the connection: a browser has no such queue, so the report takes it out.
+        response.extensions["sent_at"] = sent
+        response.extensions["queued_s"] = queued
         return response
 
     async def public(

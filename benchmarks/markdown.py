@@ -21,6 +21,9 @@ def headline_table(summary: dict[str, Any]) -> str:
     """The few figures worth quoting (also what the README shows)."""
     t, v, wait = summary["throughput"], summary["visitors"], summary["wait_s"]
     fair = summary["fairness"]["admission_vs_arrival"]
+    order = summary["fairness"]["position_vs_arrival"]
+    offered = summary["served_to_offered_s"]
+    estimates = summary["estimate_error"]
     calls = summary.get("calls") or {}
     rows = [
         ["visitors admitted / arrived", f"{v['admitted']:,} / {v['planned']:,}"],
@@ -31,9 +34,27 @@ def headline_table(summary: dict[str, Any]) -> str:
             "wait from entry to token p50 / p95 (s)",
             f"{_f(wait.get('p50_ms', 0) / 1000)} / {_f(wait.get('p95_ms', 0) / 1000)}",
         ],
-        ["Kendall's tau, arrival vs admission", _f(fair["kendall_tau"], 3)],
-        ["largest overtaking (visitors)", fair["largest_overtaking"]],
+        ["requests per visitor (the page's own)", _f(t["visitor_requests_per_visitor"], 1)],
+        [
+            "positions: Kendall's tau vs arrival, largest displacement, late entries",
+            f"{_f(order['kendall_tau'], 4)}, {order['largest_overtaking']}, {summary['late_entries']}",
+        ],
+        [
+            "admissions: Kendall's tau vs arrival, largest overtaking",
+            f"{_f(fair['kendall_tau'], 3)}, {fair['largest_overtaking']}",
+        ],
     ]
+    if offered.get("visitors"):
+        rows.append(
+            ["served to check-out offered p50 / p95 (s)", f"{_f(offered['p50_s'])} / {_f(offered['p95_s'])}"]
+        )
+    if estimates.get("estimates"):
+        rows.append(
+            [
+                "wait estimates shown / admitted within the range shown",
+                f"{estimates['estimates']:,} / {estimates['inside_range'] * 100:.0f}%",
+            ]
+        )
     if calls:
         handlers = calls["handlers_per_visitor"]
         rows += [
@@ -130,6 +151,27 @@ def calls_table(summary: dict[str, Any]) -> str:
     return _table(header, rows) + note
 
 
+def estimate_text(summary: dict[str, Any]) -> str:
+    e, offered = summary["estimate_error"], summary["served_to_offered_s"]
+    parts = []
+    if e.get("estimates"):
+        parts.append(
+            f"The page's wait estimate, as each visitor would have seen it at each poll "
+            f"({e['estimates']:,} ranges shown), against when the visitor was admitted: "
+            f"{e['inside_range'] * 100:.0f}% within the range, {e['admitted_before_range'] * 100:.0f}% "
+            f"earlier, {e['admitted_after_range'] * 100:.0f}% later; outside the range by "
+            f"{e['miss_p50_s']:.1f} s (p50) and {e['miss_p95_s']:.1f} s (p95)."
+        )
+    if offered.get("visitors"):
+        parts.append(
+            f"From the serving counter reaching a visitor to the visitor's page seeing it (check-out "
+            f"offered): p50 {offered['p50_s']:.1f} s, p95 {offered['p95_s']:.1f} s, max "
+            f"{offered['max_s']:.1f} s ({offered['visitors']:,} visitors; includes the CDN's cache of "
+            "`/serving_num`)."
+        )
+    return " ".join(parts)
+
+
 def render(summary: dict[str, Any], charts: dict[str, str]) -> str:
     s = summary["settings"]
     fair = summary["fairness"]
@@ -146,7 +188,7 @@ def render(summary: dict[str, Any], charts: dict[str, str]) -> str:
         f"**{summary['headline']}**",
         "",
         f"{s['visitors']:,} visitors arriving at {s['rate']:g}/s ({s['arrivals']} arrivals, "
-        f"seed {s['seed']}); polling every {s['poll_interval']:g} s ± {s['jitter'] * 100:.0f}%; "
+        f"seed {s['seed']}); polling on the page's schedule (near {s['poll_near']:g} ms); "
         f"serving counter moved by {s['inlet']}; sessions closed through {s['close']}. "
         f"Run time {summary['duration_s']:.1f} s"
         + (" (stopped by --max-seconds)." if summary["timed_out"] else ".")
@@ -199,16 +241,30 @@ def render(summary: dict[str, Any], charts: dict[str, str]) -> str:
                     fair["admission_vs_arrival"]["overtaking_visitors"],
                 ],
                 [
-                    "queue position vs arrival order",
-                    _f(fair["position_vs_arrival"]["kendall_tau"], 3),
+                    f"queue position vs arrival order ({fair['arrival_clock']})",
+                    _f(fair["position_vs_arrival"]["kendall_tau"], 4),
                     fair["position_vs_arrival"]["largest_overtaking"],
                     fair["position_vs_arrival"]["overtaking_visitors"],
+                ],
+                [
+                    "queue position vs arrival order (as the client saw it)",
+                    _f(fair["position_vs_arrival_seen_by_client"]["kendall_tau"], 4),
+                    fair["position_vs_arrival_seen_by_client"]["largest_overtaking"],
+                    fair["position_vs_arrival_seen_by_client"]["overtaking_visitors"],
                 ],
             ],
         ),
         "",
-        "Positions follow the order in which the queue worker receives entries (SQS standard queues do "
-        "not keep order); admissions within one serving-counter step follow the visitors' poll timing.",
+        "Two kinds of fairness. Positions are the system's: they follow each entry's arrival time "
+        "at the gateway within the ordering window, whatever order SQS delivers them in; the "
+        "largest displacement is how many earlier arrivals got a later position than one visitor "
+        f"({summary['late_entries']} entries reached the worker after their window had passed and were "
+        "numbered at once). Admissions also depend on the visitors: within one serving-counter step "
+        "they follow when each page happens to poll next. Arrival is the gateway's own stamp where the "
+        "report could read it from the runtime's Redis; as the client saw it, the midpoint between "
+        "sending the entry and its answer (the stamp falls in between, so that row carries their jitter).",
+        "",
+        estimate_text(summary),
         "",
         image("fairness", "arrival order vs admission order"),
         "## AWS calls and Redis round trips per visitor",

@@ -19,7 +19,7 @@ import numpy as np
 
 from benchmarks.calls import calls_per_visitor
 from benchmarks.fairness import fairness
-from benchmarks.simulator import Run
+from benchmarks.run import Run
 
 
 def _percentiles(latencies: list[float]) -> dict[str, float]:
@@ -56,6 +56,59 @@ def routes(run: Run) -> dict[str, Any]:
     }
 
 
+def served_to_offered(run: Run) -> dict[str, Any]:
+    """Seconds from the serving counter reaching a visitor to the visitor seeing it (check-out offered).
+
+    From the later of the move that reached the position and the visitor learning its number (the
+    page cannot offer anything before). Known only for moves the simulator made itself (`--inlet
+    self` or `open`): each is timed when its request was sent, so the figure errs long. The
+    visitor's times leave out waits for the simulator's connections, which a browser does not have.
+    """
+    moves = sorted(run.serving_moves)
+    delays = []
+    for v in run.visitors:
+        if v.offered_at is None or v.position is None:
+            continue
+        served_at = next((at for at, counter in moves if counter >= v.position), None)
+        if served_at is not None:
+            delays.append(max(0.0, v.offered_at - max(served_at, v.assigned_at or 0.0)))
+    if not delays:
+        return {"visitors": 0}
+    p50, p95, top = np.percentile(delays, [50, 95, 100])
+    return {"visitors": len(delays), "p50_s": float(p50), "p95_s": float(p95), "max_s": float(top)}
+
+
+def estimate_error(run: Run) -> dict[str, Any]:
+    """The page's wait estimates (each range shown at a poll) against when the visitor was admitted."""
+    inside = early = late = 0
+    misses: list[float] = []
+    for v in run.visitors:
+        if v.admitted_at is None:
+            continue
+        for at, estimate in v.estimates:
+            actual = v.admitted_at - at
+            low, high = estimate.low_ms / 1000, estimate.high_ms / 1000
+            if actual < low:
+                early += 1
+            elif actual > high:
+                late += 1
+            else:
+                inside += 1
+            misses.append(max(low - actual, actual - high, 0.0))
+    shown = inside + early + late
+    if not shown:
+        return {"estimates": 0}
+    p50, p95 = np.percentile(misses, [50, 95])
+    return {
+        "estimates": shown,
+        "inside_range": inside / shown,
+        "admitted_before_range": early / shown,
+        "admitted_after_range": late / shown,
+        "miss_p50_s": float(p50),
+        "miss_p95_s": float(p95),
+    }
+
+
 def invariants(run: Run) -> dict[str, bool]:
     entered = [v for v in run.visitors if v.request_id]
     admitted = [v for v in run.visitors if v.admitted_at is not None]
@@ -87,8 +140,14 @@ def summarize(run: Run) -> dict[str, Any]:
         for v in admitted
         if v.admitted_at is not None and v.entered_at is not None
     ]
-    by_arrival = fairness([v.index for v in admitted], [v.admitted_at or 0.0 for v in admitted])
-    by_position = fairness([v.index for v in admitted], [v.position or 0 for v in admitted])
+    # Arrival as the gateway stamped it where the report could read the stamps; otherwise as the
+    # simulator saw it (between sending the entry and its answer: their jitter counts against it).
+    seen = [v.arrived_at for v in admitted]
+    stamped = bool(admitted) and all(v.stamped_at is not None for v in admitted)
+    arrivals = [v.stamped_at or 0.0 for v in admitted] if stamped else seen
+    positions = [v.position or 0 for v in admitted]
+    by_arrival = fairness(arrivals, [v.admitted_at or 0.0 for v in admitted])
+    by_position = fairness(arrivals, positions)
     failures = Counter(v.failure for v in visitors if v.failure)
     checks = invariants(run)
     requests = len(run.recorder.samples)
@@ -122,6 +181,8 @@ def summarize(run: Run) -> dict[str, Any]:
             "requests": requests,
             "requests_per_s": requests / run.duration_s if run.duration_s else 0.0,
             "requests_per_visitor": requests / len(visitors),
+            # The visitors' own requests (the page's), without the operator's and the inlet's.
+            "visitor_requests_per_visitor": sum(v.requests for v in visitors) / len(visitors),
             # Time requests waited for a free connection of the simulator (not part of latency).
             "client_queue_p95_s": float(np.percentile([x.queued_s for x in run.recorder.samples], 95))
             if requests
@@ -132,7 +193,14 @@ def summarize(run: Run) -> dict[str, Any]:
         "fairness": {
             "admission_vs_arrival": asdict(by_arrival),
             "position_vs_arrival": asdict(by_position),
+            "position_vs_arrival_seen_by_client": asdict(fairness(seen, positions)),
+            "arrival_clock": "gateway stamp" if stamped else "client (between sending and answer)",
         },
+        # Entries the ordering window had already passed when they reached the worker (numbered at once).
+        "late_entries": int(run.counters_after.get("late_entry_counter", 0))
+        - int(run.counters_before.get("late_entry_counter", 0)),
+        "served_to_offered_s": served_to_offered(run),
+        "estimate_error": estimate_error(run),
         "counters_before": run.counters_before,
         "counters_after": run.counters_after,
         "self_inlet_increments": run.self_increments,
@@ -155,9 +223,11 @@ def _write_csv(run: Run, out: Path) -> None:
         columns = [
             "index",
             "scheduled_at",
+            "entry_sent_at",
             "entered_at",
             "position",
             "assigned_at",
+            "offered_at",
             "admitted_at",
             "tokens_issued",
             "checkout_status",

@@ -39,6 +39,8 @@ class Endpoints:
     max_size_topic_arn: str | None = None
     # Counts of AWS calls and Redis round trips (`local.stats`); only a counted local runtime has it.
     stats_api: str | None = None
+    # A local runtime's Redis: the report reads each entry's arrival stamp there.
+    redis_url: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Endpoints:

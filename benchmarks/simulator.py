@@ -22,18 +22,23 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 from tqdm import tqdm
 
 from benchmarks.client import Api, Recorder
 from benchmarks.closer import BatchingCloser
+from benchmarks.report import write_report
+from benchmarks.run import Run
 from benchmarks.runtime import Endpoints, local_runtime
 from benchmarks.visitor import Journey, JourneySettings, Visitor
 from inlet_strategies.decisions import periodic_increment
+from lambdas.catalog import POLL_SCHEDULE
+from lambdas.waiting_room.counters import Keys
 
 COUNTER_SAMPLE_SECONDS = 0.5
 INLET_TICK_SECONDS = 0.25
@@ -85,34 +90,6 @@ class Inlet:
         return "the runtime's inlets only"
 
 
-@dataclass
-class Run:
-    """Everything measured during one run, handed to the report."""
-
-    args: dict[str, Any]
-    endpoints: Endpoints
-    visitors: list[Visitor]
-    recorder: Recorder
-    counters: list[dict[str, Any]] = field(default_factory=list)
-    counters_before: dict[str, Any] = field(default_factory=dict)
-    counters_after: dict[str, Any] = field(default_factory=dict)
-    stats_before: dict[str, Any] | None = None
-    stats_after: dict[str, Any] | None = None
-    self_increments: int = 0
-    # One-minute load average of the machine before and after: a shared machine skews latencies.
-    load_before: float = 0.0
-    load_after: float = 0.0
-    # Sessions the server counted as completed during the run, and how long after the last
-    # visitor that took (the MaxSize inlet works asynchronously, behind SNS).
-    sessions_closed_by_inlet: int = 0
-    settle_s: float = 0.0
-    close_messages: int = 0
-    # The simulator's own CPU seconds: near the run time means the simulator was the bottleneck.
-    simulator_cpu_s: float = 0.0
-    duration_s: float = 0.0
-    timed_out: bool = False
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="vwr load", description=__doc__.splitlines()[0])
     parser.add_argument("--visitors", type=int, default=1000, help="how many visitors arrive (default 1000)")
@@ -144,9 +121,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=30.0,
         help="after the last visitor, how long to wait for the inlet to close every session",
     )
-    parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between a visitor's polls")
-    parser.add_argument("--jitter", type=float, default=0.2, help="poll interval jitter, as a fraction")
-    parser.add_argument("--no-waiting-num", action="store_true", help="do not poll /waiting_num")
+    parser.add_argument(
+        "--poll-near",
+        type=int,
+        default=POLL_SCHEDULE.near_ms,
+        help="the page's near poll interval in ms (its `poll` setting); the far one scales with it "
+        f"(default {POLL_SCHEDULE.near_ms})",
+    )
     parser.add_argument("--dwell", type=float, default=0.0, help="seconds in the store before closing")
     parser.add_argument("--max-requests", type=int, default=400, help="request budget of each visitor")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="wall-time bound of the whole run")
@@ -260,6 +241,9 @@ class Simulation:
         ok = response is not None and response.status_code == 200
         if ok:
             self.run.self_increments += amount
+            # Timed when sent: the counter moved between then and the answer.
+            sent_at = response.extensions.get("sent_at", self.recorder.now())
+            self.run.serving_moves.append((sent_at, int(response.json()["serving_num"])))
         return ok
 
     # -- closing sessions ------------------------------------------------------------------------
@@ -355,8 +339,7 @@ class Simulation:
             await api.public("GET", "/serving_num", params={"event_id": self.endpoints.event_id})
             self.run.stats_before = await self._stats(control_http)
             self.run.load_before = os.getloadavg()[0]
-            self.recorder.samples.clear()
-            self.recorder.started = time.monotonic()
+            self.recorder.restart()
             cpu_before = time.process_time()
             await self._visitors(api, control)
             self.run.simulator_cpu_s = time.process_time() - cpu_before
@@ -365,14 +348,31 @@ class Simulation:
             await asyncio.sleep(1.0)
             self.run.counters_after = await self._counters(control) or {}
             self.run.stats_after = await self._stats(control_http)
+        self._read_arrival_stamps()
         return self.run
+
+    def _read_arrival_stamps(self) -> None:
+        """Each entry's arrival as the gateway stamped it (what positions follow), where Redis is known."""
+        if not self.endpoints.redis_url:
+            return
+        visitors = [v for v in self.run.visitors if v.request_id]
+        if not visitors:
+            return
+        client = redis.Redis.from_url(self.endpoints.redis_url, decode_responses=True)
+        try:
+            values = client.hmget(
+                Keys(self.endpoints.event_id).positions, [v.request_id.lower() for v in visitors]
+            )
+        finally:
+            client.close()
+        for visitor, value in zip(visitors, values, strict=True):
+            if value:
+                visitor.stamped_at = int(value.split(":")[1]) / 1000 - self.recorder.started_wall
 
     async def _visitors(self, api: Api, control: Api) -> None:
         settings = JourneySettings(
-            poll_interval_s=self.args.poll_interval,
-            jitter=self.args.jitter,
+            schedule=POLL_SCHEDULE.with_near(self.args.poll_near),
             max_requests=self.args.max_requests,
-            poll_waiting_num=not self.args.no_waiting_num,
             dwell_s=self.args.dwell,
             close=self.close,  # type: ignore[arg-type]
         )
@@ -443,8 +443,6 @@ def simulate(args: argparse.Namespace, endpoints: Endpoints) -> Run:
 
 def main(argv: list[str] | None = None) -> int:
     """`vwr load ...`: runs the burst, writes the report, returns 0 if every invariant held."""
-    from benchmarks.report import write_report
-
     args = parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     endpoints = given_endpoints(args)

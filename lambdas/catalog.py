@@ -62,6 +62,8 @@ class Setting(StrEnum):
     DENY_CLOSED_SESSIONS = "DENY_CLOSED_SESSIONS"
     # The OpenID adapter's own issuer (its API's base URL), not the core's ISSUER.
     OIDC_ISSUER = "OIDC_ISSUER"
+    # Overrides the queue trigger's ordering window (milliseconds), e.g. `vwr local --set`.
+    ORDERING_WINDOW_MS = "ORDERING_WINDOW_MS"
 
 
 # A reset must be visible at the CDN within this many seconds: no cached public answer may still
@@ -108,6 +110,10 @@ class QueueTrigger:
     max_batching_window_seconds: int = 1
     max_receive_count: int = 5
     visibility_timeout_seconds: int = 180
+    # Positions follow arrival time within this window: an entry is numbered once it is this old,
+    # after every entry that arrived before it. It must outlast the batching window plus SQS's
+    # own delay, or entries arrive late (numbered at once, counted as late_entry_counter).
+    ordering_window_ms: int = 2000
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,48 @@ PER_VISITOR_SHORT = CachePolicy(
     ttl_seconds=RESET_VISIBLE_WITHIN_SECONDS, query_keys=("event_id", "request_id")
 )
 LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id",), describes_generation=False)
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """How often the waiting room page polls `/serving_num`: as often as the line moves.
+
+    Rare far from the front, often near it, in between from the serving rate the page measured:
+    the wait it expects, times `fraction`, within [near_ms, far_ms]. A visitor whom one step of
+    the counter could reach (within `near_places`, or within the largest step seen) is polled at
+    near_ms. Before the page knows a rate it polls again after half the time it has watched, so a
+    line that moves is measured within seconds and one that stands still is asked rarely.
+    `waiting_room_site/js/schedule.js` is the page's copy and `vwr load` visitors use this one;
+    tests/browser/test_schedule_parity.py runs both over the same inputs. The cost model
+    (stacks/cost.py) counts the polls of a wait with it.
+    """
+
+    near_ms: int = 2000
+    far_ms: float = 30000
+    fraction: float = 0.25
+    near_places: int = 10
+
+    def delay_ms(self, places: int, per_ms: float | None, largest_step: int, watched_ms: float) -> int:
+        """Milliseconds to the next poll for a visitor `places` from being served.
+
+        `per_ms` is the measured serving rate (None: not known yet), `largest_step` the largest
+        single move of the counter seen, `watched_ms` how long the page has watched the counter.
+        """
+        if places <= max(self.near_places, largest_step):
+            return self.near_ms
+        delay = watched_ms / 2 if per_ms is None or per_ms <= 0 else self.fraction * places / per_ms
+        return int(min(self.far_ms, max(self.near_ms, delay)) + 0.5)
+
+    def with_near(self, near_ms: int) -> PollSchedule:
+        """The schedule with another near interval (the page's `poll` setting); far scales with it."""
+        return PollSchedule(near_ms, near_ms * (self.far_ms / self.near_ms), self.fraction, self.near_places)
+
+    def assign_retry_ms(self, attempt: int) -> int:
+        """Milliseconds before asking `/queue_num` again after `attempt` answers of 202 (0, 1, ...)."""
+        return int(min(1.5 * self.near_ms, 0.5 * self.near_ms * 1.5**attempt) + 0.5)
+
+
+POLL_SCHEDULE = PollSchedule()
 
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -542,6 +590,12 @@ ENTRY_MESSAGE_FIELDS = ("event_id", "request_id", "entered_at")
 # The one content type the integration maps (a request without Content-Type counts as it); API
 # Gateway answers any other with 415.
 ENTRY_CONTENT_TYPE = "application/json"
+
+
+def ordering_window_ms() -> int:
+    """The entry queue's ordering window, as the wiring table sets it."""
+    worker = by_name("QueueWorker")
+    return next(t for t in worker.triggers if isinstance(t, QueueTrigger)).ordering_window_ms
 
 
 def by_name(name: str) -> Function:

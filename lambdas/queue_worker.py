@@ -1,6 +1,7 @@
 """SQS-triggered worker: positions for a batch of entries (the asynchronous half of /assign_queue_num).
 
-The whole batch is assigned at once; Powertools' batch processor then reports, per message, what
+The whole batch is assigned at once, in arrival order within the ordering window (the worker waits
+at most one window for its entries to ripen); Powertools' batch processor then reports, per message, what
 failed, so the event source mapping deletes the rest and redelivers only the failures.
 """
 
@@ -11,8 +12,6 @@ from lambdas.waiting_room.entries import assign_positions, parse_entry
 from lambdas.waiting_room.settings import settings
 from lambdas.waiting_room.tracing import traced
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
 
 class PositionNotStored(Exception):
     """The position was assigned but not persisted; redelivery will store the same position."""
@@ -22,12 +21,16 @@ class PositionNotStored(Exception):
 def handler(event, context):
     event_id = settings().event_id
     parsed = (parse_entry(r["messageId"], r.get("body", ""), event_id) for r in event.get("Records", []))
-    failed = assign_positions(event_id, (entry for entry in parsed if entry is not None))
+    entries = (entry for entry in parsed if entry is not None)
+    failed = assign_positions(event_id, entries, settings().ordering_window_ms)
 
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in failed:
             raise PositionNotStored(record.message_id)
 
+    # A processor per invocation: it holds the batch's results, and a container may run several
+    # invocations at once where they share a process (the local runtime's concurrent pollers).
+    processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -1,7 +1,8 @@
 """`vwr`: the project's command line.
 
     vwr local [--port 8080] [--event-id Sample] ...   the whole waiting room on this machine
-    vwr load ...                                      the burst simulator (benchmarks.simulator)
+    vwr load ...                                      the burst simulator (benchmarks.simulator,
+                                                      registered in the `vwr.commands` entry points)
 
 `vwr local` prints one line `READY <json>` on stdout once everything answers, then a banner, and
 runs until Ctrl-C (SIGINT) or SIGTERM. Its logs, and the handlers' logs, go to stderr, so stdout
@@ -18,6 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from importlib import metadata
 from typing import IO, Any
 
 from lambdas.catalog import Setting
@@ -96,7 +98,18 @@ def _local_parser(sub: Any) -> None:
         default=5,
         help="seconds before an unfinished entry is redelivered (default 5; AWS uses minutes)",
     )
-    parser.add_argument("--pollers", type=int, default=2, help="concurrent queue pollers (default 2)")
+    parser.add_argument(
+        "--pollers",
+        type=int,
+        default=2,
+        help="concurrent queue pollers (default 2)",
+    )
+    parser.add_argument(
+        "--queue-concurrency",
+        type=int,
+        default=10,
+        help="batches in the queue worker at once, like the mapping's concurrent invocations (default 10)",
+    )
     parser.add_argument(
         "--route-concurrency",
         type=int,
@@ -150,6 +163,7 @@ def options_from(args: argparse.Namespace) -> Options:
         batching_window_seconds=args.batch_window,
         visibility_timeout_seconds=args.visibility_timeout,
         pollers=args.pollers,
+        queue_concurrency=args.queue_concurrency,
         moto_process=args.moto_process,
         route_concurrency=args.route_concurrency,
         oidc_redirect_uris=tuple(args.oidc_redirect_uri),
@@ -225,18 +239,26 @@ def run_local(options: Options, out: IO[str]) -> int:
             signal.signal(sig, handler)
 
 
+# Other packages add `vwr` commands through this entry-point group (pyproject.toml): the burst
+# simulator registers `vwr load` there, so the runtime does not depend on the benchmarks.
+COMMAND_GROUP = "vwr.commands"
+
+
+def plugin_commands() -> dict[str, metadata.EntryPoint]:
+    return {entry.name: entry for entry in metadata.entry_points(group=COMMAND_GROUP)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vwr", description="The virtual waiting room's tools.")
     sub = parser.add_subparsers(dest="command", required=True)
     _local_parser(sub)
-    load = sub.add_parser("load", help="the burst simulator (benchmarks.simulator)", add_help=False)
-    load.add_argument("rest", nargs=argparse.REMAINDER)
+    commands = plugin_commands()
+    for name in commands:
+        plugin = sub.add_parser(name, help=f"{commands[name].value} (installed separately)", add_help=False)
+        plugin.add_argument("rest", nargs=argparse.REMAINDER)
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["load"]:
-        # Imported only here: the simulator's dependencies are not the runtime's.
-        from benchmarks.simulator import main as simulate
-
-        return simulate(arguments[1:]) or 0
+    if arguments[:1] and arguments[0] in commands:
+        return commands[arguments[0]].load()(arguments[1:]) or 0
     args = parser.parse_args(arguments)
     options = options_from(args)
     problem = options.problem()

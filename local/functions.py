@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdas.catalog import Function
+from lambdas.catalog import Function, QueueTrigger
 from local.events import ACCOUNT_ID
 
 logger = logging.getLogger("vwr.local.functions")
@@ -57,18 +57,35 @@ class LambdaContext:
 class Functions:
     """Every function of the wiring table, loaded once, invoked like Lambda would invoke it."""
 
-    def __init__(self, functions: Iterable[Function], region: str, *, route_concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        functions: Iterable[Function],
+        region: str,
+        *,
+        route_concurrency: int = 1,
+        queue_concurrency: int = 1,
+    ) -> None:
         self._functions = {f.name: f for f in functions}
         self._region = region
         self._handlers: dict[str, Handler] = {}
         self._unavailable: dict[str, str] = {}
+
         # One invocation at a time per function, as in one Lambda container: handler modules keep
         # per-container state (Powertools' batch processor, caches) that is not made for threads.
         # API functions may be allowed more (`route_concurrency`) for load tests: they are
         # request/response and keep only caches, like several warm containers sharing them.
+        # A queue's function runs once per concurrent batch (`queue_concurrency`, the pollers), as
+        # the event source mapping invokes several containers at once: the queue worker waits for
+        # the ordering window, and one container at a time would hold every other batch back.
+        def slots(function: Function) -> int:
+            if function.routes:
+                return route_concurrency
+            if any(isinstance(t, QueueTrigger) for t in function.triggers):
+                return queue_concurrency
+            return 1
+
         self._slots = {
-            name: threading.BoundedSemaphore(max(1, route_concurrency) if f.routes else 1)
-            for name, f in self._functions.items()
+            name: threading.BoundedSemaphore(max(1, slots(f))) for name, f in self._functions.items()
         }
 
     def load(self) -> dict[str, str]:

@@ -67,6 +67,8 @@ class Options:
     # Short, so that a failed entry comes back in seconds rather than the deployed minutes.
     visibility_timeout_seconds: int = 5
     pollers: int = 2
+    # Batches in the queue's function at once (Lambda starts with five and adds more under load).
+    queue_concurrency: int = 10
     # Invocations of one API function at the same time (1: one warm container, as Lambda's model).
     route_concurrency: int = 1
     # moto in a child process (a core of its own) rather than in threads of the runtime.

@@ -115,7 +115,12 @@ class LocalRuntime:
         environment.apply(env)
 
         wired = [f for f in FUNCTIONS if options.runs(f.name)]
-        functions = Functions(wired, options.region, route_concurrency=options.route_concurrency)
+        functions = Functions(
+            wired,
+            options.region,
+            route_concurrency=options.route_concurrency,
+            queue_concurrency=options.queue_concurrency,
+        )
         self.unavailable = functions.load()
         self._run_custom_resources(functions, wired)
 
@@ -209,6 +214,7 @@ class LocalRuntime:
                     sqs_poller.lambda_delivery(invoke, build, name=function.name),
                     name=function.name,
                     concurrency=self.options.pollers,
+                    max_in_flight=self.options.queue_concurrency,
                 )
                 poller.start()
                 self._workers.append(poller)

@@ -10,7 +10,11 @@ What the mapping does on AWS, and so here:
   policy moves a message to the dead-letter queue once it was received `maxReceiveCount` times
   (moto applies the redrive policy on receive, as SQS does).
 
-Several pollers may run against one queue, like the mapping's concurrent batches.
+Several pollers may run against one queue, and several batches may be in the function at once
+(`max_in_flight`), like the mapping's concurrent invocations: a poller hands its batch over and goes
+on receiving while the function works, so one slow batch (the queue worker waits for its ordering
+window) does not hold back the messages behind it. A poller receives only while a slot is free, so
+no message sits received but unprocessed.
 """
 
 from __future__ import annotations
@@ -84,14 +88,25 @@ def completed(messages: Sequence[Mapping[str, Any]], response: Any) -> list[Mapp
 class SqsPoller:
     """Polls one queue until stopped, hands each batch to `deliver`, deletes what it reports done."""
 
-    def __init__(self, sqs: Any, queue: Queue, deliver: Deliver, *, name: str, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        sqs: Any,
+        queue: Queue,
+        deliver: Deliver,
+        *,
+        name: str,
+        concurrency: int = 1,
+        max_in_flight: int | None = None,
+    ) -> None:
         self._sqs = sqs
         self._queue = queue
         self._deliver_batch = deliver
         self._name = name
         self._concurrency = max(1, concurrency)
+        self._slots = threading.BoundedSemaphore(max(1, max_in_flight or self._concurrency))
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._deliveries: list[threading.Thread] = []
 
     def start(self) -> None:
         for index in range(self._concurrency):
@@ -106,21 +121,40 @@ class SqsPoller:
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
+        for thread in [*self._threads, *self._deliveries]:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            if not self._slots.acquire(timeout=IDLE_WAIT_SECONDS):
+                continue
+            handed_over = False
             try:
                 batch = self._gather()
                 if batch:
-                    self._delete(batch, self._deliver_batch(batch))
+                    delivery = threading.Thread(
+                        target=self._deliver, args=(batch,), name=f"vwr-batch-{self._name}", daemon=True
+                    )
+                    self._deliveries = [t for t in self._deliveries if t.is_alive()] + [delivery]
+                    delivery.start()
+                    handed_over = True
             except Exception:
                 if self._stopping.is_set():
                     return
                 # The queue's endpoint hiccuped: wait a moment and poll again, as the mapping does.
                 logger.exception("polling %s for %s failed", self._queue.url, self._name)
                 self._stopping.wait(1.0)
+            finally:
+                if not handed_over:
+                    self._slots.release()
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            self._delete(batch, self._deliver_batch(batch))
+        except Exception:
+            logger.exception("delivering a batch of %s to %s failed", self._queue.url, self._name)
+        finally:
+            self._slots.release()
 
     def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
         answer = self._sqs.receive_message(

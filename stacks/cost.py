@@ -7,6 +7,9 @@ table. Prices are AWS list prices for us-east-1 as I know them from the AWS pric
 last checked against my knowledge in 2025 (no pricing API is reachable from the build machine);
 check https://aws.amazon.com/pricing before relying on a figure. Free tiers are ignored.
 
+Per visitor, the requests follow the waiting room page's poll schedule (the wiring table's
+`PollSchedule`, which the page and `vwr load` share) over a wait of 1, 10 or 60 minutes.
+
 Idle means deployed and unused: pay-per-request services (Lambda, API Gateway, SQS, SNS,
 DynamoDB on-demand, CloudFront, EventBridge) cost nothing then, except the scheduled jobs that run
 each minute whatever the traffic. Resources behind a CloudFormation condition are priced with the
@@ -15,13 +18,18 @@ parameters' default values (e.g. the WAF web ACL only when EnableWaf=true).
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from lambdas import catalog
+from lambdas.catalog import POLL_SCHEDULE, PollSchedule, QueueTrigger
 
 PRICES_AS_OF = "2025 (us-east-1 list prices, from AWS pricing pages as known to the author)"
 HOURS_PER_MONTH = 730
@@ -192,45 +200,124 @@ def _target_memory(resources: dict[str, Any], rule: dict[str, Any]) -> tuple[int
 
 
 # -- per million visitors ---------------------------------------------------------------------------
-# One visitor: enters once, waits 10 minutes polling serving_num and waiting_num every 10 s (shared
-# 5 s CDN cache: almost no origin calls), polls queue_num ~3 times (2 x 202 reach the origin, the 200
-# is cached), queue_pos_expiry ~10 times (5 s cache per visitor: all reach the origin), gets one
-# token and fetches the public key once (cached).
-VISITOR = {
-    "cdn_requests": 1 + 120 + 3 + 10 + 1 + 1,
-    # entry, queue_num 202s, its 200, expiry polls, token, the session's close (private API)
-    "origin_requests": 1 + 2 + 1 + 10 + 1 + 1,
-    "lambda_invocations": 2 + 1 + 10 + 1 + 1 + 0.01,  # the entry itself is SQS, 1/100 worker batch
-    "lambda_seconds": 0.02,  # average billed duration of one invocation (warm, cached secrets)
-    "lambda_memory_gb": 0.5,
-    "sqs_requests": 1 + 0.02,  # one send; receive/delete per batch of 100
-    "dynamodb_writes": 1 + 2 + 2,  # position (BatchWriteItem), token (conditional put), session close
-    "dynamodb_reads": 3,
-    "redis_ecpu": 12,
-    "events": 2,  # token_generated, session_updated (measured by `vwr load`)
-    "bytes_out": 600,  # average response size incl. headers
-}
+# The waits `make cost` prices, in minutes.
+WAITS_MINUTES = (1, 10, 60)
+# The line the model assumes: the Periodic inlet's (a step each run of its schedule in the wiring
+# table, each step this many places), with the visitor served by the last step of the wait.
+PLACES_PER_STEP = 100
+# The page's serving-rate estimate needs this much watching (estimate.js: 5 near intervals).
+RATE_MIN_SPAN_MS = 5 * POLL_SCHEDULE.near_ms
+# Before the position: `/queue_num` answers 202 while the ordering window and SQS hold the entry
+# (about this long), then 200; the page retries on its bounded schedule.
+ASSIGNED_AFTER_MS = catalog.ordering_window_ms() + 1000 * QueueTrigger().max_batching_window_seconds
+# Visitors per queue worker batch, and the average billed duration of a request-path invocation.
+WORKER_BATCH = 50
+INVOCATION_SECONDS = 0.02
+LAMBDA_MEMORY_GB = 0.5
 
 
-def per_million_visitors(architecture: str = "arm64", engine: str = "valkey") -> list[Line]:
+def _step_every_ms() -> float:
+    schedule = next(t for t in catalog.by_name("PeriodicInlet").triggers if isinstance(t, catalog.Schedule))
+    return schedule.rate_minutes * 60_000
+
+
+def serving_polls(wait_ms: float, schedule: PollSchedule = POLL_SCHEDULE) -> int:
+    """How many times the page polls `/serving_num` during a wait of `wait_ms` on the model's line.
+
+    Replays the page: its rate estimate from what it has seen (steps of PLACES_PER_STEP every
+    step period, the last one serving the visitor at `wait_ms`), and its schedule between polls.
+    """
+    step_ms = _step_every_ms()
+    steps = max(1, math.ceil(wait_ms / step_ms))
+    position = steps * PLACES_PER_STEP
+
+    def serving(at_ms: float) -> int:
+        # Steps come at wait_ms, wait_ms - step_ms, ...: the last one reaches the visitor.
+        done = sum(1 for k in range(steps) if wait_ms - k * step_ms <= at_ms)
+        return done * PLACES_PER_STEP
+
+    samples: list[tuple[float, int]] = []
+    now, polls = 0.0, 0
+    while True:
+        polls += 1
+        value = serving(now)
+        if value >= position:
+            return polls
+        samples.append((now, value))
+        first_t, first_v = samples[0]
+        span = now - first_t
+        per_ms = (value - first_v) / span if span >= RATE_MIN_SPAN_MS and value > first_v else None
+        largest = max((b[1] - a[1] for a, b in itertools.pairwise(samples)), default=0)
+        now += schedule.delay_ms(position - value, per_ms, largest, span)
+
+
+def assign_polls(schedule: PollSchedule = POLL_SCHEDULE) -> int:
+    """`/queue_num` requests until the position is known: the 202s and the 200."""
+    at, attempt = float(schedule.assign_retry_ms(0)), 0
+    while at < ASSIGNED_AFTER_MS:
+        attempt += 1
+        at += schedule.assign_retry_ms(attempt)
+    return attempt + 1
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """What one visitor's journey costs in requests, for a wait of some minutes."""
+
+    wait_minutes: float
+    serving_polls: int
+    queue_num_polls: int
+
+    @property
+    def cdn_requests(self) -> int:
+        # entry, /queue_num, /serving_num, one /queue_pos_expiry once served, the token
+        return 1 + self.queue_num_polls + self.serving_polls + 1 + 1
+
+    @property
+    def origin_requests(self) -> int:
+        # /serving_num is cached at the edge for seconds and shared by every visitor: about none
+        # of it reaches API Gateway. The rest does, plus the session's close (private API).
+        return self.cdn_requests - self.serving_polls + 1
+
+    @property
+    def lambda_invocations(self) -> float:
+        # every origin request but the entry (API Gateway puts it on SQS), plus a worker batch share
+        return self.origin_requests - 1 + 1 / WORKER_BATCH
+
+
+def visitor(wait_minutes: float) -> Visitor:
+    return Visitor(wait_minutes, serving_polls(wait_minutes * 60_000), assign_polls())
+
+
+def per_million_visitors(
+    wait_minutes: float = 10, architecture: str = "arm64", engine: str = "valkey"
+) -> list[Line]:
     m = 1_000_000
-    v = VISITOR
-    gb_s = v["lambda_invocations"] * v["lambda_seconds"] * v["lambda_memory_gb"] * m
+    v = visitor(wait_minutes)
+    gb_s = v.lambda_invocations * INVOCATION_SECONDS * LAMBDA_MEMORY_GB * m
+    # The queue worker holds each batch about one ordering window (arrival order): billed time.
+    window_gb_s = catalog.ordering_window_ms() / 1000 * LAMBDA_MEMORY_GB * m / WORKER_BATCH
     return [
-        Line("CloudFront requests", "HTTPS", v["cdn_requests"] * m / 10_000 * CLOUDFRONT_PER_10K_HTTPS,
-             f"{v['cdn_requests']} per visitor"),
-        Line("CloudFront data out", "GB",
-             v["cdn_requests"] * v["bytes_out"] * m / 1e9 * CLOUDFRONT_PER_GB_OUT),
-        Line("API Gateway (REST)", "requests", v["origin_requests"] * REST_API_PER_MILLION,
-             f"{v['origin_requests']} origin requests per visitor"),
-        Line("Lambda requests", "requests", v["lambda_invocations"] * LAMBDA_PER_MILLION_REQUESTS),
-        Line("Lambda compute", "GB-s", gb_s * LAMBDA_GB_SECOND[architecture], f"{gb_s:,.0f} GB-s"),
-        Line("SQS", "requests", v["sqs_requests"] * SQS_PER_MILLION),
-        Line("DynamoDB writes", "WRU", v["dynamodb_writes"] * DYNAMODB_PER_MILLION_WRITES),
-        Line("DynamoDB reads", "RRU", v["dynamodb_reads"] * DYNAMODB_PER_MILLION_READS),
-        Line("ElastiCache ECPU", "ECPU", v["redis_ecpu"] * SERVERLESS_PER_MILLION_ECPU[engine]),
-        Line("EventBridge", "events", v["events"] * EVENTBRIDGE_PER_MILLION_EVENTS),
+        Line("CloudFront requests", "HTTPS", v.cdn_requests * m / 10_000 * CLOUDFRONT_PER_10K_HTTPS,
+             f"{v.cdn_requests} per visitor, {v.serving_polls} of them /serving_num"),
+        Line("CloudFront data out", "GB", v.cdn_requests * BYTES_OUT * m / 1e9 * CLOUDFRONT_PER_GB_OUT),
+        Line("API Gateway (REST)", "requests", v.origin_requests * REST_API_PER_MILLION,
+             f"{v.origin_requests} origin requests per visitor"),
+        Line("Lambda requests", "requests", v.lambda_invocations * LAMBDA_PER_MILLION_REQUESTS),
+        Line("Lambda compute", "GB-s", (gb_s + window_gb_s) * LAMBDA_GB_SECOND[architecture],
+             f"{gb_s + window_gb_s:,.0f} GB-s, {window_gb_s:,.0f} of them the worker's ordering window"),
+        Line("SQS", "requests", (1 + 2 / WORKER_BATCH) * SQS_PER_MILLION),
+        # position (BatchWriteItem), token (conditional put), session close
+        Line("DynamoDB writes", "WRU", 5 * DYNAMODB_PER_MILLION_WRITES),
+        Line("DynamoDB reads", "RRU", 3 * DYNAMODB_PER_MILLION_READS),
+        Line("ElastiCache ECPU", "ECPU", (v.origin_requests + 4) * SERVERLESS_PER_MILLION_ECPU[engine]),
+        # token_generated, session_updated (measured by `vwr load`)
+        Line("EventBridge", "events", 2 * EVENTBRIDGE_PER_MILLION_EVENTS),
     ]  # fmt: skip
+
+
+# Average response size, headers included.
+BYTES_OUT = 600
 
 
 def report(outdir: Path) -> tuple[str, dict[str, float]]:
@@ -244,12 +331,17 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
             note = f"  ({line.note})" if line.note else ""
             out.append(f"  {line.monthly:8.2f}  {line.kind:36} {line.resource}{note}")
         out.append("")
-    out.append("Per million visitors (assumptions in stacks/cost.py VISITOR; free tiers ignored):")
-    visitors = per_million_visitors()
-    for line in visitors:
-        note = f"  ({line.note})" if line.note else ""
-        out.append(f"  {line.monthly:8.2f}  {line.resource}{note}")
-    out.append(f"  {sum(line.monthly for line in visitors):8.2f}  total per million visitors")
+    out.append(
+        "Per million visitors, by how long they wait (the page's poll schedule, lambdas.catalog."
+        "PollSchedule; the other assumptions in stacks/cost.py; free tiers ignored):"
+    )
+    for minutes in WAITS_MINUTES:
+        lines = per_million_visitors(minutes)
+        total = sum(line.monthly for line in lines)
+        out.append(f"  {minutes}-minute wait: ${total:,.2f} per million visitors")
+        for line in lines:
+            note = f"  ({line.note})" if line.note else ""
+            out.append(f"    {line.monthly:8.2f}  {line.resource}{note}")
     return "\n".join(out), totals
 
 

@@ -86,6 +86,8 @@ def core_env(aws_session: boto3.Session, redis_proc) -> dict[str, str]:
         ENABLE_QUEUE_POSITION_EXPIRY="true",
         QUEUE_POSITION_EXPIRY_SECONDS="900",
         INCR_SERVING_ON_EXPIRY="false",
+        # Numbered at once; the ordering tests set a window of their own.
+        ORDERING_WINDOW_MS="0",
     )
     os.environ.update(env)
     generate_keys(env)

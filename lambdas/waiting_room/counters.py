@@ -9,6 +9,13 @@ expired) and costs one round trip.
 
 The `generation` key holds the time (epoch ms) of the last reset. An entry made before it takes
 no position, and DynamoDB records of older generations are void.
+
+Positions follow arrival, not delivery: SQS standard queues and concurrent workers hand entries
+over out of order, so an entry first waits in a sorted set scored by its arrival time (stamped by
+API Gateway) until it is older than the ordering window, by Redis's clock; then it is numbered
+with every other ripe entry, oldest first, whichever worker's call finds it ripe. An entry
+delivered after entries that arrived later than it have been numbered is late: it is numbered at
+once and counted.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ COUNTER_NAMES = (
     "completed_counter",
     "abandoned_counter",
     "max_queue_position_expired",
+    # Entries delivered after the ordering window had passed them: numbered at once, out of order.
+    "late_entry_counter",
 )
 
 
@@ -51,6 +60,8 @@ class Keys:
         self.generation = prefix + "generation"
         self.positions = prefix + "positions"  # request id -> "position:entered_at_ms"
         self.entries = prefix + "entries"  # position -> entered_at_ms (for the sweeper)
+        self.pending = prefix + "pending"  # zset: request id -> entered_at_ms, not numbered yet
+        self.ordered_through = prefix + "ordered_through"  # every entry up to this ms is numbered
         self.serving_history = prefix + "serving_history"  # zset: counter after increment -> "counter:ms"
         self.tokens_issued = prefix + "tokens_issued"  # bitmap by position
         self.token_claims = prefix + "token_claims"  # request id -> when its token was claimed (ms)
@@ -65,12 +76,15 @@ class Keys:
     completed_counter: str
     abandoned_counter: str
     max_queue_position_expired: str
+    late_entry_counter: str
 
     def all(self) -> list[str]:
         return [
             *(getattr(self, name) for name in COUNTER_NAMES),
             self.positions,
             self.entries,
+            self.pending,
+            self.ordered_through,
             self.serving_history,
             self.tokens_issued,
             self.token_claims,
@@ -92,28 +106,51 @@ end
 local function num(value) return tonumber(value or '0') or 0 end
 """
 
-# KEYS: queue_counter, positions, entries, generation
-# ARGV: request_id_1, entered_at_ms_1, request_id_2, entered_at_ms_2, ...
-# Returns {generation, {"position:entered" or "void", ...}} in the order of ARGV.
+# KEYS: queue_counter, positions, entries, generation, pending, ordered_through, late_entry_counter
+# ARGV: window_ms, request_id_1, entered_at_ms_1, request_id_2, entered_at_ms_2, ...
+# Adds the entries to the pending set, numbers every pending entry older than now - window in
+# arrival order (ties by request id), and returns {generation, wait_ms, {answer, ...}} with one
+# answer per entry in the order of ARGV: "position:entered", "void" (made before the last reset) or
+# "pending"; wait_ms is how long until the last pending one ripens (0: none pending).
+# An arrival time in the future (a clock ahead of Redis's) counts as now, so every entry ripens
+# within one window. "now" is Redis's TIME: one clock for every worker.
 _ASSIGN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
 local generation = tonumber(redis.call('GET', KEYS[4]) or '0')
-local out = {}
-for i = 1, #ARGV, 2 do
-  local request_id, entered = ARGV[i], ARGV[i + 1]
-  local existing = redis.call('HGET', KEYS[2], request_id)
-  if existing then
-    out[#out + 1] = existing
-  elseif tonumber(entered) < generation then
-    out[#out + 1] = 'void'
-  else
-    local position = redis.call('INCR', KEYS[1])
-    local value = position .. ':' .. entered
-    redis.call('HSET', KEYS[2], request_id, value)
-    redis.call('HSET', KEYS[3], position, entered)
-    out[#out + 1] = value
+local through = tonumber(redis.call('GET', KEYS[6]) or '0')
+local late = 0
+for i = 2, #ARGV, 2 do
+  local entered = tonumber(ARGV[i + 1])
+  if entered >= generation and redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 then
+    local score = math.min(entered, now)
+    if redis.call('ZADD', KEYS[5], 'NX', score, ARGV[i]) == 1 and score <= through then late = late + 1 end
   end
 end
-return {generation, out}
+if late > 0 then redis.call('INCRBY', KEYS[7], late) end
+local cutoff = math.max(through, now - window)
+local ripe = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', cutoff, 'WITHSCORES')
+for i = 1, #ripe, 2 do
+  local position = redis.call('INCR', KEYS[1])
+  redis.call('HSET', KEYS[2], ripe[i], position .. ':' .. ripe[i + 1])
+  redis.call('HSET', KEYS[3], position, ripe[i + 1])
+end
+if #ripe > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', cutoff) end
+if cutoff > through then redis.call('SET', KEYS[6], cutoff) end
+local out, wait = {}, 0
+for i = 2, #ARGV, 2 do
+  local value = redis.call('HGET', KEYS[2], ARGV[i])
+  if value then
+    out[#out + 1] = value
+  elseif tonumber(ARGV[i + 1]) < generation then
+    out[#out + 1] = 'void'
+  else
+    out[#out + 1] = 'pending'
+    wait = math.max(wait, tonumber(redis.call('ZSCORE', KEYS[5], ARGV[i])) + window - now + 1)
+  end
+end
+return {generation, wait, out}
 """
 
 # KEYS: positions, serving_counter, max_queue_position_expired, serving_history, tokens_issued,
@@ -252,6 +289,17 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Numbering:
+    """The answer of `EventCounters.assign`."""
+
+    generation: int
+    # Milliseconds until the last pending entry ripens; 0 when none is pending.
+    wait_ms: int
+    # Per entry asked: its assignment, None (made before the last reset: no position) or "pending".
+    assignments: list[Assignment | Literal["pending"] | None]
+
+
+@dataclass(frozen=True)
 class SweepResult:
     watermark: int
     expired: int
@@ -278,27 +326,38 @@ class EventCounters:
         self.redis = client or connection()
         self._assign, self._position, self._sweep, self._increment, self._reset = _scripts(self.redis)
 
-    def assign(self, entries: list[tuple[str, int]]) -> tuple[int, list[Assignment | None]]:
-        """Positions for (request id, entered_at ms) pairs, idempotent per request id.
+    def assign(self, entries: list[tuple[str, int]], *, window_ms: int = 0) -> Numbering:
+        """Numbers (request id, entered_at ms) pairs in arrival order, idempotent per request id.
 
-        Returns the generation and, per entry, its assignment, or None for an entry made before
-        the last reset (it takes no position).
+        Entries younger than `window_ms` (by Redis's clock) stay pending: ask again after
+        `Numbering.wait_ms`. With a window of 0 every entry is numbered at once.
         """
         if not entries:
-            return 0, []
+            return Numbering(0, 0, [])
         k = self.keys
-        argv = [value for request_id, entered in entries for value in (request_id, entered)]
-        generation, values = self._assign(
-            keys=[k.queue_counter, k.positions, k.entries, k.generation], args=argv
+        argv = [window_ms, *(value for request_id, entered in entries for value in (request_id, entered))]
+        generation, wait_ms, values = self._assign(
+            keys=[
+                k.queue_counter,
+                k.positions,
+                k.entries,
+                k.generation,
+                k.pending,
+                k.ordered_through,
+                k.late_entry_counter,
+            ],
+            args=argv,
         )
-        out: list[Assignment | None] = []
+        out: list[Assignment | Literal["pending"] | None] = []
         for value in values:
             if value == "void":
                 out.append(None)
+            elif value == "pending":
+                out.append("pending")
             else:
                 position, entered = value.split(":")
                 out.append(Assignment(int(position), int(entered)))
-        return int(generation), out
+        return Numbering(int(generation), int(wait_ms), out)
 
     def position(
         self,
@@ -399,9 +458,15 @@ class EventCounters:
 
     def waiting(self) -> int:
         """Entered, not holding a token, not expired; never negative."""
+        return self.line()[1]
+
+    def line(self) -> tuple[int, int]:
+        """The serving counter and the number waiting, in one read (what the page polls)."""
         k = self.keys
-        queue, tokens, expired = self.redis.mget([k.queue_counter, k.token_counter, k.expired_queue_counter])
-        return max(0, int(queue or 0) - int(tokens or 0) - int(expired or 0))
+        serving, queue, tokens, expired = self.redis.mget(
+            [k.serving_counter, k.queue_counter, k.token_counter, k.expired_queue_counter]
+        )
+        return int(serving or 0), max(0, int(queue or 0) - int(tokens or 0) - int(expired or 0))
 
     def lookup(self, request_id: str) -> Assignment | None:
         value = self.redis.hget(self.keys.positions, request_id)

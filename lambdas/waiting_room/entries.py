@@ -1,6 +1,9 @@
 """An entry's way from the entry queue to a position, and the answer when it has none.
 
-A batch costs one Redis round trip (one script for every entry) and one `BatchWriteItem` per 25
+Positions follow arrival within the ordering window (lambdas.waiting_room.counters): the batch's
+entries join the pending set in one script call, which also numbers whatever has ripened; the
+worker then sleeps until its own entries are older than the window and asks once more. A batch
+costs two Redis round trips (one when every entry was already ripe) and one `BatchWriteItem` per 25
 positions. Redelivered messages get the position they already had, duplicates in a batch take one
 position, and entries that cannot be honoured (malformed, another event, made before a reset) take
 none and are not retried. An entry made before a reset is recorded as voided, so the visitor's
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
 from lambdas.waiting_room import json_input
-from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.counters import Assignment, EventCounters
 from lambdas.waiting_room.http import HttpError, is_request_id, logger, masked
 from lambdas.waiting_room.records import QueueRecord, read_queue_record, write_queue_records
 
@@ -58,16 +61,15 @@ def parse_entry(message_id: str, body: str, event_id: str, *, now_ms: int | None
     return Entry(message_id, request_id.lower(), int(entered_at))
 
 
-def assign_positions(event_id: str, entries: Iterable[Entry]) -> set[str]:
+def assign_positions(event_id: str, entries: Iterable[Entry], window_ms: int = 0) -> set[str]:
     """Assigns and stores positions; returns the message ids that failed and must be retried."""
     entries = list(entries)
     if not entries:
         return set()
-    generation, assignments = EventCounters(event_id).assign(
-        [(e.request_id, e.entered_at_ms) for e in entries]
-    )
+    generation, numbered = _number(EventCounters(event_id), entries, window_ms)
     records = []
-    for entry, assignment in zip(entries, assignments, strict=True):
+    for entry in entries:
+        assignment = numbered.get(entry.request_id)
         if assignment is None:
             logger.info(
                 "entry made before the last reset voided", extra={"request_id": masked(entry.request_id)}
@@ -76,11 +78,17 @@ def assign_positions(event_id: str, entries: Iterable[Entry]) -> set[str]:
                 QueueRecord(entry.request_id, event_id, 0, entry.entered_at_ms, generation, voided=True)
             )
             continue
+        if assignment == "pending":
+            continue
         records.append(
             QueueRecord(entry.request_id, event_id, assignment.position, assignment.entered_at_ms, generation)
         )
     unwritten = write_queue_records(records)
-    return {entry.message_id for entry in entries if entry.request_id in unwritten}
+    return {
+        entry.message_id
+        for entry in entries
+        if entry.request_id in unwritten or numbered.get(entry.request_id) == "pending"
+    }
 
 
 def not_found_or_voided(request_id: str, generation: int, *, pending_status: int = 404) -> HttpError:
@@ -94,3 +102,31 @@ def not_found_or_voided(request_id: str, generation: int, *, pending_status: int
     if pending_status == 202:
         return HttpError(202, "not assigned a position yet")
     return HttpError(404, "unknown request_id")
+
+
+# How many times a worker asks again for entries still pending. Every entry ripens one window
+# after it joined the set (Redis's clock), and the worker sleeps for as long as Redis says, so the
+# second call normally numbers them all; the bound keeps a stuck clock from holding the worker.
+MAX_ASKS = 3
+
+
+def _number(
+    counters: EventCounters, entries: list[Entry], window_ms: int
+) -> tuple[int, dict[str, Assignment | str | None]]:
+    """Numbers the entries, waiting (bounded) for those the ordering window still holds.
+
+    Returns the generation and, per request id, its assignment, None (no position) or "pending"
+    (still held after MAX_ASKS: its message is retried).
+    """
+    asked = list({e.request_id: e.entered_at_ms for e in entries}.items())
+    numbered: dict[str, Assignment | str | None] = {}
+    generation = 0
+    for _ in range(MAX_ASKS):
+        answer = counters.assign(asked, window_ms=window_ms)
+        generation = answer.generation
+        numbered.update((rid, a) for (rid, _), a in zip(asked, answer.assignments, strict=True))
+        asked = [(rid, entered) for rid, entered in asked if numbered[rid] == "pending"]
+        if not asked:
+            break
+        time.sleep(min(answer.wait_ms, window_ms + 1) / 1000)
+    return generation, numbered

@@ -69,8 +69,8 @@ def test_estimate_needs_observation_and_narrows_with_more_steps(module_page, sta
             return out;
         }""",
     )
-    assert got["first"] == {"kind": "unknown", "reason": "watching how fast the line moves"}
-    assert got["still"] == {"kind": "unknown", "reason": "the line has not moved since this page opened"}
+    assert got["first"] == {"kind": "unknown", "reason": "This page is watching how fast the line moves."}
+    assert got["still"] == {"kind": "unknown", "reason": "The line has not moved since this page opened."}
     one, many = got["oneStep"], got["manySteps"]
     assert one["kind"] == many["kind"] == "range"
     # 50 places at 0.5 per second: 100 s, given as a wide range after one step…

@@ -70,7 +70,7 @@ def test_public_reads_are_cached_as_the_cdn_policy_says(runtime: Runtime) -> Non
     assert second.headers["X-Cache"].startswith("Hit")
     assert second.json() == first.json()
     # Until the entry expires and the origin answers again.
-    eventually(lambda: requests.get(url, params=params, timeout=5).json() == {"serving_counter": new_value})
+    eventually(lambda: requests.get(url, params=params, timeout=5).json()["serving_counter"] == new_value)
 
 
 def test_not_yet_is_never_cached(runtime: Runtime) -> None:

@@ -76,8 +76,17 @@ class Core:
         return queue_worker.handler({"Records": records}, None)
 
     def entries(self, request_ids: list[str]) -> dict[str, Any]:
-        """The SQS event of one batch of entries, as the event source mapping delivers it."""
-        return {"Records": [entry_message(rid, event_id=self.event_id) for rid in request_ids]}
+        """The SQS event of one batch of entries, as the event source mapping delivers it.
+
+        They arrived one millisecond apart, in the order given (positions follow arrival time).
+        """
+        first = int(time.time() * 1000) - len(request_ids)
+        return {
+            "Records": [
+                entry_message(rid, event_id=self.event_id, entered_at_ms=first + i)
+                for i, rid in enumerate(request_ids)
+            ]
+        }
 
     def enter(self, count: int) -> list[str]:
         """Visitors entering through the queue worker, 100 a batch; returns their request ids in order."""

@@ -45,7 +45,7 @@ def test_serving_counter_moves_by_integers(core: Core) -> None:
         200,
         {"serving_num": 3},
     )
-    assert get(serving_num.handler, "/serving_num", core) == (200, {"serving_counter": 3})
+    assert get(serving_num.handler, "/serving_num", core) == (200, {"serving_counter": 3, "waiting_num": 0})
 
 
 @pytest.mark.parametrize("increment_by", [True, False, 1.0, 2.5, "3", None, [1], {"n": 1}, -4])
@@ -55,7 +55,7 @@ def test_serving_counter_refuses_anything_else(core: Core, increment_by) -> None
         increment_serving_counter.handler, "/increment_serving_counter", core, increment_by=increment_by
     )
     assert status == 400 and body["error"]
-    assert get(serving_num.handler, "/serving_num", core)[1] == {"serving_counter": 3}
+    assert get(serving_num.handler, "/serving_num", core)[1]["serving_counter"] == 3
 
 
 def test_sessions_close_once_and_leave_the_active_count(core: Core, event_sink) -> None:
@@ -158,6 +158,7 @@ def test_reset_voids_everything_and_starts_again(core: Core, aws_session) -> Non
         "completed_counter": 0,
         "abandoned_counter": 0,
         "max_queue_position_expired": 0,
+        "late_entry_counter": 0,
     }
     assert get(num_active_tokens.handler, "/num_active_tokens", core)[1] == {"active_tokens": 0}
     assert get(waiting_num.handler, "/waiting_num", core)[1] == {"waiting_num": 0}
@@ -199,7 +200,7 @@ def test_an_increment_retried_with_its_idempotency_key_applies_once(core: Core) 
         200,
         {"serving_num": 8},
     )
-    assert get(serving_num.handler, "/serving_num", core)[1] == {"serving_counter": 8}
+    assert get(serving_num.handler, "/serving_num", core)[1]["serving_counter"] == 8
 
 
 @pytest.mark.parametrize("key", ["", "x" * 65, "spaces not allowed", 5, True])
@@ -212,7 +213,7 @@ def test_idempotency_keys_are_validated(core: Core, key) -> None:
         idempotency_key=key,
     )
     assert status == 400 and "idempotency_key" in body["error"]
-    assert get(serving_num.handler, "/serving_num", core)[1] == {"serving_counter": 0}
+    assert get(serving_num.handler, "/serving_num", core)[1]["serving_counter"] == 0
 
 
 def _fail_once(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
@@ -270,3 +271,11 @@ def test_an_increment_retried_after_its_trail_failed_writes_the_trail_once(core:
         if i["event_id"]["S"] == core.event_id
     ]
     assert trail == [("3", "3")]
+
+
+def test_serving_num_also_answers_the_number_waiting(core: Core) -> None:
+    first, _second, _third = core.enter(3)
+    core.serve(1)
+    assert core.token(first)[0] == 200
+    assert get(serving_num.handler, "/serving_num", core) == (200, {"serving_counter": 1, "waiting_num": 2})
+    assert get(waiting_num.handler, "/waiting_num", core) == (200, {"waiting_num": 2})

@@ -108,8 +108,10 @@ def counters(cluster_url: str) -> EventCounters:
 def test_every_script_and_read_of_an_event_runs_in_one_slot(counters: EventCounters) -> None:
     first, second, third = (str(uuid.uuid4()) for _ in range(3))
     now_ms = int(time.time() * 1000)
-    _, assigned = counters.assign([(first, now_ms), (second, now_ms), (first, now_ms), (third, now_ms)])
-    assert [a.position for a in assigned] == [1, 2, 1, 3]
+    numbering = counters.assign(
+        [(first, now_ms - 3), (second, now_ms - 2), (first, now_ms - 3), (third, now_ms - 1)]
+    )
+    assert [a.position for a in numbering.assignments] == [1, 2, 1, 3]
     counters.initialize()
     assert counters.increment_serving(2, now_ms=now_ms, idempotency_key="k") == ("applied", 2)
     assert counters.increment_serving(2, now_ms=now_ms, idempotency_key="k") == ("repeated", 2)

@@ -30,8 +30,8 @@ def test_positions_are_exactly_one_to_n_whatever_the_redeliveries(core: Core, vi
     batches = [[request_ids[i % visitors] for i in batch] for batch in deliveries]
     batches += [request_ids[start : start + 10] for start in range(0, visitors, 10)]
     for batch in batches:
-        _, assignments = counters.assign([(rid, 1) for rid in batch])
-        for rid, assignment in zip(batch, assignments, strict=True):
+        numbering = counters.assign([(rid, 1) for rid in batch])
+        for rid, assignment in zip(batch, numbering.assignments, strict=True):
             assert seen.setdefault(rid, assignment.position) == assignment.position
     assert sorted(seen.values()) == list(range(1, visitors + 1))
     assert counters.counters()["queue_counter"] == visitors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 from lambdas import counters, queue_num
@@ -30,8 +31,9 @@ def test_positions_follow_arrival_and_are_readable(core: Core) -> None:
 
 
 def test_redelivered_message_keeps_its_position(core: Core) -> None:
-    first = entry_message(str(uuid.uuid4()), event_id=core.event_id)
-    core.worker([first, entry_message(str(uuid.uuid4()), event_id=core.event_id)])
+    arrived = int(time.time() * 1000)
+    first = entry_message(str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=arrived - 1)
+    core.worker([first, entry_message(str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=arrived)])
     assert core.worker([first]) == {"batchItemFailures": []}
     assert position_of(core, json.loads(first["body"])["request_id"])[1]["queue_number"] == 1
     assert queue_counter(core) == 2
@@ -70,7 +72,10 @@ def test_unknown_event_and_malformed_entries_take_no_position(core: Core) -> Non
 
 
 def test_a_failing_message_is_reported_alone_and_redelivery_keeps_positions(core: Core, monkeypatch) -> None:
-    messages = [entry_message(str(uuid.uuid4()), event_id=core.event_id) for _ in range(3)]
+    arrived = int(time.time() * 1000) - 3
+    messages = [
+        entry_message(str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=arrived + i) for i in range(3)
+    ]
     unlucky = json.loads(messages[1]["body"])["request_id"]
     real_client = records.client
 

@@ -6,7 +6,7 @@ import json
 
 from lambdas import custom_resources, metrics_event
 from lambdas.waiting_room import keys
-from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.counters import COUNTER_NAMES, EventCounters
 from lambdas.waiting_room.redis_store import connection
 from tests.integration.conftest import Core
 
@@ -62,4 +62,4 @@ def test_initialize_state_creates_counters_and_keeps_existing_ones(core: Core) -
     connection().flushall()
     custom_resources.initialize_state_handler({"RequestType": "Create"}, None)
     keys_created = connection().keys(f"vwr:{{{core.event_id}}}:*")
-    assert len(keys_created) == 7
+    assert len(keys_created) == len(COUNTER_NAMES)

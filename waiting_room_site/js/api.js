@@ -94,9 +94,12 @@ export class WaitingRoomApi {
     });
   }
 
-  async servingNumber() {
+  /** {serving, waiting}: one poll; a waiting room older than `waiting_num` in this answer is asked twice. */
+  async line() {
     const { data } = await call("GET", this.publicApi, "/serving_num", { params: { event_id: this.eventId } });
-    return Number(data && data.serving_counter);
+    const serving = Number(data && data.serving_counter);
+    if (data && data.waiting_num !== undefined) return { serving, waiting: Number(data.waiting_num) };
+    return { serving, waiting: await this.waitingNumber() };
   }
 
   async waitingNumber() {

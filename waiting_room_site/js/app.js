@@ -1,16 +1,20 @@
 // The waiting room page: enter the line, wait, and check out once served.
 //
 // Everything the page knows about the visitor is the request id, kept in localStorage under the
-// event id, so that a reload or a second tab keeps the place. The page polls the public API; on
-// errors it backs off with jitter and says so, and it resumes by itself.
+// event id, so that a reload or a second tab keeps the place. The page polls the public API as
+// often as the line moves (schedule.js): rarely far from the front, every couple of seconds near
+// it; on errors it backs off with jitter and says so, and it resumes by itself.
 
 import { RequestError, TransientError, WaitingRoomApi } from "./api.js";
 import { Backoff } from "./backoff.js";
 import { estimateWait, formatClock, formatDuration, formatRange, ServingRate } from "./estimate.js";
 import { renderReceipt } from "./receipt.js";
+import { assignRetryMs, pollDelayMs, SCHEDULE, scheduleWithNear } from "./schedule.js";
 
 const $ = (id) => document.getElementById(id);
-const DEFAULT_POLL_MS = 2000;
+// Each wait is the schedule's delay times a factor in [1 - JITTER, 1 + JITTER], so pages that
+// entered together do not poll together.
+const JITTER = 0.1;
 const DEFAULT_ORDER = { items: [{ sku: "general-admission", quantity: 1 }] };
 
 // ---------------------------------------------------------------------------------------------
@@ -39,7 +43,8 @@ async function loadConfig() {
     publicApi: config.public_api || "",
     storeApi: config.store_api || "",
     eventId: config.event_id || "",
-    pollMs: Number.isFinite(poll) && poll >= 50 ? poll : DEFAULT_POLL_MS,
+    // `poll` sets the near interval (tests make it short); the far one scales with it.
+    schedule: Number.isFinite(poll) && poll >= 50 ? scheduleWithNear(poll) : SCHEDULE,
     order: config.order || DEFAULT_ORDER,
   };
 }
@@ -112,8 +117,9 @@ class WaitingRoomPage {
     this.config = config;
     this.api = new WaitingRoomApi(config);
     this.place = new SavedPlace(config.eventId);
-    this.backoff = new Backoff({ baseMs: Math.max(1000, config.pollMs), maxMs: 30000 });
-    this.rate = new ServingRate({ minSpanMs: Math.max(1000, 5 * config.pollMs) });
+    this.backoff = new Backoff({ baseMs: Math.max(1000, config.schedule.nearMs), maxMs: 30000 });
+    this.rate = new ServingRate({ minSpanMs: Math.max(1000, 5 * config.schedule.nearMs) });
+    this.assignAttempts = 0; // answers of 202 since the page started waiting for its number
     this.phase = "idle";
     this.requestId = null;
     this.queueNumber = null;
@@ -194,6 +200,7 @@ class WaitingRoomPage {
     this.rate = new ServingRate({ windowMs: this.rate.windowMs, minSpanMs: this.rate.minSpanMs });
     this.startServing = null;
     this.expiresAt = null;
+    this.assignAttempts = 0;
     if (saved.receipt) {
       this.showReceipt(saved.receipt);
       return;
@@ -224,7 +231,8 @@ class WaitingRoomPage {
       this.place.save({ request_id: requestId, entered_at: Date.now() });
       this.setPhase("assigning");
       this.say("You are in the line. Getting your number…");
-      this.schedule(0);
+      this.assignAttempts = 0;
+      this.schedule(assignRetryMs(0, this.config.schedule));
     } catch (err) {
       if (generation !== this.generation) return;
       this.setPhase("idle");
@@ -292,7 +300,7 @@ class WaitingRoomPage {
       this.backoff.succeed();
       this.lastWarning = null;
       $("retry-now").hidden = true;
-      if (this.isPolling()) this.schedule(this.config.pollMs);
+      if (this.isPolling()) this.schedule(this.nextPollMs());
     } catch (err) {
       if (generation !== this.generation) return;
       if (err instanceof TransientError) {
@@ -310,11 +318,23 @@ class WaitingRoomPage {
     }
   }
 
+  /** When to ask again, from where this visitor stands and how fast the line moves. */
+  nextPollMs() {
+    const schedule = this.config.schedule;
+    if (this.phase === "assigning") return assignRetryMs(this.assignAttempts, schedule);
+    // Served: the countdown runs here, and asks the server again when it reaches zero.
+    if (this.phase === "served") return schedule.farMs;
+    const places = this.queueNumber - this.serving;
+    const delay = pollDelayMs(places, this.rate.rate(), this.rate.largestStep(), this.rate.watchedMs(), schedule);
+    return Math.round(delay * (1 - JITTER + 2 * JITTER * Math.random()));
+  }
+
   async poll(generation) {
     if (this.phase === "assigning") {
       const answer = await this.api.queueNumber(this.requestId);
       if (generation !== this.generation) return;
       if (answer.status === 202) {
+        this.assignAttempts += 1;
         this.say("You are in the line. Getting your number…");
         return;
       }
@@ -326,11 +346,11 @@ class WaitingRoomPage {
       this.setPhase("waiting");
     }
 
-    const [serving, waiting] = await Promise.all([this.api.servingNumber(), this.api.waitingNumber()]);
+    const { serving, waiting } = await this.api.line();
     if (generation !== this.generation) return;
     const unserved = serving < this.queueNumber;
     const suspicious = (this.serving !== null && serving < this.serving) || (unserved && waiting === 0);
-    if (suspicious && Date.now() - this.lastCheck > Math.max(3000, 3 * this.config.pollMs)) {
+    if (suspicious && Date.now() - this.lastCheck > Math.max(3000, 3 * this.config.schedule.nearMs)) {
       // The counters went back, or the line has nobody in it although this visitor waits: the
       // waiting room was probably reset. Ask whether this place still exists. (queue_num cannot
       // tell: its answer is cached by the CDN for long; queue_pos_expiry only for seconds.)
@@ -458,7 +478,7 @@ class WaitingRoomPage {
       if (token.status === 202) {
         this.setPhase("waiting");
         this.say("The waiting room says it is not your turn yet. Waiting a little longer…");
-        this.schedule(this.config.pollMs);
+        this.schedule(this.config.schedule.nearMs);
         return;
       }
       if (token.status === 410) return this.ended(token.data);
@@ -477,7 +497,7 @@ class WaitingRoomPage {
       $("checkout-error").textContent = `Check-out failed: ${message}. Your place is still held; you can try again.`;
       $("checkout-error").hidden = false;
       this.say(`Check-out failed: ${message}. You can try again.`);
-      this.schedule(this.config.pollMs);
+      this.schedule(this.config.schedule.nearMs);
       button.focus();
     } finally {
       button.disabled = false;
@@ -514,6 +534,9 @@ class WaitingRoomPage {
     $("waiting").textContent = this.waiting ?? dash;
     const ahead = this.queueNumber !== null && this.serving !== null ? Math.max(0, this.queueNumber - this.serving - 1) : null;
     $("ahead").textContent = ahead ?? dash;
+    // The line's size counts people whose turn came and who have not checked out yet: next to
+    // "Ahead of you: 0" it would read as a mistake, and then it is not what the visitor needs.
+    show("waiting-tile", ahead !== 0 && phase !== "served" && phase !== "checking-out");
 
     // How far this visitor has come since the page started watching.
     const bar = $("progress");
@@ -548,7 +571,7 @@ class WaitingRoomPage {
       note.textContent = "";
     } else if (estimate.kind === "unknown") {
       out.textContent = "Cannot estimate yet";
-      note.textContent = `This page is ${estimate.reason}.`;
+      note.textContent = estimate.reason;
     } else {
       out.textContent = formatRange(estimate.lowMs, estimate.highMs);
       note.textContent = "From how fast the line has moved while this page was open.";

@@ -33,6 +33,18 @@ export class ServingRate {
     return n;
   }
 
+  /** How long this page has watched the counter (since the oldest sample kept). */
+  watchedMs(now = Date.now()) {
+    return this.samples.length ? now - this.samples[0].time : 0;
+  }
+
+  /** The largest single move of the counter within the window. */
+  largestStep() {
+    let step = 0;
+    for (let i = 1; i < this.samples.length; i++) step = Math.max(step, this.samples[i].value - this.samples[i - 1].value);
+    return step;
+  }
+
   /** Positions per millisecond, or null when it cannot be told yet. */
   rate(now = Date.now()) {
     if (this.samples.length < 2) return null;
@@ -45,6 +57,7 @@ export class ServingRate {
 }
 
 /**
+ * `reason` is a sentence the page shows as it is.
  * @returns {{kind: "served"} | {kind: "unknown", reason: string} | {kind: "range", lowMs: number, highMs: number}}
  */
 export function estimateWait(ahead, rate, now = Date.now()) {
@@ -53,8 +66,8 @@ export function estimateWait(ahead, rate, now = Date.now()) {
   if (perMs === null) {
     const reason =
       rate.samples.length < 2 || now - rate.samples[0].time < rate.minSpanMs
-        ? "watching how fast the line moves"
-        : "the line has not moved since this page opened";
+        ? "This page is watching how fast the line moves."
+        : "The line has not moved since this page opened.";
     return { kind: "unknown", reason };
   }
   const central = ahead / perMs;

@@ -9,9 +9,10 @@
 
 import { RequestError, TransientError, WaitingRoomApi } from "../js/api.js";
 import { Backoff } from "../js/backoff.js";
+import { ServingRate } from "../js/estimate.js";
+import { assignRetryMs, pollDelayMs } from "../js/schedule.js";
 
 const $ = (id) => document.getElementById(id);
-const POLL_MS = 2000;
 // What /authorize sent along; anything else in the query string is ignored.
 export const AUTHORIZE_PARAMETERS = [
   "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
@@ -96,13 +97,13 @@ function show(position, serving) {
 }
 
 async function waitForPosition(api, requestId, backoff) {
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       const { status, data } = await api.queueNumber(requestId);
       backoff.succeed();
       if (status === 200) return data.queue_number;
       if (status === 404 || status === 410) return null; // unknown or expired: take a new place
-      await sleep(500);
+      await sleep(assignRetryMs(attempt));
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       say("The waiting room is busy; trying again…");
@@ -112,14 +113,16 @@ async function waitForPosition(api, requestId, backoff) {
 }
 
 async function waitUntilServed(api, position, backoff) {
+  const rate = new ServingRate();
   for (;;) {
     try {
-      const serving = await api.servingNumber();
+      const { serving } = await api.line();
       backoff.succeed();
+      rate.add(serving);
       show(position, serving);
       if (serving >= position) return;
       say("Waiting for your turn…", "waiting");
-      await sleep(POLL_MS);
+      await sleep(pollDelayMs(position - serving, rate.rate(), rate.largestStep(), rate.watchedMs()));
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       say("The waiting room is busy; trying again…");

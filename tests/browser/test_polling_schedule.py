@@ -1,0 +1,104 @@
+"""The page polls as the line moves, through a whole 10-minute wait driven by Playwright's clock.
+
+The public API is played by the test (`page.route`), so the serving counter follows the page's
+fake clock exactly and every request is counted: the local runtime's CDN cache runs on real time
+and would not. The visitor is number 301; the line moves 5 places every 10 seconds from 1, so the
+serving counter reaches them after 10 minutes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import Page, Route
+
+API = "https://api.waiting-room.test"
+REQUEST_ID = "8a1f4c2e-5b7d-4e9a-9c3b-2d6f8e0a1b4c"
+POSITION = 301
+STEP_EVERY_S, STEP = 10, 5
+ASSIGNED_AFTER_S = 3  # the entry answers 202 until then (the ordering window and SQS)
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type,Authorization"}
+
+
+@dataclass
+class FakeLine:
+    now_s: float = 0.0
+    requests: list[tuple[float, str]] = field(default_factory=list)
+    assigned_seen_at: float | None = None
+
+    def serving(self) -> int:
+        return 1 + STEP * int(self.now_s // STEP_EVERY_S)
+
+    def handle(self, route: Route) -> None:
+        request = route.request
+        if request.method == "OPTIONS":
+            route.fulfill(status=204, headers={**CORS, "Access-Control-Allow-Methods": "GET,POST,OPTIONS"})
+            return
+        path = urlparse(request.url).path
+        self.requests.append((self.now_s, path))
+        status, body = 200, {}
+        if path == "/assign_queue_num":
+            body = {"api_request_id": REQUEST_ID}
+        elif path == "/queue_num":
+            assert parse_qs(urlparse(request.url).query)["request_id"] == [REQUEST_ID]
+            if self.now_s < ASSIGNED_AFTER_S:
+                status, body = 202, {"message": "not yet"}
+            else:
+                self.assigned_seen_at = self.assigned_seen_at or self.now_s
+                body = {"queue_number": POSITION, "entry_time": 0, "event_id": "Sample", "status": 1}
+        elif path == "/serving_num":
+            body = {"serving_counter": self.serving(), "waiting_num": 400}
+        elif path == "/queue_pos_expiry":
+            body = {"expires_in": 900}
+        else:
+            status, body = 404, {"error": "not part of this test"}
+        route.fulfill(
+            status=status, headers={**CORS, "Content-Type": "application/json"}, body=json.dumps(body)
+        )
+
+
+def test_a_ten_minute_wait_costs_few_requests_and_check_out_comes_within_seconds(
+    page: Page, static_server, screenshot
+) -> None:
+    line = FakeLine()
+    page.route(f"{API}/**", line.handle)
+    page.clock.install(time=1_700_000_000_000)
+    page.goto(
+        f"{static_server}/waiting_room_site/index.html?public_api={API}&store_api={API}&event_id=Sample"
+    )
+    page.get_by_role("button", name="Enter the line").click()
+
+    checkout = page.locator("#checkout")
+    offered_at = None
+    while line.now_s < 660:
+        page.clock.run_for(1000)
+        line.now_s += 1
+        # Let fetches answered during that second reach the page before its clock moves on.
+        page.wait_for_timeout(3)
+        if checkout.is_visible():
+            offered_at = line.now_s
+            break
+        if line.now_s == 8:
+            # Before a rate is known the note is one whole sentence (it used to be two glued together).
+            assert (
+                page.locator("#estimate-note").inner_text()
+                == "This page is watching how fast the line moves."
+            )
+            assert page.locator("#waiting-tile").is_visible()
+
+    served_at = STEP_EVERY_S * (POSITION - 1) / STEP  # 600 s
+    assert offered_at is not None, f"check-out never offered; requests: {line.requests}"
+    assert offered_at - served_at <= 5
+    # While the entry answered 202 the page kept asking, at most 3 s apart (+1 s: this loop's step).
+    assert line.assigned_seen_at is not None and line.assigned_seen_at <= ASSIGNED_AFTER_S + 4
+    assert len(line.requests) <= 60, line.requests
+    polls = [at for at, path in line.requests if path == "/serving_num"]
+    # Rare far from the front (30 s apart, 10% jitter, 1 s steps here), often near it.
+    gaps = [b - a for a, b in itertools.pairwise(polls)]
+    assert max(gaps) <= 35 and min(gaps) <= 3 and sum(gap >= 25 for gap in gaps) >= 10
+    assert not [path for _, path in line.requests if path == "/waiting_num"]  # one poll, not two
+    assert page.js_errors == []
+    screenshot(page)

@@ -1,0 +1,107 @@
+"""The page's poll schedule and estimator (JavaScript, in Chromium) and their Python copies agree.
+
+`vwr load` visitors and the cost model use the Python copies (lambdas.catalog.PollSchedule,
+benchmarks.page_model); the page uses waiting_room_site/js/schedule.js and estimate.js. Both sides
+get the same grid of inputs and must give the same answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from benchmarks.page_model import ServingRate, estimate_wait
+from lambdas.catalog import POLL_SCHEDULE
+
+PLACES = [-3, 0, 1, 5, 10, 11, 40, 99, 100, 101, 300, 1000, 5000, 100_000]
+RATES = [None, 0.0, 1e-6, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2, 1.0]
+STEPS = [0, 1, 10, 50, 200, 2000]
+WATCHED = [0, 3000, 45_000, 200_000]
+NEAR = [2000, 200, 350]
+
+
+@pytest.fixture
+def module_page(page, static_server):
+    page.goto(f"{static_server}/waiting_room_site/README.md")
+    page.set_content("<!doctype html><html lang=en><main id=out>")
+    return page
+
+
+def test_poll_delays_agree(module_page) -> None:
+    grid = [list(case) for case in itertools.product(NEAR, PLACES, RATES, STEPS, WATCHED)]
+    got = module_page.evaluate(
+        """async (grid) => {
+            const m = await import('/waiting_room_site/js/schedule.js');
+            return grid.map(([near, places, rate, step, watched]) => m.pollDelayMs(
+                places, rate, step, watched, near === 2000 ? m.SCHEDULE : m.scheduleWithNear(near)));
+        }""",
+        grid,
+    )
+    expected = [
+        (POLL_SCHEDULE if near == 2000 else POLL_SCHEDULE.with_near(near)).delay_ms(
+            places, rate, step, watched
+        )
+        for near, places, rate, step, watched in grid
+    ]
+    assert got == expected
+    # The grid reaches every branch: near, far, the unknown rate and the measured one in between.
+    assert {2000, 30000} <= set(expected) and len(set(expected)) > 20
+
+
+def test_assign_retries_agree_and_stay_bounded(module_page) -> None:
+    got = module_page.evaluate(
+        """async () => {
+            const m = await import('/waiting_room_site/js/schedule.js');
+            return [0, 1, 2, 3, 4, 10, 50].map((n) => m.assignRetryMs(n));
+        }"""
+    )
+    assert got == [POLL_SCHEDULE.assign_retry_ms(n) for n in (0, 1, 2, 3, 4, 10, 50)]
+    assert got[0] == 1000 and max(got) == 3000
+
+
+def test_serving_rate_and_estimate_agree(module_page) -> None:
+    rng = random.Random(13)
+    runs = []
+    for _ in range(30):
+        t, value, samples = 0, rng.randint(0, 50), []
+        for _ in range(rng.randint(1, 40)):
+            t += rng.choice([500, 2000, 7000, 30000, 90000])
+            value += rng.choice([0, 0, 1, 5, 30, -40]) if value > 40 else rng.choice([0, 1, 5])
+            samples.append([value, t])
+        runs.append({"samples": samples, "position": value + rng.randint(-5, 400), "now": t + 1000})
+    got = module_page.evaluate(
+        """async (runs) => {
+            const m = await import('/waiting_room_site/js/estimate.js');
+            return runs.map((run) => {
+                const rate = new m.ServingRate({ minSpanMs: 10000 });
+                for (const [value, time] of run.samples) rate.add(value, time);
+                const last = run.samples[run.samples.length - 1][0];
+                const estimate = m.estimateWait(run.position - last, rate, run.now);
+                return {
+                    rate: rate.rate(run.now), steps: rate.steps(), largest: rate.largestStep(),
+                    watched: rate.watchedMs(run.now),
+                    range: estimate.kind === "range" ? [estimate.lowMs, estimate.highMs] : null,
+                };
+            });
+        }""",
+        runs,
+    )
+    expected = []
+    for run in runs:
+        rate = ServingRate(min_span_ms=10_000)
+        for value, time in run["samples"]:
+            rate.add(value, time)
+        estimate = estimate_wait(run["position"] - run["samples"][-1][0], rate, run["now"])
+        expected.append(
+            {
+                "rate": rate.rate(run["now"]),
+                "steps": rate.steps(),
+                "largest": rate.largest_step(),
+                "watched": rate.watched_ms(run["now"]),
+                "range": [estimate.low_ms, estimate.high_ms] if estimate else None,
+            }
+        )
+    assert got == expected
+    assert sum(e["range"] is not None for e in expected) > 5
