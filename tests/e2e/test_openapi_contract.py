@@ -18,7 +18,6 @@ import yaml
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from hypothesis import HealthCheck, settings
-from schemathesis.core.failures import FailureGroup
 
 from local.testing import Runtime, running_runtime
 
@@ -30,12 +29,6 @@ EVENT_ID = re.compile(yaml.safe_load(DOCUMENT.read_text())["components"]["schema
 # checks that judge which inputs the server should accept. The document cannot say which event
 # ids exist, so a well-formed unknown one is a documented 400, not a wrongly refused request; and
 # API Gateway answers an undeclared method with 403, not 405.
-# Operations whose 200 body the document gives in the shape of API.md, which parallel branches
-# bring: `order` adds waiting_num to /serving_num, `compat` makes /expired_tokens a JSON array with
-# X-Next-Cursor. Until they merge, only these bodies may differ; once one conforms, a test fails
-# so that its entry is removed here.
-AWAITING_MERGE = {"GET /public/serving_num"}
-
 CONTRACT_CHECKS = [
     schemathesis.checks.not_a_server_error,
     schemathesis.checks.status_code_conformance,
@@ -86,19 +79,4 @@ def test_every_answer_matches_the_document(case: schemathesis.Case, own_runtime:
     _aim_at_the_event(case, runtime.event_id)
     root = runtime.public_api.removesuffix("/public")
     auth = SignedWithSigV4(runtime) if case.path.startswith("/private/") else None
-    checks = CONTRACT_CHECKS
-    if case.operation.label in AWAITING_MERGE:
-        checks = [check for check in checks if check is not schemathesis.checks.response_schema_conformance]
-    case.call_and_validate(base_url=root, auth=auth, timeout=10, checks=checks)
-
-
-@pytest.mark.parametrize("label", sorted(AWAITING_MERGE))
-def test_an_awaited_operation_still_differs(label: str, own_runtime: Runtime) -> None:
-    """Fails once the awaited branch has merged, so that its entry leaves AWAITING_MERGE."""
-    method, path = label.split(" ")
-    case = schema[path][method].Case(query={"event_id": own_runtime.event_id})
-    auth = SignedWithSigV4(own_runtime) if path.startswith("/private/") else None
-    response = case.call(base_url=own_runtime.public_api.removesuffix("/public"), auth=auth, timeout=10)
-    assert response.status_code == 200
-    with pytest.raises(FailureGroup):
-        case.validate_response(response, checks=[schemathesis.checks.response_schema_conformance])
+    case.call_and_validate(base_url=root, auth=auth, timeout=10, checks=CONTRACT_CHECKS)
