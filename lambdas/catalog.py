@@ -253,7 +253,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Assigns queue positions to a batch of entries (the async half of /assign_queue_num).",
         triggers=(QueueTrigger(),),
         uses=((Resource.QUEUE_POSITIONS_TABLE, "write"), _REDIS_AUTH),
-        settings=_CORE,
+        settings=(*_CORE, Setting.ORDERING_WINDOW_MS),
         timeout_seconds=30,
     ),
     Function(

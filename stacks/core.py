@@ -169,6 +169,8 @@ class CoreStack(Stack):
                 Setting.ENABLE_QUEUE_POSITION_EXPIRY: enable_expiry.value_as_string,
                 Setting.QUEUE_POSITION_EXPIRY_SECONDS: expiry_period.value_as_string,
                 Setting.INCR_SERVING_ON_EXPIRY: incr_on_expiry.value_as_string,
+                # The wiring table's window, written out so the template shows what the worker uses.
+                Setting.ORDERING_WINDOW_MS: str(catalog.ordering_window_ms()),
             }
         )
 
