@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lambdas.catalog import EVENT_SOURCE
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.settings import settings
 
-SOURCE = "custom.waitingroom"
+SOURCE = EVENT_SOURCE
 
 
 def emit(detail_type: str, detail: dict[str, Any]) -> None:
