@@ -575,6 +575,10 @@ class OutboxEvent:
         return detail
 
 
+# `automatic_serving_counter_incr` (from the serving counter's trail record) and
+# `waiting_room_metrics` are not here: their details are integers, and a pipe's input template can
+# only write a stream image's numbers (strings in DynamoDB's JSON) as strings. They would need an
+# enrichment function; their jobs put them (lambdas/waiting_room/events.py), at most once a minute.
 OUTBOX: tuple[OutboxEvent, ...] = (
     OutboxEvent(
         "token_generated",

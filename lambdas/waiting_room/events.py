@@ -1,4 +1,8 @@
-"""Events on the deployment's EventBridge bus (source `custom.waitingroom`)."""
+"""Events that scheduled jobs put on the deployment's EventBridge bus (source `custom.waitingroom`).
+
+Token and session events are not put here: they leave through the tokens table's stream
+(lambdas.catalog.OUTBOX), so no call after a write can lose them.
+"""
 
 from __future__ import annotations
 
