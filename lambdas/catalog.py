@@ -550,19 +550,18 @@ class OutboxEvent:
             }
         return pattern
 
-    def matches(self, record: dict[str, object]) -> bool:
+    def matches(self, record: dict[str, Any]) -> bool:
         """`filter_pattern` read in Python, for the local runtime's stream poller."""
-        if record.get("eventName") != self.change:
+        if record["eventName"] != self.change:
             return False
         if not self.sets:
             return True
-        images = record.get("dynamodb")
-        new = images.get("NewImage", {}) if isinstance(images, dict) else {}
-        old = images.get("OldImage", {}) if isinstance(images, dict) else {}
-        return "S" in new.get(self.sets, {}) and self.sets not in old
+        images = record["dynamodb"]
+        return "S" in images["NewImage"].get(self.sets, {}) and self.sets not in images.get("OldImage", {})
 
     def input_template(self) -> str:
-        """The pipe's input template: the detail, its values taken from the new image."""
+        """The pipe's input template: the detail, its values taken from the new image (every
+        outbox event names its `request_id`, which its `dedup_id` carries)."""
         values = {name: f"<$.dynamodb.NewImage.{attribute}.S>" for name, attribute in self.fields}
         values["dedup_id"] = f"{self.detail_type}:{values['request_id']}"
         return "{" + ", ".join(f'"{name}": "{value}"' for name, value in values.items()) + "}"
