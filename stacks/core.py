@@ -148,7 +148,7 @@ class CoreStack(Stack):
             removal_policy=RemovalPolicy.DESTROY,
         )
         bus = events.EventBus(self, "EventBus", description="Waiting room events (source custom.waitingroom)")
-        OutboxPipes(self, "Outbox", tables=tables, bus=bus)
+        outbox = OutboxPipes(self, "Outbox", tables=tables, bus=bus)
         entry_queue = EntryQueue(self, "Entry", worker=catalog.by_name("QueueWorker"))
         # Only CloudFront knows this key; it proves an origin request came through the CDN.
         origin_key = secretsmanager.Secret(
@@ -256,6 +256,7 @@ class CoreStack(Stack):
             self, "Monitoring", functions=functions, worker="QueueWorker", queue=entry_queue.queue,
             dead_letters=entry_queue.dead_letters, public_api_name=self.public_api.rest_api.rest_api_name,
             private_api_name=self.private_api.rest_api.rest_api_name,
+            pipes={detail_type: pipe.ref for detail_type, pipe in outbox.pipes.items()},
         )  # fmt: skip
 
         # -- outputs ------------------------------------------------------------------------------------

@@ -27,7 +27,9 @@ class Monitoring(Construct):
         dead_letters: sqs.IQueue,
         public_api_name: str,
         private_api_name: str,
+        pipes: Mapping[str, str],
     ) -> None:
+        """`pipes`: detail type -> name of the outbox pipe that carries it."""
         super().__init__(scope, construct_id)
         # CloudWatch can only publish to an encrypted topic whose key lets it use the key, which
         # rules out the AWS managed aws/sns key; one customer managed key ($1/month) it is.
@@ -91,6 +93,23 @@ class Monitoring(Construct):
             ),
             alarm("PublicApi5xx", "The public API answers 5xx", api_5xx(public_api_name), above=10),
             alarm("PrivateApi5xx", "The private API answers 5xx", api_5xx(private_api_name), above=0),
+            # A pipe retries a failed put until the record leaves the stream (24 hours), holding
+            # back the events behind it: someone should know long before that.
+            *(
+                alarm(
+                    f"Pipe{''.join(word.title() for word in detail_type.split('_'))}Failed",
+                    f"The pipe carrying {detail_type} events fails to put them on the bus",
+                    cloudwatch.Metric(
+                        namespace="AWS/EventBridge/Pipes",
+                        metric_name="ExecutionFailed",
+                        dimensions_map={"PipeName": pipe_name},
+                        statistic="Sum",
+                        period=five_minutes,
+                    ),
+                    above=0,
+                )
+                for detail_type, pipe_name in pipes.items()
+            ),
         ]
         for alarm in self.alarms:
             alarm.add_alarm_action(actions.SnsAction(self.topic))

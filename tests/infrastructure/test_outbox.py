@@ -225,3 +225,18 @@ def test_each_record_change_is_at_most_one_event() -> None:
     expected = {"insert": ["token_generated"], "close": ["session_updated"]}
     for name, record in RECORDS.items():
         assert [e.detail_type for e in OUTBOX if e.matches(record)] == expected.get(name, []), name
+
+
+@pytest.mark.parametrize("stack", CORES)
+def test_a_failing_pipe_raises_an_alarm(synth: Synth, stack: str) -> None:
+    template = synth.template(stack)
+    watched = {
+        flatten(props["Dimensions"][0]["Value"]): props
+        for resource in by_type(template, "AWS::CloudWatch::Alarm").values()
+        for props in [resource["Properties"]]
+        if props.get("Namespace") == "AWS/EventBridge/Pipes"
+    }
+    assert set(watched) == {f"<{logical}>" for logical, _ in _pipes(template).values()}
+    for props in watched.values():
+        assert (props["MetricName"], props["Threshold"]) == ("ExecutionFailed", 0)
+        assert props["AlarmActions"]
