@@ -256,7 +256,7 @@ class CoreStack(Stack):
             self, "Monitoring", functions=functions, worker="QueueWorker", queue=entry_queue.queue,
             dead_letters=entry_queue.dead_letters, public_api_name=self.public_api.rest_api.rest_api_name,
             private_api_name=self.private_api.rest_api.rest_api_name,
-            pipes={detail_type: pipe.ref for detail_type, pipe in outbox.pipes.items()},
+            pipes={pipe.node.id: pipe.ref for pipe in outbox.pipes.values()},
         )  # fmt: skip
 
         # -- outputs ------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ class Monitoring(Construct):
         private_api_name: str,
         pipes: Mapping[str, str],
     ) -> None:
-        """`pipes`: detail type -> name of the outbox pipe that carries it."""
+        """`pipes`: construct id -> name of each outbox pipe."""
         super().__init__(scope, construct_id)
         # CloudWatch can only publish to an encrypted topic whose key lets it use the key, which
         # rules out the AWS managed aws/sns key; one customer managed key ($1/month) it is.
@@ -48,14 +48,17 @@ class Monitoring(Construct):
             self, "AlarmTopic", display_name="Waiting room alarms", master_key=key, enforce_ssl=True
         )
 
-        def api_5xx(api_name: str) -> cloudwatch.Metric:
+        def summed(namespace: str, metric_name: str, dimensions: dict[str, str]) -> cloudwatch.Metric:
             return cloudwatch.Metric(
-                namespace="AWS/ApiGateway",
-                metric_name="5XXError",
-                dimensions_map={"ApiName": api_name},
+                namespace=namespace,
+                metric_name=metric_name,
+                dimensions_map=dimensions,
                 statistic="Sum",
                 period=Duration.minutes(5),
             )
+
+        def api_5xx(api_name: str) -> cloudwatch.Metric:
+            return summed("AWS/ApiGateway", "5XXError", {"ApiName": api_name})
 
         def alarm(alarm_id: str, description: str, metric: cloudwatch.IMetric, above: int, periods: int = 1):
             """An alarm when the metric goes above `above`; no data (an idle stack) is not a breach."""
@@ -97,18 +100,12 @@ class Monitoring(Construct):
             # back the events behind it: someone should know long before that.
             *(
                 alarm(
-                    f"Pipe{''.join(word.title() for word in detail_type.split('_'))}Failed",
-                    f"The pipe carrying {detail_type} events fails to put them on the bus",
-                    cloudwatch.Metric(
-                        namespace="AWS/EventBridge/Pipes",
-                        metric_name="ExecutionFailed",
-                        dimensions_map={"PipeName": pipe_name},
-                        statistic="Sum",
-                        period=five_minutes,
-                    ),
+                    f"Pipe{pipe_id}Failed",
+                    f"The outbox pipe {pipe_id} fails to put its events on the bus",
+                    summed("AWS/EventBridge/Pipes", "ExecutionFailed", {"PipeName": pipe_name}),
                     above=0,
                 )
-                for detail_type, pipe_name in pipes.items()
+                for pipe_id, pipe_name in pipes.items()
             ),
         ]
         for alarm in self.alarms:
