@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 Api = Literal["public", "private", "store", "oidc"]
 Stack = Literal["core", "authorizer", "sample", "inlet", "openid"]
@@ -186,13 +186,14 @@ _EXPIRY = (
 )
 _TOKEN = (*_EXPIRY, Setting.TOKEN_VALIDITY_SECONDS, Setting.ISSUER)
 _REDIS_AUTH = (Resource.REDIS_AUTH_SECRET, "read")
+# Functions that put events themselves; token and session events leave through the tokens
+# table's stream instead (OUTBOX below).
 _EVENTS = (Resource.EVENT_BUS, "write")
 _ISSUES_TOKENS = (
     (Resource.QUEUE_POSITIONS_TABLE, "read"),
     (Resource.TOKENS_TABLE, "read_write"),
     (Resource.JWT_KEYS_SECRET, "read"),
     _REDIS_AUTH,
-    _EVENTS,
 )
 
 SHORT = CachePolicy(ttl_seconds=RESET_VISIBLE_WITHIN_SECONDS, query_keys=("event_id",))
@@ -343,7 +344,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.update_session.handler",
         stack="core",
         triggers=(Route("private", "POST", "/update_session"),),
-        uses=((Resource.TOKENS_TABLE, "read_write"), _REDIS_AUTH, _EVENTS),
+        uses=((Resource.TOKENS_TABLE, "read_write"), _REDIS_AUTH),
         settings=_CORE,
     ),
     Function(
@@ -562,6 +563,92 @@ TABLES: dict[Resource, Table] = {
     # OpenID authorization codes: single use, short-lived.
     Resource.OIDC_CODES_TABLE: Table(Key("code")),
 }
+
+# -- events that leave through a table's stream (a transactional outbox) ------------------------
+EVENT_SOURCE = "custom.waitingroom"
+# Stream records come in DynamoDB's JSON; every record that is an event is a change of one item.
+StreamChange = Literal["INSERT", "MODIFY"]
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    """An event that is a record change: it leaves when the record is written, never after.
+
+    The core stack turns each into an EventBridge pipe (the table's stream -> the deployment's bus,
+    with this filter and this input template); the local runtime's stream poller reads moto's
+    stream with the same two. Delivery is at least once: `dedup_id` is the same for every delivery
+    of one change (detail type and request id: each of these happens once per request id).
+    """
+
+    detail_type: str
+    table: Resource
+    change: StreamChange
+    # detail field -> string attribute of the item after the change (the stream's new image)
+    fields: tuple[tuple[str, str], ...]
+    # MODIFY: the attribute the change sets for the first time (absent before it, present after).
+    sets: str | None = None
+
+    def filter_pattern(self) -> dict[str, object]:
+        """The EventBridge pattern a stream record matches when it is this event."""
+        pattern: dict[str, object] = {"eventName": [self.change]}
+        if self.sets:
+            pattern["dynamodb"] = {
+                "NewImage": {self.sets: {"S": [{"exists": True}]}},
+                "OldImage": {self.sets: {"S": [{"exists": False}]}},
+            }
+        return pattern
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        """`filter_pattern` read in Python, for the local runtime's stream poller."""
+        if record["eventName"] != self.change:
+            return False
+        if not self.sets:
+            return True
+        images = record["dynamodb"]
+        return "S" in images["NewImage"].get(self.sets, {}) and self.sets not in images.get("OldImage", {})
+
+    def input_template(self) -> str:
+        """The pipe's input template: the detail, its values taken from the new image (every
+        outbox event names its `request_id`, which its `dedup_id` carries)."""
+        values = {name: f"<$.dynamodb.NewImage.{attribute}.S>" for name, attribute in self.fields}
+        values["dedup_id"] = f"{self.detail_type}:{values['request_id']}"
+        return "{" + ", ".join(f'"{name}": "{value}"' for name, value in values.items()) + "}"
+
+    def detail(self, record: dict[str, Any]) -> dict[str, str]:
+        """`input_template` applied to one stream record, for the local runtime's stream poller."""
+        image = record["dynamodb"]["NewImage"]
+        detail = {name: image[attribute]["S"] for name, attribute in self.fields}
+        detail["dedup_id"] = f"{self.detail_type}:{detail['request_id']}"
+        return detail
+
+
+# `automatic_serving_counter_incr` (from the serving counter's trail record) and
+# `waiting_room_metrics` are not here: their details are integers, and a pipe's input template can
+# only write a stream image's numbers (strings in DynamoDB's JSON) as strings. They would need an
+# enrichment function; their jobs put them (lambdas/waiting_room/events.py), at most once a minute.
+OUTBOX: tuple[OutboxEvent, ...] = (
+    OutboxEvent(
+        "token_generated",
+        Resource.TOKENS_TABLE,
+        "INSERT",
+        fields=(("event_id", "event_id"), ("request_id", "request_id")),
+    ),
+    # The status's name is on the record (`session_outcome`) because a template cannot map 1 or -1
+    # to a word; it is written in the same update as the status.
+    OutboxEvent(
+        "session_updated",
+        Resource.TOKENS_TABLE,
+        "MODIFY",
+        fields=(("event_id", "event_id"), ("request_id", "request_id"), ("status", "session_outcome")),
+        sets="session_outcome",
+    ),
+)
+
+
+def outbox_of(table: Resource) -> tuple[OutboxEvent, ...]:
+    """The events a table's stream carries; a table with none has no stream."""
+    return tuple(event for event in OUTBOX if event.table == table)
+
 
 # Secrets Manager secret values (JSON strings):
 #   JWT_KEYS_SECRET:    {"kid": str, "private_key_pem": str}  written by the GenerateKeys custom resource

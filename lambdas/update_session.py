@@ -2,10 +2,10 @@
 
 Two stores change: the token record in DynamoDB (the truth, closed once by a conditional update),
 then the count in Redis (once per request id). A retry after a failure between them completes the
-count and answers 200 as the first call would have; any later call is a 404.
+count and answers 200 as the first call would have; any later call is a 404. The `session_updated`
+event is the DynamoDB update itself: it leaves through the table's stream (lambdas.catalog.OUTBOX).
 """
 
-from lambdas.waiting_room import events
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import (
     HttpError,
@@ -17,14 +17,12 @@ from lambdas.waiting_room.http import (
     response,
 )
 from lambdas.waiting_room.records import (
-    SESSION_ABANDONED,
     SESSION_COMPLETED,
+    SESSION_OUTCOMES,
     close_token_session,
     read_token_record,
 )
 from lambdas.waiting_room.settings import settings
-
-STATUS_NAMES = {SESSION_COMPLETED: "completed", SESSION_ABANDONED: "abandoned"}
 
 
 @api_handler
@@ -33,7 +31,7 @@ def handler(event, context):
     event_id = require_event_id(body, settings().event_id)
     request_id = require_request_id(body)
     status = require_int(body, "status")
-    if status not in STATUS_NAMES:
+    if status not in SESSION_OUTCOMES:
         raise HttpError(400, "status must be 1 (completed) or -1 (abandoned)")
     counters = EventCounters(event_id)
     generation = counters.generation()
@@ -45,7 +43,4 @@ def handler(event, context):
             raise HttpError(404, "no open session for this request_id")
     if not counters.close_session(request_id, completed=status == SESSION_COMPLETED):
         raise HttpError(404, "no open session for this request_id")
-    events.emit(
-        "session_updated", {"event_id": event_id, "request_id": request_id, "status": STATUS_NAMES[status]}
-    )
     return response(200, {"request_id": request_id, "status": status})

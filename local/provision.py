@@ -13,13 +13,13 @@ from typing import Any
 
 import boto3
 
-from lambdas.catalog import FUNCTIONS, TABLES, Resource, Table, TopicTrigger
+from lambdas.catalog import FUNCTIONS, TABLES, Resource, Table, TopicTrigger, outbox_of
 
 # The entry queue's dead-letter queue: no function reads it, so it is not a catalog Resource.
 ENTRY_DLQ_URL = "ENTRY_DLQ_URL"
 
 
-def _create_table(dynamodb: Any, name: str, table: Table) -> None:
+def _create_table(dynamodb: Any, name: str, table: Table, *, streamed: bool) -> None:
     keys = [table.partition_key, *([table.sort_key] if table.sort_key else [])]
     for index in table.indexes:
         keys += [index.partition_key, *([index.sort_key] if index.sort_key else [])]
@@ -32,6 +32,9 @@ def _create_table(dynamodb: Any, name: str, table: Table) -> None:
         ]
 
     options: dict[str, Any] = {}
+    if streamed:
+        # Both images: an outbox event's filter may need the item before the change.
+        options["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     if table.indexes:
         options["GlobalSecondaryIndexes"] = [
             {
@@ -77,7 +80,7 @@ def provision(
     dynamodb = session.client("dynamodb")
     for resource, table in TABLES.items():
         name = f"{prefix}-{resource.name.lower().replace('_table', '')}"
-        _create_table(dynamodb, name, table)
+        _create_table(dynamodb, name, table, streamed=bool(outbox_of(resource)))
         env[resource.value] = name
 
     sqs = session.client("sqs")

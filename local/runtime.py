@@ -17,18 +17,21 @@ from botocore.config import Config
 
 from lambdas.catalog import (
     FUNCTIONS,
+    TABLES,
     CustomResourceTrigger,
     Function,
     QueueTrigger,
     Resource,
     Schedule,
     TopicTrigger,
+    outbox_of,
 )
 from local import environment, events, gateway, provision, sites, sns_delivery, sqs_poller
 from local.functions import Functions, FunctionUnavailable
 from local.options import Options, is_true
 from local.processes import MotoServer, RedisServer
 from local.sqs_poller import SqsPoller
+from local.stream_poller import StreamPoller
 from local.timers import Timer
 
 logger = logging.getLogger("vwr.local")
@@ -67,7 +70,7 @@ class LocalRuntime:
         self._server: Any = None
         self._serving: Any = None
         # Pollers and timers: all are asked to stop at once, then awaited.
-        self._workers: list[SqsPoller | Timer] = []
+        self._workers: list[SqsPoller | StreamPoller | Timer] = []
 
     # -- start -------------------------------------------------------------------------------------
 
@@ -141,6 +144,7 @@ class LocalRuntime:
         self._start_pollers(functions, wired, sqs, env[Resource.ENTRY_QUEUE.value], mapping)
         self._start_subscriptions(functions, wired, session, sqs, topics)
         self._start_timers(functions, wired, env)
+        self._start_outbox(session, env)
         self._serving = gateway.start(self._server)
 
         max_size_topic = next((topics[t.topic] for f in wired for t in _triggers(f, TopicTrigger)), None)
@@ -163,6 +167,7 @@ class LocalRuntime:
             "moto_pid": self._moto.pid,
             "entry_queue_url": env[Resource.ENTRY_QUEUE.value],
             "entry_dlq_url": provisioned.get(provision.ENTRY_DLQ_URL),
+            "event_bus": env[Resource.EVENT_BUS.value],
             "inlet": options.inlet,
             "unavailable_functions": sorted(self.unavailable),
         }
@@ -251,6 +256,20 @@ class LocalRuntime:
                     ),
                     sns_delivery.delivery(subscription, invoke),
                     name=f"{function.name}-sns",
+                )
+                poller.start()
+                self._workers.append(poller)
+
+    def _start_outbox(self, session: boto3.Session, env: dict[str, str]) -> None:
+        """What the core stack's pipes do: each streamed table's outbox events onto the bus."""
+        for resource in TABLES:
+            if outbox := outbox_of(resource):
+                poller = StreamPoller(
+                    session,
+                    table_name=env[resource.value],
+                    outbox=outbox,
+                    bus=env[Resource.EVENT_BUS.value],
+                    config=_SDK_CONFIG,
                 )
                 poller.start()
                 self._workers.append(poller)

@@ -3,7 +3,7 @@ DynamoDB, the key pair, events, schedules, alarms and a dashboard."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnOutput, CfnParameter, RemovalPolicy, SecretValue, Stack
+from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -23,6 +23,7 @@ from stacks.constructs.entry_queue import EntryQueue
 from stacks.constructs.function import CatalogFunction
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
+from stacks.constructs.outbox import OutboxPipes
 from stacks.constructs.redis import RedisCache
 from stacks.constructs.rest_api import CatalogRestApi
 from stacks.nag import ack_template_check, acknowledge_core
@@ -48,6 +49,8 @@ def build_table(scope: Construct, resource: Resource) -> dynamodb.Table:
             point_in_time_recovery_enabled=True
         ),
         time_to_live_attribute=spec.ttl_attribute,
+        # Both images: an outbox event's filter may need the item before the change.
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if catalog.outbox_of(resource) else None,
         # Records only matter during an event; a torn-down waiting room should leave nothing behind.
         removal_policy=RemovalPolicy.DESTROY,
     )
@@ -119,9 +122,19 @@ class CoreStack(Stack):
             ),
             Setting.ENABLE_QUEUE_POSITION_EXPIRY: params.is_true(self, "ExpiryEnabled", enable_expiry),
         }
+        # Token and session events leave through the tokens table's stream; only the metrics event
+        # and the sweeper's automatic increments are still put by (VPC) functions.
+        functions_put_events = CfnCondition(
+            self,
+            "FunctionsPutEvents",
+            expression=Fn.condition_or(
+                conditions[Setting.ENABLE_EVENTS],
+                params.is_true(self, "IncrOnExpiryEnabled", incr_on_expiry),
+            ),
+        )
 
         # -- state ----------------------------------------------------------------------------------
-        network = Network(self, "Network", config)
+        network = Network(self, "Network", config, event_bus_endpoint_condition=functions_put_events)
         redis = RedisCache(
             self, "Redis", config=config, vpc=network.vpc, clients=network.function_security_group
         )
@@ -135,6 +148,7 @@ class CoreStack(Stack):
             removal_policy=RemovalPolicy.DESTROY,
         )
         bus = events.EventBus(self, "EventBus", description="Waiting room events (source custom.waitingroom)")
+        outbox = OutboxPipes(self, "Outbox", tables=tables, bus=bus)
         entry_queue = EntryQueue(self, "Entry", worker=catalog.by_name("QueueWorker"))
         # Only CloudFront knows this key; it proves an origin request came through the CDN.
         origin_key = secretsmanager.Secret(
@@ -219,7 +233,7 @@ class CoreStack(Stack):
                     )
                     if built.entry.needs_redis:
                         # Runs in the VPC: Redis and the Secrets Manager endpoint must exist first.
-                        resource.node.add_dependency(redis.resource, *network.endpoints)
+                        resource.node.add_dependency(redis.resource, network.secrets_endpoint)
                 elif not isinstance(trigger, catalog.Route):
                     raise TypeError(f"the core stack cannot wire {trigger!r}")
 
@@ -244,6 +258,7 @@ class CoreStack(Stack):
             self, "Monitoring", functions=functions, worker="QueueWorker", queue=entry_queue.queue,
             dead_letters=entry_queue.dead_letters, public_api_name=self.public_api.rest_api.rest_api_name,
             private_api_name=self.private_api.rest_api.rest_api_name,
+            pipes={pipe.node.id: pipe.ref for pipe in outbox.pipes.values()},
         )  # fmt: skip
 
         # -- outputs ------------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ Per visitor, the requests follow the waiting room page's poll schedule (the wiri
 
 Idle means deployed and unused: pay-per-request services (Lambda, API Gateway, SQS, SNS,
 DynamoDB on-demand, CloudFront, EventBridge) cost nothing then, except the scheduled jobs that run
-each minute whatever the traffic. Resources behind a CloudFormation condition are priced with the
-parameters' default values (e.g. the WAF web ACL only when EnableWaf=true).
+each minute whatever the traffic, and the pipes, whose stream polls are billed reads. Resources
+behind a CloudFormation condition are priced with the parameters' default values (e.g. the WAF
+web ACL only when EnableWaf=true).
 """
 
 from __future__ import annotations
@@ -65,6 +66,16 @@ DYNAMODB_PER_MILLION_READS = 0.125
 CLOUDFRONT_PER_10K_HTTPS = 0.01
 CLOUDFRONT_PER_GB_OUT = 0.085
 EVENTBRIDGE_PER_MILLION_EVENTS = 1.00
+# EventBridge Pipes: per million requests that pass the filter (64 KB chunks), checked 2026-12-01.
+PIPES_PER_MILLION_REQUESTS = 0.40
+# DynamoDB Streams reads (GetRecords) by any reader but Lambda: $0.02 per 100,000 (the first 2.5
+# million a month of an account are free; free tiers are ignored here).
+STREAM_READS_PER_100K = 0.02
+# A pipe polls each shard of its stream whether or not anything was written. Pipes publish no
+# rate; this is Lambda's documented base rate for a DynamoDB stream shard, and an idle on-demand
+# table's stream is assumed to have one open shard.
+PIPE_POLLS_PER_SHARD_SECOND = 4
+IDLE_STREAM_SHARDS = 1
 
 # Assumed average billed duration of a scheduled job run (sweeper, metrics, periodic inlet).
 SCHEDULED_RUN_SECONDS = 0.2
@@ -172,6 +183,17 @@ def idle_lines(template: dict[str, Any]) -> list[Line]:
                 "" if node in NODE_HOUR else " (price unknown: add it to NODE_HOUR)"
             )
             lines.append(Line(name, kind, count * hourly * HOURS_PER_MONTH, note))
+        elif kind == "AWS::Pipes::Pipe" and "DynamoDBStreamParameters" in props.get("SourceParameters", {}):
+            reads = PIPE_POLLS_PER_SHARD_SECOND * IDLE_STREAM_SHARDS * HOURS_PER_MONTH * 3600
+            lines.append(
+                Line(
+                    name,
+                    "stream polls of a pipe",
+                    reads / 100_000 * STREAM_READS_PER_100K,
+                    f"{reads / 1e6:.1f}M GetRecords, {PIPE_POLLS_PER_SHARD_SECOND}/s x "
+                    f"{IDLE_STREAM_SHARDS} shard (assumed)",
+                )
+            )
         elif kind == "AWS::Events::Rule" and "ScheduleExpression" in props:
             state = _value(conditions, props.get("State", "ENABLED"))
             if isinstance(state, dict) and "Fn::If" in state:
@@ -313,6 +335,8 @@ def per_million_visitors(
         Line("ElastiCache ECPU", "ECPU", (v.origin_requests + 4) * SERVERLESS_PER_MILLION_ECPU[engine]),
         # token_generated, session_updated (measured by `vwr load`)
         Line("EventBridge", "events", 2 * EVENTBRIDGE_PER_MILLION_EVENTS),
+        # the same two, carried from the tokens table's stream by a pipe each
+        Line("EventBridge Pipes", "requests", 2 * PIPES_PER_MILLION_REQUESTS),
     ]  # fmt: skip
 
 

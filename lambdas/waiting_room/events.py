@@ -1,15 +1,20 @@
-"""Events on the deployment's EventBridge bus (source `custom.waitingroom`)."""
+"""Events that scheduled jobs put on the deployment's EventBridge bus (source `custom.waitingroom`).
+
+Token and session events are not put here: they leave through the tokens table's stream
+(lambdas.catalog.OUTBOX), so no call after a write can lose them.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from lambdas.catalog import EVENT_SOURCE
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.settings import settings
 
-SOURCE = "custom.waitingroom"
+SOURCE = EVENT_SOURCE
 
 
 def emit(detail_type: str, detail: dict[str, Any]) -> None:

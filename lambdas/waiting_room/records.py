@@ -102,6 +102,9 @@ def read_queue_record(request_id: str) -> QueueRecord | None:
 # -- tokens ------------------------------------------------------------------------------------
 
 SESSION_OPEN, SESSION_COMPLETED, SESSION_ABANDONED = 0, 1, -1
+# The closed status's name, stored beside it: the `session_updated` event carries it
+# (lambdas.catalog.OUTBOX).
+SESSION_OUTCOMES = {SESSION_COMPLETED: "completed", SESSION_ABANDONED: "abandoned"}
 
 
 @dataclass(frozen=True)
@@ -174,17 +177,21 @@ def read_token_record(request_id: str) -> TokenRecord | None:
 
 
 def close_token_session(request_id: str, event_id: str, generation: int, status: int) -> bool:
-    """Sets the session status once. False: no open session of this generation for the request id."""
+    """Sets the session status once. False: no open session of this generation for the request id.
+
+    The update is also the `session_updated` event: it leaves through the table's stream.
+    """
     try:
         client("dynamodb").update_item(
             TableName=settings().tokens_table,
             Key={"request_id": {"S": request_id}},
-            UpdateExpression="SET session_status = :status",
+            UpdateExpression="SET session_status = :status, session_outcome = :outcome",
             ConditionExpression=(
                 "attribute_exists(request_id) AND event_generation = :eg AND session_status = :open"
             ),
             ExpressionAttributeValues={
                 ":status": {"N": str(status)},
+                ":outcome": {"S": SESSION_OUTCOMES[status]},
                 ":open": {"N": str(SESSION_OPEN)},
                 ":eg": {"S": event_generation(event_id, generation)},
             },

@@ -15,7 +15,6 @@ from typing import Any
 
 import jwt
 
-from lambdas.waiting_room import events
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.entries import not_found_or_voided
 from lambdas.waiting_room.http import HttpError
@@ -117,8 +116,7 @@ def issue(
             expires_at=now_whole + validity,
             issuer=issuer or config.issuer,
         )
-        if put_token_record(record):
-            events.emit("token_generated", {"event_id": config.event_id, "request_id": request_id})
+        if put_token_record(record):  # its stream record is the `token_generated` event
             return sign(record, key, now_whole)
         existing = read_token_record(request_id)
         if existing is None:  # the winner's record vanished: only a concurrent TTL delete does that

@@ -27,7 +27,9 @@ class Monitoring(Construct):
         dead_letters: sqs.IQueue,
         public_api_name: str,
         private_api_name: str,
+        pipes: Mapping[str, str],
     ) -> None:
+        """`pipes`: construct id -> name of each outbox pipe."""
         super().__init__(scope, construct_id)
         # CloudWatch can only publish to an encrypted topic whose key lets it use the key, which
         # rules out the AWS managed aws/sns key; one customer managed key ($1/month) it is.
@@ -46,14 +48,17 @@ class Monitoring(Construct):
             self, "AlarmTopic", display_name="Waiting room alarms", master_key=key, enforce_ssl=True
         )
 
-        def api_5xx(api_name: str) -> cloudwatch.Metric:
+        def summed(namespace: str, metric_name: str, dimensions: dict[str, str]) -> cloudwatch.Metric:
             return cloudwatch.Metric(
-                namespace="AWS/ApiGateway",
-                metric_name="5XXError",
-                dimensions_map={"ApiName": api_name},
+                namespace=namespace,
+                metric_name=metric_name,
+                dimensions_map=dimensions,
                 statistic="Sum",
                 period=Duration.minutes(5),
             )
+
+        def api_5xx(api_name: str) -> cloudwatch.Metric:
+            return summed("AWS/ApiGateway", "5XXError", {"ApiName": api_name})
 
         def alarm(alarm_id: str, description: str, metric: cloudwatch.IMetric, above: int, periods: int = 1):
             """An alarm when the metric goes above `above`; no data (an idle stack) is not a breach."""
@@ -91,6 +96,17 @@ class Monitoring(Construct):
             ),
             alarm("PublicApi5xx", "The public API answers 5xx", api_5xx(public_api_name), above=10),
             alarm("PrivateApi5xx", "The private API answers 5xx", api_5xx(private_api_name), above=0),
+            # A pipe retries a failed put until the record leaves the stream (24 hours), holding
+            # back the events behind it: someone should know long before that.
+            *(
+                alarm(
+                    f"Pipe{pipe_id}Failed",
+                    f"The outbox pipe {pipe_id} fails to put its events on the bus",
+                    summed("AWS/EventBridge/Pipes", "ExecutionFailed", {"PipeName": pipe_name}),
+                    above=0,
+                )
+                for pipe_id, pipe_name in pipes.items()
+            ),
         ]
         for alarm in self.alarms:
             alarm.add_alarm_action(actions.SnsAction(self.topic))

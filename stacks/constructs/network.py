@@ -5,8 +5,11 @@ What VPC functions reach outside the VPC, and how:
 - Secrets Manager through an interface endpoint: the Redis password and the JWT signing key are
   read once per container; passing them in environment variables instead would put them in the
   function configuration in plain text.
-- EventBridge through an interface endpoint: token, session and counter events are put by VPC
-  functions. (Routing events through a non-VPC function would cost an invocation per event.)
+- EventBridge through an interface endpoint, only where VPC functions put events: the metrics
+  event each minute (EnableEventGeneration) and the expiry sweeper's automatic increments
+  (IncrSvcOnQueuePositionExpiry). Token and session events need none: they leave through the
+  tokens table's stream (stacks/constructs/outbox.py). (Routing the rest through a non-VPC
+  function would cost an invocation per event.)
 Interface endpoints cost ~$7.30 a month per AZ each, so by default they get one ENI in one AZ
 (`endpoint_azs` context). Functions in the other AZ reach it across the AZ boundary; if that AZ
 fails, warm containers keep their cached secrets and only new containers and events are hit.
@@ -14,7 +17,7 @@ fails, warm containers keep their cached secrets and only new containers and eve
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import CfnCondition, CfnResource, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -24,7 +27,14 @@ from stacks.constructs.function import VpcPlacement
 
 
 class Network(Construct):
-    def __init__(self, scope: Construct, construct_id: str, config: AppConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: AppConfig,
+        *,
+        event_bus_endpoint_condition: CfnCondition | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
             self,
@@ -63,8 +73,9 @@ class Network(Construct):
             allow_all_outbound=False,
         )
         endpoint_sg.add_ingress_rule(self.function_security_group, ec2.Port.tcp(443), "HTTPS from functions")
-        self.endpoints = [
-            self.vpc.add_interface_endpoint(
+
+        def endpoint(name: str, service: ec2.InterfaceVpcEndpointAwsService) -> ec2.InterfaceVpcEndpoint:
+            return self.vpc.add_interface_endpoint(
                 name,
                 service=service,
                 subnets=endpoint_subnets,
@@ -72,9 +83,11 @@ class Network(Construct):
                 open=False,
                 private_dns_enabled=True,
             )
-            for name, service in (
-                ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
-                ("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE),
-            )
-        ]
+
+        self.secrets_endpoint = endpoint("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER)
+        events_endpoint = endpoint("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE)
+        if event_bus_endpoint_condition is not None:
+            resource = events_endpoint.node.default_child
+            assert isinstance(resource, CfnResource)
+            resource.cfn_options.condition = event_bus_endpoint_condition
         self.placement = VpcPlacement(self.vpc, isolated, self.function_security_group)

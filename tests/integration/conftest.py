@@ -13,8 +13,10 @@ import boto3
 import pytest
 
 from lambdas import queue_worker
+from lambdas.catalog import Resource, outbox_of
 from lambdas.waiting_room import aws, redis_store
 from lambdas.waiting_room.settings import settings
+from local.stream_poller import StreamPoller
 
 
 def api_event(
@@ -186,8 +188,24 @@ def redis_round_trips(monkeypatch: pytest.MonkeyPatch) -> Counter:
 
 
 @pytest.fixture(scope="session")
-def event_sink(core_env: dict[str, str], aws_session: boto3.Session) -> Callable[[], list[dict[str, Any]]]:
-    """Every event put on the bus lands in an SQS queue through a rule; returns a drain function."""
+def outbox(core_env: dict[str, str], aws_session: boto3.Session) -> StreamPoller:
+    """The tokens table's stream into the bus, as the stack's pipes carry it; `poll()` is one pass."""
+    return StreamPoller(
+        aws_session,
+        table_name=core_env[Resource.TOKENS_TABLE.value],
+        outbox=outbox_of(Resource.TOKENS_TABLE),
+        bus=core_env[Resource.EVENT_BUS.value],
+    )
+
+
+@pytest.fixture(scope="session")
+def event_sink(
+    core_env: dict[str, str], aws_session: boto3.Session, outbox: StreamPoller
+) -> Callable[[], list[dict[str, Any]]]:
+    """Every event put on the bus lands in an SQS queue through a rule; returns a drain function.
+
+    The outbox's stream is read up to its end first: what the handlers wrote is then on the bus.
+    """
     sqs, events = aws_session.client("sqs"), aws_session.client("events")
     url = sqs.create_queue(QueueName="test-event-sink")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -196,6 +214,7 @@ def event_sink(core_env: dict[str, str], aws_session: boto3.Session) -> Callable
     events.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "sink", "Arn": arn}])
 
     def drain() -> list[dict[str, Any]]:
+        outbox.poll()
         out = []
         while True:
             messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])

@@ -249,7 +249,14 @@ def test_a_session_close_retried_after_a_partial_failure_counts_once(
     assert (values["completed_counter"], values["abandoned_counter"]) == (1, 0)
     assert get(num_active_tokens.handler, "/num_active_tokens", core) == (200, {"active_tokens": 0})
     updates = [e["detail"] for e in event_sink() if e["detail-type"] == "session_updated"]
-    assert updates == [{"event_id": core.event_id, "request_id": request_id, "status": "completed"}]
+    assert updates == [
+        {
+            "event_id": core.event_id,
+            "request_id": request_id,
+            "status": "completed",
+            "dedup_id": f"session_updated:{request_id}",
+        }
+    ]
 
 
 def test_an_increment_retried_after_its_trail_failed_writes_the_trail_once(core: Core, monkeypatch) -> None:

@@ -1,0 +1,106 @@
+"""The transactional outbox: a token record's INSERT and a session's close are the events.
+
+The handlers make no PutEvents call, so there is no moment between the write and the event in
+which a crash could lose it; the stream poller (what the stack's pipes do) carries each change to
+the bus at least once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from unittest import mock
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lambdas import update_session
+from lambdas.waiting_room import aws, records, tokens
+from lambdas.waiting_room.settings import settings
+from local.stream_poller import StreamPoller
+from tests.integration.conftest import Core, call
+
+
+def _close(core: Core, request_id: str, status: int) -> int:
+    body = {"event_id": core.event_id, "request_id": request_id, "status": status}
+    return call(update_session.handler, "POST", "/update_session", body=body)[0]
+
+
+def _about(events: list[dict], request_id: str) -> list[tuple[str, dict]]:
+    return [(e["detail-type"], e["detail"]) for e in events if e["detail"].get("request_id") == request_id]
+
+
+def test_token_and_session_handlers_make_no_put_events_call(core: Core, aws_calls: Counter) -> None:
+    [request_id] = core.enter(1)
+    core.serve(1)
+    aws_calls.clear()
+    assert core.token(request_id)[0] == 200
+    assert _close(core, request_id, 1) == 200
+    assert not [name for name in aws_calls if name.startswith("events.")]
+
+
+def test_a_crash_right_after_the_put_still_delivers_the_event(core: Core, monkeypatch, event_sink) -> None:
+    """The container dies the moment the record is written: the event still leaves."""
+    event_sink()
+    [request_id] = core.enter(1)
+    core.serve(1)
+    written = records.put_token_record
+
+    def put_then_die(record: records.TokenRecord) -> bool:
+        written(record)
+        raise RuntimeError("container killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tokens, "put_token_record", put_then_die)
+        assert core.token(request_id)[0] == 500
+    assert records.read_token_record(request_id) is not None
+    assert [kind for kind, _ in _about(event_sink(), request_id)] == ["token_generated"]
+    # The visitor's retry gets the token of that record and makes no second event.
+    assert core.token(request_id)[0] == 200
+    assert _about(event_sink(), request_id) == []
+
+
+def test_each_record_change_is_one_event_and_other_changes_none(core: Core, event_sink) -> None:
+    event_sink()
+    first, second = core.enter(2)
+    core.serve(2)
+    assert core.token(first)[0] == 200 and core.token(second)[0] == 200
+    assert _close(core, first, 1) == 200
+    assert _close(core, first, 1) == 404  # no change, no event
+    dynamodb, table = aws.client("dynamodb"), settings().tokens_table
+    # Changes that are no event: another attribute (MODIFY), and a TTL delete (REMOVE).
+    dynamodb.update_item(
+        TableName=table,
+        Key={"request_id": {"S": first}},
+        UpdateExpression="SET issuer = :issuer",
+        ExpressionAttributeValues={":issuer": {"S": "elsewhere"}},
+    )
+    dynamodb.delete_item(TableName=table, Key={"request_id": {"S": second}})
+    events = event_sink()
+    assert _about(events, first) == [
+        (
+            "token_generated",
+            {"event_id": core.event_id, "request_id": first, "dedup_id": f"token_generated:{first}"},
+        ),
+        (
+            "session_updated",
+            {
+                "event_id": core.event_id,
+                "request_id": first,
+                "status": "completed",
+                "dedup_id": f"session_updated:{first}",
+            },
+        ),
+    ]
+    assert [kind for kind, _ in _about(events, second)] == ["token_generated"]
+
+
+def test_a_put_the_bus_refuses_is_tried_again(core: Core, outbox: StreamPoller, event_sink) -> None:
+    """The shard's position moves on only once the bus took the events: none is skipped."""
+    event_sink()
+    [request_id] = core.enter(1)
+    core.serve(1)
+    assert core.token(request_id)[0] == 200
+    refused = ClientError({"Error": {"Code": "InternalException", "Message": "injected"}}, "PutEvents")
+    with mock.patch.object(outbox._events, "put_events", side_effect=refused), pytest.raises(ClientError):
+        outbox.poll()
+    assert [kind for kind, _ in _about(event_sink(), request_id)] == ["token_generated"]
