@@ -75,7 +75,7 @@ def _oauth_error(error: OAuthError) -> dict[str, Any]:
 
 @api_handler
 def discovery_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return response(200, discovery_document(issuer(event)))
+    return response(200, discovery_document(issuer()))
 
 
 @api_handler
@@ -111,7 +111,7 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return refuse("invalid_request", "request_id must be a UUID")
 
     # The core decides whether this visitor was served: the token call succeeds only then.
-    answer = private_api().generate_token(request_id, issuer=issuer(event))
+    answer = private_api().generate_token(request_id, issuer=issuer())
     if answer.status == 202:
         # Back too early (a stale tab, a hand-made link): keep waiting on the page.
         return _redirect(with_query(page_url(), request.parameters()))
@@ -178,7 +178,7 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
     if not pkce_matches(form.get("code_verifier"), grant.code_challenge):
         raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
 
-    answer = private_api().generate_token(grant.request_id, issuer=issuer(event))
+    answer = private_api().generate_token(grant.request_id, issuer=issuer())
     if answer.status != 200 or not _still_valid(answer.body):
         if answer.status >= 500:
             raise RuntimeError(f"the private API answered {answer.status}")
@@ -187,7 +187,7 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
     id_token = tokens["id_token"]
     if grant.nonce is not None:
         id_token = id_token_with_nonce(
-            id_token, grant.nonce, key=signing_key(), audience=event_id(), issuer=issuer(event)
+            id_token, grant.nonce, key=signing_key(), audience=event_id(), issuer=issuer()
         )
     # No refresh token: this adapter grants authorization_code only.
     return {
@@ -220,9 +220,7 @@ def userinfo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             401, {"error": "invalid_request", "error_description": "a Bearer token is required"}, headers
         )
     try:
-        claims = verify_access_token(
-            token.strip(), key=signing_key(), audience=event_id(), issuer=issuer(event)
-        )
+        claims = verify_access_token(token.strip(), key=signing_key(), audience=event_id(), issuer=issuer())
     except InvalidToken as error:
         challenge = f'Bearer realm="waiting-room", error="invalid_token", error_description="{error}"'
         headers = {**NO_STORE, "WWW-Authenticate": challenge}

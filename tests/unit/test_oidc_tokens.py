@@ -77,22 +77,12 @@ def test_an_unsigned_or_hmac_token_is_refused() -> None:
         verify(forged)
 
 
-def test_the_issuer_is_the_url_the_adapter_is_called_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_issuer_is_configured_never_taken_from_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OIDC_ISSUER", raising=False)
-    api_gateway = {
-        "headers": {"Host": "abc.execute-api.eu-west-1.amazonaws.com", "X-Forwarded-Proto": "https"},
-        "requestContext": {"domainName": "abc.execute-api.eu-west-1.amazonaws.com", "stage": "prod"},
-    }
-    assert issuer(api_gateway) == "https://abc.execute-api.eu-west-1.amazonaws.com/prod"
-    local = {
-        "headers": {"Host": "127.0.0.1:8080"},
-        "requestContext": {"domainName": "127.0.0.1:8080", "stage": "oidc"},
-    }
-    assert issuer(local) == "http://127.0.0.1:8080/oidc"
-    elsewhere = {"headers": {}, "requestContext": {"domainName": "id.example", "stage": "v1"}}
-    assert issuer(elsewhere) == "https://id.example/v1"  # plain HTTP only on loopback
+    with pytest.raises(RuntimeError, match="OIDC_ISSUER"):
+        issuer()
     monkeypatch.setenv("OIDC_ISSUER", "https://login.example.com/")
-    assert issuer(api_gateway) == "https://login.example.com"
+    assert issuer() == "https://login.example.com"
 
 
 def test_the_nonce_is_added_to_the_cores_id_token_and_nothing_else_changes() -> None:
