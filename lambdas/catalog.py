@@ -511,8 +511,8 @@ TABLES: dict[Resource, Table] = {
     ),
     # event id + serving counter after an increment -> when, by how much.
     Resource.SERVING_COUNTER_TABLE: Table(Key("event_id"), Key("serving_counter", "N")),
-    # OpenID authorization codes: single use, short-lived.
-    Resource.OIDC_CODES_TABLE: Table(Key("code")),
+    # OpenID authorization codes: the live code of each place in line, single use, short-lived.
+    Resource.OIDC_CODES_TABLE: Table(Key("place")),
 }
 
 # Secrets Manager secret values (JSON strings):

@@ -3,7 +3,10 @@
 Thin handlers over `lambdas.waiting_room.oidc_*`. The adapter holds no token logic of its own:
 a code is issued only after the core's private `generate_token` succeeded for the visitor (it
 succeeds only for a served, unexpired, open position), and /token hands out that same call's
-tokens, minted with the adapter's issuer, so relying parties verify them with this JWKS.
+tokens, minted with the adapter's issuer, so relying parties verify them with this JWKS. The
+request id never leaves: /token signs the tokens again with a derived subject in its place
+(`oidc_tokens`), and a code is bound to one place in line, which holds one live code at a time
+(`oidc_codes`).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from lambdas.waiting_room.oidc_protocol import (
     with_query,
 )
 from lambdas.waiting_room.oidc_settings import client_registration, event_id, issuer, page_url
-from lambdas.waiting_room.oidc_tokens import InvalidToken, id_token_with_nonce, verify_access_token
+from lambdas.waiting_room.oidc_tokens import InvalidToken, relying_party_tokens, verify_access_token
 from lambdas.waiting_room.private_api_settings import private_api
 
 logger = Logger(service="waiting-room-oidc")
@@ -183,18 +186,17 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
         if answer.status >= 500:
             raise RuntimeError(f"the private API answered {answer.status}")
         raise OAuthError("invalid_grant", "the visitor's place is no longer valid")
-    tokens = answer.body
-    id_token = tokens["id_token"]
-    if grant.nonce is not None:
-        id_token = id_token_with_nonce(
-            id_token, grant.nonce, key=signing_key(), audience=event_id(), issuer=issuer()
+    try:
+        signed = relying_party_tokens(
+            answer.body, key=signing_key(), audience=event_id(), issuer=issuer(), nonce=grant.nonce
         )
+    except InvalidToken as error:
+        raise RuntimeError("the private API's tokens are not this adapter's") from error
     # No refresh token: this adapter grants authorization_code only.
     return {
-        "access_token": tokens["access_token"],
-        "id_token": id_token,
+        **signed,
         "token_type": "Bearer",
-        "expires_in": tokens["expires_in"],
+        "expires_in": answer.body["expires_in"],
         "scope": grant.scope,
     }
 
