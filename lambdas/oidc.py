@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 
 from lambdas.waiting_room import oidc_codes
 from lambdas.waiting_room.http import CORS_HEADERS, HttpError, api_handler, masked, response
-from lambdas.waiting_room.keys import signing_key
+from lambdas.waiting_room.keys import signing_key, verifying_key
 from lambdas.waiting_room.oidc_protocol import (
     NoRedirectError,
     OAuthError,
@@ -83,7 +83,7 @@ def discovery_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @api_handler
 def jwks_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return response(200, {"keys": [signing_key().public_jwk]})
+    return response(200, {"keys": [verifying_key().public_jwk]})
 
 
 @api_handler
@@ -222,7 +222,7 @@ def userinfo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             401, {"error": "invalid_request", "error_description": "a Bearer token is required"}, headers
         )
     try:
-        claims = verify_access_token(token.strip(), key=signing_key(), audience=event_id(), issuer=issuer())
+        claims = verify_access_token(token.strip(), key=verifying_key(), audience=event_id(), issuer=issuer())
     except InvalidToken as error:
         challenge = f'Bearer realm="waiting-room", error="invalid_token", error_description="{error}"'
         headers = {**NO_STORE, "WWW-Authenticate": challenge}

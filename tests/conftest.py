@@ -88,7 +88,7 @@ def core_env(aws_session: boto3.Session, redis_proc) -> dict[str, str]:
         INCR_SERVING_ON_EXPIRY="false",
     )
     os.environ.update(env)
-    generate_keys(env)
+    generate_keys(env, aws_session)
     return env
 
 

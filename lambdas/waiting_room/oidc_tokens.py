@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 
-from lambdas.waiting_room.keys import SigningKey
+from lambdas.waiting_room.keys import SigningKey, VerifyingKey
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 
@@ -28,7 +28,7 @@ class InvalidToken(Exception):
     """The token cannot be trusted; the message is safe to show (it names no claim values)."""
 
 
-def _verified(token: str, *, key: SigningKey, audience: str, issuer: str, token_use: str) -> dict[str, Any]:
+def _verified(token: str, *, key: VerifyingKey, audience: str, issuer: str, token_use: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
@@ -39,7 +39,7 @@ def _verified(token: str, *, key: SigningKey, audience: str, issuer: str, token_
     try:
         claims = jwt.decode(
             token,
-            key.private_key.public_key(),
+            key.public_key,
             algorithms=["RS256"],
             audience=audience,
             issuer=issuer,
@@ -54,7 +54,7 @@ def _verified(token: str, *, key: SigningKey, audience: str, issuer: str, token_
     return claims
 
 
-def verify_access_token(token: str, *, key: SigningKey, audience: str, issuer: str) -> dict[str, Any]:
+def verify_access_token(token: str, *, key: VerifyingKey, audience: str, issuer: str) -> dict[str, Any]:
     return _verified(token, key=key, audience=audience, issuer=issuer, token_use="access")
 
 
@@ -83,7 +83,11 @@ def relying_party_tokens(
     signed = {}
     for use in ("access", "id"):
         claims = _verified(
-            str(core_tokens.get(f"{use}_token")), key=key, audience=audience, issuer=issuer, token_use=use
+            str(core_tokens.get(f"{use}_token")),
+            key=key.verifying,
+            audience=audience,
+            issuer=issuer,
+            token_use=use,
         )
         claims["sub"] = subject_of(claims["sub"], key=key, audience=audience)
         if use == "id" and nonce is not None:

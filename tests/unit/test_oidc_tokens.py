@@ -42,7 +42,7 @@ def token(key=KEY, headers: dict[str, Any] | None = None, algorithm: str = "RS25
 
 
 def verify(value: str) -> dict[str, Any]:
-    return verify_access_token(value, key=KEY, audience="evt", issuer=ISSUER)
+    return verify_access_token(value, key=KEY.verifying, audience="evt", issuer=ISSUER)
 
 
 def test_a_good_access_token_passes() -> None:
