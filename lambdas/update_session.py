@@ -5,12 +5,13 @@ then the count in Redis (once per request id). A retry after a failure between t
 count and answers 200 as the first call would have; any later call is a 404.
 """
 
-from lambdas.waiting_room import events
+from lambdas.waiting_room import audit, events
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
     json_body,
+    masked,
     require_event_id,
     require_int,
     require_request_id,
@@ -43,8 +44,19 @@ def handler(event, context):
         record = read_token_record(request_id)
         if record is None or record.generation != generation or record.session_status != status:
             raise HttpError(404, "no open session for this request_id")
-    if not counters.close_session(request_id, completed=status == SESSION_COMPLETED):
+    counted = counters.close_session(request_id, completed=status == SESSION_COMPLETED)
+    if counted is None:
         raise HttpError(404, "no open session for this request_id")
+    audit.record(
+        event,
+        "update_session",
+        event_id=event_id,
+        counter=f"{STATUS_NAMES[status]}_counter",
+        before=counted - 1,
+        after=counted,
+        request=masked(request_id),
+        status=status,
+    )
     events.emit(
         "session_updated", {"event_id": event_id, "request_id": request_id, "status": STATUS_NAMES[status]}
     )

@@ -193,7 +193,13 @@ class CoreStack(Stack):
             api_key_required=True, throttle_rate=5000, throttle_burst=2500,
         )  # fmt: skip
         self.private_api = CatalogRestApi(
-            self, "PrivateApi", api="private", description="Waiting room private API (IAM)", iam_auth=True
+            self,
+            "PrivateApi",
+            api="private",
+            description="Waiting room private API (IAM)",
+            iam_auth=True,
+            # Who moved the line or reset it: the caller's ARN on every request.
+            access_log=True,
         )
         bindings.settings[Setting.ISSUER] = self.public_api.base_url_without_deployment()
 

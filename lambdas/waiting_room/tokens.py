@@ -84,7 +84,18 @@ def issue(
     validity_seconds: int | None = None,
     now_s: float | None = None,
 ) -> dict[str, Any]:
-    """Tokens for a served position; the overrides apply to this call only.
+    """Tokens for a served position; the overrides apply to this call only (see `issue_recorded`)."""
+    return issue_recorded(request_id, issuer=issuer, validity_seconds=validity_seconds, now_s=now_s)[0]
+
+
+def issue_recorded(
+    request_id: str,
+    *,
+    issuer: str | None = None,
+    validity_seconds: int | None = None,
+    now_s: float | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Tokens for a served position, and whether this call made its token record.
 
     The issuer is the one this call asks for (the public API's by default), whichever call made
     the record: a visitor who got the page's tokens first and then signs in through the OpenID
@@ -127,10 +138,10 @@ def issue(
         )
         if put_token_record(record):
             events.emit("token_generated", {"event_id": config.event_id, "request_id": request_id})
-            return sign(record, key, now_whole)
+            return sign(record, key, now_whole), True
         existing = read_token_record(request_id)
         if existing is None:  # the winner's record vanished: only a concurrent TTL delete does that
             raise HttpError(409, "token record changed concurrently: try again")
     if existing.session_status != SESSION_OPEN:
         raise HttpError(410, "this session is closed", "session_closed")
-    return sign(replace(existing, issuer=issuer), key, now_whole)
+    return sign(replace(existing, issuer=issuer), key, now_whole), False

@@ -16,7 +16,7 @@ import pytest
 
 from lambdas import catalog
 from lambdas.catalog import Resource
-from tests.infrastructure.conftest import Synth, synth, templates_root  # noqa: F401 (fixtures)
+from tests.infrastructure.conftest import Synth
 from tests.infrastructure.helpers import as_list, by_type, catalog_functions, flatten
 
 STACKS_WITH_FUNCTIONS = ("core", "inlet", "openid", "gs.core")
@@ -58,7 +58,7 @@ def _invoked_routes(statements: list[dict[str, Any]]) -> set[str]:
 
 
 @pytest.mark.parametrize("stack", STACKS_WITH_FUNCTIONS)
-def test_each_function_may_invoke_exactly_the_private_routes_it_calls(synth: Synth, stack: str) -> None:  # noqa: F811
+def test_each_function_may_invoke_exactly_the_private_routes_it_calls(synth: Synth, stack: str) -> None:
     granted = {
         name: _invoked_routes(statements)
         for name, statements in _statements_by_function(synth.template(stack)).items()
@@ -76,7 +76,7 @@ def test_no_function_is_given_the_reset_or_the_whole_private_api() -> None:
 
 
 @pytest.mark.parametrize("stack", ["core", "openid", "gs.core"])
-def test_only_signers_read_the_private_key(synth: Synth, stack: str) -> None:  # noqa: F811
+def test_only_signers_read_the_private_key(synth: Synth, stack: str) -> None:
     template = synth.template(stack)
     secret = "<JwtKeys" if stack != "openid" else "<SigningKeyArn>"
     for name, statements in _statements_by_function(template).items():
@@ -89,7 +89,7 @@ def test_only_signers_read_the_private_key(synth: Synth, stack: str) -> None:  #
         assert ((Resource.JWT_PUBLIC_KEY, "read") in catalog.by_name(name).uses) == reads_public
 
 
-def test_the_public_key_parameter_holds_the_generated_public_jwk(synth: Synth) -> None:  # noqa: F811
+def test_the_public_key_parameter_holds_the_generated_public_jwk(synth: Synth) -> None:
     template = synth.template("core")
     (parameter,) = by_type(template, "AWS::SSM::Parameter").values()
     value = parameter["Properties"]["Value"]
