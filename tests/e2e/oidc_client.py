@@ -17,6 +17,8 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from local.testing import Runtime
 
@@ -128,3 +130,16 @@ def oauth_error(call: Any) -> str:
     with pytest.raises(OAuthError) as refused:
         call()
     return refused.value.error
+
+
+def verified_id_token(runtime: Runtime, metadata: dict[str, Any], tokens: dict[str, Any]) -> dict[str, Any]:
+    """The ID token's claims, checked as a relying party checks them: this JWKS, issuer, audience."""
+    # joserfc: the JOSE library Authlib's own deprecation notice for authlib.jose points to.
+    keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
+    id_token = jwt.decode(tokens["id_token"], keys, algorithms=["RS256"])
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": metadata["issuer"]},
+        aud={"essential": True, "value": runtime.event_id},
+        exp={"essential": True},
+    ).validate(id_token.claims)
+    return dict(id_token.claims)

@@ -16,8 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from authlib.common.security import generate_token
-from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from local.testing import Runtime, running_runtime
 from tests.e2e.oidc_client import (
@@ -32,6 +30,7 @@ from tests.e2e.oidc_client import (
     redeem,
     served_visitor,
     session,
+    verified_id_token,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -62,21 +61,14 @@ def test_a_served_visitor_gets_verifiable_tokens_and_userinfo(
     assert "refresh_token" not in token
 
     # The relying party verifies the ID token with the adapter's JWKS, as any OIDC library does.
-    # joserfc: the JOSE library Authlib's own deprecation notice for authlib.jose points to.
-    keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
-    id_token = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
-    jwt.JWTClaimsRegistry(
-        iss={"essential": True, "value": metadata["issuer"]},
-        aud={"essential": True, "value": runtime.event_id},
-        exp={"essential": True},
-    ).validate(id_token.claims)
-    assert id_token.claims["sub"] != request_id  # a derived subject: the request id is a secret
-    assert id_token.claims["token_use"] == "id"
-    assert id_token.claims.get("nonce") == flow.nonce  # the client's nonce, when it sent one
+    claims = verified_id_token(runtime, metadata, token)
+    assert claims["sub"] != request_id  # a derived subject: the request id is a secret
+    assert claims["token_use"] == "id"
+    assert claims.get("nonce") == flow.nonce  # the client's nonce, when it sent one
 
     info = flow.client.get(metadata["userinfo_endpoint"], timeout=10)
     assert info.status_code == 200
-    assert info.json()["sub"] == id_token.claims["sub"] and info.json()["event_id"] == runtime.event_id
+    assert info.json()["sub"] == claims["sub"] and info.json()["event_id"] == runtime.event_id
 
 
 def test_a_replayed_code_is_refused(runtime: Runtime, metadata: dict[str, Any]) -> None:

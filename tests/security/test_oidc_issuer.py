@@ -12,11 +12,17 @@ from typing import Any
 
 import pytest
 import requests
-from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from local.testing import Runtime, running_runtime
-from tests.e2e.oidc_client import RUNTIME_ARGS, authorize, discovery, redeem, served_visitor, session
+from tests.e2e.oidc_client import (
+    RUNTIME_ARGS,
+    authorize,
+    discovery,
+    redeem,
+    served_visitor,
+    session,
+    verified_id_token,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -45,14 +51,7 @@ def _page_tokens(runtime: Runtime, request_id: str) -> dict[str, Any]:
 def _assert_the_relying_party_accepts(
     runtime: Runtime, metadata: dict[str, Any], tokens: dict[str, Any], nonce: str | None
 ) -> None:
-    keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
-    id_token = jwt.decode(tokens["id_token"], keys, algorithms=["RS256"])
-    jwt.JWTClaimsRegistry(
-        iss={"essential": True, "value": metadata["issuer"]},
-        aud={"essential": True, "value": runtime.event_id},
-        exp={"essential": True},
-    ).validate(id_token.claims)
-    assert id_token.claims.get("nonce") == nonce
+    assert verified_id_token(runtime, metadata, tokens).get("nonce") == nonce
 
 
 def _assert_the_store_accepts(runtime: Runtime, page: dict[str, Any]) -> None:
