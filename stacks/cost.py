@@ -57,7 +57,6 @@ DYNAMODB_PER_MILLION_READS = 0.125
 CLOUDFRONT_PER_10K_HTTPS = 0.01
 CLOUDFRONT_PER_GB_OUT = 0.085
 EVENTBRIDGE_PER_MILLION_EVENTS = 1.00
-CLOUDWATCH_LOGS_PER_GB_INGESTED = 0.50
 
 # Assumed average billed duration of a scheduled job run (sweeper, metrics, periodic inlet).
 SCHEDULED_RUN_SECONDS = 0.2
@@ -210,9 +209,6 @@ VISITOR = {
     "redis_ecpu": 12,
     "events": 2,  # token_generated, session_updated (measured by `vwr load`)
     "bytes_out": 600,  # average response size incl. headers
-    # The private API's access log (one JSON line per call: the session's close) and the audit
-    # line of that close; nothing while idle.
-    "audit_log_bytes": 450 + 450,
 }
 
 
@@ -234,9 +230,6 @@ def per_million_visitors(architecture: str = "arm64", engine: str = "valkey") ->
         Line("DynamoDB reads", "RRU", v["dynamodb_reads"] * DYNAMODB_PER_MILLION_READS),
         Line("ElastiCache ECPU", "ECPU", v["redis_ecpu"] * SERVERLESS_PER_MILLION_ECPU[engine]),
         Line("EventBridge", "events", v["events"] * EVENTBRIDGE_PER_MILLION_EVENTS),
-        Line("CloudWatch Logs (audit)", "GB",
-             v["audit_log_bytes"] * m / 1e9 * CLOUDWATCH_LOGS_PER_GB_INGESTED,
-             "private API access log and audit lines"),
     ]  # fmt: skip
 
 
