@@ -31,6 +31,8 @@ class Resource(StrEnum):
     ENTRY_QUEUE = "ENTRY_QUEUE_URL"
     EVENT_BUS = "EVENT_BUS_NAME"
     JWT_KEYS_SECRET = "JWT_SECRET_ID"
+    # The signing key's public half (a JWK) in an SSM parameter, for functions that only verify.
+    JWT_PUBLIC_KEY = "JWT_PUBLIC_KEY_PARAMETER"
     REDIS_AUTH_SECRET = "REDIS_AUTH_SECRET_ID"
     OIDC_CLIENT_SECRET = "OIDC_CLIENT_SECRET_ID"
     PRIVATE_API = "PRIVATE_API_URL"
@@ -167,6 +169,9 @@ class Function:
     timeout_seconds: int = 10
     memory_mb: int = 512
     extra_permissions: tuple[str, ...] = field(default=())
+    # The private routes the function calls ("POST /increment_serving_counter"): it may invoke
+    # those and no other (the stacks grant execute-api:Invoke route by route).
+    calls: tuple[str, ...] = ()
 
     @property
     def needs_redis(self) -> bool:
@@ -302,7 +307,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.public_key.handler",
         stack="core",
         triggers=(Route("public", "GET", "/public_key", LONG),),
-        uses=((Resource.JWT_KEYS_SECRET, "read"),),
+        uses=((Resource.JWT_PUBLIC_KEY, "read"),),
         settings=(Setting.EVENT_ID,),
     ),
     # What the protected site's authorizer checks besides the signature (lambdas/admission.py).
@@ -404,7 +409,7 @@ FUNCTIONS: tuple[Function, ...] = (
         name="GenerateKeys",
         handler="lambdas.custom_resources.generate_keys_handler",
         stack="core",
-        description="Generates the RSA key pair that signs tokens into Secrets Manager.",
+        description="Generates the token signing key pair into Secrets Manager; answers its public JWK.",
         triggers=(CustomResourceTrigger("Custom::GenerateKeys"),),
         uses=((Resource.JWT_KEYS_SECRET, "write"),),
         timeout_seconds=60,
@@ -450,6 +455,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Each minute in its window: serving counter to min(serving, queue) + increment.",
         triggers=(Schedule(rate_minutes=1),),
         uses=((Resource.PRIVATE_API, "read"), (Resource.CLOUDWATCH_ALARMS, "read")),
+        calls=("GET /counters", "POST /increment_serving_counter"),
         settings=(
             Setting.EVENT_ID,
             Setting.INLET_INCREMENT_BY,
@@ -466,6 +472,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Closes the sessions an SNS message names and lets in as many visitors, within capacity.",
         triggers=(TopicTrigger("MaxSizeInletTopic"),),
         uses=((Resource.PRIVATE_API, "read"),),
+        calls=("POST /update_session", "GET /num_active_tokens", "POST /increment_serving_counter"),
         settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE, Setting.CORE_API_REGION),
         timeout_seconds=60,
     ),
@@ -485,7 +492,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.oidc.jwks_handler",
         stack="openid",
         triggers=(Route("oidc", "GET", "/.well-known/jwks.json", LONG),),
-        uses=((Resource.JWT_KEYS_SECRET, "read"),),
+        uses=((Resource.JWT_PUBLIC_KEY, "read"),),
         settings=(Setting.EVENT_ID,),
     ),
     Function(
@@ -499,6 +506,7 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.OIDC_CODES_TABLE, "write"),
             (Resource.PRIVATE_API, "read"),
         ),
+        calls=("POST /generate_token",),
         settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL, Setting.CORE_API_REGION, Setting.OIDC_ISSUER),
     ),
     Function(
@@ -511,9 +519,10 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.OIDC_CLIENT_SECRET, "read"),
             (Resource.OIDC_CODES_TABLE, "read_write"),
             (Resource.PRIVATE_API, "read"),
-            # Signs the ID token again when the client sent a nonce (the core has no nonce claim).
+            # Signs the tokens again with the derived subject (and the client's nonce).
             (Resource.JWT_KEYS_SECRET, "read"),
         ),
+        calls=("POST /generate_token",),
         settings=(Setting.EVENT_ID, Setting.CORE_API_REGION, Setting.OIDC_ISSUER),
     ),
     Function(
@@ -521,7 +530,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.oidc.userinfo_handler",
         stack="openid",
         triggers=(Route("oidc", "GET", "/userInfo"),),
-        uses=((Resource.JWT_KEYS_SECRET, "read"),),
+        uses=((Resource.JWT_PUBLIC_KEY, "read"),),
         settings=(Setting.EVENT_ID, Setting.OIDC_ISSUER),
     ),
 )
@@ -560,8 +569,8 @@ TABLES: dict[Resource, Table] = {
     ),
     # event id + serving counter after an increment -> when, by how much.
     Resource.SERVING_COUNTER_TABLE: Table(Key("event_id"), Key("serving_counter", "N")),
-    # OpenID authorization codes: single use, short-lived.
-    Resource.OIDC_CODES_TABLE: Table(Key("code")),
+    # OpenID authorization codes: the live code of each place in line, single use, short-lived.
+    Resource.OIDC_CODES_TABLE: Table(Key("place")),
 }
 
 # -- events that leave through a table's stream (a transactional outbox) ------------------------
@@ -652,6 +661,8 @@ def outbox_of(table: Resource) -> tuple[OutboxEvent, ...]:
 
 # Secrets Manager secret values (JSON strings):
 #   JWT_KEYS_SECRET:    {"kid": str, "private_key_pem": str}  written by the GenerateKeys custom resource
+# SSM parameter (String):
+#   JWT_PUBLIC_KEY:     the public JWK, from the GenerateKeys custom resource's `PublicJwk` answer
 #   REDIS_AUTH_SECRET:  {"username": str?, "password": str}   or the bare password
 #   OIDC_CLIENT_SECRET: {"client_secret": str, "redirect_uris": [str, ...]}
 
@@ -698,3 +709,9 @@ def functions_of(stack: Stack) -> tuple[Function, ...]:
 
 def routes_of(api: Api) -> list[tuple[Route, Function]]:
     return [(route, f) for f in FUNCTIONS for route in f.routes if route.api == api]
+
+
+def private_calls(function: Function) -> tuple[Route, ...]:
+    """The private routes `function.calls` names; a name of no private route raises KeyError."""
+    private = {f"{route.method} {route.path}": route for route, _ in routes_of("private")}
+    return tuple(private[name] for name in function.calls)

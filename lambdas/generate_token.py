@@ -3,17 +3,20 @@
 The private route also takes `issuer` and `validity_period`, which shape this call's token only.
 """
 
+from lambdas.waiting_room import audit
+from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
     json_body,
+    masked,
     optional_int,
     require_event_id,
     require_request_id,
     response,
 )
 from lambdas.waiting_room.settings import settings
-from lambdas.waiting_room.tokens import issue
+from lambdas.waiting_room.tokens import issue, issue_recorded
 
 MAX_VALIDITY_SECONDS = 7 * 24 * 3600
 
@@ -28,10 +31,24 @@ def public_handler(event, context):
 @api_handler
 def private_handler(event, context):
     body = json_body(event)
-    require_event_id(body, settings().event_id)
+    event_id = require_event_id(body, settings().event_id)
     request_id = require_request_id(body)
     issuer = body.get("issuer")
     if issuer is not None and (not isinstance(issuer, str) or not issuer or len(issuer) > 512):
         raise HttpError(400, "issuer must be a non-empty string of at most 512 characters")
     validity = optional_int(body, "validity_period", minimum=1, maximum=MAX_VALIDITY_SECONDS)
-    return response(200, issue(request_id, issuer=issuer, validity_seconds=validity))
+    tokens, new = issue_recorded(request_id, issuer=issuer, validity_seconds=validity)
+    # The token counter moved with this call's claim; read after it, as a concurrent claim may too.
+    after = EventCounters(event_id).counter("token_counter")
+    audit.record(
+        event,
+        "generate_token",
+        event_id=event_id,
+        counter="token_counter",
+        before=after - int(new),
+        after=after,
+        request=masked(request_id),
+        new_token=new,
+        issuer=issuer,
+    )
+    return response(200, tokens)

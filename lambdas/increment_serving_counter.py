@@ -7,6 +7,7 @@ writes its trail record if the first call did not get that far.
 import re
 import time
 
+from lambdas.waiting_room import audit
 from lambdas.waiting_room.counters import MAX_COUNTER, MAX_INCREMENT, EventCounters
 from lambdas.waiting_room.http import (
     HttpError,
@@ -47,4 +48,16 @@ def handler(event, context):
         record_serving_increment(
             event_id, serving, increment_by, int(now), only_if_missing=outcome == "repeated"
         )
+    # A repeat under the same key moved nothing: its counter stays where the first call left it.
+    moved = increment_by if outcome == "applied" else 0
+    audit.record(
+        event,
+        "increment_serving_counter",
+        event_id=event_id,
+        counter="serving_counter",
+        before=serving - moved,
+        after=serving,
+        increment_by=increment_by,
+        outcome=outcome,
+    )
     return response(200, {"serving_num": serving})

@@ -3,7 +3,10 @@
 Thin handlers over `lambdas.waiting_room.oidc_*`. The adapter holds no token logic of its own:
 a code is issued only after the core's private `generate_token` succeeded for the visitor (it
 succeeds only for a served, unexpired, open position), and /token hands out that same call's
-tokens, minted with the adapter's issuer, so relying parties verify them with this JWKS.
+tokens, minted with the adapter's issuer, so relying parties verify them with this JWKS. The
+request id never leaves: /token signs the tokens again with a derived subject in its place
+(`oidc_tokens`), and a code is bound to one place in line, which holds one live code at a time
+(`oidc_codes`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from aws_lambda_powertools import Logger
 
 from lambdas.waiting_room import oidc_codes
 from lambdas.waiting_room.http import CORS_HEADERS, HttpError, api_handler, masked, response
-from lambdas.waiting_room.keys import signing_key
+from lambdas.waiting_room.keys import signing_key, verifying_key
 from lambdas.waiting_room.oidc_protocol import (
     NoRedirectError,
     OAuthError,
@@ -32,7 +35,7 @@ from lambdas.waiting_room.oidc_protocol import (
     with_query,
 )
 from lambdas.waiting_room.oidc_settings import client_registration, event_id, issuer, page_url
-from lambdas.waiting_room.oidc_tokens import InvalidToken, id_token_with_nonce, verify_access_token
+from lambdas.waiting_room.oidc_tokens import InvalidToken, relying_party_tokens, verify_access_token
 from lambdas.waiting_room.private_api_settings import private_api
 
 logger = Logger(service="waiting-room-oidc")
@@ -75,12 +78,12 @@ def _oauth_error(error: OAuthError) -> dict[str, Any]:
 
 @api_handler
 def discovery_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return response(200, discovery_document(issuer(event)))
+    return response(200, discovery_document(issuer()))
 
 
 @api_handler
 def jwks_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return response(200, {"keys": [signing_key().public_jwk]})
+    return response(200, {"keys": [verifying_key().public_jwk]})
 
 
 @api_handler
@@ -111,7 +114,7 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return refuse("invalid_request", "request_id must be a UUID")
 
     # The core decides whether this visitor was served: the token call succeeds only then.
-    answer = private_api().generate_token(request_id, issuer=issuer(event))
+    answer = private_api().generate_token(request_id, issuer=issuer())
     if answer.status == 202:
         # Back too early (a stale tab, a hand-made link): keep waiting on the page.
         return _redirect(with_query(page_url(), request.parameters()))
@@ -178,23 +181,22 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
     if not pkce_matches(form.get("code_verifier"), grant.code_challenge):
         raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
 
-    answer = private_api().generate_token(grant.request_id, issuer=issuer(event))
+    answer = private_api().generate_token(grant.request_id, issuer=issuer())
     if answer.status != 200 or not _still_valid(answer.body):
         if answer.status >= 500:
             raise RuntimeError(f"the private API answered {answer.status}")
         raise OAuthError("invalid_grant", "the visitor's place is no longer valid")
-    tokens = answer.body
-    id_token = tokens["id_token"]
-    if grant.nonce is not None:
-        id_token = id_token_with_nonce(
-            id_token, grant.nonce, key=signing_key(), audience=event_id(), issuer=issuer(event)
+    try:
+        signed = relying_party_tokens(
+            answer.body, key=signing_key(), audience=event_id(), issuer=issuer(), nonce=grant.nonce
         )
+    except InvalidToken as error:
+        raise RuntimeError("the private API's tokens are not this adapter's") from error
     # No refresh token: this adapter grants authorization_code only.
     return {
-        "access_token": tokens["access_token"],
-        "id_token": id_token,
+        **signed,
         "token_type": "Bearer",
-        "expires_in": tokens["expires_in"],
+        "expires_in": answer.body["expires_in"],
         "scope": grant.scope,
     }
 
@@ -220,9 +222,7 @@ def userinfo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             401, {"error": "invalid_request", "error_description": "a Bearer token is required"}, headers
         )
     try:
-        claims = verify_access_token(
-            token.strip(), key=signing_key(), audience=event_id(), issuer=issuer(event)
-        )
+        claims = verify_access_token(token.strip(), key=verifying_key(), audience=event_id(), issuer=issuer())
     except InvalidToken as error:
         challenge = f'Bearer realm="waiting-room", error="invalid_token", error_description="{error}"'
         headers = {**NO_STORE, "WWW-Authenticate": challenge}

@@ -6,14 +6,26 @@ Safe to repeat and safe while visitors keep arriving (entries made before the re
 
 import time
 
+from lambdas.waiting_room import audit
 from lambdas.waiting_room.counters import EventCounters
-from lambdas.waiting_room.http import api_handler, json_body, logger, require_event_id, response
+from lambdas.waiting_room.http import api_handler, json_body, require_event_id, response
 from lambdas.waiting_room.settings import settings
 
 
 @api_handler
 def handler(event, context):
     event_id = require_event_id(json_body(event), settings().event_id)
-    generation = EventCounters(event_id).reset(now_ms=int(time.time() * 1000))
-    logger.info("event reset", extra={"event_id": event_id, "generation": generation})
+    counters = EventCounters(event_id)
+    # Read around the reset, not with it: entries arriving meanwhile may show in either reading.
+    before = counters.counters()
+    generation = counters.reset(now_ms=int(time.time() * 1000))
+    audit.record(
+        event,
+        "reset_initial_state",
+        event_id=event_id,
+        counter="all",
+        before=before,
+        after=counters.counters(),
+        generation=generation,
+    )
     return response(200, {"message": f"event {event_id} reset: counters are zero, earlier entries are void"})

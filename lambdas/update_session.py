@@ -6,11 +6,13 @@ count and answers 200 as the first call would have; any later call is a 404. The
 event is the DynamoDB update itself: it leaves through the table's stream (lambdas.catalog.OUTBOX).
 """
 
+from lambdas.waiting_room import audit
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
     json_body,
+    masked,
     require_event_id,
     require_int,
     require_request_id,
@@ -41,6 +43,17 @@ def handler(event, context):
         record = read_token_record(request_id)
         if record is None or record.generation != generation or record.session_status != status:
             raise HttpError(404, "no open session for this request_id")
-    if not counters.close_session(request_id, completed=status == SESSION_COMPLETED):
+    counted = counters.close_session(request_id, completed=status == SESSION_COMPLETED)
+    if counted is None:
         raise HttpError(404, "no open session for this request_id")
+    audit.record(
+        event,
+        "update_session",
+        event_id=event_id,
+        counter=f"{SESSION_OUTCOMES[status]}_counter",
+        before=counted - 1,
+        after=counted,
+        request=masked(request_id),
+        status=status,
+    )
     return response(200, {"request_id": request_id, "status": status})

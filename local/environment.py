@@ -62,6 +62,9 @@ def handler_environment(
         Setting.PUBLIC_API_URL.value: urls.api("public"),
         # The public issuer is the public API's base URL (API.md).
         Setting.ISSUER.value: urls.api("public"),
+        # The adapter's issuer is configured, as the OpenID stack configures it, never taken from a
+        # request's Host header.
+        Setting.OIDC_ISSUER.value: urls.api("oidc"),
         # The hosted page of the OpenID adapter, part of the waiting room site.
         Setting.OIDC_PAGE_URL.value: f"{urls.base}/waiting-room/openid/",
     }

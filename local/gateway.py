@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -35,6 +36,9 @@ IAM_APIS = frozenset({"private"})
 # API Gateway answers the preflight itself (a mock integration), never signed, never authorized.
 PREFLIGHT_HEADERS = {**CORS_HEADERS, "Access-Control-Max-Age": "600"}
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
+# API Gateway's payload limit for REST APIs: a longer request never reaches a function.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+TOO_LONG = {"message": "Request Too Long", "error": "the request body is over the 10 MB API Gateway accepts"}
 LAMBDA_FAILED = {"message": "Internal server error"}
 
 
@@ -142,8 +146,15 @@ class Gateway:
         if target is None:
             # API Gateway's answer for a path or method it does not know.
             return _json(403, MISSING_TOKEN)
+        # Refused from Content-Length before a byte is read; a chunked body stops at the limit.
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _json(413, TOO_LONG)
+        request.max_content_length = MAX_BODY_BYTES
+        try:
+            body = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            return _json(413, TOO_LONG)
         request_id = str(uuid.uuid4())
-        body = request.get_data(cache=True)
         caller = events.Caller()
         if api in IAM_APIS:
             refused = self._check_signature(request, body)

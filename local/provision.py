@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -106,6 +107,8 @@ def provision(
 
     secrets = session.client("secretsmanager")
     env[Resource.JWT_KEYS_SECRET.value] = _secret(secrets, f"{prefix}-jwt-keys", "{}")
+    # Written by `publish_public_key` once the key pair exists, as the stack does.
+    env[Resource.JWT_PUBLIC_KEY.value] = f"/{prefix}/jwt-public-key"
     env[Resource.OIDC_CLIENT_SECRET.value] = _secret(
         secrets,
         f"{prefix}-oidc-client",
@@ -114,17 +117,28 @@ def provision(
     return env
 
 
-def generate_keys(env: dict[str, str]) -> None:
+def publish_public_key(ssm: Any, env: Mapping[str, str], generated: Mapping[str, Any]) -> None:
+    """What the core stack does with the GenerateKeys answer: the public JWK in its own parameter."""
+    ssm.put_parameter(
+        Name=env[Resource.JWT_PUBLIC_KEY.value],
+        Value=generated["Data"]["PublicJwk"],
+        Type="String",
+        Overwrite=True,
+    )
+
+
+def generate_keys(env: dict[str, str], session: boto3.Session) -> None:
     """Fills the JWT key secret through the GenerateKeys custom-resource handler, as on AWS."""
     from lambdas.custom_resources import generate_keys_handler
 
-    generate_keys_handler(
+    generated = generate_keys_handler(
         {
             "RequestType": "Create",
             "ResourceProperties": {"SecretId": env[Resource.JWT_KEYS_SECRET.value]},
         },
         None,
     )
+    publish_public_key(session.client("ssm"), env, generated)
 
 
 def provision_topics(session: boto3.Session, *, prefix: str = "vwr") -> dict[str, str]:

@@ -125,7 +125,9 @@ class LocalRuntime:
             queue_concurrency=options.queue_concurrency,
         )
         self.unavailable = functions.load()
-        self._run_custom_resources(functions, wired)
+        generated = self._run_custom_resources(functions, wired)
+        if "Custom::GenerateKeys" in generated:
+            provision.publish_public_key(session.client("ssm"), env, generated["Custom::GenerateKeys"])
 
         sqs = session.client("sqs", config=_SDK_CONFIG)
         deferred.app = gateway.Gateway(
@@ -173,8 +175,12 @@ class LocalRuntime:
         }
         return self.ready
 
-    def _run_custom_resources(self, functions: Functions, wired: list[Function]) -> None:
-        """What the stack's custom resources do at deployment: the signing key, the counters."""
+    def _run_custom_resources(self, functions: Functions, wired: list[Function]) -> dict[str, Any]:
+        """What the stack's custom resources do at deployment: the signing key, the counters.
+
+        Returns each resource type's answer, for what the stack builds from it (the public key).
+        """
+        answers: dict[str, Any] = {}
         for function in wired:
             for trigger in _triggers(function, CustomResourceTrigger):
                 event = events.custom_resource_event(
@@ -184,9 +190,10 @@ class LocalRuntime:
                     region=self.options.region,
                 )
                 try:
-                    functions.invoke(function.name, event)
+                    answers[trigger.resource_type] = functions.invoke(function.name, event)
                 except FunctionUnavailable as error:
                     logger.warning("custom resource %s skipped: %s", trigger.resource_type, error)
+        return answers
 
     def _start_pollers(
         self, functions: Functions, wired: list[Function], sqs: Any, queue_url: str, mapping: QueueTrigger

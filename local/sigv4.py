@@ -23,7 +23,6 @@ SERVICE = "execute-api"
 ALGORITHM = "AWS4-HMAC-SHA256"
 # API Gateway refuses a signature dated more than five minutes away from its own clock.
 MAX_SKEW = timedelta(minutes=5)
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 _FIELD = re.compile(r"\s*(Credential|SignedHeaders|Signature)\s*=\s*([^,\s]+)\s*")
 
@@ -157,8 +156,10 @@ def verify(
         )
 
     declared_hash = headers.get("X-Amz-Content-SHA256")
-    if declared_hash and declared_hash not in (UNSIGNED_PAYLOAD, hashlib.sha256(request.body).hexdigest()):
-        # The declared hash is what gets signed: it must also be the body's, or the body was altered.
+    if declared_hash and declared_hash != hashlib.sha256(request.body).hexdigest():
+        # The declared hash is what gets signed: it must be the body's, or the body was altered. No
+        # `UNSIGNED-PAYLOAD` either: a signature that leaves the body out lets anyone who saw one
+        # signed request send any body with it.
         raise SignatureRejected(
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         )

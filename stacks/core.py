@@ -10,6 +10,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from lambdas import catalog
@@ -17,7 +18,14 @@ from lambdas.catalog import Resource, Setting
 from stacks import params
 from stacks.config import AppConfig
 from stacks.constructs import triggers
-from stacks.constructs.bindings import Bindings, event_bus_grant, secret_grant, table_grant
+from stacks.constructs.bindings import (
+    Bindings,
+    event_bus_grant,
+    parameter_arn,
+    parameter_grant,
+    secret_grant,
+    table_grant,
+)
 from stacks.constructs.cdn import PublicApiDistribution
 from stacks.constructs.entry_queue import EntryQueue
 from stacks.constructs.function import CatalogFunction
@@ -167,6 +175,13 @@ class CoreStack(Stack):
         for resource, table in tables.items():
             bind_table(bindings, resource, table)
         bindings.bind(Resource.JWT_KEYS_SECRET, jwt_keys.secret_arn, secret_grant(jwt_keys.secret_arn))
+        # Named ahead, so functions can be told it before the key generator that fills it exists.
+        public_key_name = f"/{self.stack_name}/jwt-public-key"
+        bindings.bind(
+            Resource.JWT_PUBLIC_KEY,
+            public_key_name,
+            parameter_grant(parameter_arn(public_key_name)),
+        )
         bindings.bind(
             Resource.REDIS_AUTH_SECRET,
             redis.auth_secret.secret_arn,
@@ -194,7 +209,13 @@ class CoreStack(Stack):
             api_key_required=True, throttle_rate=5000, throttle_burst=2500,
         )  # fmt: skip
         self.private_api = CatalogRestApi(
-            self, "PrivateApi", api="private", description="Waiting room private API (IAM)", iam_auth=True
+            self,
+            "PrivateApi",
+            api="private",
+            description="Waiting room private API (IAM)",
+            iam_auth=True,
+            # Who moved the line or reset it: the caller's ARN on every request.
+            access_log=True,
         )
         bindings.settings[Setting.ISSUER] = self.public_api.base_url_without_deployment()
 
@@ -231,6 +252,15 @@ class CoreStack(Stack):
                     resource = triggers.custom_resource(
                         self, built.entry.name, built.function, trigger, properties
                     )
+                    if trigger.resource_type == "Custom::GenerateKeys":
+                        # The public half, apart: functions that only verify never read the secret.
+                        ssm.StringParameter(
+                            self,
+                            "JwtPublicKey",
+                            parameter_name=public_key_name,
+                            string_value=resource.get_att_string("PublicJwk"),
+                            description="Waiting room token signing key, public half (JWK)",
+                        )
                     if built.entry.needs_redis:
                         # Runs in the VPC: Redis and the Secrets Manager endpoint must exist first.
                         resource.node.add_dependency(redis.resource, network.secrets_endpoint)
@@ -267,6 +297,7 @@ class CoreStack(Stack):
         self.private_api_url = self.private_api.url
         self.issuer = bindings.settings[Setting.ISSUER]
         self.jwt_keys_secret_arn = jwt_keys.secret_arn
+        self.jwt_public_key_parameter = public_key_name
         for name, value, description in (
             ("PublicApiUrl", self.public_api_url, "Public API (CloudFront): what browsers call"),
             ("PrivateApiUrl", self.private_api_url, "Private API (IAM/SigV4): inlets and operators"),
@@ -286,6 +317,7 @@ class CoreStack(Stack):
             ("EventBusName", bus.event_bus_name, "EventBridge bus with the waiting room events"),
             ("AlarmTopicArn", self.monitoring.topic.topic_arn, "Subscribe to get alarm notifications"),
             ("JwtKeysSecretArn", jwt_keys.secret_arn, "Secret holding the token signing key"),
+            ("JwtPublicKeyParameter", public_key_name, "SSM parameter holding the signing key's public JWK"),
             ("DashboardName", self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
         ):
             CfnOutput(self, name, value=value, description=description)

@@ -10,6 +10,8 @@ The core may be in another region (`CoreApiRegion`): calls are signed for it and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, Fn, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -34,13 +36,15 @@ def apply_condition(scope: IConstruct, condition: CfnCondition) -> None:
             child.cfn_options.condition = condition  # type: ignore[attr-defined]
 
 
-def private_route_arns(private_api_url: str, region: str) -> list[str]:
-    """Invoke ARNs of each private route, from the API's URL and region (no wildcard)."""
+def private_route_arn(private_api_url: str, region: str) -> Callable[[catalog.Route], str]:
+    """The invoke ARN of a private route, from the API's URL and region (no wildcard)."""
     api_id, stage = params.api_id_of(private_api_url), params.stage_of(private_api_url)
-    return [
-        f"arn:{Aws.PARTITION}:execute-api:{region}:{Aws.ACCOUNT_ID}:{api_id}/{stage}/{route.method}{route.path}"
-        for route, _ in catalog.routes_of("private")
-    ]
+    api_arn = f"arn:{Aws.PARTITION}:execute-api:{region}:{Aws.ACCOUNT_ID}:{api_id}"
+
+    def arn(route: catalog.Route) -> str:
+        return f"{api_arn}/{stage}/{route.method}{route.path}"
+
+    return arn
 
 
 class InletStack(Stack):
@@ -115,7 +119,7 @@ class InletStack(Stack):
         bindings.bind(
             Resource.PRIVATE_API,
             private_api_url,
-            invoke_grant(private_route_arns(private_api_url, core_region)),
+            invoke_grant(private_route_arn(private_api_url, core_region)),
         )
         bindings.bind(Resource.CLOUDWATCH_ALARMS, alarm_name.value_as_string, alarm_grant(alarm_arn))
 

@@ -11,6 +11,9 @@ from constructs import IConstruct
 PACK = "AwsSolutions"
 BASIC_EXECUTION = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 ENI_MANAGEMENT = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+API_GATEWAY_LOGS = (
+    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+)
 
 
 def ack(scope: IConstruct, rule: str, reason: str) -> None:
@@ -42,7 +45,8 @@ def acknowledge_apis(scope: IConstruct) -> None:
         scope,
         "APIG1",
         "Access logs would cost about as much as the requests they describe at visitor scale; "
-        "API Gateway metrics and the dashboard cover operations, and logging can be turned on per stage.",
+        "API Gateway metrics and the dashboard cover operations. The private API, which few callers "
+        "use and whose callers must be known, has one.",
     )
     ack(
         scope,
@@ -127,10 +131,17 @@ def acknowledge_core(stack: IConstruct) -> None:
         "The public API is public by contract (visitors are anonymous); CloudFront's origin key is required "
         "on every method, and API Gateway validates the entry body.",
     )
+    private_api = stack.node.find_child("PrivateApi")
     ack(
-        stack.node.find_child("PrivateApi"),
+        private_api,
         "APIG2",
         "Every private handler validates its JSON body and answers 400 with the contract's error shape.",
+    )
+    ack(
+        private_api,
+        f"IAM4[{API_GATEWAY_LOGS}]",
+        "API Gateway's account-wide CloudWatch role for the private API's access log: AWS documents this "
+        "managed policy for it, and the role is API Gateway's, not any function's.",
     )
 
 

@@ -12,12 +12,12 @@ from lambdas import catalog
 from lambdas.catalog import Resource, Setting
 from stacks import params
 from stacks.config import AppConfig
-from stacks.constructs.bindings import Bindings, invoke_grant, secret_grant
+from stacks.constructs.bindings import Bindings, invoke_grant, parameter_arn, parameter_grant, secret_grant
 from stacks.constructs.function import CatalogFunction
 from stacks.constructs.rest_api import CatalogRestApi
 from stacks.constructs.static_site import StaticSite
 from stacks.core import bind_table, build_table
-from stacks.inlet import private_route_arns
+from stacks.inlet import private_route_arn
 from stacks.nag import acknowledge_openid
 
 # The retired solution's endpoint outputs and the catalog function behind each.
@@ -46,6 +46,7 @@ class OpenIdStack(Stack):
         private_api_url: str | None = None,
         event_id: str | None = None,
         jwt_keys_secret_arn: str | None = None,
+        jwt_public_key_parameter: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -65,6 +66,12 @@ class OpenIdStack(Stack):
             jwt_keys_secret_arn,
             "SigningKeyArn",
             "The core stack's JwtKeysSecretArn output (ARN of the signing key secret)",
+        )
+        public_key_parameter = params.given_or_text(
+            self,
+            jwt_public_key_parameter,
+            "PublicKeyParameter",
+            "The core stack's JwtPublicKeyParameter output (SSM parameter of the public signing key)",
         )
         redirect_uris = CfnParameter(
             self, "RedirectUris", type="CommaDelimitedList",
@@ -105,9 +112,14 @@ class OpenIdStack(Stack):
         bindings.bind(Resource.OIDC_CLIENT_SECRET, client.secret_arn, secret_grant(client.secret_arn))
         bindings.bind(Resource.JWT_KEYS_SECRET, jwt_keys_secret_arn, secret_grant(jwt_keys_secret_arn))
         bindings.bind(
+            Resource.JWT_PUBLIC_KEY,
+            public_key_parameter,
+            parameter_grant(parameter_arn(public_key_parameter)),
+        )
+        bindings.bind(
             Resource.PRIVATE_API,
             private_api_url,
-            invoke_grant(private_route_arns(private_api_url, core_region)),
+            invoke_grant(private_route_arn(private_api_url, core_region)),
         )
 
         self.functions = {

@@ -90,7 +90,7 @@ def core_env(aws_session: boto3.Session, redis_proc) -> dict[str, str]:
         ORDERING_WINDOW_MS="0",
     )
     os.environ.update(env)
-    generate_keys(env)
+    generate_keys(env, aws_session)
     return env
 
 

@@ -27,6 +27,10 @@ async function loadConfig() {
   try {
     const response = await fetch("config.json", { cache: "no-store" });
     if (response.ok) return await response.json();
+    // The local runtime keeps its keys from a page not opened on the machine itself: it still
+    // sends the endpoints, and says why the keys are missing.
+    const refused = await response.json();
+    return { ...(refused.config || {}), refusal: refused.error };
   } catch {
     // no configuration deployed
   }
@@ -128,6 +132,11 @@ class ControlPanel {
       if (!document.hidden && this.api) this.schedule(0);
     });
     this.setActionsEnabled(false);
+    if (this.config.refusal) {
+      // Shown beside the key fields, where the operator pastes them.
+      $("settings-error").textContent = `No keys from the server: ${this.config.refusal}.`;
+      $("settings-error").hidden = false;
+    }
     if (REQUIRED.every((f) => this.form.elements[f].value.trim())) this.connect({ quiet: true });
     else this.log("Fill in the connection to start.", "info");
   }

@@ -257,13 +257,13 @@ return generation
 
 # KEYS: closed_sessions, completed_counter or abandoned_counter, active_tokens
 # ARGV: request_id, status
-# Counts a closed session once per request id, however often it is retried. Returns 1 if this
-# call counted it, 0 if it was counted before.
+# Counts a closed session once per request id, however often it is retried. Returns the counter
+# after this call counted it, 0 if it was counted before.
 _CLOSE_SESSION = """
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('INCR', KEYS[2])
+local counted = redis.call('INCR', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
-return 1
+return counted
 """
 
 PositionStatus = Literal["unknown", "waiting", "expired", "issued", "available", "claimed"]
@@ -453,6 +453,10 @@ class EventCounters:
         values = self.redis.mget([getattr(self.keys, name) for name in COUNTER_NAMES])
         return {name: int(value or 0) for name, value in zip(COUNTER_NAMES, values, strict=True)}
 
+    def counter(self, name: str) -> int:
+        """One counter of COUNTER_NAMES."""
+        return int(self.redis.get(getattr(self.keys, name)) or 0)
+
     def serving_counter(self) -> int:
         return int(self.redis.get(self.keys.serving_counter) or 0)
 
@@ -490,8 +494,9 @@ class EventCounters:
         """Unexpired tokens whose session is open: O(log n), no scan."""
         return int(self.redis.zcount(self.keys.active_tokens, f"({now_s}", "+inf"))
 
-    def close_session(self, request_id: str, completed: bool) -> bool:
-        """Counts the session as completed or abandoned, once; True if this call counted it.
+    def close_session(self, request_id: str, completed: bool) -> int | None:
+        """Counts the session as completed or abandoned, once: the counter after this call counted
+        it, or None if it was counted before.
 
         Idempotent so that a retry after DynamoDB recorded the close but Redis did not count it
         completes the count instead of doubling or losing it.
@@ -505,7 +510,7 @@ class EventCounters:
             ],
             args=[request_id, 1 if completed else -1],
         )
-        return bool(counted)
+        return int(counted) or None
 
     def prune_active_tokens(self, *, now_s: int) -> int:
         """Drops expired members so the active set stays the size of the live sessions."""

@@ -1,8 +1,10 @@
 """The RSA key pair that signs tokens: generated once per deployment, cached once per container.
 
-The private key lives in Secrets Manager as `{"kid": ..., "private_key_pem": ...}`. Parsing a PEM
-and building the signing object costs milliseconds, so a container does it once and keeps the
-parsed key for every later token.
+The private key lives in Secrets Manager as `{"kid": ..., "private_key_pem": ...}`; only functions
+that sign read it. The public half is also published apart, as a JWK in an SSM parameter (the
+stack writes it from the key generator's answer), for the functions that only show or verify it:
+they are not allowed to read the private key. Parsing a key costs milliseconds, so a container
+does it once and keeps the parsed key for every later token.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from lambdas.catalog import Resource
 from lambdas.waiting_room.settings import settings
 
 # Secrets are read once per container; the cache outlives any Lambda container.
@@ -26,10 +30,21 @@ SECRET_MAX_AGE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
+class VerifyingKey:
+    kid: str
+    public_key: rsa.RSAPublicKey
+    public_jwk: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class SigningKey:
     kid: str
     private_key: rsa.RSAPrivateKey
     public_jwk: dict[str, Any]
+
+    @property
+    def verifying(self) -> VerifyingKey:
+        return VerifyingKey(self.kid, self.private_key.public_key(), self.public_jwk)
 
 
 def _b64url(data: bytes) -> str:
@@ -65,6 +80,23 @@ def parse_key_material(material: dict[str, str]) -> SigningKey:
         raise ValueError("the signing key must be an RSA key")
     kid = material["kid"]
     return SigningKey(kid, private_key, public_jwk_of(private_key.public_key(), kid))
+
+
+def parse_public_jwk(jwk: dict[str, Any]) -> VerifyingKey:
+    public_key = RSAAlgorithm.from_jwk(jwk)
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise ValueError("the published key must be an RSA public key")
+    kid = jwk["kid"]
+    return VerifyingKey(kid, public_key, public_jwk_of(public_key, kid))
+
+
+@cache
+def verifying_key() -> VerifyingKey:
+    """The public half, from its own parameter: no access to the private key needed."""
+    jwk = parameters.get_parameter(
+        os.environ.get(Resource.JWT_PUBLIC_KEY.value, ""), transform="json", max_age=SECRET_MAX_AGE_SECONDS
+    )
+    return parse_public_jwk(jwk)
 
 
 @cache

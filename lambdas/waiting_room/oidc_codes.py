@@ -1,15 +1,24 @@
-"""Authorization codes: random, single-use, short-lived, stored only as a hash.
+"""Authorization codes: random, single-use, short-lived, one live code per place in line.
 
-A code is 256 random bits handed to the visitor's browser; the table keeps its SHA-256 under the
-catalog's `code` key, so reading the table does not yield redeemable codes. Redeeming deletes the
-item and returns what it held in the same call (`ReturnValues=ALL_OLD`): of two concurrent
-redemptions exactly one gets the grant. The TTL attribute only tidies the table (DynamoDB deletes
-expired items within days), so expiry is also checked when a code is redeemed.
+A code is `<place>.<secret>`. The place names the visitor's position without being it: a SHA-256
+of the client and the request id (the request id is a random UUID, so the hash cannot be turned
+back into it). The table keeps one item per place, holding the SHA-256 of the secret, so reading
+the table does not yield redeemable codes.
+
+- Issuing a code overwrites the place's item: a new code voids the place's previous unredeemed
+  one. A visitor who comes back to /authorize (a reload, a second tab) gets a working code, and a
+  place never has two live codes to hand to two parties.
+- Redeeming deletes the item on the condition that it holds this code's secret, and returns what
+  it held in the same call (`ReturnValues=ALL_OLD`): of two concurrent redemptions exactly one
+  gets the grant, and a voided code finds another secret and gets nothing.
+- The TTL attribute only tidies the table (DynamoDB deletes expired items within days), so expiry
+  is also checked when a code is redeemed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +32,8 @@ from lambdas.waiting_room.oidc_settings import CODE_LIFETIME_SECONDS, codes_tabl
 
 _KEY = TABLES[Resource.OIDC_CODES_TABLE].partition_key.name
 _TTL = TABLES[Resource.OIDC_CODES_TABLE].ttl_attribute
+_SECRET_HASH = "secret_hash"
+_CODE = re.compile(r"([0-9a-f]{64})\.([A-Za-z0-9_-]{43})")
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,12 @@ def _dynamodb() -> Any:
     return boto3.client("dynamodb")
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def place_of(client_id: str, request_id: str) -> str:
+    return _sha256(f"oidc-place\0{client_id}\0{request_id}")
 
 
 def issue(
@@ -58,7 +73,7 @@ def issue(
     nonce: str | None,
     now: float | None = None,
 ) -> str:
-    """A new code for the grant; the code itself is returned and never stored."""
+    """A new code for the grant, voiding the place's previous one; the code itself is never stored."""
     issued_at = int(time.time() if now is None else now)
     grant = Grant(
         client_id=client_id,
@@ -70,28 +85,38 @@ def issue(
         issued_at=issued_at,
         expires_at=issued_at + CODE_LIFETIME_SECONDS,
     )
-    code = secrets.token_urlsafe(32)
-    item: dict[str, Any] = {_KEY: {"S": _hash(code)}, _TTL: {"N": str(grant.expires_at)}}
+    place, secret = place_of(client_id, request_id), secrets.token_urlsafe(32)
+    item: dict[str, Any] = {
+        _KEY: {"S": place},
+        _SECRET_HASH: {"S": _sha256(secret)},
+        _TTL: {"N": str(grant.expires_at)},
+    }
     for name, value in asdict(grant).items():
         if name == "expires_at" or value is None:
             continue
         item[name] = {"N": str(value)} if isinstance(value, int) else {"S": value}
-    _dynamodb().put_item(
-        TableName=codes_table(), Item=item, ConditionExpression=f"attribute_not_exists({_KEY})"
-    )
-    return code
+    _dynamodb().put_item(TableName=codes_table(), Item=item)
+    return f"{place}.{secret}"
 
 
 def redeem(code: str, *, now: float | None = None) -> Grant | None:
-    """The grant behind `code`, exactly once; None for an unknown, used or expired code."""
-    if not code or len(code) > 256:
+    """The grant behind `code`, exactly once; None for an unknown, voided, used or expired code."""
+    match = _CODE.fullmatch(code or "")
+    if match is None:
         return None
-    answer = _dynamodb().delete_item(
-        TableName=codes_table(), Key={_KEY: {"S": _hash(code)}}, ReturnValues="ALL_OLD"
-    )
-    item = answer.get("Attributes")
-    if not item:
+    place, secret = match.groups()
+    dynamodb = _dynamodb()
+    try:
+        answer = dynamodb.delete_item(
+            TableName=codes_table(),
+            Key={_KEY: {"S": place}},
+            ConditionExpression=f"{_SECRET_HASH} = :secret_hash",
+            ExpressionAttributeValues={":secret_hash": {"S": _sha256(secret)}},
+            ReturnValues="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
         return None
+    item = answer["Attributes"]
     grant = Grant(
         client_id=item["client_id"]["S"],
         redirect_uri=item["redirect_uri"]["S"],

@@ -11,6 +11,7 @@ signatures are deterministic, so re-signing the stored claims reproduces them by
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import jwt
@@ -82,8 +83,26 @@ def issue(
     validity_seconds: int | None = None,
     now_s: float | None = None,
 ) -> dict[str, Any]:
-    """Tokens for a served position; the overrides apply to this call's new record only."""
+    """Tokens for a served position; the overrides apply to this call only (see `issue_recorded`)."""
+    return issue_recorded(request_id, issuer=issuer, validity_seconds=validity_seconds, now_s=now_s)[0]
+
+
+def issue_recorded(
+    request_id: str,
+    *,
+    issuer: str | None = None,
+    validity_seconds: int | None = None,
+    now_s: float | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Tokens for a served position, and whether this call made its token record.
+
+    The issuer is the one this call asks for (the public API's by default), whichever call made
+    the record: a visitor who got the page's tokens first and then signs in through the OpenID
+    adapter gets the adapter's issuer there, and the page gets the public one after an OpenID
+    sign-in. The validity is the first call's: it is the place's, stored in the record.
+    """
     config = settings()
+    issuer = issuer or config.issuer
     now = time.time() if now_s is None else now_s
     now_ms, now_whole = int(now * 1000), int(now)
     validity = validity_seconds or config.token_validity_seconds
@@ -114,13 +133,13 @@ def issue(
             position=state.position,
             issued_at=now_whole,
             expires_at=now_whole + validity,
-            issuer=issuer or config.issuer,
+            issuer=issuer,
         )
         if put_token_record(record):  # its stream record is the `token_generated` event
-            return sign(record, key, now_whole)
+            return sign(record, key, now_whole), True
         existing = read_token_record(request_id)
         if existing is None:  # the winner's record vanished: only a concurrent TTL delete does that
             raise HttpError(409, "token record changed concurrently: try again")
     if existing.session_status != SESSION_OPEN:
         raise HttpError(410, "this session is closed", "session_closed")
-    return sign(existing, key, now_whole)
+    return sign(replace(existing, issuer=issuer), key, now_whole), False

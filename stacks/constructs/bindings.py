@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
-from lambdas.catalog import Access, Resource, Setting
+from lambdas.catalog import Access, Function, Resource, Route, Setting, private_calls
 
-Grant = Callable[[iam.IGrantable, Access], None]
+# What a function may do with a resource: its role, its access level, and its catalog entry.
+Grant = Callable[[iam.IGrantable, Access, Function], None]
 
 _TABLE_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"]
 _TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
@@ -34,7 +36,7 @@ def table_grant(table_arn: str, index_names: Sequence[str]) -> Grant:
     # Reads may go through an index; writes never do. Each index is named, not `index/*`.
     index_arns = [f"{table_arn}/index/{name}" for name in index_names]
 
-    def grant(grantee: iam.IGrantable, access: Access) -> None:
+    def grant(grantee: iam.IGrantable, access: Access, _entry: Function) -> None:
         if access in ("read", "read_write"):
             _allow(grantee, _TABLE_READ, [table_arn, *index_arns])
         if access in ("write", "read_write"):
@@ -46,7 +48,7 @@ def table_grant(table_arn: str, index_names: Sequence[str]) -> Grant:
 
 
 def secret_grant(secret_arn: str) -> Grant:
-    def grant(grantee: iam.IGrantable, access: Access) -> None:
+    def grant(grantee: iam.IGrantable, access: Access, _entry: Function) -> None:
         if access == "read":
             _allow(grantee, _SECRET_READ, [secret_arn])
         elif access in ("write", "read_write"):
@@ -57,8 +59,22 @@ def secret_grant(secret_arn: str) -> Grant:
     return grant
 
 
+def parameter_arn(name: str) -> str:
+    """The ARN of an SSM parameter of this account and region whose name starts with `/`."""
+    return f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{name}"
+
+
+def parameter_grant(parameter_arn: str) -> Grant:
+    def grant(grantee: iam.IGrantable, access: Access, _entry: Function) -> None:
+        if access != "read":
+            raise ValueError(f"a parameter is only read, not {access!r}")
+        _allow(grantee, ["ssm:GetParameter"], [parameter_arn])
+
+    return grant
+
+
 def event_bus_grant(bus_arn: str) -> Grant:
-    def grant(grantee: iam.IGrantable, access: Access) -> None:
+    def grant(grantee: iam.IGrantable, access: Access, _entry: Function) -> None:
         if access not in ("write", "publish", "send"):
             raise ValueError(f"an event bus is only written to, not {access!r}")
         _allow(grantee, ["events:PutEvents"], [bus_arn])
@@ -66,17 +82,20 @@ def event_bus_grant(bus_arn: str) -> Grant:
     return grant
 
 
-def invoke_grant(route_arns: Sequence[str]) -> Grant:
-    """execute-api:Invoke on named routes only (stage/METHOD/path), never `*`."""
+def invoke_grant(route_arn: Callable[[Route], str]) -> Grant:
+    """execute-api:Invoke on the private routes the function calls (its catalog `calls`), never `*`."""
 
-    def grant(grantee: iam.IGrantable, _access: Access) -> None:
-        _allow(grantee, ["execute-api:Invoke"], route_arns)
+    def grant(grantee: iam.IGrantable, _access: Access, entry: Function) -> None:
+        routes = private_calls(entry)
+        if not routes:
+            raise ValueError(f"{entry.name} uses the private API but names no route it calls")
+        _allow(grantee, ["execute-api:Invoke"], [route_arn(route) for route in routes])
 
     return grant
 
 
 def alarm_grant(alarm_arn: str) -> Grant:
-    def grant(grantee: iam.IGrantable, _access: Access) -> None:
+    def grant(grantee: iam.IGrantable, _access: Access, _entry: Function) -> None:
         _allow(grantee, ["cloudwatch:DescribeAlarms"], [alarm_arn])
 
     return grant

@@ -69,7 +69,7 @@ class CatalogFunction(Construct):
         for resource, access in entry.uses:
             binding = bindings.resource(resource)
             environment[resource.value] = binding.value
-            binding.grant(self.role, access)
+            binding.grant(self.role, access, entry)
         for action in entry.extra_permissions:
             bindings.grant_extra(self.role, action)
 

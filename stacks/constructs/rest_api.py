@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Aws, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from lambdas import catalog
@@ -29,6 +31,27 @@ _GATEWAY_RESPONSE_HEADERS = {
 }
 
 
+# One JSON line per request: who called (the IAM caller's ARN, from SigV4), what and how it went.
+ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(
+    json.dumps(
+        {
+            "requestId": apigw.AccessLogField.context_request_id(),
+            "requestTime": apigw.AccessLogField.context_request_time(),
+            "userArn": apigw.AccessLogField.context_identity_user_arn(),
+            "caller": apigw.AccessLogField.context_identity_caller(),
+            "accountId": apigw.AccessLogField.context_identity_account_id(),
+            "sourceIp": apigw.AccessLogField.context_identity_source_ip(),
+            "httpMethod": apigw.AccessLogField.context_http_method(),
+            "resourcePath": apigw.AccessLogField.context_resource_path(),
+            "status": apigw.AccessLogField.context_status(),
+            "responseLength": apigw.AccessLogField.context_response_length(),
+        }
+    )
+)
+# An audit trail outlives the event it describes; the private API sees a few calls a minute.
+ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+
+
 class CatalogRestApi(Construct):
     """Lambda proxy routes from the wiring table, JSON errors from API Gateway itself, CORS."""
 
@@ -43,9 +66,20 @@ class CatalogRestApi(Construct):
         api_key_required: bool = False,
         throttle_rate: int = 1000,
         throttle_burst: int = 500,
+        access_log: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.api_name: catalog.Api = api
+        self.access_logs = (
+            logs.LogGroup(
+                self,
+                "AccessLogs",
+                retention=ACCESS_LOG_RETENTION,
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+            if access_log
+            else None
+        )
         self.rest_api = apigw.RestApi(
             self,
             "Api",
@@ -53,9 +87,18 @@ class CatalogRestApi(Construct):
             rest_api_name=f"{Stack.of(self).stack_name}-{api}",
             description=description,
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=False,
+            # API Gateway writes access logs with the account's CloudWatch role (one per account
+            # and region): kept on `destroy`, since other APIs of the account may log with it.
+            cloud_watch_role=access_log,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if access_log else None,
             deploy_options=apigw.StageOptions(
-                stage_name=STAGE, throttling_rate_limit=throttle_rate, throttling_burst_limit=throttle_burst
+                stage_name=STAGE,
+                throttling_rate_limit=throttle_rate,
+                throttling_burst_limit=throttle_burst,
+                access_log_destination=(
+                    apigw.LogGroupLogDestination(self.access_logs) if self.access_logs else None
+                ),
+                access_log_format=ACCESS_LOG_FORMAT if self.access_logs else None,
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=apigw.Cors.ALL_ORIGINS,

@@ -75,7 +75,7 @@ def test_inlet_strategy_is_chosen_by_a_parameter(synth: Synth) -> None:
 def test_openid_stack(synth: Synth) -> None:
     template = synth.template("openid")
     tables = by_type(template, "AWS::DynamoDB::Table")
-    assert [t["Properties"]["KeySchema"][0]["AttributeName"] for t in tables.values()] == ["code"]
+    assert [t["Properties"]["KeySchema"][0]["AttributeName"] for t in tables.values()] == ["place"]
     secrets = by_type(template, "AWS::SecretsManager::Secret")
     (secret,) = secrets.values()
     assert secret["Properties"]["GenerateSecretString"]["GenerateStringKey"] == "client_secret"

@@ -52,9 +52,24 @@ def test_the_table_holds_a_hash_and_a_ttl_not_the_code(
     core_env: dict[str, str], aws_session: boto3.Session
 ) -> None:
     code = new_code()
-    table = core_env["OIDC_CODES_TABLE"]
+    place, _, secret = code.partition(".")
+    assert place == oidc_codes.place_of("test-event", "0f8fad5b-d9cb-469f-a165-70867728950e")
     item = aws_session.client("dynamodb").get_item(
-        TableName=table, Key={"code": {"S": hashlib.sha256(code.encode()).hexdigest()}}
+        TableName=core_env["OIDC_CODES_TABLE"], Key={"place": {"S": place}}
     )["Item"]
-    assert code not in str(item)
+    assert secret not in str(item)
+    assert item["secret_hash"]["S"] == hashlib.sha256(secret.encode()).hexdigest()
     assert int(item["expires_at"]["N"]) <= time.time() + oidc_codes.CODE_LIFETIME_SECONDS + 1
+
+
+def test_a_new_code_voids_the_places_previous_one(core_env: dict[str, str]) -> None:
+    older, newer = new_code(), new_code()
+    other_place = new_code(request_id="7c9e6679-7425-40de-944b-e07fc1f90ae7")
+    assert oidc_codes.redeem(older) is None
+    assert oidc_codes.redeem(newer) is not None
+    assert oidc_codes.redeem(other_place) is not None  # another visitor's code is untouched
+    # A made-up secret for a live place gets nothing, and does not burn the real code.
+    live = new_code()
+    place = live.partition(".")[0]
+    assert oidc_codes.redeem(f"{place}.{'A' * 43}") is None
+    assert oidc_codes.redeem(live) is not None

@@ -10,11 +10,17 @@ import pytest
 
 from lambdas.waiting_room.keys import generate_key_material, parse_key_material
 from lambdas.waiting_room.oidc_settings import issuer
-from lambdas.waiting_room.oidc_tokens import InvalidToken, verify_access_token
+from lambdas.waiting_room.oidc_tokens import (
+    InvalidToken,
+    relying_party_tokens,
+    subject_of,
+    verify_access_token,
+)
 
 KEY = parse_key_material(generate_key_material())
 OTHER_KEY = parse_key_material(generate_key_material())
 ISSUER = "https://id.example/prod"
+RID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 
 def token(key=KEY, headers: dict[str, Any] | None = None, algorithm: str = "RS256", **changes: Any) -> str:
@@ -36,7 +42,7 @@ def token(key=KEY, headers: dict[str, Any] | None = None, algorithm: str = "RS25
 
 
 def verify(value: str) -> dict[str, Any]:
-    return verify_access_token(value, key=KEY, audience="evt", issuer=ISSUER)
+    return verify_access_token(value, key=KEY.verifying, audience="evt", issuer=ISSUER)
 
 
 def test_a_good_access_token_passes() -> None:
@@ -77,34 +83,40 @@ def test_an_unsigned_or_hmac_token_is_refused() -> None:
         verify(forged)
 
 
-def test_the_issuer_is_the_url_the_adapter_is_called_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_issuer_is_configured_never_taken_from_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OIDC_ISSUER", raising=False)
-    api_gateway = {
-        "headers": {"Host": "abc.execute-api.eu-west-1.amazonaws.com", "X-Forwarded-Proto": "https"},
-        "requestContext": {"domainName": "abc.execute-api.eu-west-1.amazonaws.com", "stage": "prod"},
-    }
-    assert issuer(api_gateway) == "https://abc.execute-api.eu-west-1.amazonaws.com/prod"
-    local = {
-        "headers": {"Host": "127.0.0.1:8080"},
-        "requestContext": {"domainName": "127.0.0.1:8080", "stage": "oidc"},
-    }
-    assert issuer(local) == "http://127.0.0.1:8080/oidc"
-    elsewhere = {"headers": {}, "requestContext": {"domainName": "id.example", "stage": "v1"}}
-    assert issuer(elsewhere) == "https://id.example/v1"  # plain HTTP only on loopback
+    with pytest.raises(RuntimeError, match="OIDC_ISSUER"):
+        issuer()
     monkeypatch.setenv("OIDC_ISSUER", "https://login.example.com/")
-    assert issuer(api_gateway) == "https://login.example.com"
+    assert issuer() == "https://login.example.com"
 
 
-def test_the_nonce_is_added_to_the_cores_id_token_and_nothing_else_changes() -> None:
-    from lambdas.waiting_room.oidc_tokens import id_token_with_nonce
+def test_relying_parties_get_the_cores_claims_with_a_derived_subject_and_the_nonce() -> None:
+    core = {"access_token": token(sub=RID), "id_token": token(sub=RID, token_use="id")}
+    signed = relying_party_tokens(core, key=KEY, audience="evt", issuer=ISSUER, nonce="n-1")
+    public = KEY.private_key.public_key()
+    for use, nonce in (("access", None), ("id", "n-1")):
+        mine = signed[f"{use}_token"]
+        assert jwt.get_unverified_header(mine)["kid"] == KEY.kid
+        claims = jwt.decode(mine, public, algorithms=["RS256"], audience="evt")
+        original = jwt.decode(core[f"{use}_token"], public, algorithms=["RS256"], audience="evt")
+        expected = {**original, "sub": subject_of(RID, key=KEY, audience="evt")}
+        assert claims == ({**expected, "nonce": nonce} if nonce else expected)
+        assert RID not in mine and RID not in str(claims)
+    # The subject is stable for the visitor, differs between visitors, events and key pairs.
+    assert subject_of(RID, key=KEY, audience="evt") == subject_of(RID, key=KEY, audience="evt")
+    assert subject_of(RID, key=KEY, audience="evt") != subject_of(RID[::-1], key=KEY, audience="evt")
+    assert subject_of(RID, key=KEY, audience="evt") != subject_of(RID, key=KEY, audience="other")
+    assert subject_of(RID, key=KEY, audience="evt") != subject_of(RID, key=OTHER_KEY, audience="evt")
 
-    core = token(token_use="id")
-    signed = id_token_with_nonce(core, "n-1", key=KEY, audience="evt", issuer=ISSUER)
-    assert jwt.get_unverified_header(signed)["kid"] == KEY.kid
-    claims = jwt.decode(signed, KEY.private_key.public_key(), algorithms=["RS256"], audience="evt")
-    original = jwt.decode(core, KEY.private_key.public_key(), algorithms=["RS256"], audience="evt")
-    assert claims == {**original, "nonce": "n-1"}
+
+def test_relying_party_tokens_come_only_from_the_cores_own_tokens() -> None:
+    def tokens(**changes: Any) -> dict[str, str]:
+        return {"access_token": token(**changes), "id_token": token(token_use="id", **changes)}
+
+    for wrong in (tokens(key=OTHER_KEY), tokens(iss="https://public.example/api"), tokens(aud="other")):
+        with pytest.raises(InvalidToken):
+            relying_party_tokens(wrong, key=KEY, audience="evt", issuer=ISSUER, nonce=None)
+    swapped = {"access_token": token(token_use="id"), "id_token": token()}
     with pytest.raises(InvalidToken):
-        id_token_with_nonce(token(), "n-1", key=KEY, audience="evt", issuer=ISSUER)  # an access token
-    with pytest.raises(jwt.PyJWTError):
-        id_token_with_nonce(token(key=OTHER_KEY, token_use="id"), "n", key=KEY, audience="evt", issuer=ISSUER)
+        relying_party_tokens(swapped, key=KEY, audience="evt", issuer=ISSUER, nonce=None)

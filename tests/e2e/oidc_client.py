@@ -1,0 +1,145 @@
+"""A relying party and a visitor of the OpenID adapter, for the tests that drive `vwr local`.
+
+A relying party (Authlib's `OAuth2Session`, as a site's back end would use it) sends a visitor to
+/authorize; the visitor waits in line through the public API (what the hosted page does), comes
+back once served and is redirected to the client with a code; the client redeems it at /token.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from local.testing import Runtime
+
+REDIRECT_URI = "https://rp.example/callback"
+OTHER_REDIRECT_URI = "https://rp.example/other-callback"
+CLIENT_SECRET = "e2e-client-secret"
+# `vwr local` arguments that register the client above.
+RUNTIME_ARGS = (
+    "--oidc-redirect-uri", REDIRECT_URI,
+    "--oidc-redirect-uri", OTHER_REDIRECT_URI,
+    "--oidc-client-secret", CLIENT_SECRET,
+)  # fmt: skip
+
+
+def discovery(runtime: Runtime) -> dict[str, Any]:
+    answer = requests.get(runtime.oidc_api + "/.well-known/openid-configuration", timeout=10)
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def entered_visitor(runtime: Runtime) -> tuple[str, int]:
+    """A visitor who entered the line and holds a position (request id, position)."""
+    public = runtime.public_api
+    answer = requests.post(public + "/assign_queue_num", json={"event_id": runtime.event_id}, timeout=10)
+    request_id = answer.json()["api_request_id"]
+    deadline = time.monotonic() + 30
+    while True:
+        answer = requests.get(
+            public + "/queue_num", params={"event_id": runtime.event_id, "request_id": request_id}, timeout=10
+        )
+        if answer.status_code == 200:
+            break
+        assert time.monotonic() < deadline, "the entry was never assigned a position"
+        time.sleep(0.1)
+    return request_id, answer.json()["queue_number"]
+
+
+def served_visitor(runtime: Runtime) -> str:
+    """A visitor who entered the line and was served: what the hosted page waits for."""
+    request_id, position = entered_visitor(runtime)
+    counters = runtime.signed("GET", runtime.private_api + "/counters", params={"event_id": runtime.event_id})
+    behind = position - counters.json()["serving_counter"]
+    if behind > 0:
+        moved = runtime.signed(
+            "POST",
+            runtime.private_api + "/increment_serving_counter",
+            json_body={"event_id": runtime.event_id, "increment_by": behind},
+        )
+        assert moved.status_code == 200, moved.text
+    return request_id
+
+
+@dataclass
+class Flow:
+    client: OAuth2Session
+    verifier: str
+    state: str
+    nonce: str | None
+    callback: str  # where the adapter finally redirected the browser
+
+    @property
+    def code(self) -> str:
+        return parse_qs(urlsplit(self.callback).query)["code"][0]
+
+
+def session(
+    runtime: Runtime, *, secret: str = CLIENT_SECRET, method: str = "client_secret_basic"
+) -> OAuth2Session:
+    return OAuth2Session(
+        client_id=runtime.event_id,
+        client_secret=secret,
+        token_endpoint_auth_method=method,
+        redirect_uri=REDIRECT_URI,
+        scope="openid",
+        code_challenge_method="S256",
+    )
+
+
+def authorize(
+    runtime: Runtime, metadata: dict[str, Any], client: OAuth2Session, request_id: str, *, nonce: bool = True
+) -> Flow:
+    """The browser's part: /authorize, the hosted page, back to /authorize, then the redirect."""
+    verifier = generate_token(64)
+    extra = {"nonce": generate_token(16)} if nonce else {}
+    url, state = client.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier, **extra
+    )
+    first = requests.get(url, allow_redirects=False, timeout=10)
+    assert first.status_code == 302
+    page = urlsplit(first.headers["Location"])
+    # The hosted page gets the whole authorization request, to come back with it.
+    assert parse_qs(page.query)["state"] == [state] and parse_qs(page.query)["code_challenge_method"] == [
+        "S256"
+    ]
+    back = requests.get(url, params={"request_id": request_id}, allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text
+    callback = back.headers["Location"]
+    assert callback.startswith(REDIRECT_URI + "?")
+    assert parse_qs(urlsplit(callback).query)["state"] == [state]  # returned untouched
+    return Flow(client, verifier, state, extra.get("nonce"), callback)
+
+
+def redeem(metadata: dict[str, Any], flow: Flow, client: OAuth2Session | None = None, **extra: Any) -> dict:
+    options = {"authorization_response": flow.callback, "code_verifier": flow.verifier, **extra}
+    return (client or flow.client).fetch_token(metadata["token_endpoint"], **options)
+
+
+def oauth_error(call: Any) -> str:
+    with pytest.raises(OAuthError) as refused:
+        call()
+    return refused.value.error
+
+
+def verified_id_token(runtime: Runtime, metadata: dict[str, Any], tokens: dict[str, Any]) -> dict[str, Any]:
+    """The ID token's claims, checked as a relying party checks them: this JWKS, issuer, audience."""
+    # joserfc: the JOSE library Authlib's own deprecation notice for authlib.jose points to.
+    keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
+    id_token = jwt.decode(tokens["id_token"], keys, algorithms=["RS256"])
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": metadata["issuer"]},
+        aud={"essential": True, "value": runtime.event_id},
+        exp={"essential": True},
+    ).validate(id_token.claims)
+    return dict(id_token.claims)
