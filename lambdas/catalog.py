@@ -557,3 +557,58 @@ def functions_of(stack: Stack) -> tuple[Function, ...]:
 
 def routes_of(api: Api) -> list[tuple[Route, Function]]:
     return [(route, f) for f in FUNCTIONS for route in f.routes if route.api == api]
+
+
+# -- The edge: headers of the pages, and the firewall in front of the entry route ----------------
+# One definition for both runtimes: CloudFront's response headers policy (stacks/constructs/
+# static_site.py) and the local gateway (local/sites.py) send the pages exactly these headers.
+
+# No inline script or style anywhere: the pages load their modules and style sheets from their own
+# origin, and the proof-of-work solver is a worker file beside them. `connect-src` adds the API
+# origins each deployment names in its config.json.
+PAGE_CSP_DIRECTIVES = (
+    "default-src 'none'",
+    "script-src 'self'",
+    "worker-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+)
+FRAME_OPTIONS = "DENY"
+# Request ids travel in query strings (`/queue_num?request_id=...`): no page may leak its address.
+REFERRER_POLICY = "no-referrer"
+HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600
+
+
+def content_security_policy(api_origins: tuple[str, ...]) -> str:
+    """The pages' policy; `api_origins` are the `scheme://host[:port]` the page may call."""
+    connect = " ".join(("'self'", *api_origins))
+    return "; ".join((*PAGE_CSP_DIRECTIVES, f"connect-src {connect}"))
+
+
+def page_headers(api_origins: tuple[str, ...], *, https: bool) -> dict[str, str]:
+    """Every header CloudFront's policy adds to a page, as the local gateway sends them. HSTS only
+    over HTTPS: browsers ignore it on plain HTTP (RFC 6797, 8.1), so a local http:// page omits it."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(api_origins),
+        "X-Frame-Options": FRAME_OPTIONS,
+        "Referrer-Policy": REFERRER_POLICY,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
+    return headers
+
+
+# The firewall's rate rule on the entry route, per client IP, over AWS WAF's evaluation window.
+# An honest visitor enters once (a reload re-uses its stored request id), so the limit counts
+# visitors behind one address: a campus or carrier NAT with 300 people entering within 5 minutes
+# still passes, while one client cannot take more than 300 positions per window. The proof of work
+# (below) prices each of those positions; the rule stops the flood that ignores it.
+ENTRY_RATE_LIMIT_PER_IP = 300
+ENTRY_RATE_WINDOW_SECONDS = 300
+# The answer a blocked entry gets, at CloudFront and locally alike.
+RATE_LIMITED_STATUS = 429

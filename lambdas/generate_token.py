@@ -1,9 +1,11 @@
 """POST /generate_token, public and private: tokens for a served visitor.
 
 The private route also takes `issuer` and `validity_period`, which shape this call's token only.
+Tokens are bearer secrets: the answer carries `Cache-Control: no-store`, so no browser or proxy keeps one.
 """
 
 from lambdas.waiting_room.http import (
+    NO_STORE,
     HttpError,
     api_handler,
     json_body,
@@ -22,7 +24,7 @@ MAX_VALIDITY_SECONDS = 7 * 24 * 3600
 def public_handler(event, context):
     body = json_body(event)
     require_event_id(body, settings().event_id)
-    return response(200, issue(require_request_id(body)))
+    return response(200, issue(require_request_id(body)), NO_STORE)
 
 
 @api_handler
@@ -34,4 +36,4 @@ def private_handler(event, context):
     if issuer is not None and (not isinstance(issuer, str) or not issuer or len(issuer) > 512):
         raise HttpError(400, "issuer must be a non-empty string of at most 512 characters")
     validity = optional_int(body, "validity_period", minimum=1, maximum=MAX_VALIDITY_SECONDS)
-    return response(200, issue(request_id, issuer=issuer, validity_seconds=validity))
+    return response(200, issue(request_id, issuer=issuer, validity_seconds=validity), NO_STORE)

@@ -13,10 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.exceptions import NotFound
 from werkzeug.utils import redirect, send_from_directory
 from werkzeug.wrappers import Request, Response
+
+from lambdas.catalog import page_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = "config.json"
@@ -27,6 +30,11 @@ class Site:
     prefix: str  # "/waiting-room/"
     directory: Path
     config: Mapping[str, Any]
+
+    def api_origins(self) -> tuple[str, ...]:
+        """The origins of the API addresses in the configuration: the page's `connect-src`."""
+        urls = (urlsplit(v) for v in self.config.values() if isinstance(v, str) and "://" in v)
+        return tuple(sorted({f"{u.scheme}://{u.netloc}" for u in urls}))
 
 
 def sites(apis: Mapping[str, str], *, event_id: str, region: str, keys: Mapping[str, str]) -> list[Site]:
@@ -39,7 +47,14 @@ def sites(apis: Mapping[str, str], *, event_id: str, region: str, keys: Mapping[
 
 
 def serve(site: Site, request: Request) -> Response:
-    """A file of the site, its `config.json`, or its `index.html` for the site's root."""
+    """A file of the site, its `config.json`, or its `index.html` for the site's root, with the
+    headers CloudFront's response headers policy adds (lambdas/catalog.py)."""
+    response = _file_or_config(site, request)
+    response.headers.update(page_headers(site.api_origins(), https=request.scheme == "https"))
+    return response
+
+
+def _file_or_config(site: Site, request: Request) -> Response:
     relative = request.path[len(site.prefix) :]
     if relative == CONFIG_FILE:
         return Response(

@@ -107,11 +107,22 @@ class CoreStack(Stack):
             "Give expired positions' places back to the serving counter",
         )
         enable_waf = params.flag(
-            self, "EnableWaf", False, "Rate-limit each client IP with AWS WAF (us-east-1 only)"
-        )
+            self, "EnableWaf", True,
+            "AWS WAF on the public distribution: rate limits per client IP, IP reputation (us-east-1 only)",
+        )  # fmt: skip
+        # Every route, against floods: a waiting visitor polls about 100-150 times in five minutes,
+        # so this lets some 130 visitors wait behind one shared address.
         waf_limit = CfnParameter(
-            self, "WafRequestsPerIpPer5Minutes", type="Number", default=600, min_value=10,
-            description="WAF rate limit: requests per client IP in any five minutes",
+            self, "WafRequestsPerIpPer5Minutes", type="Number", default=20000, min_value=10,
+            description="WAF rate limit: requests per client IP in any five minutes, all routes",
+        )  # fmt: skip
+        entry_limit = CfnParameter(
+            self, "WafEntriesPerIpPer5Minutes", type="Number", default=catalog.ENTRY_RATE_LIMIT_PER_IP,
+            min_value=10, description="WAF rate limit: entries per client IP in any five minutes",
+        )  # fmt: skip
+        enable_bot_control = params.flag(
+            self, "EnableBotControl", False,
+            "AWS WAF Bot Control (common) on entries: about $10 a month plus $1 per million entries",
         )  # fmt: skip
         conditions = {
             Setting.ENABLE_EVENTS: CfnCondition(
@@ -224,7 +235,8 @@ class CoreStack(Stack):
         # -- the CDN in front of the public API -------------------------------------------------------
         self.cdn = PublicApiDistribution(
             self, "Cdn", api=self.public_api.rest_api, origin_key=origin_key_value,
-            enable_waf=enable_waf, waf_rate_limit=waf_limit,
+            enable_waf=enable_waf, waf_rate_limit=waf_limit, entry_rate_limit=entry_limit,
+            enable_bot_control=enable_bot_control,
         )  # fmt: skip
 
         # -- who may call the private API ---------------------------------------------------------------
