@@ -172,17 +172,6 @@ def test_no_cached_public_answer_outlives_a_reset_by_more_than_the_window(core: 
     assert distribution["DefaultCacheBehavior"]["AllowedMethods"][-1] in ("DELETE", "POST", "PATCH", "PUT")
 
 
-def test_optional_waf_rate_limits_each_ip(core: dict[str, Any]) -> None:
-    acls = by_type(core, "AWS::WAFv2::WebACL")
-    (acl,) = acls.values()
-    assert acl["Condition"] and acl["Properties"]["Scope"] == "CLOUDFRONT"
-    (rule,) = acl["Properties"]["Rules"]
-    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
-    assert rule["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "WafRequestsPerIpPer5Minutes"}
-    web_acl = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]["WebACLId"]
-    assert web_acl["Fn::If"][0] == acl["Condition"]
-
-
 def test_redis_is_serverless_valkey_with_tls_and_a_password_user(core: dict[str, Any]) -> None:
     cache = _one(core, "AWS::ElastiCache::ServerlessCache")
     assert cache["Engine"] == "valkey"
@@ -315,7 +304,7 @@ def test_parameters_of_the_reference(core: dict[str, Any]) -> None:
         ("EnableQueuePositionExpiry", "true"),
         ("QueuePositionExpiryPeriod", 900),
         ("IncrSvcOnQueuePositionExpiry", "false"),
-        ("EnableWaf", "false"),
+        ("EnableWaf", "true"),  # on by default (docs/SECURITY.md)
     ):
         assert parameters[name]["Default"] == default
 
