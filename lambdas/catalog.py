@@ -62,6 +62,9 @@ class Setting(StrEnum):
     DENY_CLOSED_SESSIONS = "DENY_CLOSED_SESSIONS"
     # The OpenID adapter's own issuer (its API's base URL), not the core's ISSUER.
     OIDC_ISSUER = "OIDC_ISSUER"
+    # Leading zero bits of the proof of work an entry needs (lambdas/waiting_room/proof_of_work.py);
+    # 0: none, as the retired solution's clients expect.
+    POW_DIFFICULTY = "POW_DIFFICULTY"
 
 
 # A reset must be visible at the CDN within this many seconds: no cached public answer may still
@@ -205,7 +208,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Assigns queue positions to a batch of entries (the async half of /assign_queue_num).",
         triggers=(QueueTrigger(),),
         uses=((Resource.QUEUE_POSITIONS_TABLE, "write"), _REDIS_AUTH),
-        settings=_CORE,
+        settings=(*_CORE, Setting.POW_DIFFICULTY),
         timeout_seconds=30,
     ),
     Function(
@@ -214,7 +217,17 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         triggers=(Route("public", "GET", "/queue_num", PER_VISITOR_SHORT),),
         uses=((Resource.QUEUE_POSITIONS_TABLE, "read"), _REDIS_AUTH),
-        settings=_CORE,
+        settings=(*_CORE, Setting.POW_DIFFICULTY),
+    ),
+    Function(
+        name="PowChallenge",
+        handler="lambdas.pow_challenge.handler",
+        stack="core",
+        description="A signed proof-of-work challenge for one entry (difficulty 0: none needed).",
+        # Cached only while the answer is "no work needed": a challenge is sent with no-store.
+        triggers=(Route("public", "GET", "/pow_challenge", SHORT),),
+        uses=(_REDIS_AUTH,),
+        settings=(*_CORE, Setting.POW_DIFFICULTY),
     ),
     Function(
         name="ServingNum",
@@ -539,6 +552,11 @@ def is_event_id(value: object) -> bool:
 ASSIGN_QUEUE_NUM = Route("public", "POST", "/assign_queue_num")
 # The SQS message body the integration writes, read by lambdas.queue_worker.
 ENTRY_MESSAGE_FIELDS = ("event_id", "request_id", "entered_at")
+# The optional proof of work an entry posts and the message carries: `{challenge, nonce}`, each a
+# string of at most this many characters (lambdas/waiting_room/proof_of_work.py).
+ENTRY_POW_FIELD = "pow"
+POW_FIELDS = {"challenge": 512, "nonce": 64}
+POW_MAX_DIFFICULTY = 32
 # The one content type the integration maps (a request without Content-Type counts as it); API
 # Gateway answers any other with 415.
 ENTRY_CONTENT_TYPE = "application/json"

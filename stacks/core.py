@@ -124,6 +124,12 @@ class CoreStack(Stack):
             self, "EnableBotControl", False,
             "AWS WAF Bot Control (common) on entries: about $10 a month plus $1 per million entries",
         )  # fmt: skip
+        # Off by default so that the retired solution's clients keep entering (docs/SECURITY.md).
+        pow_difficulty = CfnParameter(
+            self, "ProofOfWorkDifficulty", type="Number", default=0,
+            min_value=0, max_value=catalog.POW_MAX_DIFFICULTY,
+            description="Zero bits of SHA-256 each entry must find (0: no proof of work; 18 recommended)",
+        )  # fmt: skip
         conditions = {
             Setting.ENABLE_EVENTS: CfnCondition(
                 self, "EventsEnabled", expression=enable_events.equals("true")
@@ -180,6 +186,7 @@ class CoreStack(Stack):
                 Setting.ENABLE_QUEUE_POSITION_EXPIRY: enable_expiry.value_as_string,
                 Setting.QUEUE_POSITION_EXPIRY_SECONDS: expiry_period.value_as_string,
                 Setting.INCR_SERVING_ON_EXPIRY: incr_on_expiry.value_as_string,
+                Setting.POW_DIFFICULTY: pow_difficulty.value_as_string,
             }
         )
 

@@ -41,6 +41,7 @@ class Settings:
     expiry_seconds: int
     incr_serving_on_expiry: bool
     issuer: str
+    pow_difficulty: int = 0
     # How long a DynamoDB item outlives its event (TTL attribute), in seconds.
     record_ttl_seconds: int = 7 * 24 * 3600
 
@@ -63,4 +64,5 @@ def settings() -> Settings:
         expiry_seconds=_int(Setting.QUEUE_POSITION_EXPIRY_SECONDS.value, 900),
         incr_serving_on_expiry=_flag(Setting.INCR_SERVING_ON_EXPIRY.value, False),
         issuer=env(Setting.ISSUER.value, ""),
+        pow_difficulty=_int(Setting.POW_DIFFICULTY.value, 0),
     )

@@ -8,6 +8,7 @@ import { RequestError, TransientError, WaitingRoomApi } from "./api.js";
 import { Backoff } from "./backoff.js";
 import { estimateWait, formatClock, formatDuration, formatRange, ServingRate } from "./estimate.js";
 import { renderReceipt } from "./receipt.js";
+import { checkingSentence } from "./pow.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_POLL_MS = 2000;
@@ -218,7 +219,9 @@ class WaitingRoomPage {
     $("enter").disabled = true;
     $("enter-again").disabled = true;
     try {
-      const requestId = await this.api.enter();
+      const requestId = await this.api.enter((done) => {
+        if (generation === this.generation) this.say(checkingSentence(done));
+      });
       if (generation !== this.generation) return;
       this.requestId = requestId;
       this.place.save({ request_id: requestId, entered_at: Date.now() });

@@ -9,6 +9,7 @@
 
 import { RequestError, TransientError, WaitingRoomApi } from "../js/api.js";
 import { Backoff } from "../js/backoff.js";
+import { checkingSentence } from "../js/pow.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
@@ -143,7 +144,7 @@ async function main() {
       let requestId = place.load();
       if (!requestId) {
         say("Taking your place in line…", "entering");
-        requestId = await api.enter();
+        requestId = await api.enter((done) => say(checkingSentence(done), "entering"));
         place.save(requestId);
       }
       const position = await waitForPosition(api, requestId, backoff);
