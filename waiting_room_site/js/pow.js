@@ -7,7 +7,7 @@
 export function solve(challenge, difficulty, onProgress = () => {}) {
   const expected = 2 ** difficulty;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./pow-worker.js", import.meta.url));
+    const worker = new Worker(new URL("./pow-worker.js", import.meta.url), { type: "module" });
     worker.onmessage = ({ data }) => {
       if (data.done) {
         worker.terminate();
