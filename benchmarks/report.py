@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import abuse
 from benchmarks.calls import calls_per_visitor
 from benchmarks.fairness import fairness
 from benchmarks.simulator import Run
@@ -60,7 +61,10 @@ def invariants(run: Run) -> dict[str, bool]:
     entered = [v for v in run.visitors if v.request_id]
     admitted = [v for v in run.visitors if v.admitted_at is not None]
     base = int(run.counters_before.get("queue_counter", 0))
-    positions = sorted(v.position for v in entered if v.position is not None)
+    # The abusive client's places are places too (benchmarks/abuse.py).
+    positions = sorted(
+        [v.position for v in entered if v.position is not None] + run.abuse.get("position_list", [])
+    )
     tokens_before = int(run.counters_before.get("token_counter", 0))
     tokens_after = int(run.counters_after.get("token_counter", tokens_before))
     return {
@@ -138,6 +142,7 @@ def summarize(run: Run) -> dict[str, Any]:
         "self_inlet_increments": run.self_increments,
         "calls": calls_per_visitor(run.stats_before, run.stats_after, max(len(admitted), 1)),
         "invariants": checks,
+        "abuse": {k: v for k, v in run.abuse.items() if k != "position_list"},
     }
     broken = [name for name, ok in checks.items() if not ok]
     rates = summary["throughput"]
@@ -189,5 +194,5 @@ def write_report(run: Run, out: Path) -> dict[str, Any]:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     _write_csv(run, out)
     charts = draw_all(run, summary, out)
-    (out / "report.md").write_text(render(summary, charts))
+    (out / "report.md").write_text(render(summary, charts) + abuse.markdown(summary))
     return summary
