@@ -82,11 +82,14 @@ export class WaitingRoomApi {
     this.eventId = eventId;
   }
 
-  /** The entry's proof-of-work challenge, or null when the deployment needs none (or predates it). */
+  /**
+   * The entry's proof-of-work challenge, or null when the deployment needs none or predates it
+   * (403/404). A refusal (400, another event) is left to the entry itself, which says why.
+   */
   async challenge() {
     const { status, data } = await call("GET", this.publicApi, "/pow_challenge", {
       params: { event_id: this.eventId },
-      expect: [403, 404],
+      expect: [400, 403, 404],
     });
     if (status !== 200 || !data || !(data.difficulty > 0) || typeof data.challenge !== "string") return null;
     return { challenge: data.challenge, difficulty: data.difficulty };
