@@ -62,9 +62,8 @@ def invariants(run: Run) -> dict[str, bool]:
     admitted = [v for v in run.visitors if v.admitted_at is not None]
     base = int(run.counters_before.get("queue_counter", 0))
     # The abusive client's places are places too (benchmarks/abuse.py).
-    positions = sorted(
-        [v.position for v in entered if v.position is not None] + run.abuse.get("position_list", [])
-    )
+    taken = run.abuse.get("position_list", [])
+    positions = sorted([v.position for v in entered if v.position is not None] + taken)
     tokens_before = int(run.counters_before.get("token_counter", 0))
     tokens_after = int(run.counters_after.get("token_counter", tokens_before))
     return {
@@ -73,7 +72,7 @@ def invariants(run: Run) -> dict[str, bool]:
         "admitted_exactly_once": all(v.tokens_issued == 1 for v in admitted)
         and len({v.request_id for v in admitted}) == len(admitted)
         and tokens_after - tokens_before == len(admitted),
-        "positions_are_1_to_n": positions == list(range(base + 1, base + len(entered) + 1)),
+        "positions_are_1_to_n": positions == list(range(base + 1, base + len(entered) + len(taken) + 1)),
         "token_positions_match": all(v.token_position == v.position for v in admitted),
         "no_5xx": not any(s.status >= 500 for s in run.recorder.samples),
         "no_transport_errors": not any(s.status == 0 for s in run.recorder.samples),
