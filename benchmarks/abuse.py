@@ -57,12 +57,14 @@ class Abuser:
     door: dict[int, int] = field(default_factory=dict)  # status -> entries refused at the door
     positions: list[int] = field(default_factory=list)
     refused_later: dict[str, int] = field(default_factory=dict)  # reason -> entries without a place
+    challenges_solved: int = 0
     _reused: dict[str, str] | None = None
 
     async def _proof(self) -> dict[str, str] | None:
         if self.mode == "plain" or (self.mode == "reuse" and self._reused):
             return self._reused
         proof = await solved_proof(self.api, self.event_id)
+        self.challenges_solved += proof is not None
         if self.mode == "reuse":
             self._reused = proof
         return proof
@@ -106,6 +108,7 @@ def summarize(abuser: Abuser, honest_positions: list[int], inlet_per_s: float | 
         "mode": abuser.mode,
         "seconds": abuser.seconds,
         "entries_accepted": len(abuser.request_ids),
+        "challenges_solved": abuser.challenges_solved,
         "refused_at_the_door": abuser.door,
         "positions": len(abuser.positions),
         "refused_by_the_worker": abuser.refused_later,
@@ -133,6 +136,7 @@ def markdown(summary: dict[str, Any]) -> str:
             "| | |",
             "|---|---|",
             f"| entries the API accepted | {abuse['entries_accepted']:,} |",
+            f"| proofs of work it solved | {abuse['challenges_solved']:,} |",
             f"| entries refused at the door, by status | {abuse['refused_at_the_door'] or 'none'} |",
             f"| positions it got | {abuse['positions']:,} |",
             "| accepted entries left without a position, by reason "
