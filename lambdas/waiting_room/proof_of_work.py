@@ -113,7 +113,8 @@ def verify(
     if len(challenge) > POW_FIELDS["challenge"] or len(nonce) > POW_FIELDS["nonce"]:
         return None
     payload, _, mac = challenge.partition(".")
-    if not hmac.compare_digest(mac, _mac(key, payload)):
+    # As bytes: compare_digest refuses str with characters beyond ASCII, which anyone may post.
+    if not hmac.compare_digest(mac.encode(), _mac(key, payload).encode()):
         return None
     claims = json.loads(_unb64(payload))
     expired = claims["x"] < (time.time() if now is None else now)

@@ -61,6 +61,7 @@ def test_forged_stale_foreign_and_unsolved_challenges_are_refused(redis: Redis) 
         "missing": None,
         "not an object": "x",
         "forged signature": {"challenge": f"{payload}.{mac[::-1]}", "nonce": good["nonce"]},
+        "non-ASCII signature": {"challenge": f"{payload}.\u00e9{mac[1:]}", "nonce": good["nonce"]},
         "signed with another key": {"challenge": other_key, "nonce": pow_.solve(other_key, DIFFICULTY)},
         "expired": _solved(redis, now=time.time() - pow_.CHALLENGE_TTL_SECONDS - 1),
         "another event's": _solved(redis, event_id="other-event"),
