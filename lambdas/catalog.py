@@ -630,3 +630,4 @@ ENTRY_RATE_LIMIT_PER_IP = 300
 ENTRY_RATE_WINDOW_SECONDS = 300
 # The answer a blocked entry gets, at CloudFront and locally alike.
 RATE_LIMITED_STATUS = 429
+RATE_LIMITED_ERROR = "too many requests from this address"

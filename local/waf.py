@@ -15,9 +15,9 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
-from lambdas.catalog import ENTRY_RATE_LIMIT_PER_IP, ENTRY_RATE_WINDOW_SECONDS
+from lambdas.catalog import ENTRY_RATE_LIMIT_PER_IP, ENTRY_RATE_WINDOW_SECONDS, RATE_LIMITED_ERROR
 
-BLOCKED_BODY = {"error": "too many requests from this address"}
+BLOCKED_BODY = {"error": RATE_LIMITED_ERROR}
 
 
 class EntryRateLimit:

@@ -21,6 +21,8 @@ caching minimum TTL (10 s by default), so every error code it caches gets a TTL 
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Aws, CfnCondition, CfnParameter, Duration, Fn, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
@@ -87,7 +89,7 @@ class PublicApiDistribution(Construct):
             expression=Fn.condition_and(
                 Fn.condition_equals(enable_waf.value_as_string, "true"),
                 # CloudFront's web ACLs exist only in us-east-1 (AWS WAF developer guide, "Resources
-                # that you can protect"); elsewhere the stack deploys without one and says so.
+                # that you can protect"); elsewhere the stack deploys without one (docs/SECURITY.md).
                 Fn.condition_equals(Aws.REGION, "us-east-1"),
             ),
         )
@@ -117,7 +119,7 @@ class PublicApiDistribution(Construct):
                 custom_response_bodies={
                     "RateLimited": wafv2.CfnWebACL.CustomResponseBodyProperty(
                         content_type="APPLICATION_JSON",
-                        content='{"error":"too many requests from this address"}',
+                        content=json.dumps({"error": catalog.RATE_LIMITED_ERROR}),
                     )
                 },
                 rules=acl_rules,
