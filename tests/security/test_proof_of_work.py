@@ -9,6 +9,7 @@ The domain rules run against a real redis-server; the whole path (page, gateway,
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -156,3 +157,26 @@ def test_the_page_solves_the_challenge_in_a_worker_and_enters(runtime: Runtime, 
     [entry] = entries
     assert pow_.work_of(entry["pow"]["challenge"], entry["pow"]["nonce"]) >= DIFFICULTY
     assert errors == []
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_the_page_says_why_an_entry_without_its_proof_got_no_place(runtime: Runtime, browser) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+
+    def drop_the_proof(route) -> None:
+        body = route.request.post_data_json
+        body.pop("pow", None)
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/assign_queue_num", drop_the_proof)
+    try:
+        page.goto(runtime.waiting_room + "?poll=200")
+        page.get_by_role("button", name="Enter the line").click()
+        expect(page.locator("#status")).to_contain_text(
+            "check did not reach the waiting room", timeout=30_000
+        )
+        expect(page.get_by_role("button", name="Enter the line again")).to_be_visible()
+    finally:
+        context.close()

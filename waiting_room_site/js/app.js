@@ -419,10 +419,14 @@ class WaitingRoomPage {
     }, 1000);
   }
 
-  /** The place was cleared (a reset) or is unknown to the waiting room. */
+  /** The place was cleared (a reset), refused (no valid proof of work) or is unknown. */
   voided(data) {
     const why = reason(data, "it does not know this place");
-    this.finish("voided", "Your place in line no longer counts. Press “Enter the line again” to get a new place.", why);
+    const sentence =
+      data && data.reason === "proof_of_work"
+        ? "This browser's check did not reach the waiting room in time, so the entry got no place. Press “Enter the line again” to try again."
+        : "Your place in line no longer counts. Press “Enter the line again” to get a new place.";
+    this.finish("voided", sentence, why);
   }
 
   /** A served place that can no longer be used: it expired, or its session was closed or reset. */
