@@ -31,11 +31,6 @@ class Site:
     directory: Path
     config: Mapping[str, Any]
 
-    def api_origins(self) -> tuple[str, ...]:
-        """The origins of the API addresses in the configuration: the page's `connect-src`."""
-        urls = (urlsplit(v) for v in self.config.values() if isinstance(v, str) and "://" in v)
-        return tuple(sorted({f"{u.scheme}://{u.netloc}" for u in urls}))
-
 
 def sites(apis: Mapping[str, str], *, event_id: str, region: str, keys: Mapping[str, str]) -> list[Site]:
     """The waiting room page and the control panel, each with its configuration."""
@@ -50,8 +45,14 @@ def serve(site: Site, request: Request) -> Response:
     """A file of the site, its `config.json`, or its `index.html` for the site's root, with the
     headers CloudFront's response headers policy adds (lambdas/catalog.py)."""
     response = _file_or_config(site, request)
-    response.headers.update(page_headers(site.api_origins(), https=request.scheme == "https"))
+    response.headers.update(page_headers(_api_origins(site.config), https=request.scheme == "https"))
     return response
+
+
+def _api_origins(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The origins of the API addresses in the configuration: the page's `connect-src`."""
+    urls = (urlsplit(v) for v in config.values() if isinstance(v, str) and "://" in v)
+    return tuple(sorted({f"{u.scheme}://{u.netloc}" for u in urls}))
 
 
 def _file_or_config(site: Site, request: Request) -> Response:
