@@ -134,8 +134,9 @@ def admit(
     now: float | None = None,
 ) -> set[str]:
     """The request ids of `entries` (request id, `pow` field) that carry a valid, unspent solution;
-    the challenges they used are spent and the others' request ids marked as refused. One round
-    trip for the key and one for the batch."""
+    the challenges they used are spent and the others' request ids marked as refused. A round
+    trip for the key, one for the batch's challenges, and one for its refusals if any. Spending
+    uses `SET NX GET` (Redis 7 and Valkey; every cache the stacks build)."""
     entries = list(entries)
     if difficulty <= 0 or not entries:
         return {request_id for request_id, _ in entries}
