@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import abuse
 from benchmarks.calls import calls_per_visitor
 from benchmarks.fairness import fairness
 from benchmarks.run import Run
@@ -113,7 +114,9 @@ def invariants(run: Run) -> dict[str, bool]:
     entered = [v for v in run.visitors if v.request_id]
     admitted = [v for v in run.visitors if v.admitted_at is not None]
     base = int(run.counters_before.get("queue_counter", 0))
-    positions = sorted(v.position for v in entered if v.position is not None)
+    # The abusive client's places are places too (benchmarks/abuse.py).
+    taken = run.abuse.get("position_list", [])
+    positions = sorted([v.position for v in entered if v.position is not None] + taken)
     tokens_before = int(run.counters_before.get("token_counter", 0))
     tokens_after = int(run.counters_after.get("token_counter", tokens_before))
     return {
@@ -122,7 +125,7 @@ def invariants(run: Run) -> dict[str, bool]:
         "admitted_exactly_once": all(v.tokens_issued == 1 for v in admitted)
         and len({v.request_id for v in admitted}) == len(admitted)
         and tokens_after - tokens_before == len(admitted),
-        "positions_are_1_to_n": positions == list(range(base + 1, base + len(entered) + 1)),
+        "positions_are_1_to_n": positions == list(range(base + 1, base + len(entered) + len(taken) + 1)),
         "token_positions_match": all(v.token_position == v.position for v in admitted),
         "no_5xx": not any(s.status >= 500 for s in run.recorder.samples),
         "no_transport_errors": not any(s.status == 0 for s in run.recorder.samples),
@@ -206,6 +209,7 @@ def summarize(run: Run) -> dict[str, Any]:
         "self_inlet_increments": run.self_increments,
         "calls": calls_per_visitor(run.stats_before, run.stats_after, max(len(admitted), 1)),
         "invariants": checks,
+        "abuse": {k: v for k, v in run.abuse.items() if k != "position_list"},
     }
     broken = [name for name, ok in checks.items() if not ok]
     rates = summary["throughput"]
@@ -259,5 +263,5 @@ def write_report(run: Run, out: Path) -> dict[str, Any]:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     _write_csv(run, out)
     charts = draw_all(run, summary, out)
-    (out / "report.md").write_text(render(summary, charts))
+    (out / "report.md").write_text(render(summary, charts) + abuse.markdown(summary))
     return summary

@@ -30,6 +30,7 @@ import httpx
 import redis
 from tqdm import tqdm
 
+from benchmarks import abuse
 from benchmarks.client import Api, Recorder
 from benchmarks.closer import BatchingCloser
 from benchmarks.report import write_report
@@ -135,6 +136,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reset", action="store_true", help="reset the event's state first (private API)")
     parser.add_argument("--no-progress", action="store_true")
+    abuse.add_arguments(parser)
     target = parser.add_argument_group("target (default: start a local runtime)")
     target.add_argument("--runtime-json", type=Path, help="a file holding the READY json of `vwr local`")
     target.add_argument("--public-api")
@@ -383,6 +385,15 @@ class Simulation:
         background = [asyncio.create_task(self._sample_counters(control, stop))]
         if self.args.inlet.kind == "self":
             background.append(asyncio.create_task(self._self_inlet(control, stop)))
+        abuser = abuse.Abuser(
+            api,
+            self.endpoints.event_id,
+            self.args.abuse,
+            self.args.abuse_seconds,
+            self.args.abuse_concurrency,
+        )
+        if self.args.abuse:
+            background.append(asyncio.create_task(abuser.run()))
         elif self.args.inlet.kind == "open":
             await self._increment(control, int(self.args.inlet.amount))
         elif self.args.inlet.kind == "maxsize":
@@ -402,6 +413,11 @@ class Simulation:
         await self._settle(control)
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
+        if self.args.abuse:
+            await abuser.resolve()
+            inlet_rate = self.args.inlet.amount if self.args.inlet.kind == "self" else None
+            honest = [v.position for v in self.run.visitors if v.position is not None]
+            self.run.abuse = abuse.summarize(abuser, honest, inlet_rate)
 
     async def _settle(self, control: Api) -> None:
         """Waits (bounded) until the inlet has closed every session the visitors reported closed."""

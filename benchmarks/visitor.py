@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from benchmarks.abuse import solved_proof
 from benchmarks.client import Api
 from benchmarks.page_model import Estimate, ServingRate, estimate_wait
 from lambdas.catalog import POLL_SCHEDULE, PollSchedule
@@ -128,7 +129,9 @@ class Journey:
         errors = 0
         while True:
             self._spend(visitor)
-            response = await self.api.public("POST", "/assign_queue_num", body={"event_id": self.event_id})
+            proof = await solved_proof(self.api, self.event_id)
+            body = {"event_id": self.event_id, **({"pow": proof} if proof else {})}
+            response = await self.api.public("POST", "/assign_queue_num", body=body)
             if response is not None and response.status_code == 200:
                 visitor.request_id = response.json()["api_request_id"]
                 visitor.entry_sent_at = response.extensions.get("sent_at")

@@ -66,6 +66,9 @@ class Setting(StrEnum):
     OIDC_ISSUER = "OIDC_ISSUER"
     # Overrides the queue trigger's ordering window (milliseconds), e.g. `vwr local --set`.
     ORDERING_WINDOW_MS = "ORDERING_WINDOW_MS"
+    # Leading zero bits of the proof of work an entry needs (lambdas/waiting_room/proof_of_work.py);
+    # 0: none, as the retired solution's clients expect.
+    POW_DIFFICULTY = "POW_DIFFICULTY"
 
 
 # A reset must be visible at the CDN within this many seconds: no cached public answer may still
@@ -259,7 +262,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Assigns queue positions to a batch of entries (the async half of /assign_queue_num).",
         triggers=(QueueTrigger(),),
         uses=((Resource.QUEUE_POSITIONS_TABLE, "write"), _REDIS_AUTH),
-        settings=(*_CORE, Setting.ORDERING_WINDOW_MS),
+        settings=(*_CORE, Setting.ORDERING_WINDOW_MS, Setting.POW_DIFFICULTY),
         timeout_seconds=30,
     ),
     Function(
@@ -268,7 +271,17 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         triggers=(Route("public", "GET", "/queue_num", PER_VISITOR_SHORT),),
         uses=((Resource.QUEUE_POSITIONS_TABLE, "read"), _REDIS_AUTH),
-        settings=_CORE,
+        settings=(*_CORE, Setting.POW_DIFFICULTY),
+    ),
+    Function(
+        name="PowChallenge",
+        handler="lambdas.pow_challenge.handler",
+        stack="core",
+        description="A signed proof-of-work challenge for one entry (difficulty 0: none needed).",
+        # Cached only while the answer is "no work needed": a challenge is sent with no-store.
+        triggers=(Route("public", "GET", "/pow_challenge", SHORT),),
+        uses=(_REDIS_AUTH,),
+        settings=(*_CORE, Setting.POW_DIFFICULTY),
     ),
     Function(
         name="ServingNum",
@@ -685,6 +698,11 @@ def is_event_id(value: object) -> bool:
 ASSIGN_QUEUE_NUM = Route("public", "POST", "/assign_queue_num")
 # The SQS message body the integration writes, read by lambdas.queue_worker.
 ENTRY_MESSAGE_FIELDS = ("event_id", "request_id", "entered_at")
+# The optional proof of work an entry posts and the message carries: `{challenge, nonce}`, each a
+# string of at most this many characters (lambdas/waiting_room/proof_of_work.py).
+ENTRY_POW_FIELD = "pow"
+POW_FIELDS = {"challenge": 512, "nonce": 64}
+POW_MAX_DIFFICULTY = 32
 # The one content type the integration maps (a request without Content-Type counts as it); API
 # Gateway answers any other with 415.
 ENTRY_CONTENT_TYPE = "application/json"
@@ -715,3 +733,59 @@ def private_calls(function: Function) -> tuple[Route, ...]:
     """The private routes `function.calls` names; a name of no private route raises KeyError."""
     private = {f"{route.method} {route.path}": route for route, _ in routes_of("private")}
     return tuple(private[name] for name in function.calls)
+
+
+# -- The edge: headers of the pages, and the firewall in front of the entry route ----------------
+# One definition for both runtimes: CloudFront's response headers policy (stacks/constructs/
+# static_site.py) and the local gateway (local/sites.py) send the pages exactly these headers.
+
+# No inline script or style anywhere: the pages load their modules and style sheets from their own
+# origin, and the proof-of-work solver is a worker file beside them. `connect-src` adds the API
+# origins each deployment names in its config.json.
+PAGE_CSP_DIRECTIVES = (
+    "default-src 'none'",
+    "script-src 'self'",
+    "worker-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+)
+FRAME_OPTIONS = "DENY"
+# Request ids travel in query strings (`/queue_num?request_id=...`): no page may leak its address.
+REFERRER_POLICY = "no-referrer"
+HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600
+
+
+def content_security_policy(api_origins: tuple[str, ...]) -> str:
+    """The pages' policy; `api_origins` are the `scheme://host[:port]` the page may call."""
+    connect = " ".join(("'self'", *api_origins))
+    return "; ".join((*PAGE_CSP_DIRECTIVES, f"connect-src {connect}"))
+
+
+def page_headers(api_origins: tuple[str, ...], *, https: bool) -> dict[str, str]:
+    """Every header CloudFront's policy adds to a page, as the local gateway sends them. HSTS only
+    over HTTPS: browsers ignore it on plain HTTP (RFC 6797, 8.1), so a local http:// page omits it."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(api_origins),
+        "X-Frame-Options": FRAME_OPTIONS,
+        "Referrer-Policy": REFERRER_POLICY,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
+    return headers
+
+
+# The firewall's rate rule on the entry route, per client IP, over AWS WAF's evaluation window.
+# An honest visitor enters once (a reload re-uses its stored request id), so the limit counts
+# visitors behind one address: a campus or carrier NAT with 300 people entering within 5 minutes
+# still passes, while one client cannot take more than 300 positions per window. The proof of work
+# (below) prices each of those positions; the rule stops the flood that ignores it.
+ENTRY_RATE_LIMIT_PER_IP = 300
+ENTRY_RATE_WINDOW_SECONDS = 300
+# The answer a blocked entry gets, at CloudFront and locally alike.
+RATE_LIMITED_STATUS = 429
+RATE_LIMITED_ERROR = "too many requests from this address"

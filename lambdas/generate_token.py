@@ -1,11 +1,13 @@
 """POST /generate_token, public and private: tokens for a served visitor.
 
 The private route also takes `issuer` and `validity_period`, which shape this call's token only.
+Tokens are bearer secrets: the answer carries `Cache-Control: no-store`, so no browser or proxy keeps one.
 """
 
 from lambdas.waiting_room import audit
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import (
+    NO_STORE,
     HttpError,
     api_handler,
     json_body,
@@ -25,7 +27,7 @@ MAX_VALIDITY_SECONDS = 7 * 24 * 3600
 def public_handler(event, context):
     body = json_body(event)
     require_event_id(body, settings().event_id)
-    return response(200, issue(require_request_id(body)))
+    return response(200, issue(require_request_id(body)), NO_STORE)
 
 
 @api_handler
@@ -51,4 +53,4 @@ def private_handler(event, context):
         new_token=new,
         issuer=issuer,
     )
-    return response(200, tokens)
+    return response(200, tokens, NO_STORE)

@@ -8,7 +8,9 @@ failed, so the event source mapping deletes the rest and redelivers only the fai
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from lambdas.waiting_room import proof_of_work
 from lambdas.waiting_room.entries import assign_positions, parse_entry
+from lambdas.waiting_room.redis_store import connection
 from lambdas.waiting_room.settings import settings
 from lambdas.waiting_room.tracing import traced
 
@@ -20,9 +22,15 @@ class PositionNotStored(Exception):
 @traced
 def handler(event, context):
     event_id = settings().event_id
-    parsed = (parse_entry(r["messageId"], r.get("body", ""), event_id) for r in event.get("Records", []))
-    entries = (entry for entry in parsed if entry is not None)
-    failed = assign_positions(event_id, entries, settings().ordering_window_ms)
+    parsed = [parse_entry(r["messageId"], r.get("body", ""), event_id) for r in event.get("Records", [])]
+    entries = [entry for entry in parsed if entry is not None]
+    # Before any position: an entry without a valid, unspent proof of work gets none (off: all pass).
+    admitted = proof_of_work.admit(
+        connection(), event_id, settings().pow_difficulty, [(e.request_id, e.pow) for e in entries]
+    )
+    failed = assign_positions(
+        event_id, (entry for entry in entries if entry.request_id in admitted), settings().ordering_window_ms
+    )
 
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in failed:

@@ -121,6 +121,12 @@ def _local_parser(sub: Any) -> None:
         action="store_true",
         help="run moto in a process of its own (a core of its own, for load)",
     )
+    parser.add_argument(
+        "--waf",
+        action="store_true",
+        help="imitate the stack's WAF rate rule on entries (per client address; off by default, since "
+        "every local visitor shares one address)",
+    )
     parser.add_argument("--access-key-id", help="the private API's access key id (default: random)")
     parser.add_argument("--secret-access-key", help="the private API's secret key (default: random)")
     parser.add_argument(
@@ -165,6 +171,7 @@ def options_from(args: argparse.Namespace) -> Options:
         pollers=args.pollers,
         queue_concurrency=args.queue_concurrency,
         moto_process=args.moto_process,
+        waf=args.waf,
         route_concurrency=args.route_concurrency,
         oidc_redirect_uris=tuple(args.oidc_redirect_uri),
         oidc_client_secret=args.oidc_client_secret,

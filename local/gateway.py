@@ -23,9 +23,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from lambdas.catalog import ASSIGN_QUEUE_NUM, FUNCTIONS, Api, AuthorizerTrigger, Function, Route, routes_of
+from lambdas.catalog import (
+    ASSIGN_QUEUE_NUM,
+    FUNCTIONS,
+    RATE_LIMITED_STATUS,
+    Api,
+    AuthorizerTrigger,
+    Function,
+    Route,
+    routes_of,
+)
 from lambdas.waiting_room.http import CORS_HEADERS
-from local import authorization, cdn, events, integration, sigv4, sites
+from local import authorization, cdn, events, integration, sigv4, sites, waf
 from local.functions import Functions
 
 logger = logging.getLogger("vwr.local.gateway")
@@ -91,6 +100,7 @@ class Gateway:
         sqs: Any,
         entry_queue_url: str,
         sites_served: list[sites.Site],
+        entry_rate_limit: waf.EntryRateLimit | None = None,
     ) -> None:
         self._functions = functions
         self._region = region
@@ -98,6 +108,7 @@ class Gateway:
         self._sqs = sqs
         self._entry_queue_url = entry_queue_url
         self._sites = sites_served
+        self._entry_rate_limit = entry_rate_limit
         self._routes = _route_table()
         self._authorizer = _authorizer()
         self._decisions = authorization.ResultCache(
@@ -165,6 +176,8 @@ class Gateway:
                 user_arn=f"arn:aws:iam::{events.ACCOUNT_ID}:user/vwr-local",
             )
         if target.function is None:
+            if self._entry_rate_limit and not self._entry_rate_limit.allows(request.remote_addr or ""):
+                return _json(RATE_LIMITED_STATUS, waf.BLOCKED_BODY)
             answer = integration.assign_queue_num(
                 self._sqs, self._entry_queue_url, body, request_id, request.headers.get("Content-Type")
             )

@@ -13,10 +13,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.catalog import ENTRY_CONTENT_TYPE, ENTRY_MESSAGE_FIELDS, EVENT_ID_PATTERN, is_event_id
+from lambdas.catalog import (
+    ENTRY_CONTENT_TYPE,
+    ENTRY_MESSAGE_FIELDS,
+    ENTRY_POW_FIELD,
+    EVENT_ID_PATTERN,
+    POW_FIELDS,
+    is_event_id,
+)
 from lambdas.waiting_room import json_input
 
-# API Gateway's payload limit is 10 MB; the model allows one short field, so anything large is junk.
+# API Gateway's payload limit is 10 MB; the model allows two short fields, so anything large is junk.
 MAX_BODY_BYTES = 4096
 
 
@@ -37,8 +44,9 @@ class InvalidBody(ValueError):
     """The request model refused the body; the message says what failed."""
 
 
-def _event_id(body: bytes) -> str:
-    """The body's event id, checked as the request model checks it."""
+def _entry(body: bytes) -> tuple[str, Any]:
+    """The body's event id and proof of work (None without one), checked as the request model
+    checks them."""
     if len(body) > MAX_BODY_BYTES:
         raise InvalidBody(f"larger than {MAX_BODY_BYTES} bytes")
     try:
@@ -54,7 +62,15 @@ def _event_id(body: bytes) -> str:
         raise InvalidBody("event_id must be a string")
     if not is_event_id(event_id):
         raise InvalidBody(f"event_id must match {EVENT_ID_PATTERN}")
-    return event_id
+    pow_solution = document.get(ENTRY_POW_FIELD)
+    if pow_solution is not None:
+        if not isinstance(pow_solution, dict) or set(pow_solution) != set(POW_FIELDS):
+            raise InvalidBody(f"{ENTRY_POW_FIELD} must be an object of exactly {', '.join(POW_FIELDS)}")
+        for name, length in POW_FIELDS.items():
+            value = pow_solution[name]
+            if not isinstance(value, str) or not 1 <= len(value) <= length:
+                raise InvalidBody(f"{ENTRY_POW_FIELD}.{name} must be a string of 1 to {length} characters")
+    return event_id, pow_solution
 
 
 def assign_queue_num(
@@ -65,12 +81,13 @@ def assign_queue_num(
         # API Gateway's 415, in the shape of the stack's DEFAULT_4XX gateway response.
         return Answer(415, {"error": "Unsupported Media Type"})
     try:
-        event_id = _event_id(body)
+        event_id, pow_solution = _entry(body)
     except InvalidBody as problem:
         # The stack's BAD_REQUEST_BODY gateway response: "invalid request body: <what failed>".
         return Answer(400, {"error": f"invalid request body: {problem}"})
     entered_at = int(time.time() * 1000)
     message = dict(zip(ENTRY_MESSAGE_FIELDS, (event_id, request_id, entered_at), strict=True))
+    message[ENTRY_POW_FIELD] = pow_solution
     try:
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message, separators=(",", ":")))
     except Exception:

@@ -73,6 +73,8 @@ class Options:
     route_concurrency: int = 1
     # moto in a child process (a core of its own) rather than in threads of the runtime.
     moto_process: bool = False
+    # The stack's WAF rate rule on entries (local/waf.py); off: every local client shares an address.
+    waf: bool = False
     # The only credentials the private API accepts; they also sign the moto calls.
     access_key_id: str = field(default_factory=lambda: "AKIA" + secrets.token_hex(8).upper())
     secret_access_key: str = field(default_factory=lambda: secrets.token_urlsafe(30))

@@ -26,7 +26,7 @@ from lambdas.catalog import (
     TopicTrigger,
     outbox_of,
 )
-from local import environment, events, gateway, provision, sites, sns_delivery, sqs_poller
+from local import environment, events, gateway, provision, sites, sns_delivery, sqs_poller, waf
 from local.functions import Functions, FunctionUnavailable
 from local.options import Options, is_true
 from local.processes import MotoServer, RedisServer
@@ -142,6 +142,7 @@ class LocalRuntime:
                 region=options.region,
                 keys={"access_key_id": options.access_key_id, "secret_access_key": options.secret_access_key},
             ),
+            entry_rate_limit=waf.EntryRateLimit() if options.waf else None,
         )
         self._start_pollers(functions, wired, sqs, env[Resource.ENTRY_QUEUE.value], mapping)
         self._start_subscriptions(functions, wired, session, sqs, topics)

@@ -17,10 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.exceptions import NotFound
 from werkzeug.utils import redirect, send_from_directory
 from werkzeug.wrappers import Request, Response
+
+from lambdas.catalog import page_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = "config.json"
@@ -69,7 +72,20 @@ def sites(apis: Mapping[str, str], *, event_id: str, region: str, keys: Mapping[
 
 
 def serve(site: Site, request: Request) -> Response:
-    """A file of the site, its `config.json`, or its `index.html` for the site's root."""
+    """A file of the site, its `config.json`, or its `index.html` for the site's root, with the
+    headers CloudFront's response headers policy adds (lambdas/catalog.py)."""
+    response = _file_or_config(site, request)
+    response.headers.update(page_headers(_api_origins(site.config), https=request.scheme == "https"))
+    return response
+
+
+def _api_origins(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The origins of the API addresses in the configuration: the page's `connect-src`."""
+    urls = (urlsplit(v) for v in config.values() if isinstance(v, str) and "://" in v)
+    return tuple(sorted({f"{u.scheme}://{u.netloc}" for u in urls}))
+
+
+def _file_or_config(site: Site, request: Request) -> Response:
     relative = request.path[len(site.prefix) :]
     if relative == CONFIG_FILE:
         headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}

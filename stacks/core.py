@@ -118,11 +118,28 @@ class CoreStack(Stack):
             "Give expired positions' places back to the serving counter",
         )
         enable_waf = params.flag(
-            self, "EnableWaf", False, "Rate-limit each client IP with AWS WAF (us-east-1 only)"
-        )
+            self, "EnableWaf", True,
+            "AWS WAF on the public distribution: rate limits per client IP, IP reputation (us-east-1 only)",
+        )  # fmt: skip
+        # Every route, against floods: a waiting visitor polls about 100-150 times in five minutes,
+        # so this lets some 130 visitors wait behind one shared address.
         waf_limit = CfnParameter(
-            self, "WafRequestsPerIpPer5Minutes", type="Number", default=600, min_value=10,
-            description="WAF rate limit: requests per client IP in any five minutes",
+            self, "WafRequestsPerIpPer5Minutes", type="Number", default=20000, min_value=10,
+            description="WAF rate limit: requests per client IP in any five minutes, all routes",
+        )  # fmt: skip
+        entry_limit = CfnParameter(
+            self, "WafEntriesPerIpPer5Minutes", type="Number", default=catalog.ENTRY_RATE_LIMIT_PER_IP,
+            min_value=10, description="WAF rate limit: entries per client IP in any five minutes",
+        )  # fmt: skip
+        enable_bot_control = params.flag(
+            self, "EnableBotControl", False,
+            "AWS WAF Bot Control (common) on entries: about $10 a month plus $1 per million entries",
+        )  # fmt: skip
+        # Off by default so that the retired solution's clients keep entering (docs/SECURITY.md).
+        pow_difficulty = CfnParameter(
+            self, "ProofOfWorkDifficulty", type="Number", default=0,
+            min_value=0, max_value=catalog.POW_MAX_DIFFICULTY,
+            description="Zero bits of SHA-256 each entry must find (0: no proof of work; 18 recommended)",
         )  # fmt: skip
         conditions = {
             Setting.ENABLE_EVENTS: CfnCondition(
@@ -200,6 +217,7 @@ class CoreStack(Stack):
                 Setting.INCR_SERVING_ON_EXPIRY: incr_on_expiry.value_as_string,
                 # The wiring table's window, written out so the template shows what the worker uses.
                 Setting.ORDERING_WINDOW_MS: str(catalog.ordering_window_ms()),
+                Setting.POW_DIFFICULTY: pow_difficulty.value_as_string,
             }
         )
 
@@ -270,7 +288,8 @@ class CoreStack(Stack):
         # -- the CDN in front of the public API -------------------------------------------------------
         self.cdn = PublicApiDistribution(
             self, "Cdn", api=self.public_api.rest_api, origin_key=origin_key_value,
-            enable_waf=enable_waf, waf_rate_limit=waf_limit,
+            enable_waf=enable_waf, waf_rate_limit=waf_limit, entry_rate_limit=entry_limit,
+            enable_bot_control=enable_bot_control,
         )  # fmt: skip
 
         # -- who may call the private API ---------------------------------------------------------------

@@ -43,7 +43,10 @@ KMS_KEY_MONTH = 1.00
 ALARM_MONTH = 0.10  # standard resolution, one metric
 DASHBOARD_MONTH = 3.00  # beyond the 3 free dashboards of an account
 WAF_ACL_MONTH = 5.00
-WAF_RULE_MONTH = 1.00
+WAF_RULE_MONTH = 1.00  # a managed rule group counts as one rule
+WAF_PER_MILLION_REQUESTS = 0.60
+BOT_CONTROL_MONTH = 10.00  # plus $1 per million requests inspected (common level)
+BOT_CONTROL_GROUP = "AWSManagedRulesBotControlRuleSet"
 # ElastiCache Serverless: data stored is billed at a minimum of 100 MB (Valkey) or 1 GB (Redis OSS).
 SERVERLESS_GB_HOUR = {"valkey": 0.084, "redis": 0.125}
 SERVERLESS_MIN_GB = {"valkey": 0.1, "redis": 1.0}
@@ -98,7 +101,9 @@ class _Conditions:
     """Evaluates a template's conditions with every parameter at its default value."""
 
     def __init__(self, template: dict[str, Any]) -> None:
-        self.defaults = {k: v.get("Default") for k, v in template.get("Parameters", {}).items()}
+        # Prices are us-east-1's, and resources that exist only there (CloudFront web ACLs) count.
+        self.defaults = {"AWS::Region": "us-east-1"}
+        self.defaults.update({k: v.get("Default") for k, v in template.get("Parameters", {}).items()})
         self.conditions = template.get("Conditions", {})
 
     def holds(self, name: str | None) -> bool:
@@ -162,8 +167,11 @@ def idle_lines(template: dict[str, Any]) -> list[Line]:
         elif kind == "AWS::CloudWatch::Dashboard":
             lines.append(Line(name, kind, DASHBOARD_MONTH, "free if one of the account's first 3"))
         elif kind == "AWS::WAFv2::WebACL":
-            rules = len(props.get("Rules", []))
-            lines.append(Line(name, kind, WAF_ACL_MONTH + rules * WAF_RULE_MONTH, f"{rules} rule(s)"))
+            rules = props.get("Rules", [])
+            bot_control = BOT_CONTROL_GROUP in json.dumps(rules)
+            monthly = WAF_ACL_MONTH + len(rules) * WAF_RULE_MONTH + (BOT_CONTROL_MONTH if bot_control else 0)
+            note = f"{len(rules)} rule(s){', Bot Control' if bot_control else ''}"
+            lines.append(Line(name, kind, monthly, note))
         elif kind == "AWS::ElastiCache::ServerlessCache":
             engine = props.get("Engine", "valkey")
             gb = SERVERLESS_MIN_GB[engine]
@@ -337,6 +345,9 @@ def per_million_visitors(
         Line("EventBridge", "events", 2 * EVENTBRIDGE_PER_MILLION_EVENTS),
         # the same two, carried from the tokens table's stream by a pipe each
         Line("EventBridge Pipes", "requests", 2 * PIPES_PER_MILLION_REQUESTS),
+        # EnableWaf is on by default: the web ACL inspects every CloudFront request.
+        Line("AWS WAF requests", "requests", v.cdn_requests * WAF_PER_MILLION_REQUESTS,
+             "EnableWaf=true, the default"),
     ]  # fmt: skip
 
 
@@ -347,13 +358,26 @@ BYTES_OUT = 600
 def report(outdir: Path) -> tuple[str, dict[str, float]]:
     out: list[str] = [f"Idle monthly cost per stack; prices: {PRICES_AS_OF}", ""]
     totals: dict[str, float] = {}
+    waf_lines: list[tuple[str, Line]] = []
     for stack, template in _templates(outdir):
         lines = idle_lines(template)
+        waf_lines += [(stack, line) for line in lines if line.kind == "AWS::WAFv2::WebACL"]
         totals[stack] = sum(line.monthly for line in lines)
         out.append(f"{stack}: ${totals[stack]:.2f}/month idle")
         for line in sorted(lines, key=lambda item: -item.monthly):
             note = f"  ({line.note})" if line.note else ""
             out.append(f"  {line.monthly:8.2f}  {line.kind:36} {line.resource}{note}")
+        out.append("")
+    for stack, line in waf_lines:
+        out.append(
+            f"AWS WAF in {stack} (EnableWaf, on by default): ${line.monthly:.2f}/month idle plus "
+            f"${WAF_PER_MILLION_REQUESTS} per million requests; EnableWaf=false removes it."
+        )
+    if waf_lines:
+        out.append(
+            f"EnableBotControl=true adds ${BOT_CONTROL_MONTH + WAF_RULE_MONTH:.2f}/month "
+            "(the Bot Control fee and one rule) plus $1 per million entries inspected."
+        )
         out.append("")
     out.append(
         "Per million visitors, by how long they wait (the page's poll schedule, lambdas.catalog."

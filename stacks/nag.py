@@ -161,7 +161,7 @@ def acknowledge_site(scope: IConstruct) -> None:
     )
 
 
-def acknowledge_bucket_deployment(stack: Stack, bucket: CfnElement) -> None:
+def acknowledge_bucket_deployment(stack: Stack, *buckets: CfnElement) -> None:
     """CDK's BucketDeployment helper function (one per stack, at the stack's root): it copies the
     pages from the CDK asset bucket into `bucket` and invalidates the distribution."""
     wildcards = [
@@ -171,7 +171,7 @@ def acknowledge_bucket_deployment(stack: Stack, bucket: CfnElement) -> None:
         "Action::s3:DeleteObject*",
         "Action::s3:Abort*",
         "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
-        f"Resource::<{logical_id(bucket)}.Arn>/*",
+        *(f"Resource::<{logical_id(bucket)}.Arn>/*" for bucket in buckets),
         # cloudfront:CreateInvalidation does not support resource-level permissions.
         "Resource::*",
     ]
@@ -196,8 +196,9 @@ def acknowledge_bucket_deployment(stack: Stack, bucket: CfnElement) -> None:
 def acknowledge_sample(stack: Stack) -> None:
     acknowledge_functions(stack)
     acknowledge_apis(stack)
-    acknowledge_site(stack.node.find_child("Site"))
-    acknowledge_bucket_deployment(stack, _bucket(stack, "Site"))
+    for site in ("Site", "ControlPanelSite"):
+        acknowledge_site(stack.node.find_child(site))
+    acknowledge_bucket_deployment(stack, _bucket(stack, "Site"), _bucket(stack, "ControlPanelSite"))
     ack(
         stack.node.find_child("StoreApi"),
         "APIG2",

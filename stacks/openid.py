@@ -96,9 +96,12 @@ class OpenIdStack(Stack):
         self.api = CatalogRestApi(
             self, "OidcApi", api="oidc", description="Waiting room OpenID Connect adapter"
         )
-        self.page = StaticSite(self, "HostedPage", comment="Waiting room OpenID hosted page")
-
         issuer = self.api.base_url_without_deployment()
+        # The issuer, not the stage URL: same origin, and no cycle through the stage (whose
+        # /authorize function needs the page's address).
+        self.page = StaticSite(
+            self, "HostedPage", comment="Waiting room OpenID hosted page", api_urls=[public_api_url, issuer]
+        )
         bindings = Bindings(
             settings={
                 Setting.EVENT_ID: event_id,

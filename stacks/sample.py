@@ -84,7 +84,6 @@ class SampleStack(Stack):
         )
         self.store_api.add_catalog_routes({n: c.function for n, c in self.functions.items()}, self.authorizer)
 
-        self.site = StaticSite(self, "Site", comment="Waiting room sample pages")
         site_config = {
             "public_api": public_api_url,
             "private_api": private_api_url,
@@ -92,8 +91,22 @@ class SampleStack(Stack):
             "event_id": event_id,
             "region": core_region,
         }
+        self.site = StaticSite(
+            self, "Site", comment="Waiting room sample page", api_urls=[public_api_url, self.store_api.url]
+        )
         self.waiting_room_url = self.site.deploy_folder("waiting_room_site", "waiting_room_site", site_config)
-        self.control_panel_url = self.site.deploy_folder("control_panel", "control_panel", site_config)
+        # The control panel gets an origin of its own: a script running in the public waiting room
+        # page (an injected one included) cannot script it, read its sessionStorage (where the
+        # operator's keys live) or frame it, and its policy alone allows calls to the private API.
+        self.control_panel_site = StaticSite(
+            self,
+            "ControlPanelSite",
+            comment="Waiting room control panel",
+            api_urls=[public_api_url, private_api_url],
+        )
+        self.control_panel_url = self.control_panel_site.deploy_folder(
+            "control_panel", "control_panel", site_config
+        )
         CfnOutput(self, "WaitingRoomURL", value=self.waiting_room_url, description="The waiting room page")
         CfnOutput(
             self, "ControlPanelURL", value=self.control_panel_url, description="The operator's control panel"

@@ -102,18 +102,25 @@ ACCEPTED: tuple[Accepted, ...] = (
         "CKV_AWS_18",
         "The page buckets hold only files deployed from the repository; server access logs would need "
         "a second bucket and CloudTrail already records changes.",
-        ("SiteBucket*", "HostedPageBucket*"),
+        ("SiteBucket*", "ControlPanelSiteBucket*", "HostedPageBucket*"),
     ),
     Accepted(
         "CKV_AWS_21",
         "The page buckets are rewritten from the repository on every deploy; git is their version history.",
-        ("SiteBucket*", "HostedPageBucket*"),
+        ("SiteBucket*", "ControlPanelSiteBucket*", "HostedPageBucket*"),
     ),
     Accepted(
         "CKV_AWS_68",
         "Static pages served from the CloudFront cache; a web ACL costs $6+ a month idle, and the public "
         "API's distribution has the optional one (EnableWaf).",
-        ("SiteDistribution*", "HostedPageDistribution*"),
+        ("SiteDistribution*", "ControlPanelSiteDistribution*", "HostedPageDistribution*"),
+    ),
+    Accepted(
+        "CKV_AWS_192",
+        "The web ACL guards against one client taking the line (rate rules, IP reputation, Bot Control), "
+        "not against exploits: no Java, so no Log4j, runs behind it, and the known-bad-inputs group would "
+        "add a rule's cost to inspect bodies of at most two short fields.",
+        ("CdnWebAcl*",),
     ),
     Accepted(
         "CKV_AWS_174",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
 from lambdas.waiting_room import json_input
@@ -32,6 +33,8 @@ class Entry:
     message_id: str
     request_id: str
     entered_at_ms: int
+    # The entry's proof-of-work solution as posted ({challenge, nonce}), checked by the worker.
+    pow: Any = None
 
 
 def parse_entry(message_id: str, body: str, event_id: str, *, now_ms: int | None = None) -> Entry | None:
@@ -58,7 +61,7 @@ def parse_entry(message_id: str, body: str, event_id: str, *, now_ms: int | None
     ):
         logger.warning("entry without a valid entry time dropped", extra={"message_id": message_id})
         return None
-    return Entry(message_id, request_id.lower(), int(entered_at))
+    return Entry(message_id, request_id.lower(), int(entered_at), message.get("pow"))
 
 
 def assign_positions(event_id: str, entries: Iterable[Entry], window_ms: int = 0) -> set[str]:

@@ -42,6 +42,7 @@ class Settings:
     incr_serving_on_expiry: bool
     issuer: str
     ordering_window_ms: int
+    pow_difficulty: int = 0
     # How long a DynamoDB item outlives its event (TTL attribute), in seconds.
     record_ttl_seconds: int = 7 * 24 * 3600
 
@@ -65,4 +66,5 @@ def settings() -> Settings:
         incr_serving_on_expiry=_flag(Setting.INCR_SERVING_ON_EXPIRY.value, False),
         issuer=env(Setting.ISSUER.value, ""),
         ordering_window_ms=_int(Setting.ORDERING_WINDOW_MS.value, ordering_window_ms()),
+        pow_difficulty=_int(Setting.POW_DIFFICULTY.value, 0),
     )

@@ -1,5 +1,12 @@
 """CloudFront in front of the public API: per-route cache policies from the catalog, an origin
-secret, and an optional WAF rate limit per client IP.
+secret, and AWS WAF (on by default).
+
+The web ACL sits on the distribution, where the client's own address is known (behind CloudFront,
+a regional web ACL on the API stage would see CloudFront's addresses, and the forwarded-for header
+it could read instead is written by the client). Its rules: a rate limit per IP on entries (the
+catalog's ENTRY_RATE_LIMIT_PER_IP, the local gateway's `--waf` limit too), a looser one on every
+route against floods, Amazon's IP reputation list, and Bot Control on entries when asked for. A
+CloudFront web ACL can only be created in us-east-1: in another region the stack has none.
 
 Origin lock: every public method requires an API key, and only CloudFront knows it (it adds the
 `x-api-key` header to each origin request, overriding any value a viewer sends). A request that goes
@@ -14,7 +21,9 @@ caching minimum TTL (10 s by default), so every error code it caches gets a TTL 
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnCondition, CfnParameter, Duration, Fn
+import json
+
+from aws_cdk import Aws, CfnCondition, CfnParameter, Duration, Fn, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -42,6 +51,8 @@ class PublicApiDistribution(Construct):
         origin_key: str,
         enable_waf: CfnParameter,
         waf_rate_limit: CfnParameter,
+        entry_rate_limit: CfnParameter,
+        enable_bot_control: CfnParameter,
     ) -> None:
         super().__init__(scope, construct_id)
         origin = origins.RestApiOrigin(api, custom_headers={ORIGIN_KEY_HEADER: origin_key})
@@ -73,29 +84,48 @@ class PublicApiDistribution(Construct):
         self.cached_paths = sorted(behaviors)
 
         self.waf_enabled = CfnCondition(
-            self, "WafEnabled", expression=Fn.condition_equals(enable_waf.value_as_string, "true")
-        )
-        acl = wafv2.CfnWebACL(
             self,
-            "WebAcl",
-            scope="CLOUDFRONT",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility("WaitingRoomPublic"),
-            rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="RateLimitPerIp",
-                    priority=0,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            aggregate_key_type="IP", limit=waf_rate_limit.value_as_number
-                        )
-                    ),
-                    visibility_config=_visibility("RateLimitPerIp"),
-                )
-            ],
+            "WafEnabled",
+            expression=Fn.condition_and(
+                Fn.condition_equals(enable_waf.value_as_string, "true"),
+                # CloudFront's web ACLs exist only in us-east-1 (AWS WAF developer guide, "Resources
+                # that you can protect"); elsewhere the stack deploys without one (docs/SECURITY.md).
+                Fn.condition_equals(Aws.REGION, "us-east-1"),
+            ),
         )
-        acl.cfn_options.condition = self.waf_enabled
+        bot_control_asked = Fn.condition_equals(enable_bot_control.value_as_string, "true")
+        rules = [
+            _rate_rule("EntryRateLimitPerIp", 0, entry_rate_limit.value_as_number, scope_down=_ENTRY),
+            _rate_rule("RateLimitPerIp", 1, waf_rate_limit.value_as_number),
+            _managed_rule("AWSManagedRulesAmazonIpReputationList", 2),
+        ]
+        # Two web ACLs, one deployed: CloudFormation cannot leave one item of a list out by a
+        # condition. Bot Control inspects entries only, since it is priced per request inspected.
+        variants = {
+            "WebAcl": (Fn.condition_not(bot_control_asked), rules),
+            "WebAclWithBotControl": (bot_control_asked, [*rules, _bot_control(3)]),
+        }
+        web_acl_id: str | object = Aws.NO_VALUE
+        for acl_id, (when, acl_rules) in variants.items():
+            deployed = CfnCondition(
+                self, f"{acl_id}Deployed", expression=Fn.condition_and(self.waf_enabled, when)
+            )
+            acl = wafv2.CfnWebACL(
+                self,
+                acl_id,
+                scope="CLOUDFRONT",
+                default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+                visibility_config=_visibility("WaitingRoomPublic"),
+                custom_response_bodies={
+                    "RateLimited": wafv2.CfnWebACL.CustomResponseBodyProperty(
+                        content_type="APPLICATION_JSON",
+                        content=json.dumps({"error": catalog.RATE_LIMITED_ERROR}),
+                    )
+                },
+                rules=acl_rules,
+            )
+            acl.cfn_options.condition = deployed
+            web_acl_id = Fn.condition_if(deployed.logical_id, acl.attr_arn, web_acl_id)
 
         self.distribution = cloudfront.Distribution(
             self,
@@ -111,9 +141,101 @@ class PublicApiDistribution(Construct):
             additional_behaviors=behaviors,
             error_responses=NO_ERROR_CACHING,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
-            web_acl_id=Fn.condition_if(self.waf_enabled.logical_id, acl.attr_arn, Aws.NO_VALUE).to_string(),
+            web_acl_id=Token.as_string(web_acl_id),
         )
         self.url = f"https://{self.distribution.distribution_domain_name}"
+
+
+# A POST to the entry route, whatever the case or doubled slashes of its path.
+_ENTRY = wafv2.CfnWebACL.StatementProperty(
+    and_statement=wafv2.CfnWebACL.AndStatementProperty(
+        statements=[
+            wafv2.CfnWebACL.StatementProperty(
+                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                    positional_constraint="EXACTLY",
+                    search_string=catalog.ASSIGN_QUEUE_NUM.path.lower(),
+                    text_transformations=[
+                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NORMALIZE_PATH"),
+                        wafv2.CfnWebACL.TextTransformationProperty(priority=1, type="LOWERCASE"),
+                    ],
+                )
+            ),
+            wafv2.CfnWebACL.StatementProperty(
+                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
+                    positional_constraint="EXACTLY",
+                    search_string=catalog.ASSIGN_QUEUE_NUM.method,
+                    text_transformations=[
+                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+                    ],
+                )
+            ),
+        ]
+    )
+)
+
+
+def _rate_rule(
+    name: str, priority: int, limit: float, scope_down: wafv2.CfnWebACL.StatementProperty | None = None
+) -> wafv2.CfnWebACL.RuleProperty:
+    """Blocks a client IP over `limit` requests in AWS WAF's five-minute window, with a 429."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        action=wafv2.CfnWebACL.RuleActionProperty(
+            block=wafv2.CfnWebACL.BlockActionProperty(
+                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                    response_code=catalog.RATE_LIMITED_STATUS, custom_response_body_key="RateLimited"
+                )
+            )
+        ),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                aggregate_key_type="IP",
+                limit=limit,
+                evaluation_window_sec=catalog.ENTRY_RATE_WINDOW_SECONDS,
+                scope_down_statement=scope_down,
+            )
+        ),
+        visibility_config=_visibility(name),
+    )
+
+
+def _managed_rule(
+    name: str,
+    priority: int,
+    *,
+    scope_down: wafv2.CfnWebACL.StatementProperty | None = None,
+    configs: list[wafv2.CfnWebACL.ManagedRuleGroupConfigProperty] | None = None,
+) -> wafv2.CfnWebACL.RuleProperty:
+    """An AWS managed rule group with its own actions (block on a match)."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS",
+                name=name,
+                scope_down_statement=scope_down,
+                managed_rule_group_configs=configs,
+            )
+        ),
+        visibility_config=_visibility(name),
+    )
+
+
+def _bot_control(priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    common = wafv2.CfnWebACL.AWSManagedRulesBotControlRuleSetProperty(inspection_level="COMMON")
+    return _managed_rule(
+        "AWSManagedRulesBotControlRuleSet",
+        priority,
+        scope_down=_ENTRY,
+        configs=[
+            wafv2.CfnWebACL.ManagedRuleGroupConfigProperty(aws_managed_rules_bot_control_rule_set=common)
+        ],
+    )
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

@@ -20,11 +20,17 @@ from lambdas import catalog
 # not concatenate strings, so the JSON is interpolated inside one double-quoted string with $q
 # standing for a double quote. `$input.json('$.event_id')` is already a JSON string literal.
 _EVENT_ID, _REQUEST_ID, _ENTERED_AT = catalog.ENTRY_MESSAGE_FIELDS
+_POW = catalog.ENTRY_POW_FIELD
+# `pow` (the proof of work, lambdas/waiting_room/proof_of_work.py) goes through as posted: the model
+# allows only an object of two bounded strings, and `null` when the entry has none.
 REQUEST_TEMPLATE = (
     "#set($q = '\"')\n"
+    "#set($pow = $input.json('$.pow'))\n"
+    '#if("$!pow" == "" || "$!pow" == \'""\')#set($pow = \'null\')#end\n'
     f"#set($body = \"{{${{q}}{_EVENT_ID}${{q}}: $input.json('$.event_id'), "
     f"${{q}}{_REQUEST_ID}${{q}}: ${{q}}$context.requestId${{q}}, "
-    f'${{q}}{_ENTERED_AT}${{q}}: $context.requestTimeEpoch}}")\n'
+    f"${{q}}{_ENTERED_AT}${{q}}: $context.requestTimeEpoch, "
+    f'${{q}}{_POW}${{q}}: $pow}}")\n'
     "Action=SendMessage&MessageBody=$util.urlEncode($body)"
 )
 RESPONSE_TEMPLATE = '{"api_request_id": "$context.requestId"}'
@@ -39,6 +45,15 @@ ENTRY_SCHEMA = apigw.JsonSchema(
             min_length=1,
             max_length=catalog.EVENT_ID_MAX_LENGTH,
             pattern=catalog.EVENT_ID_PATTERN,
+        ),
+        _POW: apigw.JsonSchema(
+            type=apigw.JsonSchemaType.OBJECT,
+            required=list(catalog.POW_FIELDS),
+            additional_properties=False,
+            properties={
+                name: apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=length)
+                for name, length in catalog.POW_FIELDS.items()
+            },
         ),
     },
 )

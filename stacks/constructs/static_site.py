@@ -1,13 +1,18 @@
 """A private S3 bucket served by CloudFront (origin access control), filled from repository
-folders, each folder getting a generated `config.json` beside its files."""
+folders, each folder getting a generated `config.json` beside its files.
+
+Every answer carries the pages' security headers (lambdas/catalog.py, the same the local gateway
+sends): a content security policy whose `connect-src` names the API origins the pages call, no
+framing, no referrer, no MIME sniffing, and HSTS.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_logs as logs
@@ -15,6 +20,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from lambdas import catalog
 from stacks.constructs.cdn import NO_ERROR_CACHING
 from stacks.constructs.packaging import REPO_ROOT
 
@@ -22,7 +28,8 @@ CONFIG_FILE = "config.json"
 
 
 class StaticSite(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, comment: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, comment: str, api_urls: Sequence[str]) -> None:
+        """`api_urls`: the APIs the pages call (URLs or tokens), allowed by `connect-src`."""
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
             self,
@@ -41,6 +48,7 @@ class StaticSite(Construct):
                 origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=security_headers(self, "Headers", comment, api_urls),
             ),
             default_root_object="index.html",
             # A page missing for a moment during a deployment must not stay missing for 10 s.
@@ -81,3 +89,36 @@ class StaticSite(Construct):
             log_group=self.deployment_logs,
         )
         return f"{self.base_url}/{prefix}/index.html"
+
+
+def origin_of(url: str) -> str:
+    """`https://host` of an https URL, also when the URL is a deploy-time token (a parameter)."""
+    return Fn.join("", ["https://", Fn.select(2, Fn.split("/", url))])
+
+
+def security_headers(
+    scope: Construct, construct_id: str, comment: str, api_urls: Sequence[str]
+) -> cloudfront.ResponseHeadersPolicy:
+    csp = catalog.content_security_policy(tuple(origin_of(url) for url in api_urls))
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        construct_id,
+        comment=f"{comment}: security headers"[:128],
+        security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+            content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                content_security_policy=csp, override=True
+            ),
+            frame_options=cloudfront.ResponseHeadersFrameOptions(
+                frame_option=cloudfront.HeadersFrameOption[catalog.FRAME_OPTIONS], override=True
+            ),
+            referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+            ),
+            content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+            strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                access_control_max_age=Duration.seconds(catalog.HSTS_MAX_AGE_SECONDS),
+                include_subdomains=True,
+                override=True,
+            ),
+        ),
+    )

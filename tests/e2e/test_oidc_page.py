@@ -15,6 +15,7 @@ import pytest
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
+from playwright.sync_api import expect
 
 from local.testing import Runtime, running_runtime
 
@@ -71,7 +72,7 @@ def test_the_hosted_page_queues_the_visitor_and_returns_with_a_code(runtime: Run
     try:
         page.goto(url)
         page.wait_for_url(re.compile(r".*/waiting-room/openid/.*"))
-        page.wait_for_function("document.body.dataset.phase === 'waiting'", timeout=30_000)
+        expect(page.locator("body")).to_have_attribute("data-phase", "waiting", timeout=30_000)
         assert page.locator("#position").inner_text().strip().isdigit()
         assert not callbacks  # not served yet: no code
 
@@ -98,7 +99,7 @@ def test_the_page_refuses_to_run_without_a_sign_in_request(runtime: Runtime, bro
     page = context.new_page()
     try:
         page.goto(runtime.waiting_room + "openid/?redirect_uri=https://attacker.example/")
-        page.wait_for_function("document.body.dataset.phase === 'error'", timeout=10_000)
+        expect(page.locator("body")).to_have_attribute("data-phase", "error", timeout=10_000)
         assert "sign-in link" in page.locator("#status").inner_text()
     finally:
         context.close()

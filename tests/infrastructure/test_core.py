@@ -64,27 +64,34 @@ def test_assign_queue_num_is_an_sqs_integration_writing_the_worker_message(core:
     assert [s["Action"] for s in statements] == ["sqs:SendMessage"]
 
 
-def test_assign_queue_num_velocity_template_renders_the_worker_message(core: dict[str, Any]) -> None:
-    """Render the template the way API Gateway's Velocity would, for one body, and parse it."""
+@pytest.mark.parametrize("pow_solution", [None, {"challenge": "c.m", "nonce": "42"}])
+def test_assign_queue_num_velocity_template_renders_the_worker_message(
+    core: dict[str, Any], pow_solution: dict[str, str] | None
+) -> None:
+    """Render the template the way API Gateway's Velocity would, for one body, and parse it. An
+    entry without `pow` gets `null` (its `$input.json` is empty), one with it gets it as posted."""
     from urllib.parse import parse_qs
 
     template = _assign_method(core)["Integration"]["RequestTemplates"]["application/json"]
-    body_line = template.splitlines()[1]
+    lines = template.splitlines()
+    assert lines[1] == "#set($pow = $input.json('$.pow'))"
+    assert lines[2] == """#if("$!pow" == "" || "$!pow" == '""')#set($pow = 'null')#end"""
+    body_line = next(line for line in lines if line.startswith("#set($body"))
     rendered = (
         body_line.split('"', 1)[1].rsplit('"', 1)[0]
         .replace("${q}", '"')
         .replace("$input.json('$.event_id')", '"concert"')
         .replace("$context.requestId", "1f0c-rid")
         .replace("$context.requestTimeEpoch", "1700000000123")
+        .replace("$pow", json.dumps(pow_solution))
     )  # fmt: skip
     assert json.loads(rendered) == {
         "event_id": "concert",
         "request_id": "1f0c-rid",
         "entered_at": 1700000000123,
+        "pow": pow_solution,
     }
-    assert parse_qs(template.splitlines()[2].replace("$util.urlEncode($body)", "x"))["Action"] == [
-        "SendMessage"
-    ]
+    assert parse_qs(lines[-1].replace("$util.urlEncode($body)", "x"))["Action"] == ["SendMessage"]
 
 
 def test_entry_body_is_validated_against_a_schema(core: dict[str, Any]) -> None:
@@ -170,17 +177,6 @@ def test_no_cached_public_answer_outlives_a_reset_by_more_than_the_window(core: 
     # Only the public key keeps a long TTL: a reset does not change it.
     assert {r.path for r, _ in catalog.routes_of("public") if r.cache} - set(state) == {"/public_key"}
     assert distribution["DefaultCacheBehavior"]["AllowedMethods"][-1] in ("DELETE", "POST", "PATCH", "PUT")
-
-
-def test_optional_waf_rate_limits_each_ip(core: dict[str, Any]) -> None:
-    acls = by_type(core, "AWS::WAFv2::WebACL")
-    (acl,) = acls.values()
-    assert acl["Condition"] and acl["Properties"]["Scope"] == "CLOUDFRONT"
-    (rule,) = acl["Properties"]["Rules"]
-    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
-    assert rule["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "WafRequestsPerIpPer5Minutes"}
-    web_acl = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]["WebACLId"]
-    assert web_acl["Fn::If"][0] == acl["Condition"]
 
 
 def test_redis_is_serverless_valkey_with_tls_and_a_password_user(core: dict[str, Any]) -> None:
@@ -315,7 +311,7 @@ def test_parameters_of_the_reference(core: dict[str, Any]) -> None:
         ("EnableQueuePositionExpiry", "true"),
         ("QueuePositionExpiryPeriod", 900),
         ("IncrSvcOnQueuePositionExpiry", "false"),
-        ("EnableWaf", "false"),
+        ("EnableWaf", "true"),  # on by default (docs/SECURITY.md)
     ):
         assert parameters[name]["Default"] == default
 
@@ -343,4 +339,6 @@ def test_public_routes_cover_the_api_contract(core: dict[str, Any]) -> None:
     assert paths == {"/assign_queue_num", "/queue_num", "/serving_num", "/waiting_num", "/queue_pos_expiry",
                      "/generate_token", "/public_key",
                      # what the protected site's authorizer checks (lambdas/admission.py)
-                     "/generation", "/session_status"}  # fmt: skip
+                     "/generation", "/session_status",
+                     # the entry's proof of work (lambdas/waiting_room/proof_of_work.py)
+                     "/pow_challenge"}  # fmt: skip

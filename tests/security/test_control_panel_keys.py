@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from local.testing import Runtime, running_runtime
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -51,7 +52,7 @@ def test_the_panel_under_a_rebound_name_asks_for_the_keys(runtime: Runtime, rebi
         assert page.input_value("input[name=private_api]") == runtime.private_api
 
         page.goto(runtime.control_panel)
-        page.wait_for_function("document.querySelector('input[name=secret_access_key]').value !== ''")
+        expect(page.locator("input[name=secret_access_key]")).not_to_have_value("")
         assert page.input_value("input[name=secret_access_key]") == runtime.secret_access_key
         assert page.locator("#settings-error").is_hidden()
     finally:

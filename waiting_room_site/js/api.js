@@ -1,5 +1,7 @@
 // Talking to the waiting room's public API and to the protected store API.
 
+import { solve } from "./pow.js";
+
 /** A failure worth retrying: the network, a timeout, or a 5xx/429 from a server. */
 export class TransientError extends Error {
   constructor(message, status = 0) {
@@ -80,8 +82,28 @@ export class WaitingRoomApi {
     this.eventId = eventId;
   }
 
-  async enter() {
-    const { data } = await call("POST", this.publicApi, "/assign_queue_num", { body: { event_id: this.eventId } });
+  /**
+   * The entry's proof-of-work challenge, or null when the deployment needs none or predates it
+   * (403/404). A refusal (400, another event) is left to the entry itself, which says why.
+   */
+  async challenge() {
+    const { status, data } = await call("GET", this.publicApi, "/pow_challenge", {
+      params: { event_id: this.eventId },
+      expect: [400, 403, 404],
+    });
+    if (status !== 200 || !data || !(data.difficulty > 0) || typeof data.challenge !== "string") return null;
+    return { challenge: data.challenge, difficulty: data.difficulty };
+  }
+
+  /**
+   * POST /assign_queue_num, after solving the proof of work when the deployment asks for one
+   * (`onProgress(fraction)` hears how far along it is).
+   */
+  async enter(onProgress = () => {}) {
+    const work = await this.challenge();
+    const body = { event_id: this.eventId };
+    if (work) body.pow = { challenge: work.challenge, nonce: await solve(work.challenge, work.difficulty, onProgress) };
+    const { data } = await call("POST", this.publicApi, "/assign_queue_num", { body });
     if (!data || typeof data.api_request_id !== "string") throw new TransientError("the answer had no request id");
     return data.api_request_id;
   }

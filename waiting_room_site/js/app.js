@@ -10,6 +10,7 @@ import { Backoff } from "./backoff.js";
 import { estimateWait, formatClock, formatDuration, formatRange, ServingRate } from "./estimate.js";
 import { renderReceipt } from "./receipt.js";
 import { assignRetryMs, pollDelayMs, SCHEDULE, scheduleWithNear } from "./schedule.js";
+import { checkingSentence } from "./pow.js";
 
 const $ = (id) => document.getElementById(id);
 // Each wait is the schedule's delay times a factor in [1 - JITTER, 1 + JITTER], so pages that
@@ -225,7 +226,9 @@ class WaitingRoomPage {
     $("enter").disabled = true;
     $("enter-again").disabled = true;
     try {
-      const requestId = await this.api.enter();
+      const requestId = await this.api.enter((done) => {
+        if (generation === this.generation) this.say(checkingSentence(done));
+      });
       if (generation !== this.generation) return;
       this.requestId = requestId;
       this.place.save({ request_id: requestId, entered_at: Date.now() });
@@ -436,10 +439,14 @@ class WaitingRoomPage {
     }, 1000);
   }
 
-  /** The place was cleared (a reset) or is unknown to the waiting room. */
+  /** The place was cleared (a reset), refused (no valid proof of work) or is unknown. */
   voided(data) {
     const why = reason(data, "it does not know this place");
-    this.finish("voided", "Your place in line no longer counts. Press “Enter the line again” to get a new place.", why);
+    const sentence =
+      data && data.reason === "proof_of_work"
+        ? "This browser's check did not reach the waiting room in time, so the entry got no place. Press “Enter the line again” to try again."
+        : "Your place in line no longer counts. Press “Enter the line again” to get a new place.";
+    this.finish("voided", sentence, why);
   }
 
   /** A served place that can no longer be used: it expired, or its session was closed or reset. */

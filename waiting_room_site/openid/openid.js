@@ -11,6 +11,7 @@ import { RequestError, TransientError, WaitingRoomApi } from "../js/api.js";
 import { Backoff } from "../js/backoff.js";
 import { ServingRate } from "../js/estimate.js";
 import { assignRetryMs, pollDelayMs } from "../js/schedule.js";
+import { checkingSentence } from "../js/pow.js";
 
 const $ = (id) => document.getElementById(id);
 // What /authorize sent along; anything else in the query string is ignored.
@@ -146,7 +147,7 @@ async function main() {
       let requestId = place.load();
       if (!requestId) {
         say("Taking your place in line…", "entering");
-        requestId = await api.enter();
+        requestId = await api.enter((done) => say(checkingSentence(done), "entering"));
         place.save(requestId);
       }
       const position = await waitForPosition(api, requestId, backoff);

@@ -1,0 +1,20 @@
+"""GET /pow_challenge: a proof-of-work challenge for one entry (lambdas/waiting_room/proof_of_work.py).
+
+With the proof of work off the answer is `{"difficulty": 0}`, the same for everyone, and the CDN
+keeps it; a challenge is unique and goes out with `Cache-Control: no-store`.
+"""
+
+from lambdas.waiting_room import proof_of_work
+from lambdas.waiting_room.http import NO_STORE, api_handler, query, require_event_id, response
+from lambdas.waiting_room.redis_store import connection
+from lambdas.waiting_room.settings import settings
+
+
+@api_handler
+def handler(event, context):
+    event_id = require_event_id(query(event), settings().event_id)
+    difficulty = settings().pow_difficulty
+    if difficulty <= 0:
+        return response(200, {"difficulty": 0})
+    key = proof_of_work.signing_key(connection(), event_id)
+    return response(200, proof_of_work.issue(key, event_id, difficulty), NO_STORE)

@@ -1,0 +1,112 @@
+"""AWS WAF in front of the public API (on by default) and its local imitation (`vwr local --waf`).
+
+Threat (docs/SECURITY.md): one client takes many places in line (the issue measured 300 positions
+in 3 s from one anonymous client). The rate rule caps entries per address at the catalog's limit,
+which the stack and the local gateway both read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from lambdas import catalog
+from local.testing import Runtime, running_runtime
+from local.waf import EntryRateLimit
+from stacks import cost
+
+
+def _deployed(template: dict[str, Any], **parameters: str) -> dict[str, dict[str, Any]]:
+    """The web ACLs a deployment creates with these parameters (the others at their defaults)."""
+    conditions = cost._Conditions(template)
+    conditions.defaults.update(parameters)
+    return {
+        name: r
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::WAFv2::WebACL" and conditions.holds(r.get("Condition"))
+    }
+
+
+def _rules(acl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
+
+
+@pytest.mark.parametrize("stack", ["core", "gs.core"])
+def test_the_waf_is_on_by_default_with_the_entry_rate_rule(synth, stack: str) -> None:
+    template = synth.template(stack)
+    [acl] = _deployed(template).values()
+    assert acl["Properties"]["Scope"] == "CLOUDFRONT"
+    rules = _rules(acl)
+    assert set(rules) == {"EntryRateLimitPerIp", "RateLimitPerIp", "AWSManagedRulesAmazonIpReputationList"}
+    entry = rules["EntryRateLimitPerIp"]
+    rate = entry["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "IP"
+    assert rate["EvaluationWindowSec"] == catalog.ENTRY_RATE_WINDOW_SECONDS
+    assert template["Parameters"][rate["Limit"]["Ref"]]["Default"] == catalog.ENTRY_RATE_LIMIT_PER_IP
+    matches = [s["ByteMatchStatement"] for s in rate["ScopeDownStatement"]["AndStatement"]["Statements"]]
+    assert {m["SearchString"] for m in matches} == {"/assign_queue_num", "POST"}
+    block = entry["Action"]["Block"]["CustomResponse"]
+    assert block["ResponseCode"] == catalog.RATE_LIMITED_STATUS
+    distribution = next(
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"
+    )
+    assert "WebAcl" in str(distribution["Properties"]["DistributionConfig"]["WebACLId"])
+
+
+def test_one_parameter_turns_it_off_and_one_adds_bot_control(synth) -> None:
+    template = synth.template("core")
+    assert _deployed(template, EnableWaf="false") == {}
+    [with_bots] = _deployed(template, EnableBotControl="true").values()
+    bot = _rules(with_bots)["AWSManagedRulesBotControlRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    assert "AndStatement" in bot["ScopeDownStatement"]  # entries only: priced per request inspected
+
+
+def test_outside_us_east_1_there_is_no_cloudfront_web_acl(synth) -> None:
+    # CloudFront web ACLs can only be created in us-east-1; elsewhere the stack must still deploy.
+    assert _deployed(synth.template("core"), **{"AWS::Region": "eu-west-1"}) == {}
+
+
+def test_make_cost_shows_what_the_waf_adds(synth) -> None:
+    text, _ = cost.report(synth.outdir)
+    assert "AWS WAF in WaitingRoom-Core (EnableWaf, on by default): $8.00/month idle" in text
+    assert "EnableBotControl=true adds $11.00/month" in text
+
+
+# -- the local imitation ---------------------------------------------------------------------------
+
+
+def test_the_local_rule_counts_each_address_over_a_sliding_window() -> None:
+    now = [0.0]
+    limit = EntryRateLimit(limit=3, window_seconds=10, clock=lambda: now[0])
+    assert [limit.allows("10.0.0.1") for _ in range(4)] == [True, True, True, False]
+    assert limit.allows("10.0.0.2")  # another address has its own count
+    now[0] = 9.0
+    assert not limit.allows("10.0.0.1")  # a client that keeps trying stays blocked
+    now[0] = 19.5
+    assert limit.allows("10.0.0.1")  # the window has slid past every earlier try
+
+
+@pytest.fixture(scope="module")
+def waf_runtime() -> Iterator[Runtime]:
+    with running_runtime(["--waf", "--batch-window", "0.2"]) as started:
+        yield started
+
+
+@pytest.mark.e2e
+def test_vwr_local_waf_refuses_entries_over_the_stacks_limit(waf_runtime: Runtime) -> None:
+    url = waf_runtime.public_api + "/assign_queue_num"
+    with requests.Session() as session:
+        statuses = [
+            session.post(url, json={"event_id": waf_runtime.event_id}, timeout=10).status_code
+            for _ in range(catalog.ENTRY_RATE_LIMIT_PER_IP)
+        ]
+        refused = session.post(url, json={"event_id": waf_runtime.event_id}, timeout=10)
+        polled = session.get(
+            waf_runtime.public_api + "/serving_num", params={"event_id": waf_runtime.event_id}
+        )
+    assert statuses == [200] * catalog.ENTRY_RATE_LIMIT_PER_IP
+    assert refused.status_code == catalog.RATE_LIMITED_STATUS and "error" in refused.json()
+    assert polled.status_code == 200  # only entries are limited
