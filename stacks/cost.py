@@ -300,14 +300,16 @@ class Visitor:
 
     @property
     def cdn_requests(self) -> int:
-        # entry, /queue_num, /serving_num, one /queue_pos_expiry once served, the token
-        return 1 + self.queue_num_polls + self.serving_polls + 1 + 1
+        # /pow_challenge, the entry, /queue_num, /serving_num, one /queue_pos_expiry once served,
+        # the token
+        return 1 + 1 + self.queue_num_polls + self.serving_polls + 1 + 1
 
     @property
     def origin_requests(self) -> int:
-        # /serving_num is cached at the edge for seconds and shared by every visitor: about none
-        # of it reaches API Gateway. The rest does, plus the session's close (private API).
-        return self.cdn_requests - self.serving_polls + 1
+        # /serving_num, and /pow_challenge while no proof of work is asked (the default), are
+        # cached at the edge for seconds and shared by every visitor: about none of them reaches
+        # API Gateway. The rest does, plus the session's close (private API).
+        return self.cdn_requests - self.serving_polls - 1 + 1
 
     @property
     def lambda_invocations(self) -> float:
