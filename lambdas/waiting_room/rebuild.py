@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from lambdas.waiting_room.http import Rebuilding, logger
 from lambdas.waiting_room.records import (
@@ -55,10 +56,12 @@ from lambdas.waiting_room.records import (
 if TYPE_CHECKING:
     from lambdas.waiting_room.counters import EventCounters
 
-# Longer than a rebuild of a large event takes, so two never overlap.
-LOCK_SECONDS = 300
-# Redis commands sent in one pipeline.
-PIPELINE_CHUNK = 5000
+# Longer than any function that may rebuild runs (the sweeper's 60 s timeout), so two rebuilds
+# never overlap; and short, since a caller that dies mid-way holds everyone at 503 until it ends.
+LOCK_SECONDS = 60
+# Fields written by one HSET or ZADD, and commands sent in one pipeline.
+FIELDS_PER_COMMAND = 1000
+PIPELINE_CHUNK = 50
 
 # Compares and deletes, so a caller whose lock expired never releases another caller's.
 _RELEASE = """
@@ -86,50 +89,59 @@ def rebuild(counters: EventCounters) -> dict[str, int]:
     started = time.monotonic()
     k, event_id = counters.keys, counters.event_id
     generation = recorded_generation(event_id)
-    commands: list[tuple[str, ...]] = [("UNLINK", key) for key in k.all()]
-    commands.append(("SET", k.generation, str(generation)))
 
-    queue_counter = 0
+    positions: dict[str, str] = {}
+    entries: dict[str, int] = {}
     for record in queue_records(event_id, generation):
-        if record.voided:
-            continue
-        queue_counter = max(queue_counter, record.position)
-        commands.append(("HSET", k.positions, record.request_id, f"{record.position}:{record.entered_at_ms}"))
-        commands.append(("HSET", k.entries, str(record.position), str(record.entered_at_ms)))
+        if not record.voided:
+            positions[record.request_id] = f"{record.position}:{record.entered_at_ms}"
+            entries[str(record.position)] = record.entered_at_ms
 
-    tokens, closed = 0, {SESSION_COMPLETED: 0, SESSION_ABANDONED: 0}
+    issued = bytearray()
+    claims: dict[str, int] = {}
+    active: dict[str, int] = {}
+    closed_sessions: dict[str, int] = {}
+    closed = {SESSION_COMPLETED: 0, SESSION_ABANDONED: 0}
     for token in token_records(event_id, generation):
-        tokens += 1
-        commands.append(("SETBIT", k.tokens_issued, str(token.position), "1"))
-        commands.append(("HSET", k.token_claims, token.request_id, str(token.issued_at * 1000)))
+        _set_bit(issued, token.position)
+        claims[token.request_id] = token.issued_at * 1000
         if token.session_status == SESSION_OPEN:
-            commands.append(("ZADD", k.active_tokens, str(token.expires_at), token.request_id))
+            active[token.request_id] = token.expires_at
         else:
             closed[token.session_status] += 1
-            commands.append(("HSET", k.closed_sessions, token.request_id, str(token.session_status)))
+            closed_sessions[token.request_id] = token.session_status
 
     serving, latest_ms, watermark, returned = 0, -1, 0, 0
+    history: dict[str, int] = {}
     for move in serving_records(event_id, generation):
         if move.issued_at_ms >= latest_ms:
             serving, latest_ms = move.serving_counter, move.issued_at_ms
         if move.increment_by > 0:
-            member = f"{move.serving_counter}:{move.issued_at_ms}"
-            commands.append(("ZADD", k.serving_history, str(move.serving_counter), member))
+            history[f"{move.serving_counter}:{move.issued_at_ms}"] = move.serving_counter
         if move.expiry_watermark is not None:
             watermark = max(watermark, move.expiry_watermark)
             returned += move.increment_by
 
     totals = {
-        "queue_counter": queue_counter,
+        "queue_counter": max((int(p) for p in entries), default=0),
         "serving_counter": serving,
-        "token_counter": tokens,
+        "token_counter": len(claims),
         "completed_counter": closed[SESSION_COMPLETED],
         "abandoned_counter": closed[SESSION_ABANDONED],
         "max_queue_position_expired": watermark,
         "expired_queue_counter": returned,
     }
-    commands += [("SET", getattr(k, name), str(value)) for name, value in totals.items()]
-    commands.append(("SET", k.incarnation, str(int(time.time() * 1000))))
+    commands: list[tuple[Any, ...]] = [("UNLINK", *k.all()), ("SET", k.generation, generation)]
+    commands += _many("HSET", k.positions, positions.items())
+    commands += _many("HSET", k.entries, entries.items())
+    commands += _many("HSET", k.token_claims, claims.items())
+    commands += _many("HSET", k.closed_sessions, closed_sessions.items())
+    commands += _many("ZADD", k.active_tokens, ((score, member) for member, score in active.items()))
+    commands += _many("ZADD", k.serving_history, ((score, member) for member, score in history.items()))
+    if issued:
+        commands.append(("SET", k.tokens_issued, bytes(issued)))
+    commands += [("SET", getattr(k, name), value) for name, value in totals.items()]
+    commands.append(("SET", k.incarnation, int(time.time() * 1000)))
     _send(counters, commands)
     logger.warning(
         "redis state rebuilt from DynamoDB",
@@ -143,7 +155,27 @@ def rebuild(counters: EventCounters) -> dict[str, int]:
     return {"generation": generation, **totals}
 
 
-def _send(counters: EventCounters, commands: list[tuple[str, ...]]) -> None:
+def _set_bit(bitmap: bytearray, offset: int) -> None:
+    """SETBIT's layout: offset 0 is the most significant bit of the first byte."""
+    index = offset >> 3
+    if index >= len(bitmap):
+        bitmap.extend(bytes(index + 1 - len(bitmap)))
+    bitmap[index] |= 0x80 >> (offset & 7)
+
+
+def _many(command: str, key: str, pairs: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, ...]]:
+    """One command per FIELDS_PER_COMMAND pairs (HSET field value ..., ZADD score member ...)."""
+    chunk: list[Any] = []
+    for first, second in pairs:
+        chunk += (first, second)
+        if len(chunk) >= 2 * FIELDS_PER_COMMAND:
+            yield (command, key, *chunk)
+            chunk = []
+    if chunk:
+        yield (command, key, *chunk)
+
+
+def _send(counters: EventCounters, commands: list[tuple[Any, ...]]) -> None:
     """Sends the commands in order, a pipeline at a time; the marker is the last command."""
     for start in range(0, len(commands), PIPELINE_CHUNK):
         with counters.redis.pipeline(transaction=False) as pipe:
