@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -116,32 +116,28 @@ def enter_many(runtime: Runtime, count: int) -> list[str]:
         return list(pool.map(enter, range(count)))
 
 
-def settle(runtime: Runtime, request_id: str, deadline: float) -> requests.Response:
-    """Asks for the position until the answer is definite: 200, or a 4xx other than 'not yet'."""
+def until_definite(ask: Callable[[], requests.Response], deadline: float) -> requests.Response:
+    """Asks until the answer is definite (not 202 "not yet", not 503 "rebuilding"), or returns the
+    last answer at the deadline."""
     while True:
-        answer = requests.get(
-            runtime.public_api + "/queue_num",
-            params={"event_id": runtime.event_id, "request_id": request_id},
-            timeout=TIMEOUT,
-        )
-        if answer.status_code == 200 or 400 <= answer.status_code < 500:
-            return answer
-        assert answer.status_code in (202, 503), answer.text
-        assert time.monotonic() < deadline, f"{request_id[:8]}: still {answer.status_code} at the deadline"
-        time.sleep(0.3)
-
-
-def token_of(runtime: Runtime, request_id: str, deadline: float) -> requests.Response:
-    """Asks for the token until the answer is definite, or returns the last one at the deadline."""
-    while True:
-        answer = requests.post(
-            runtime.public_api + "/generate_token",
-            json={"event_id": runtime.event_id, "request_id": request_id},
-            timeout=TIMEOUT,
-        )
+        answer = ask()
         if answer.status_code not in (202, 503) or time.monotonic() > deadline:
             return answer
         time.sleep(0.3)
+
+
+def settle(runtime: Runtime, request_id: str, deadline: float) -> requests.Response:
+    params = {"event_id": runtime.event_id, "request_id": request_id}
+    return until_definite(
+        lambda: requests.get(runtime.public_api + "/queue_num", params=params, timeout=TIMEOUT), deadline
+    )
+
+
+def token_of(runtime: Runtime, request_id: str, deadline: float) -> requests.Response:
+    body = {"event_id": runtime.event_id, "request_id": request_id}
+    return until_definite(
+        lambda: requests.post(runtime.public_api + "/generate_token", json=body, timeout=TIMEOUT), deadline
+    )
 
 
 def each(visitors: list[str], ask: Any) -> dict[str, requests.Response]:
@@ -173,6 +169,7 @@ def check(runtime: Runtime, visitors: list[str]) -> dict[str, str | None]:
     answers = each(visitors, lambda rid: settle(runtime, rid, deadline))
     placed = {rid: a.json()["queue_number"] for rid, a in answers.items() if a.status_code == 200}
     refused = {rid: a.json().get("reason") for rid, a in answers.items() if a.status_code != 200}
+    assert {a.status_code for a in answers.values()} <= {200, 410}, refused
     assert set(refused.values()) <= {"reset", "lost"}, refused
     # Positions a lost Redis assigned but never answered are gaps: serve up to the highest held.
     serving = counters(runtime)["serving_counter"]  # the private read: no CDN in front of it
