@@ -3,7 +3,7 @@
 Positions follow arrival within the ordering window (lambdas.waiting_room.counters): the batch's
 entries join the pending set in one script call, which also numbers whatever has ripened; the
 worker then sleeps until its own entries are older than the window and asks once more. A batch
-costs two Redis round trips (one when every entry was already ripe) and one `BatchWriteItem` per 25
+costs two Redis round trips (one when every entry was already ripe) and one `TransactWriteItems` per 50
 positions. Redelivered messages get the position they already had, duplicates in a batch take one
 position, and entries that cannot be honoured (malformed, another event, made before a reset) take
 none and are not retried. An entry made before a reset is recorded as voided, so the visitor's
