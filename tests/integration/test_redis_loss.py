@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from lambdas import counters as counters_route
@@ -101,7 +102,7 @@ def test_a_failover_that_drops_recent_writes_hands_out_no_position_twice(core: C
     assert client.exists(keys.incarnation)  # nothing in Redis says it lost anything
 
     newcomers = [entry_message(str(uuid.uuid4()), event_id=core.event_id) for _ in range(3)]
-    with pytest.raises(Exception):  # every message failed: DynamoDB holds positions 6-8 already
+    with pytest.raises(BatchProcessingError):  # every message failed: DynamoDB holds positions 6-8 already
         core.worker(newcomers)
     assert not client.exists(keys.incarnation)  # the copy is declared untrustworthy
     assert core.worker(newcomers) == {"batchItemFailures": []}  # redelivered after the rebuild
@@ -122,7 +123,7 @@ def test_a_position_assigned_but_never_stored_is_given_anew_after_a_loss(core: C
         "lambdas.waiting_room.entries.write_queue_records",
         lambda recs: records.QueueWriteResult({r.request_id for r in recs}, set()),
     )
-    with pytest.raises(Exception):
+    with pytest.raises(BatchProcessingError):
         core.worker([message])
     monkeypatch.setattr("lambdas.waiting_room.entries.write_queue_records", real)
     connection().flushall()
@@ -176,7 +177,7 @@ def entry_queue(core: Core, configure) -> str:
 def test_while_redis_is_unreachable_entries_wait_on_the_queue_without_burning_receives(
     core: Core, entry_queue: str, monkeypatch
 ) -> None:
-    def unreachable(self, entries):
+    def unreachable(self, entries, **options):
         raise RedisConnectionError("connection refused")
 
     monkeypatch.setattr(EventCounters, "assign", unreachable)
@@ -198,7 +199,7 @@ def test_while_redis_is_unreachable_entries_wait_on_the_queue_without_burning_re
 
 
 def test_an_entry_that_waited_too_long_is_told_it_is_lost(core: Core, entry_queue: str, monkeypatch) -> None:
-    def unreachable(self, entries):
+    def unreachable(self, entries, **options):
         raise RedisConnectionError("connection refused")
 
     monkeypatch.setattr(EventCounters, "assign", unreachable)
