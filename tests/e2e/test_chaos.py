@@ -96,8 +96,12 @@ def chaos_runtime(redis_process: RedisProcess, tmp_path_factory: pytest.TempPath
         "--redis-url", redis_process.url,
         "--batch-window", "0.2",
         "--visibility-timeout", "2",
+        # The worker holds a batch for the ordering window: well under the visibility timeout, or
+        # a batch still held is delivered again and burns receives that Redis did not cost.
+        "--set", "ORDERING_WINDOW_MS=200",
         "--route-concurrency", "4",
         "--prefix", "chaos",
+        "--moto-process",
     )  # fmt: skip
     with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-chaos")) as started:
         yield started
