@@ -7,7 +7,7 @@ hands out a second time (the caller then removes the marker). The first caller t
 lock and rebuilds; the others answer 503 with `Retry-After` until the marker is back.
 
 Which key is rebuilt from where (every key of `vwr:{<event_id>}:`; the generation first, since
-every other read is of that generation):
+every other read is of that generation; what is not rebuilt is said so):
 
 | key | rebuilt from |
 |---|---|
@@ -24,6 +24,8 @@ every other read is of that generation):
 | `serving_history` | the same table: every move up, with its time |
 | `max_queue_position_expired` | the same table: the sweeper's latest `expiry_watermark` (0 if none) |
 | `expired_queue_counter` | the sweeper's moves summed (positions it gave back to serving) |
+| `pending`, `ordered_through` | not rebuilt: entries not numbered yet are unacknowledged messages |
+| `late_entry_counter` | not rebuilt (a statistic): it counts again from 0 |
 | `increment:<key>` | not rebuilt: a retried increment after a loss applies again |
 | `incarnation` | written last, when everything above is in place |
 
