@@ -98,6 +98,6 @@ def test_calls_per_visitor(benchmark: Any, core: Core, monkeypatch: Any) -> None
     (RESULTS / "calls_per_visitor.md").write_text(table + "\n")
     (RESULTS / "calls_per_visitor.json").write_text(json.dumps(result, indent=2))
     print("\n" + table)
-    # DESIGN.md section 6: the worker spends at most one BatchWriteItem per 25 visitors.
+    # DESIGN.md section 6: the worker spends at most one write call per 25 visitors.
     worker = next(row for row in result["rows"] if row["function"] == "QueueWorker")
     assert worker["aws_calls_per_visitor"] <= 1 / 25 + 1e-9

@@ -193,15 +193,25 @@ _EXPIRY = (
     Setting.QUEUE_POSITION_EXPIRY_SECONDS,
 )
 _TOKEN = (*_EXPIRY, Setting.TOKEN_VALIDITY_SECONDS, Setting.ISSUER)
-_REDIS_AUTH = (Resource.REDIS_AUTH_SECRET, "read")
 # Functions that put events themselves; token and session events leave through the tokens
 # table's stream instead (OUTBOX below).
 _EVENTS = (Resource.EVENT_BUS, "write")
-_ISSUES_TOKENS = (
-    (Resource.QUEUE_POSITIONS_TABLE, "read"),
+
+
+def _with_state(*uses: tuple[Resource, Access]) -> tuple[tuple[Resource, Access], ...]:
+    """The uses of a function that works on the event's Redis state: its own, plus the Redis
+    password and the tables a rebuild of the state reads back (lambdas/waiting_room/rebuild.py),
+    since whichever function first finds the state lost rebuilds it."""
+    merged: dict[Resource, Access] = {Resource.REDIS_AUTH_SECRET: "read", **dict(uses)}
+    for table in REBUILD_READS:
+        merged[table] = "read" if merged.get(table, "read") == "read" else "read_write"
+    return tuple(merged.items())
+
+
+REBUILD_READS = (Resource.QUEUE_POSITIONS_TABLE, Resource.TOKENS_TABLE, Resource.SERVING_COUNTER_TABLE)
+_ISSUES_TOKENS = _with_state(
     (Resource.TOKENS_TABLE, "read_write"),
     (Resource.JWT_KEYS_SECRET, "read"),
-    _REDIS_AUTH,
 )
 
 SHORT = CachePolicy(ttl_seconds=RESET_VISIBLE_WITHIN_SECONDS, query_keys=("event_id",))
@@ -261,7 +271,11 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         description="Assigns queue positions to a batch of entries (the async half of /assign_queue_num).",
         triggers=(QueueTrigger(),),
-        uses=((Resource.QUEUE_POSITIONS_TABLE, "write"), _REDIS_AUTH),
+        uses=_with_state(
+            # Entries re-enqueued with a delay while the state cannot be reached or is rebuilt.
+            (Resource.QUEUE_POSITIONS_TABLE, "write"),
+            (Resource.ENTRY_QUEUE, "send"),
+        ),
         settings=(*_CORE, Setting.ORDERING_WINDOW_MS, Setting.POW_DIFFICULTY),
         timeout_seconds=30,
     ),
@@ -270,7 +284,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.queue_num.handler",
         stack="core",
         triggers=(Route("public", "GET", "/queue_num", PER_VISITOR_SHORT),),
-        uses=((Resource.QUEUE_POSITIONS_TABLE, "read"), _REDIS_AUTH),
+        uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read")),
         settings=(*_CORE, Setting.POW_DIFFICULTY),
     ),
     Function(
@@ -280,7 +294,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="A signed proof-of-work challenge for one entry (difficulty 0: none needed).",
         # Cached only while the answer is "no work needed": a challenge is sent with no-store.
         triggers=(Route("public", "GET", "/pow_challenge", SHORT),),
-        uses=(_REDIS_AUTH,),
+        uses=((Resource.REDIS_AUTH_SECRET, "read"),),
         settings=(*_CORE, Setting.POW_DIFFICULTY),
     ),
     Function(
@@ -288,7 +302,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.serving_num.handler",
         stack="core",
         triggers=(Route("public", "GET", "/serving_num", SHORT),),
-        uses=(_REDIS_AUTH,),
+        uses=_with_state(),
         settings=_CORE,
     ),
     Function(
@@ -296,7 +310,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.waiting_num.handler",
         stack="core",
         triggers=(Route("public", "GET", "/waiting_num", SHORT),),
-        uses=(_REDIS_AUTH,),
+        uses=_with_state(),
         settings=_CORE,
     ),
     Function(
@@ -304,7 +318,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.queue_pos_expiry.handler",
         stack="core",
         triggers=(Route("public", "GET", "/queue_pos_expiry", PER_VISITOR_SHORT),),
-        uses=((Resource.QUEUE_POSITIONS_TABLE, "read"), (Resource.TOKENS_TABLE, "read"), _REDIS_AUTH),
+        uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read"), (Resource.TOKENS_TABLE, "read")),
         settings=(*_CORE, *_EXPIRY),
     ),
     Function(
@@ -329,7 +343,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.admission.generation_handler",
         stack="core",
         triggers=(Route("public", "GET", "/generation", SHORT),),
-        uses=(_REDIS_AUTH,),
+        uses=_with_state(),
         settings=_CORE,
     ),
     Function(
@@ -337,7 +351,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.admission.session_handler",
         stack="core",
         triggers=(Route("public", "GET", "/session_status", PER_VISITOR_SHORT),),
-        uses=(_REDIS_AUTH,),
+        uses=_with_state(),
         settings=_CORE,
     ),
     # -- private API: inlet strategies and the operator ---------------------------------------
@@ -354,7 +368,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.increment_serving_counter.handler",
         stack="core",
         triggers=(Route("private", "POST", "/increment_serving_counter"),),
-        uses=((Resource.SERVING_COUNTER_TABLE, "write"), _REDIS_AUTH),
+        uses=_with_state((Resource.SERVING_COUNTER_TABLE, "write")),
         settings=_CORE,
     ),
     Function(
@@ -362,7 +376,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.update_session.handler",
         stack="core",
         triggers=(Route("private", "POST", "/update_session"),),
-        uses=((Resource.TOKENS_TABLE, "read_write"), _REDIS_AUTH),
+        uses=_with_state((Resource.TOKENS_TABLE, "read_write")),
         settings=_CORE,
     ),
     Function(
@@ -370,7 +384,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.num_active_tokens.handler",
         stack="core",
         triggers=(Route("private", "GET", "/num_active_tokens"),),
-        uses=(_REDIS_AUTH,),
+        uses=_with_state(),
         settings=_CORE,
     ),
     Function(
@@ -378,7 +392,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.expired_tokens.handler",
         stack="core",
         triggers=(Route("private", "GET", "/expired_tokens"),),
-        uses=((Resource.TOKENS_TABLE, "read"), _REDIS_AUTH),
+        uses=_with_state((Resource.TOKENS_TABLE, "read")),
         settings=_CORE,
     ),
     Function(
@@ -386,7 +400,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.counters.handler",
         stack="core",
         triggers=(Route("private", "GET", "/counters"),),
-        uses=(_REDIS_AUTH,),
+        uses=_with_state(),
         settings=_CORE,
     ),
     Function(
@@ -394,7 +408,8 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.reset_initial_state.handler",
         stack="core",
         triggers=(Route("private", "POST", "/reset_initial_state"),),
-        uses=(_REDIS_AUTH,),
+        # Records the new generation, which a rebuild of the state reads back.
+        uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read_write")),
         settings=_CORE,
     ),
     # -- scheduled jobs ------------------------------------------------------------------------
@@ -404,7 +419,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         description="Counts queue positions whose grace window passed unused.",
         triggers=(Schedule(rate_minutes=1, enabled_by=Setting.ENABLE_QUEUE_POSITION_EXPIRY),),
-        uses=((Resource.SERVING_COUNTER_TABLE, "write"), _REDIS_AUTH, _EVENTS),
+        uses=_with_state((Resource.SERVING_COUNTER_TABLE, "write"), _EVENTS),
         settings=(*_CORE, *_EXPIRY, Setting.INCR_SERVING_ON_EXPIRY),
         timeout_seconds=60,
     ),
@@ -414,7 +429,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         description="Publishes the counters each minute as an event and as CloudWatch metrics.",
         triggers=(Schedule(rate_minutes=1, enabled_by=Setting.ENABLE_EVENTS),),
-        uses=(_REDIS_AUTH, _EVENTS),
+        uses=_with_state(_EVENTS),
         settings=_CORE,
     ),
     # -- deployment-time custom resources ------------------------------------------------------
@@ -433,7 +448,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         description="Creates the event's counters in Redis when the stack is created.",
         triggers=(CustomResourceTrigger("Custom::InitializeState"),),
-        uses=(_REDIS_AUTH,),
+        uses=_with_state(),
         settings=_CORE,
         timeout_seconds=60,
     ),
@@ -574,7 +589,13 @@ class Table:
 
 TABLES: dict[Resource, Table] = {
     # request id -> event, position, entry time, generation (the reset it belongs to).
-    Resource.QUEUE_POSITIONS_TABLE: Table(Key("request_id")),
+    # The index finds a generation's positions (and their highest) when Redis is rebuilt. The same
+    # table keeps `position#<event>#<generation>#<position>` items (one holder per position) and
+    # `generation#<event>` (the last reset), which carry no `event_generation` and so stay out of it.
+    Resource.QUEUE_POSITIONS_TABLE: Table(
+        Key("request_id"),
+        indexes=(Index("by_event_position", Key("event_generation"), Key("queue_position", "N")),),
+    ),
     # request id -> token claims and session status; the index pages expired tokens per event.
     Resource.TOKENS_TABLE: Table(
         Key("request_id"),

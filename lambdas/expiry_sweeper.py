@@ -31,7 +31,14 @@ def handler(event, context):
     )
     if result.serving_after != result.serving_before:
         increment = result.serving_after - result.serving_before
-        record_serving_increment(config.event_id, result.serving_after, increment, int(now))
+        record_serving_increment(
+            config.event_id,
+            result.serving_after,
+            increment,
+            now,
+            generation=result.generation,
+            expiry_watermark=result.watermark,
+        )
         events.emit(
             "automatic_serving_counter_incr",
             {

@@ -32,9 +32,8 @@ def handler(event, context):
     if key is not None and (not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key)):
         raise HttpError(400, "idempotency_key must be 1 to 64 letters, digits or _.:-")
     now = time.time()
-    outcome, serving = EventCounters(event_id).increment_serving(
-        increment_by, now_ms=int(now * 1000), idempotency_key=key
-    )
+    move = EventCounters(event_id).move_serving(increment_by, now_ms=int(now * 1000), idempotency_key=key)
+    outcome, serving = move.outcome, move.serving_counter
     if outcome == "refused":
         raise HttpError(
             400, f"increment_by {increment_by} would take the serving counter ({serving}) below 0"
@@ -46,7 +45,12 @@ def handler(event, context):
     # A repeat under the same key completes the trail in case its first call failed before writing it.
     if outcome in ("applied", "repeated") and increment_by:
         record_serving_increment(
-            event_id, serving, increment_by, int(now), only_if_missing=outcome == "repeated"
+            event_id,
+            serving,
+            increment_by,
+            now,
+            generation=move.generation,
+            only_if_missing=outcome == "repeated",
         )
     # A repeat under the same key moved nothing: its counter stays where the first call left it.
     moved = increment_by if outcome == "applied" else 0

@@ -9,6 +9,7 @@ import time
 from lambdas.waiting_room import audit
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import api_handler, json_body, require_event_id, response
+from lambdas.waiting_room.records import record_generation, recorded_generation
 from lambdas.waiting_room.settings import settings
 
 
@@ -18,7 +19,11 @@ def handler(event, context):
     counters = EventCounters(event_id)
     # Read around the reset, not with it: entries arriving meanwhile may show in either reading.
     before = counters.counters()
-    generation = counters.reset(now_ms=int(time.time() * 1000))
+    generation = counters.reset(
+        now_ms=int(time.time() * 1000), recorded_generation=recorded_generation(event_id)
+    )
+    # The generation outlives Redis: a rebuild after a loss must not bring earlier entries back.
+    record_generation(event_id, generation)
     audit.record(
         event,
         "reset_initial_state",

@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from local.moto_tuning import speed_up_sqs
+from local.moto_tuning import serialize_dynamodb_writes, speed_up_sqs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     speed_up_sqs()
+    serialize_dynamodb_writes()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,

@@ -1,4 +1,4 @@
-"""Two speed fixes to moto's SQS backend, which runs in this process; its behaviour is unchanged.
+"""Two speed fixes to moto's SQS backend, and one thread-safety fix to its DynamoDB backend.
 
 moto 5 computes every attribute of a queue (the approximate message counts among them, a walk over
 all messages) for each message it sends and for each message it hands out, to read one setting;
@@ -10,6 +10,11 @@ visitors slowed the very poller that was meant to drain it. The fixes:
 - the SQS module's clock helpers are the plain epoch clock (same values: seconds and milliseconds
   since 1970, UTC).
 
+moto's TransactWriteItems deep-copies every table it touches (to undo a failed transaction)
+while other request threads may be writing to it; the copy then fails with "dictionary changed size
+during iteration" and moto answers 500. DynamoDB does not, so the writes of moto's DynamoDB backend
+take one lock here: one write at a time, as moto's own undo assumes.
+
 Each patch is applied only if moto still has what it replaces, so a moto upgrade that changes
 these internals falls back to moto's own code rather than breaking.
 """
@@ -17,6 +22,7 @@ these internals falls back to moto's own code rather than breaking.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -60,3 +66,29 @@ def speed_up_sqs() -> None:
         backend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
     else:  # pragma: no cover - a moto whose internals moved
         logger.warning("moto's SQS internals changed: running without the local speed fixes")
+
+
+_dynamodb_locked = False
+
+
+def serialize_dynamodb_writes() -> None:
+    global _dynamodb_locked
+    if _dynamodb_locked:
+        return
+    _dynamodb_locked = True
+    try:
+        from moto.dynamodb.models import DynamoDBBackend
+    except ImportError:  # pragma: no cover - moto without DynamoDB
+        return
+    lock = threading.RLock()
+    for name in ("transact_write_items", "put_item", "update_item", "delete_item"):
+        original = getattr(DynamoDBBackend, name, None)
+        if original is None:  # pragma: no cover - a moto whose internals moved
+            logger.warning("moto's DynamoDB backend has no %s: its writes are not serialized", name)
+            continue
+
+        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, locked)

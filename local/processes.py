@@ -24,7 +24,7 @@ from pathlib import Path
 import redis
 from moto.server import ThreadedMotoServer
 
-from local.moto_tuning import speed_up_sqs
+from local.moto_tuning import serialize_dynamodb_writes, speed_up_sqs
 
 logger = logging.getLogger("vwr.local.processes")
 
@@ -180,6 +180,7 @@ class MotoServer:
             return self._start_process(timeout)
         # moto's SQS slows down with the queue's depth; see local/moto_tuning.py.
         speed_up_sqs()
+        serialize_dynamodb_writes()
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

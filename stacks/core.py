@@ -23,6 +23,7 @@ from stacks.constructs.bindings import (
     event_bus_grant,
     parameter_arn,
     parameter_grant,
+    queue_grant,
     secret_grant,
     table_grant,
 )
@@ -205,6 +206,9 @@ class CoreStack(Stack):
             secret_grant(redis.auth_secret.secret_arn),
         )
         bindings.bind(Resource.EVENT_BUS, bus.event_bus_name, event_bus_grant(bus.event_bus_arn))
+        bindings.bind(
+            Resource.ENTRY_QUEUE, entry_queue.queue.queue_url, queue_grant(entry_queue.queue.queue_arn)
+        )
         bindings.settings.update(
             {
                 Setting.EVENT_ID: event_id.value_as_string,

@@ -339,8 +339,9 @@ def per_million_visitors(
         Line("Lambda compute", "GB-s", (gb_s + window_gb_s) * LAMBDA_GB_SECOND[architecture],
              f"{gb_s + window_gb_s:,.0f} GB-s, {window_gb_s:,.0f} of them the worker's ordering window"),
         Line("SQS", "requests", (1 + 2 / WORKER_BATCH) * SQS_PER_MILLION),
-        # position (BatchWriteItem), token (conditional put), session close
-        Line("DynamoDB writes", "WRU", 5 * DYNAMODB_PER_MILLION_WRITES),
+        # position: a transaction of the record and its position's reservation (2 items x 2 units);
+        # token (conditional put); session close
+        Line("DynamoDB writes", "WRU", (4 + 2 + 2) * DYNAMODB_PER_MILLION_WRITES),
         Line("DynamoDB reads", "RRU", 3 * DYNAMODB_PER_MILLION_READS),
         Line("ElastiCache ECPU", "ECPU", (v.origin_requests + 4) * SERVERLESS_PER_MILLION_ECPU[engine]),
         # token_generated, session_updated (measured by `vwr load`)

@@ -16,15 +16,23 @@ API Gateway) until it is older than the ordering window, by Redis's clock; then 
 with every other ripe entry, oldest first, whichever worker's call finds it ripe. An entry
 delivered after entries that arrived later than it have been numbered is late: it is numbered at
 once and counted.
+
+The `incarnation` key marks a copy of the state that was built: by the first initialization, a
+reset or a rebuild from DynamoDB (lambdas/waiting_room/rebuild.py). Every script checks it first,
+inside the same round trip, so the normal path pays nothing for it. A Redis that restarted empty
+(or a failover to a replica that never saw it) has no marker: the script refuses with
+`STATE_LOST`, and the caller rebuilds the state, or answers 503 while another caller does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from redis.commands.core import Script
+from redis.exceptions import ResponseError
 
 from lambdas.waiting_room.redis_store import Redis, connection
 
@@ -68,6 +76,8 @@ class Keys:
         self.closed_sessions = prefix + "closed_sessions"  # request id -> status it was counted as
         self.active_tokens = prefix + "active_tokens"  # zset: request id -> token expiry (s)
         self.increments = prefix + "increment:"  # + idempotency key -> counter it produced
+        self.incarnation = prefix + "incarnation"  # present only in a copy that was built
+        self.rebuild_lock = prefix + "rebuild_lock"  # held by the one caller rebuilding the state
 
     queue_counter: str
     serving_counter: str
@@ -106,6 +116,14 @@ end
 local function num(value) return tonumber(value or '0') or 0 end
 """
 
+LOST = "STATE_LOST"
+
+# Every script but the reset's takes the incarnation marker as its last key and refuses to run
+# on a copy of the state that was not built (a Redis that lost its data).
+_GUARD = f"""
+if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return redis.error_reply('{LOST} no incarnation marker') end
+"""
+
 # KEYS: queue_counter, positions, entries, generation, pending, ordered_through, late_entry_counter
 # ARGV: window_ms, request_id_1, entered_at_ms_1, request_id_2, entered_at_ms_2, ...
 # Adds the entries to the pending set, numbers every pending entry older than now - window in
@@ -114,7 +132,9 @@ local function num(value) return tonumber(value or '0') or 0 end
 # "pending"; wait_ms is how long until the last pending one ripens (0: none pending).
 # An arrival time in the future (a clock ahead of Redis's) counts as now, so every entry ripens
 # within one window. "now" is Redis's TIME: one clock for every worker.
-_ASSIGN = """
+_ASSIGN = (
+    _GUARD
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
@@ -152,6 +172,7 @@ for i = 2, #ARGV, 2 do
 end
 return {generation, wait, out}
 """
+)
 
 # KEYS: positions, serving_counter, max_queue_position_expired, serving_history, tokens_issued,
 #       token_counter, generation, active_tokens, token_claims
@@ -160,7 +181,8 @@ return {generation, wait, out}
 #          claimed_at_ms (issued only; 0: not known)}
 # status: unknown | waiting | expired | issued | available | claimed
 _POSITION = (
-    _EXPIRES_AT
+    _GUARD
+    + _EXPIRES_AT
     + """
 local value = redis.call('HGET', KEYS[1], ARGV[1])
 local generation = num(redis.call('GET', KEYS[7]))
@@ -192,12 +214,14 @@ return {'claimed', pos, entered, generation, deadline, serving}
 )
 
 # KEYS: serving_counter, queue_counter, max_queue_position_expired, expired_queue_counter,
-#       entries, serving_history, tokens_issued
+#       entries, serving_history, tokens_issued, generation
 # ARGV: now_ms, expiry_ms, max_steps, return_expired_to_serving (0/1)
 # Walks from the watermark up to min(serving, queue): a position above the queue counter was never
-# assigned, so the walk cannot wait for it. Returns {watermark, expired, serving_before, serving_after}.
+# assigned, so the walk cannot wait for it.
+# Returns {watermark, expired, serving_before, serving_after, generation}.
 _SWEEP = (
-    _EXPIRES_AT
+    _GUARD
+    + _EXPIRES_AT
     + """
 local now, period = tonumber(ARGV[1]), tonumber(ARGV[2])
 local serving = num(redis.call('GET', KEYS[1]))
@@ -221,37 +245,45 @@ if expired > 0 then
     redis.call('ZADD', KEYS[6], after, string.format('%d:%d', after, now))
   end
 end
-return {pos, expired, serving, after}
+return {pos, expired, serving, after, num(redis.call('GET', KEYS[8]))}
 """
 )
 
-# KEYS: serving_counter, serving_history, idempotency key
+# KEYS: serving_counter, serving_history, idempotency key, generation
 # ARGV: increment_by, now_ms, use the idempotency key (0/1), its lifetime in seconds, MAX_COUNTER
-# Returns {outcome, serving counter}: 1 applied, 0 refused (would go below zero, counter
+# Returns {outcome, serving counter, generation}: 1 applied, 0 refused (would go below zero, counter
 # unchanged), 2 already applied under this idempotency key (the counter it produced then),
 # 3 refused (would go above MAX_COUNTER, counter unchanged).
 # string.format('%d') writes the member exactly; `..` would write 15 digits and more as "1.2e+14".
-_INCREMENT = """
+_INCREMENT = (
+    _GUARD
+    + """
+local generation = tonumber(redis.call('GET', KEYS[4]) or '0')
 if ARGV[3] == '1' then
   local seen = redis.call('GET', KEYS[3])
-  if seen then return {2, tonumber(seen)} end
+  if seen then return {2, tonumber(seen), generation} end
 end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local new = current + tonumber(ARGV[1])
-if new < 0 then return {0, current} end
-if new > tonumber(ARGV[5]) then return {3, current} end
+if new < 0 then return {0, current, generation} end
+if new > tonumber(ARGV[5]) then return {3, current, generation} end
 redis.call('SET', KEYS[1], new)
 if tonumber(ARGV[1]) > 0 then redis.call('ZADD', KEYS[2], new, string.format('%d:%s', new, ARGV[2])) end
 if ARGV[3] == '1' then redis.call('SET', KEYS[3], new, 'EX', ARGV[4]) end
-return {1, new}
+return {1, new, generation}
 """
+)
 
-# KEYS: the generation key, then every other key of the event   ARGV: now_ms
-# The generation strictly increases, even for two resets within one millisecond.
+# KEYS: the generation key, the incarnation marker, then every other key of the event
+# ARGV: now_ms, the generation last recorded in DynamoDB
+# The generation strictly increases, even for two resets within one millisecond, and even when
+# Redis lost the last one. A reset builds a whole new state, so it writes the marker.
 _RESET = """
-for i = 2, #KEYS do redis.call('UNLINK', KEYS[i]) end
-local generation = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, tonumber(ARGV[1]))
+for i = 3, #KEYS do redis.call('UNLINK', KEYS[i]) end
+local last = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[2]))
+local generation = math.max(last + 1, tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], generation)
+redis.call('SET', KEYS[2], ARGV[1])
 return generation
 """
 
@@ -259,12 +291,15 @@ return generation
 # ARGV: request_id, status
 # Counts a closed session once per request id, however often it is retried. Returns the counter
 # after this call counted it, 0 if it was counted before.
-_CLOSE_SESSION = """
+_CLOSE_SESSION = (
+    _GUARD
+    + """
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 local counted = redis.call('INCR', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return counted
 """
+)
 
 PositionStatus = Literal["unknown", "waiting", "expired", "issued", "available", "claimed"]
 
@@ -305,6 +340,17 @@ class SweepResult:
     expired: int
     serving_before: int
     serving_after: int
+    generation: int = 0
+
+
+ServingOutcome = Literal["applied", "refused", "repeated", "too_large"]
+
+
+@dataclass(frozen=True)
+class ServingMove:
+    outcome: ServingOutcome
+    serving_counter: int
+    generation: int
 
 
 @cache
@@ -319,12 +365,53 @@ def _close_session_script(client: Redis) -> Script:
 
 
 class EventCounters:
-    """The operations on one event's Redis state. Each method is one round trip."""
+    """The operations on one event's Redis state. Each method is one round trip on the normal path.
+
+    A method that finds the state lost rebuilds it (lambdas/waiting_room/rebuild.py) and runs once
+    more; while another caller rebuilds, it raises `Rebuilding`.
+    """
 
     def __init__(self, event_id: str, client: Redis | None = None) -> None:
+        self.event_id = event_id
         self.keys = Keys(event_id)
         self.redis = client or connection()
         self._assign, self._position, self._sweep, self._increment, self._reset = _scripts(self.redis)
+
+    def _run(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        """Runs a guarded script; a lost state is rebuilt first, then the script runs again."""
+        keys = [*keys, self.keys.incarnation]
+        try:
+            return script(keys=keys, args=args)
+        except ResponseError as error:
+            if not str(error).startswith(LOST):
+                raise
+        self.recover()
+        return script(keys=keys, args=args)
+
+    def _read(self, read: Callable[[], list[Any]]) -> list[Any]:
+        """Values read together with the marker (last): a missing marker means a lost state."""
+        values = read()
+        if values[-1] is None:
+            self.recover()
+            values = read()
+        return values[:-1]
+
+    def _ensure_built(self) -> None:
+        """Off the normal path only: a read found nothing, which a lost state would also explain."""
+        if not self.redis.exists(self.keys.incarnation):
+            self.recover()
+
+    def recover(self) -> None:
+        """Rebuilds the state from DynamoDB; raises `Rebuilding` if another caller is doing it."""
+        from lambdas.waiting_room.rebuild import rebuild_once
+
+        rebuild_once(self)
+
+    def invalidate(self) -> None:
+        """Declares this copy of the state untrustworthy (DynamoDB contradicts it): the next
+        script refuses and the state is rebuilt. For a failover that kept the marker but lost
+        recent writes."""
+        self.redis.delete(self.keys.incarnation)
 
     def assign(self, entries: list[tuple[str, int]], *, window_ms: int = 0) -> Numbering:
         """Numbers (request id, entered_at ms) pairs in arrival order, idempotent per request id.
@@ -336,8 +423,9 @@ class EventCounters:
             return Numbering(0, 0, [])
         k = self.keys
         argv = [window_ms, *(value for request_id, entered in entries for value in (request_id, entered))]
-        generation, wait_ms, values = self._assign(
-            keys=[
+        generation, wait_ms, values = self._run(
+            self._assign,
+            [
                 k.queue_counter,
                 k.positions,
                 k.entries,
@@ -346,7 +434,7 @@ class EventCounters:
                 k.ordered_through,
                 k.late_entry_counter,
             ],
-            args=argv,
+            argv,
         )
         out: list[Assignment | Literal["pending"] | None] = []
         for value in values:
@@ -373,8 +461,9 @@ class EventCounters:
         adds the request id to the active tokens (expiring at `claim_until_s`).
         """
         k = self.keys
-        status, position, entered, generation, deadline, serving, *claimed = self._position(
-            keys=[
+        status, position, entered, generation, deadline, serving, *claimed = self._run(
+            self._position,
+            [
                 k.positions,
                 k.serving_counter,
                 k.max_queue_position_expired,
@@ -385,7 +474,7 @@ class EventCounters:
                 k.active_tokens,
                 k.token_claims,
             ],
-            args=[
+            [
                 request_id,
                 now_ms,
                 0 if expiry_ms is None else 1,
@@ -406,8 +495,9 @@ class EventCounters:
 
     def sweep(self, *, now_ms: int, expiry_ms: int, max_steps: int, return_to_serving: bool) -> SweepResult:
         k = self.keys
-        watermark, expired, before, after = self._sweep(
-            keys=[
+        watermark, expired, before, after, generation = self._run(
+            self._sweep,
+            [
                 k.serving_counter,
                 k.queue_counter,
                 k.max_queue_position_expired,
@@ -415,50 +505,67 @@ class EventCounters:
                 k.entries,
                 k.serving_history,
                 k.tokens_issued,
+                k.generation,
             ],
-            args=[now_ms, expiry_ms, max_steps, int(return_to_serving)],
+            [now_ms, expiry_ms, max_steps, int(return_to_serving)],
         )
-        return SweepResult(int(watermark), int(expired), int(before), int(after))
+        return SweepResult(int(watermark), int(expired), int(before), int(after), int(generation))
 
     def increment_serving(
         self, increment_by: int, *, now_ms: int, idempotency_key: str | None = None
-    ) -> tuple[Literal["applied", "refused", "repeated", "too_large"], int]:
+    ) -> tuple[ServingOutcome, int]:
+        move = self.move_serving(increment_by, now_ms=now_ms, idempotency_key=idempotency_key)
+        return move.outcome, move.serving_counter
+
+    def move_serving(
+        self, increment_by: int, *, now_ms: int, idempotency_key: str | None = None
+    ) -> ServingMove:
         """Moves the serving counter, unless that would take it below zero or above MAX_COUNTER.
 
         With an idempotency key, a repeated call (a client's retry after a lost answer) changes
         nothing and gets the counter its first call produced.
         """
-        outcome, value = self._increment(
-            keys=[
+        outcome, value, generation = self._run(
+            self._increment,
+            [
                 self.keys.serving_counter,
                 self.keys.serving_history,
                 f"{self.keys.increments}{idempotency_key or ''}",
+                self.keys.generation,
             ],
-            args=[increment_by, now_ms, int(idempotency_key is not None), IDEMPOTENCY_SECONDS, MAX_COUNTER],
+            [increment_by, now_ms, int(idempotency_key is not None), IDEMPOTENCY_SECONDS, MAX_COUNTER],
         )
-        return ("refused", "applied", "repeated", "too_large")[int(outcome)], int(value)
+        outcomes: tuple[ServingOutcome, ...] = ("refused", "applied", "repeated", "too_large")
+        return ServingMove(outcomes[int(outcome)], int(value), int(generation))
 
-    def reset(self, *, now_ms: int) -> int:
-        """Zeroes every counter and voids every position; returns the new generation."""
-        return int(self._reset(keys=[self.keys.generation, *self.keys.all()], args=[now_ms]))
+    def reset(self, *, now_ms: int, recorded_generation: int = 0) -> int:
+        """Zeroes every counter and voids every position; returns the new generation.
+
+        `recorded_generation`: the last generation DynamoDB holds, so the new one is above it even
+        when Redis lost the last reset.
+        """
+        k = self.keys
+        return int(
+            self._reset(keys=[k.generation, k.incarnation, *k.all()], args=[now_ms, recorded_generation])
+        )
 
     def initialize(self) -> None:
-        """Creates the counters at zero where they do not exist yet (safe to repeat)."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for name in COUNTER_NAMES:
-                pipe.set(getattr(self.keys, name), 0, nx=True)
-            pipe.execute()
+        """Builds the state where there is none: from DynamoDB, empty at the stack's creation."""
+        self._ensure_built()
 
     def counters(self) -> dict[str, int]:
-        values = self.redis.mget([getattr(self.keys, name) for name in COUNTER_NAMES])
+        keys = [*(getattr(self.keys, name) for name in COUNTER_NAMES), self.keys.incarnation]
+        values = self._read(lambda: self.redis.mget(keys))
         return {name: int(value or 0) for name, value in zip(COUNTER_NAMES, values, strict=True)}
 
     def counter(self, name: str) -> int:
         """One counter of COUNTER_NAMES."""
-        return int(self.redis.get(getattr(self.keys, name)) or 0)
+        (value,) = self._read(lambda: self.redis.mget([getattr(self.keys, name), self.keys.incarnation]))
+        return int(value or 0)
 
     def serving_counter(self) -> int:
-        return int(self.redis.get(self.keys.serving_counter) or 0)
+        (value,) = self._read(lambda: self.redis.mget([self.keys.serving_counter, self.keys.incarnation]))
+        return int(value or 0)
 
     def waiting(self) -> int:
         """Entered, not holding a token, not expired; never negative."""
@@ -467,20 +574,23 @@ class EventCounters:
     def line(self) -> tuple[int, int]:
         """The serving counter and the number waiting, in one read (what the page polls)."""
         k = self.keys
-        serving, queue, tokens, expired = self.redis.mget(
-            [k.serving_counter, k.queue_counter, k.token_counter, k.expired_queue_counter]
-        )
+        keys = [k.serving_counter, k.queue_counter, k.token_counter, k.expired_queue_counter, k.incarnation]
+        serving, queue, tokens, expired = self._read(lambda: self.redis.mget(keys))
         return int(serving or 0), max(0, int(queue or 0) - int(tokens or 0) - int(expired or 0))
 
     def lookup(self, request_id: str) -> Assignment | None:
         value = self.redis.hget(self.keys.positions, request_id)
         if value is None:
-            return None
+            self._ensure_built()
+            value = self.redis.hget(self.keys.positions, request_id)
+            if value is None:
+                return None
         position, entered = value.split(":")
         return Assignment(int(position), int(entered))
 
     def generation(self) -> int:
-        return int(self.redis.get(self.keys.generation) or 0)
+        (value,) = self._read(lambda: self.redis.mget([self.keys.generation, self.keys.incarnation]))
+        return int(value or 0)
 
     def session_open(self, request_id: str, *, now_s: int) -> bool:
         """The request id holds an unexpired token of this generation whose session is not closed.
@@ -488,11 +598,22 @@ class EventCounters:
         One O(1) read: closing a session removes it from the active set, a reset removes the set.
         """
         expires_at = self.redis.zscore(self.keys.active_tokens, request_id)
+        if expires_at is None:
+            self._ensure_built()
+            expires_at = self.redis.zscore(self.keys.active_tokens, request_id)
         return expires_at is not None and expires_at > now_s
 
     def active_tokens(self, *, now_s: int) -> int:
         """Unexpired tokens whose session is open: O(log n), no scan."""
-        return int(self.redis.zcount(self.keys.active_tokens, f"({now_s}", "+inf"))
+
+        def read() -> list[Any]:
+            with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zcount(self.keys.active_tokens, f"({now_s}", "+inf")
+                pipe.get(self.keys.incarnation)
+                return pipe.execute()
+
+        (count,) = self._read(read)
+        return int(count)
 
     def close_session(self, request_id: str, completed: bool) -> int | None:
         """Counts the session as completed or abandoned, once: the counter after this call counted
@@ -502,13 +623,14 @@ class EventCounters:
         completes the count instead of doubling or losing it.
         """
         k = self.keys
-        counted = _close_session_script(self.redis)(
-            keys=[
+        counted = self._run(
+            _close_session_script(self.redis),
+            [
                 k.closed_sessions,
                 k.completed_counter if completed else k.abandoned_counter,
                 k.active_tokens,
             ],
-            args=[request_id, 1 if completed else -1],
+            [request_id, 1 if completed else -1],
         )
         return int(counted) or None
 

@@ -3,7 +3,7 @@
 Positions follow arrival within the ordering window (lambdas.waiting_room.counters): the batch's
 entries join the pending set in one script call, which also numbers whatever has ripened; the
 worker then sleeps until its own entries are older than the window and asks once more. A batch
-costs two Redis round trips (one when every entry was already ripe) and one `BatchWriteItem` per 25
+costs two Redis round trips (one when every entry was already ripe) and one `TransactWriteItems` per 50
 positions. Redelivered messages get the position they already had, duplicates in a batch take one
 position, and entries that cannot be honoured (malformed, another event, made before a reset) take
 none and are not retried. An entry made before a reset is recorded as voided, so the visitor's
@@ -65,11 +65,15 @@ def parse_entry(message_id: str, body: str, event_id: str, *, now_ms: int | None
 
 
 def assign_positions(event_id: str, entries: Iterable[Entry], window_ms: int = 0) -> set[str]:
-    """Assigns and stores positions; returns the message ids that failed and must be retried."""
+    """Assigns and stores positions; returns the message ids that failed and must be retried.
+
+    Raises `Rebuilding` or a Redis connection error when no position can be assigned now.
+    """
     entries = list(entries)
     if not entries:
         return set()
-    generation, numbered = _number(EventCounters(event_id), entries, window_ms)
+    counters = EventCounters(event_id)
+    generation, numbered = _number(counters, entries, window_ms)
     records = []
     for entry in entries:
         assignment = numbered.get(entry.request_id)
@@ -86,22 +90,39 @@ def assign_positions(event_id: str, entries: Iterable[Entry], window_ms: int = 0
         records.append(
             QueueRecord(entry.request_id, event_id, assignment.position, assignment.entered_at_ms, generation)
         )
-    unwritten = write_queue_records(records)
+    result = write_queue_records(records)
+    if result.contradicted:
+        # DynamoDB holds these positions for others (or these entries at other positions): Redis
+        # lost writes it had made. The state is rebuilt and the entries come back for a position.
+        logger.error(
+            "redis handed out positions DynamoDB already holds: rebuilding",
+            extra={"entries": len(result.contradicted)},
+        )
+        counters.invalidate()
     return {
         entry.message_id
         for entry in entries
-        if entry.request_id in unwritten or numbered.get(entry.request_id) == "pending"
+        if entry.request_id in result.unwritten or numbered.get(entry.request_id) == "pending"
     }
 
 
 def not_found_or_voided(request_id: str, generation: int, *, pending_status: int = 404) -> HttpError:
-    """Why Redis holds no position for a request id: voided by a reset (410), or not assigned (yet).
+    """Why Redis holds no position for a request id: voided by a reset or lost (410), not assigned
+    yet, or lost by Redis itself (then the state is rebuilt and the visitor asked to come back).
 
     Costs one DynamoDB read, paid only off the happy path (Redis answers every assigned position).
     """
     record = read_queue_record(request_id)
+    if record is not None and record.lost:
+        return HttpError(410, "this entry waited too long for a place in line: enter the line again", "lost")
     if record is not None and (record.voided or record.generation < generation):
         return HttpError(410, "this place in line was cleared by a reset: enter the line again", "reset")
+    if record is not None and record.generation == generation:
+        # The worker writes Redis before DynamoDB: a stored position Redis does not know was lost.
+        counters = EventCounters(record.event_id)
+        counters.invalidate()
+        counters.recover()
+        return HttpError(503, "the waiting room rebuilt its state: ask again", "rebuilding")
     if pending_status == 202:
         return HttpError(202, "not assigned a position yet")
     return HttpError(404, "unknown request_id")

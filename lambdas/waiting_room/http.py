@@ -17,10 +17,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lambdas.catalog import is_event_id
 from lambdas.waiting_room import json_input
 from lambdas.waiting_room.tracing import traced
+
+
+class Rebuilding(Exception):
+    """Another caller is rebuilding the event's state from DynamoDB: try again in a moment."""
+
 
 logger = Logger(service="waiting-room")
 
@@ -37,7 +44,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token",
     "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
     # Without this a browser hides every response header but a handful from the page's script.
-    "Access-Control-Expose-Headers": NEXT_CURSOR_HEADER,
+    "Access-Control-Expose-Headers": f"{NEXT_CURSOR_HEADER},Retry-After",
 }
 
 
@@ -53,6 +60,20 @@ class HttpError(Exception):
         self.status = status
         self.message = message
         self.reason = reason
+
+
+# How long a client waits before asking again while the state is rebuilt or Redis is unreachable.
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable() -> dict[str, Any]:
+    """503 with `Retry-After`: Redis lost its state and it is being rebuilt, or Redis is
+    unreachable. Nothing was changed; the same request succeeds later."""
+    return response(
+        503,
+        {"error": "the waiting room is restoring its state: try again shortly", "reason": "rebuilding"},
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -169,7 +190,11 @@ def api_handler(fn: Handler) -> Handler:
             body = {"message" if error.status < 400 else "error": error.message}
             if error.reason:
                 body["reason"] = error.reason
+            if error.status == 503:
+                return unavailable()
             return response(error.status, body, NO_STORE)
+        except (Rebuilding, RedisConnectionError, RedisTimeoutError):
+            return unavailable()
         except Exception:
             logger.exception("unhandled error", extra={"path": event.get("path")})
             return response(500, {"error": "internal error"})

@@ -12,6 +12,7 @@ import binascii
 import json
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,14 +22,15 @@ from lambdas.waiting_room import json_input
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.settings import settings
 
-BATCH_LIMIT = 25  # DynamoDB BatchWriteItem's maximum
+# TransactWriteItems takes at most 100 items: a record and its position's reservation each.
+TRANSACTION_RECORDS = 50
 
 
 def _ttl(from_s: int) -> dict[str, str]:
     return {"N": str(from_s + settings().record_ttl_seconds)}
 
 
-ENTRY_ENTERED, ENTRY_VOIDED = 1, -1
+ENTRY_ENTERED, ENTRY_VOIDED, ENTRY_LOST = 1, -1, -2
 
 
 @dataclass(frozen=True)
@@ -41,40 +43,131 @@ class QueueRecord:
     # An entry that reached the worker after a reset it predates: it holds no position, and the
     # record exists so that `/queue_num` can say so instead of answering 202 forever.
     voided: bool = False
+    # An entry that waited longer than it may for a position (Redis unreachable all along): it
+    # holds none, and `/queue_num` says so.
+    lost: bool = False
 
     def item(self) -> dict[str, dict[str, str]]:
         return {
             "request_id": {"S": self.request_id},
             "event_id": {"S": self.event_id},
+            "event_generation": {"S": event_generation(self.event_id, self.generation)},
             "queue_position": {"N": str(self.position)},
             "entered_at": {"N": str(self.entered_at_ms)},
             "generation": {"N": str(self.generation)},
-            "status": {"N": str(ENTRY_VOIDED if self.voided else ENTRY_ENTERED)},
+            "status": {"N": str(ENTRY_LOST if self.lost else ENTRY_VOIDED if self.voided else ENTRY_ENTERED)},
             "expires_at": _ttl(self.entered_at_ms // 1000),
         }
 
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> QueueRecord:
+        status = int(item.get("status", {"N": str(ENTRY_ENTERED)})["N"])
+        return cls(
+            request_id=item["request_id"]["S"],
+            event_id=item["event_id"]["S"],
+            position=int(item["queue_position"]["N"]),
+            entered_at_ms=int(item["entered_at"]["N"]),
+            generation=int(item.get("generation", {"N": "0"})["N"]),
+            voided=status in (ENTRY_VOIDED, ENTRY_LOST),
+            lost=status == ENTRY_LOST,
+        )
 
-def write_queue_records(records: list[QueueRecord], *, attempts: int = 5) -> set[str]:
-    """Writes positions with BatchWriteItem, 25 a call, retrying unprocessed items with backoff.
 
-    Returns the request ids that could still not be written, so their messages can be retried.
-    """
+def position_key(event_id: str, generation: int, position: int) -> str:
+    """The key of the item that reserves a position: at most one request id holds it."""
+    return f"position#{event_id}#{generation}#{position}"
+
+
+def _queue_actions(record: QueueRecord) -> list[dict[str, Any]]:
+    """The record, and for an assigned position the item reserving it, each written only if no
+    other holder is on record. Rewriting the same record is allowed (a redelivered entry)."""
     table = settings().queue_positions_table
-    unique = {record.request_id: record for record in records}  # a batch may not repeat a key
-    pending = [record.item() for record in unique.values()]
-    failed: set[str] = set()
-    for start in range(0, len(pending), BATCH_LIMIT):
-        chunk = [{"PutRequest": {"Item": item}} for item in pending[start : start + BATCH_LIMIT]]
+    record_put = {
+        "TableName": table,
+        "Item": record.item(),
+        "ConditionExpression": (
+            "attribute_not_exists(request_id) OR generation < :gen"
+            " OR (generation = :gen AND queue_position = :pos)"
+        ),
+        "ExpressionAttributeValues": {
+            ":gen": {"N": str(record.generation)},
+            ":pos": {"N": str(record.position)},
+        },
+    }
+    if record.voided:
+        return [{"Put": record_put}]
+    reservation = {
+        "TableName": table,
+        "Item": {
+            "request_id": {"S": position_key(record.event_id, record.generation, record.position)},
+            "holder": {"S": record.request_id},
+            "expires_at": _ttl(record.entered_at_ms // 1000),
+        },
+        "ConditionExpression": "attribute_not_exists(request_id) OR holder = :holder",
+        "ExpressionAttributeValues": {":holder": {"S": record.request_id}},
+    }
+    return [{"Put": record_put}, {"Put": reservation}]
+
+
+@dataclass(frozen=True)
+class QueueWriteResult:
+    # Request ids whose records could not be written now (throttling, a concurrent write): retry.
+    unwritten: set[str]
+    # Request ids whose position DynamoDB already gives to someone else, or that hold another
+    # position there: Redis handed out a position it had lost track of.
+    contradicted: set[str]
+
+
+def write_queue_records(records: list[QueueRecord], *, attempts: int = 5) -> QueueWriteResult:
+    """Writes positions with TransactWriteItems, 50 records (100 items) a call.
+
+    Conditional writes make DynamoDB the judge of uniqueness: no position is recorded for two
+    request ids and no request id for two positions, even when Redis lost recent writes and hands
+    out a position again. A transaction is all or nothing, so a contradicted record fails its
+    whole chunk; the caller retries the chunk after the state is rebuilt.
+    """
+    unique = {record.request_id: record for record in records}  # a transaction may not repeat a key
+    pending = list(unique.values())
+    unwritten: set[str] = set()
+    contradicted: set[str] = set()
+    for start in range(0, len(pending), TRANSACTION_RECORDS):
+        chunk = pending[start : start + TRANSACTION_RECORDS]
+        actions = [action for record in chunk for action in _queue_actions(record)]
+        owners = [record.request_id for record in chunk for _ in _queue_actions(record)]
         for attempt in range(attempts):
-            unprocessed = (
-                client("dynamodb").batch_write_item(RequestItems={table: chunk}).get("UnprocessedItems")
-            )
-            chunk = (unprocessed or {}).get(table, [])
-            if not chunk:
+            try:
+                client("dynamodb").transact_write_items(TransactItems=actions)
                 break
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = error.response.get("CancellationReasons") or []
+                failed = {
+                    owner
+                    for owner, reason in zip(owners, reasons, strict=False)
+                    if reason.get("Code") == "ConditionalCheckFailed"
+                }
+                if failed:
+                    contradicted |= failed
+                    unwritten.update(record.request_id for record in chunk)
+                    break
             time.sleep(min(1.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
-        failed.update(request["PutRequest"]["Item"]["request_id"]["S"] for request in chunk)
-    return failed
+        else:
+            unwritten.update(record.request_id for record in chunk)
+    return QueueWriteResult(unwritten, contradicted)
+
+
+def record_lost_entry(record: QueueRecord) -> None:
+    """Says an entry got no position, unless it got one after all."""
+    try:
+        client("dynamodb").put_item(
+            TableName=settings().queue_positions_table,
+            Item=record.item(),
+            ConditionExpression="attribute_not_exists(request_id)",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
 
 
 def read_queue_record(request_id: str) -> QueueRecord | None:
@@ -87,16 +180,7 @@ def read_queue_record(request_id: str) -> QueueRecord | None:
         )
         .get("Item")
     )
-    if item is None:
-        return None
-    return QueueRecord(
-        request_id=request_id,
-        event_id=item["event_id"]["S"],
-        position=int(item["queue_position"]["N"]),
-        entered_at_ms=int(item["entered_at"]["N"]),
-        generation=int(item.get("generation", {"N": "0"})["N"]),
-        voided=int(item.get("status", {"N": str(ENTRY_ENTERED)})["N"]) == ENTRY_VOIDED,
-    )
+    return None if item is None else QueueRecord.from_item(item)
 
 
 # -- tokens ------------------------------------------------------------------------------------
@@ -263,27 +347,129 @@ def expired_token_page(
 
 
 def record_serving_increment(
-    event_id: str, serving_counter: int, increment_by: int, now_s: int, *, only_if_missing: bool = False
+    event_id: str,
+    serving_counter: int,
+    increment_by: int,
+    now_s: float,
+    *,
+    generation: int,
+    only_if_missing: bool = False,
+    expiry_watermark: int | None = None,
 ) -> None:
-    """The durable trail of serving-counter moves (who was let in when).
+    """The durable trail of serving-counter moves (who was let in when), which a rebuild of the
+    serving counter reads back: hence the generation and the time in milliseconds. The expiry
+    sweeper's moves also carry how far it had swept.
 
     `only_if_missing`: a retry completing the trail its first call may not have written keeps
     that call's record if it exists. (A reset starts the counter again, so a new move may replace
     an old generation's record.)
     """
     condition = {"ConditionExpression": "attribute_not_exists(serving_counter)"} if only_if_missing else {}
+    item = {
+        "event_id": {"S": event_id},
+        "serving_counter": {"N": str(serving_counter)},
+        "increment_by": {"N": str(increment_by)},
+        "issued_at": {"N": str(int(now_s))},
+        "issued_at_ms": {"N": str(int(now_s * 1000))},
+        "generation": {"N": str(generation)},
+        "expires_at": _ttl(int(now_s)),
+    }
+    if expiry_watermark is not None:
+        item["expiry_watermark"] = {"N": str(expiry_watermark)}
+    try:
+        client("dynamodb").put_item(TableName=settings().serving_counter_table, Item=item, **condition)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+@dataclass(frozen=True)
+class ServingRecord:
+    serving_counter: int
+    increment_by: int
+    issued_at_ms: int
+    expiry_watermark: int | None
+
+
+def serving_records(event_id: str, generation: int) -> Iterator[ServingRecord]:
+    """Every serving-counter move of the generation (records written before they carried one are
+    of an older generation: nothing reads them back)."""
+    for item in _query(
+        TableName=settings().serving_counter_table,
+        KeyConditionExpression="event_id = :event",
+        FilterExpression="generation = :gen",
+        ExpressionAttributeValues={":event": {"S": event_id}, ":gen": {"N": str(generation)}},
+        ConsistentRead=True,
+    ):
+        watermark = item.get("expiry_watermark")
+        yield ServingRecord(
+            serving_counter=int(item["serving_counter"]["N"]),
+            increment_by=int(item["increment_by"]["N"]),
+            issued_at_ms=int(item["issued_at_ms"]["N"]),
+            expiry_watermark=None if watermark is None else int(watermark["N"]),
+        )
+
+
+# -- what a rebuild of Redis reads back -----------------------------------------------------------
+
+
+def _query(**request: Any) -> Iterator[dict[str, Any]]:
+    """Every item a query matches, page after page."""
+    while True:
+        page = client("dynamodb").query(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _generation_key(event_id: str) -> dict[str, Any]:
+    return {"request_id": {"S": f"generation#{event_id}"}}
+
+
+def record_generation(event_id: str, generation: int) -> None:
+    """Keeps the event's generation (its last reset) where a rebuild of Redis finds it; a write
+    never takes it back to an earlier one."""
     try:
         client("dynamodb").put_item(
-            TableName=settings().serving_counter_table,
-            Item={
-                "event_id": {"S": event_id},
-                "serving_counter": {"N": str(serving_counter)},
-                "increment_by": {"N": str(increment_by)},
-                "issued_at": {"N": str(now_s)},
-                "expires_at": _ttl(now_s),
-            },
-            **condition,
+            TableName=settings().queue_positions_table,
+            Item={**_generation_key(event_id), "generation": {"N": str(generation)}},
+            ConditionExpression="attribute_not_exists(generation) OR generation < :gen",
+            ExpressionAttributeValues={":gen": {"N": str(generation)}},
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
+
+
+def recorded_generation(event_id: str) -> int:
+    item = (
+        client("dynamodb")
+        .get_item(
+            TableName=settings().queue_positions_table, Key=_generation_key(event_id), ConsistentRead=True
+        )
+        .get("Item")
+    )
+    return 0 if item is None else int(item["generation"]["N"])
+
+
+def queue_records(event_id: str, generation: int) -> Iterator[QueueRecord]:
+    """Every position of the generation, through the `by_event_position` index."""
+    for item in _query(
+        TableName=settings().queue_positions_table,
+        IndexName="by_event_position",
+        KeyConditionExpression="event_generation = :eg",
+        ExpressionAttributeValues={":eg": {"S": event_generation(event_id, generation)}},
+    ):
+        yield QueueRecord.from_item(item)
+
+
+def token_records(event_id: str, generation: int) -> Iterator[TokenRecord]:
+    """Every token of the generation, through the `by_event_expiry` index."""
+    for item in _query(
+        TableName=settings().tokens_table,
+        IndexName="by_event_expiry",
+        KeyConditionExpression="event_generation = :eg",
+        ExpressionAttributeValues={":eg": {"S": event_generation(event_id, generation)}},
+    ):
+        yield TokenRecord.from_item(item)

@@ -36,6 +36,7 @@ class Settings:
     tokens_table: str
     serving_counter_table: str
     event_bus_name: str
+    entry_queue_url: str
     token_validity_seconds: int
     expiry_enabled: bool
     expiry_seconds: int
@@ -60,6 +61,7 @@ def settings() -> Settings:
         tokens_table=env(Resource.TOKENS_TABLE.value, ""),
         serving_counter_table=env(Resource.SERVING_COUNTER_TABLE.value, ""),
         event_bus_name=env(Resource.EVENT_BUS.value, ""),
+        entry_queue_url=env(Resource.ENTRY_QUEUE.value, ""),
         token_validity_seconds=_int(Setting.TOKEN_VALIDITY_SECONDS.value, 3600),
         expiry_enabled=_flag(Setting.ENABLE_QUEUE_POSITION_EXPIRY.value, True),
         expiry_seconds=_int(Setting.QUEUE_POSITION_EXPIRY_SECONDS.value, 900),

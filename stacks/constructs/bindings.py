@@ -82,6 +82,15 @@ def event_bus_grant(bus_arn: str) -> Grant:
     return grant
 
 
+def queue_grant(queue_arn: str) -> Grant:
+    def grant(grantee: iam.IGrantable, access: Access, _entry: Function) -> None:
+        if access != "send":
+            raise ValueError(f"a queue is only sent to, not {access!r}")
+        _allow(grantee, ["sqs:SendMessage"], [queue_arn])
+
+    return grant
+
+
 def invoke_grant(route_arn: Callable[[Route], str]) -> Grant:
     """execute-api:Invoke on the private routes the function calls (its catalog `calls`), never `*`."""
 

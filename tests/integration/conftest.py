@@ -13,8 +13,9 @@ import boto3
 import pytest
 
 from lambdas import queue_worker
-from lambdas.catalog import Resource, outbox_of
+from lambdas.catalog import TABLES, Resource, outbox_of
 from lambdas.waiting_room import aws, redis_store
+from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.settings import settings
 from local.stream_poller import StreamPoller
 
@@ -124,10 +125,28 @@ class Core:
         )
 
 
+def clear_tables(env: dict[str, str]) -> None:
+    """Deletes every item of the core's tables: Redis is rebuilt from them, so a clean event
+    needs both stores empty."""
+    dynamodb = aws.client("dynamodb")
+    for resource, table in TABLES.items():
+        if resource.value not in env:
+            continue
+        name = env[resource.value]
+        keys = [table.partition_key.name, *([table.sort_key.name] if table.sort_key else [])]
+        for page in dynamodb.get_paginator("scan").paginate(
+            TableName=name, ProjectionExpression=", ".join(keys)
+        ):
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=name, Key=item)
+
+
 @pytest.fixture
 def core(core_env: dict[str, str], redis_proc, monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
     redis_store.connection().flushall()
     settings.cache_clear()
+    clear_tables(core_env)
+    EventCounters(core_env["EVENT_ID"]).initialize()
     yield Core(core_env)
     settings.cache_clear()
 

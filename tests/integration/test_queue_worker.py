@@ -6,6 +6,10 @@ import json
 import time
 import uuid
 
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError
+
 from lambdas import counters, queue_num
 from lambdas.waiting_room import records
 from tests.integration.conftest import Core, call, entry_message, sqs_record
@@ -71,35 +75,39 @@ def test_unknown_event_and_malformed_entries_take_no_position(core: Core) -> Non
     assert status == 400 and "error" in body
 
 
-def test_a_failing_message_is_reported_alone_and_redelivery_keeps_positions(core: Core, monkeypatch) -> None:
+def cancelled(reason: str, items: int) -> ClientError:
+    """DynamoDB's answer to a transaction it did not apply, with one reason per item."""
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+            "CancellationReasons": [{"Code": reason}] + [{"Code": "None"}] * (items - 1),
+        },
+        "TransactWriteItems",
+    )
+
+
+def test_a_chunk_that_cannot_be_written_is_reported_and_redelivery_keeps_positions(
+    core: Core, monkeypatch
+) -> None:
     arrived = int(time.time() * 1000) - 3
     messages = [
         entry_message(str(uuid.uuid4()), event_id=core.event_id, entered_at_ms=arrived + i) for i in range(3)
     ]
-    unlucky = json.loads(messages[1]["body"])["request_id"]
     real_client = records.client
 
-    class DropsOneItem:
-        """DynamoDB that never processes the unlucky visitor's item (a hot partition, say)."""
+    class AlwaysThrottled:
+        """DynamoDB that throttles every transaction (a hot partition, say)."""
 
-        def __init__(self, inner):
-            self.inner = inner
+        def transact_write_items(self, TransactItems):
+            raise cancelled("ThrottlingError", len(TransactItems))
 
-        def batch_write_item(self, RequestItems):
-            ((table, requests),) = RequestItems.items()
-            kept = [r for r in requests if r["PutRequest"]["Item"]["request_id"]["S"] != unlucky]
-            dropped = [r for r in requests if r not in kept]
-            if kept:
-                self.inner.batch_write_item(RequestItems={table: kept})
-            return {"UnprocessedItems": {table: dropped} if dropped else {}}
-
-    monkeypatch.setattr(records, "client", lambda service: DropsOneItem(real_client(service)))
+    monkeypatch.setattr(records, "client", lambda service: AlwaysThrottled())
     monkeypatch.setattr(records.time, "sleep", lambda seconds: None)
-    result = core.worker(messages)
-    assert result == {"batchItemFailures": [{"itemIdentifier": messages[1]["messageId"]}]}
+    with pytest.raises(BatchProcessingError):  # every message failed: the whole batch comes back
+        core.worker(messages)
 
     monkeypatch.setattr(records, "client", real_client)
-    assert core.worker([messages[1]]) == {"batchItemFailures": []}
+    assert core.worker(messages[::-1]) == {"batchItemFailures": []}
     assert [position_of(core, json.loads(m["body"])["request_id"])[1]["queue_number"] for m in messages] == [
         1,
         2,
@@ -108,34 +116,32 @@ def test_a_failing_message_is_reported_alone_and_redelivery_keeps_positions(core
     assert queue_counter(core) == 3
 
 
-def test_unprocessed_items_are_retried_until_written(core: Core, monkeypatch) -> None:
+def test_a_cancelled_transaction_is_retried_until_written(core: Core, monkeypatch) -> None:
     real_client = records.client
     calls = []
 
-    class ThrottlesOnce:
+    class ConflictsOnce:
         def __init__(self, inner):
             self.inner = inner
 
-        def batch_write_item(self, RequestItems):
-            ((table, requests),) = RequestItems.items()
-            calls.append(len(requests))
+        def transact_write_items(self, TransactItems):
+            calls.append(len(TransactItems))
             if len(calls) == 1:
-                self.inner.batch_write_item(RequestItems={table: requests[:5]})
-                return {"UnprocessedItems": {table: requests[5:]}}
-            return self.inner.batch_write_item(RequestItems=RequestItems)
+                raise cancelled("TransactionConflict", len(TransactItems))
+            return self.inner.transact_write_items(TransactItems=TransactItems)
 
-    monkeypatch.setattr(records, "client", lambda service: ThrottlesOnce(real_client(service)))
+    monkeypatch.setattr(records, "client", lambda service: ConflictsOnce(real_client(service)))
     monkeypatch.setattr(records.time, "sleep", lambda seconds: None)
     request_ids = core.enter(10)
-    assert calls == [10, 5]
+    assert calls == [20, 20]  # each record and the reservation of its position
     monkeypatch.setattr(records, "client", real_client)
     for request_id in request_ids:
         assert records.read_queue_record(request_id) is not None
 
 
-def test_a_batch_costs_one_redis_round_trip_and_one_write_per_25(
+def test_a_batch_costs_one_redis_round_trip_and_one_write_per_50(
     core: Core, aws_calls, redis_round_trips
 ) -> None:
     core.enter(100)
     assert sum(redis_round_trips.values()) == 1, redis_round_trips
-    assert aws_calls == {"dynamodb.BatchWriteItem": 4}
+    assert aws_calls == {"dynamodb.TransactWriteItems": 2}

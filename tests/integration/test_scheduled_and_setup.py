@@ -6,7 +6,7 @@ import json
 
 from lambdas import custom_resources, metrics_event
 from lambdas.waiting_room import keys
-from lambdas.waiting_room.counters import COUNTER_NAMES, EventCounters
+from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.redis_store import connection
 from tests.integration.conftest import Core
 
@@ -55,11 +55,12 @@ def test_generate_keys_fills_the_secret_once(core: Core, aws_session) -> None:
     assert deleted["PhysicalResourceId"] == created["PhysicalResourceId"]
 
 
-def test_initialize_state_creates_counters_and_keeps_existing_ones(core: Core) -> None:
+def test_initialize_state_keeps_a_built_state_and_rebuilds_a_lost_one(core: Core) -> None:
     core.enter(2)
     custom_resources.initialize_state_handler({"RequestType": "Create"}, None)
     assert EventCounters(core.event_id).counters()["queue_counter"] == 2
     connection().flushall()
     custom_resources.initialize_state_handler({"RequestType": "Create"}, None)
-    keys_created = connection().keys(f"vwr:{{{core.event_id}}}:*")
-    assert len(keys_created) == len(COUNTER_NAMES)
+    counters = EventCounters(core.event_id)
+    assert counters.redis.exists(counters.keys.incarnation)
+    assert counters.counters()["queue_counter"] == 2
