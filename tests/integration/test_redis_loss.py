@@ -198,6 +198,19 @@ def test_while_redis_is_unreachable_entries_wait_on_the_queue_without_burning_re
     assert deferral.delay_seconds(1) > deferral.delay_seconds(0)
 
 
+def test_an_entry_put_back_keeps_its_proof_of_work(core: Core, entry_queue: str, monkeypatch) -> None:
+    def unreachable(self, entries, **options):
+        raise RedisConnectionError("connection refused")
+
+    monkeypatch.setattr(EventCounters, "assign", unreachable)
+    message = entry_message(str(uuid.uuid4()), event_id=core.event_id)
+    body = json.loads(message["body"]) | {"pow": {"challenge": "c", "nonce": "n"}}
+    message["body"] = json.dumps(body)
+    assert core.worker([message]) == {"batchItemFailures": []}
+    (again,) = aws.client("sqs").receive_message(QueueUrl=entry_queue, WaitTimeSeconds=10)["Messages"]
+    assert json.loads(again["Body"]) == body  # solved once, it still counts when Redis is back
+
+
 def test_an_entry_that_waited_too_long_is_told_it_is_lost(core: Core, entry_queue: str, monkeypatch) -> None:
     def unreachable(self, entries, **options):
         raise RedisConnectionError("connection refused")
