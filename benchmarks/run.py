@@ -29,6 +29,8 @@ class Run:
     # One-minute load average of the machine before and after: a shared machine skews latencies.
     load_before: float = 0.0
     load_after: float = 0.0
+    # The abusive client's outcome (benchmarks/abuse.py), when `--abuse` ran one.
+    abuse: dict[str, Any] = field(default_factory=dict)
     # Sessions the server counted as completed during the run, and how long after the last
     # visitor that took (the MaxSize inlet works asynchronously, behind SNS).
     sessions_closed_by_inlet: int = 0

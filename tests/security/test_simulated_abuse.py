@@ -25,7 +25,7 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> dict:
     simulator.main(
         [
             "--visitors", str(VISITORS), "--rate", "30", "--inlet", "self:100/s",
-            "--poll-interval", "0.5", "--no-waiting-num", "--max-seconds", "120",
+            "--poll-near", "500", "--max-seconds", "120",
             "--abuse", "reuse", "--abuse-seconds", "1", "--abuse-concurrency", "2",
             "--runtime-arg=--set=POW_DIFFICULTY=8",
             "--output", str(out), "--no-progress",
