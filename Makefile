@@ -14,7 +14,7 @@ export CDK_OUTDIR := cdk.out
 run: $(VENV)/.installed system-run
 	$(VENV)/bin/vwr local $(ARGS)
 
-## test: lint, then every level of tests (unit, integration, infrastructure, e2e, browser)
+## test: lint, then every level of tests (unit, integration, infrastructure, security, e2e, browser)
 test: $(VENV)/.installed $(SCAN_VENV)/.installed system-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
