@@ -1,17 +1,14 @@
 """GET /queue_num: the visitor's position, once the queue worker has assigned it."""
 
-from lambdas.waiting_room import proof_of_work
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.entries import not_found_or_voided
 from lambdas.waiting_room.http import (
-    HttpError,
     api_handler,
     query,
     require_event_id,
     require_request_id,
     response,
 )
-from lambdas.waiting_room.redis_store import connection
 from lambdas.waiting_room.settings import settings
 
 
@@ -23,12 +20,6 @@ def handler(event, context):
     counters = EventCounters(event_id)
     assignment = counters.lookup(request_id)
     if assignment is None:
-        if settings().pow_difficulty > 0 and proof_of_work.refused(connection(), event_id, request_id):
-            raise HttpError(
-                410,
-                "the entry's proof of work was missing or invalid: enter again",
-                proof_of_work.REFUSAL_REASON,
-            )
         raise not_found_or_voided(request_id, counters.generation(), pending_status=202)
     return response(
         200,

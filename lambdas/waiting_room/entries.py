@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
-from lambdas.waiting_room import json_input
+from lambdas.waiting_room import json_input, proof_of_work
 from lambdas.waiting_room.counters import Assignment, EventCounters
 from lambdas.waiting_room.http import HttpError, is_request_id, logger, masked
 from lambdas.waiting_room.records import QueueRecord, read_queue_record, write_queue_records
+from lambdas.waiting_room.redis_store import connection
+from lambdas.waiting_room.settings import settings
 
 # How far ahead of this function's clock an entry time may be: API Gateway stamps it, and the two
 # clocks may disagree a little. A time further ahead would give a position that never expires.
@@ -107,8 +109,9 @@ def assign_positions(event_id: str, entries: Iterable[Entry], window_ms: int = 0
 
 
 def not_found_or_voided(request_id: str, generation: int, *, pending_status: int = 404) -> HttpError:
-    """Why Redis holds no position for a request id: voided by a reset or lost (410), not assigned
-    yet, or lost by Redis itself (then the state is rebuilt and the visitor asked to come back).
+    """Why Redis holds no position for a request id: voided by a reset, lost, or refused for its
+    proof of work (410), not assigned yet, or lost by Redis itself (then the state is rebuilt and
+    the visitor asked to come back). Every route that looks a request id up answers alike.
 
     Costs one DynamoDB read, paid only off the happy path (Redis answers every assigned position).
     """
@@ -123,6 +126,11 @@ def not_found_or_voided(request_id: str, generation: int, *, pending_status: int
         counters.invalidate()
         counters.recover()
         return HttpError(503, "the waiting room rebuilt its state: ask again", "rebuilding")
+    config = settings()
+    if config.pow_difficulty > 0 and proof_of_work.refused(connection(), config.event_id, request_id):
+        return HttpError(
+            410, "the entry's proof of work was missing or invalid: enter again", proof_of_work.REFUSAL_REASON
+        )
     if pending_status == 202:
         return HttpError(202, "not assigned a position yet")
     return HttpError(404, "unknown request_id")

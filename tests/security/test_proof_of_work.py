@@ -127,6 +127,13 @@ def test_an_entry_takes_a_place_only_with_its_own_solution(runtime: Runtime) -> 
     for refused in (_enter(runtime), _enter(runtime, solution)):  # none, and a spent one
         answer = _queue_num(runtime, refused)
         assert answer.status_code == 410 and answer.json()["reason"] == "proof_of_work", answer.text
+        # Every route that looks the request id up gives the same definite answer.
+        token = requests.post(
+            runtime.public_api + "/generate_token",
+            json={"event_id": runtime.event_id, "request_id": refused},
+            timeout=10,
+        )
+        assert token.status_code == 410 and token.json()["reason"] == "proof_of_work", token.text
 
 
 @pytest.mark.e2e
