@@ -132,7 +132,20 @@ def settable_fields(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _checked(config: EventConfig) -> EventConfig:
-    """Rules across fields, checked on the merged result."""
+    """Rules across fields, checked on the merged result.
+
+    Two settings need what only the deployment's parameters build: the expiry sweeper's schedule
+    (EnableQueuePositionExpiry) and the network path to EventBridge that the sweeper's
+    `automatic_serving_counter_incr` takes (IncrSvcOnQueuePositionExpiry). An event may turn them
+    off, not on where the deployment has them off.
+    """
+    deployment = settings()
+    if config.enable_queue_position_expiry and not deployment.expiry_enabled:
+        raise HttpError(400, "this deployment expires no positions (its EnableQueuePositionExpiry is false)")
+    if config.incr_serving_on_expiry and not deployment.incr_serving_on_expiry:
+        raise HttpError(
+            400, "this deployment returns no expired positions (its IncrSvcOnQueuePositionExpiry is false)"
+        )
     if config.end_time and config.end_time <= config.start_time:
         raise HttpError(400, "end_time must be after start_time (or 0: no end)")
     if config.inlet == "periodic" and config.increment_by < 1:

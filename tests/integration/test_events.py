@@ -206,3 +206,13 @@ def test_a_deleted_event_is_refused_everywhere(core: Core, other: Core) -> None:
         "batchItemFailures": []
     }
     assert EventCounters(other.event_id).redis.exists(EventCounters(other.event_id).keys.queue_counter) == 0
+
+
+def test_an_event_cannot_turn_on_what_the_deployment_does_not_run(core: Core, configure) -> None:
+    configure(ENABLE_QUEUE_POSITION_EXPIRY="false", INCR_SERVING_ON_EXPIRY="false")
+    assert create("plain")[0] == 201
+    assert listed()["plain"]["enable_queue_position_expiry"] is False
+    status, body = create("expiring", enable_queue_position_expiry=True)
+    assert status == 400 and "EnableQueuePositionExpiry" in body["error"]
+    status, body = change("plain", incr_serving_on_expiry=True)
+    assert status == 400 and "IncrSvcOnQueuePositionExpiry" in body["error"]
