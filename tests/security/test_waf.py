@@ -13,60 +13,86 @@ from typing import Any
 import pytest
 import requests
 
-from lambdas import catalog
+from lambdas import catalog, cloudfront_web_acl
 from local.testing import Runtime, running_runtime
 from local.waf import EntryRateLimit
 from stacks import cost
+from tests.infrastructure.helpers import catalog_functions
 
 
 def _deployed(template: dict[str, Any], **parameters: str) -> dict[str, dict[str, Any]]:
-    """The web ACLs a deployment creates with these parameters (the others at their defaults)."""
+    """The web ACLs a deployment creates with these parameters (the others at their defaults,
+    the region us-east-1), their properties as that deployment sees them."""
     conditions = cost._Conditions(template)
     conditions.defaults.update(parameters)
     return {
-        name: r
+        name: conditions.resolve(r)
         for name, r in template["Resources"].items()
-        if r["Type"] == "AWS::WAFv2::WebACL" and conditions.holds(r.get("Condition"))
+        if r["Type"] in cost.WEB_ACL_TYPES and conditions.holds(r.get("Condition"))
     }
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def _distribution_web_acl(template: dict[str, Any], **parameters: str) -> Any:
+    conditions = cost._Conditions(template)
+    conditions.defaults.update(parameters)
+    [distribution] = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"
+    ]
+    return conditions.resolve(distribution["Properties"]["DistributionConfig"]).get("WebACLId")
 
 
 def _rules(acl: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
 
 
+def _handler_of(template: dict[str, Any], web_acl: dict[str, Any]) -> str:
+    """The catalog function behind a custom resource (through CDK's provider framework)."""
+    [provider, _] = web_acl["Properties"]["ServiceToken"]["Fn::GetAtt"]
+    target = template["Resources"][provider]["Properties"]["Environment"]["Variables"]
+    [function, _] = target["USER_ON_EVENT_FUNCTION_ARN"]["Fn::GetAtt"]
+    return catalog_functions(template)[function]
+
+
+@pytest.mark.parametrize("stack", ["core", "gs.core"])
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2"])
+def test_every_region_gets_a_cloudfront_web_acl_made_in_us_east_1(synth, stack: str, region: str) -> None:
+    template = synth.template(stack)
+    [(name, acl)] = _deployed(template, **{"AWS::Region": region}).items()
+    assert _distribution_web_acl(template, **{"AWS::Region": region}) == {"Fn::GetAtt": [name, "Arn"]}
+    # The resource is made by the function that calls WAF's us-east-1 endpoint with scope CLOUDFRONT.
+    assert acl["Type"] == "Custom::CloudFrontWebAcl"
+    assert catalog.by_name(_handler_of(template, acl)).handler == "lambdas.cloudfront_web_acl.handler"
+    assert (cloudfront_web_acl.REGION, cloudfront_web_acl.SCOPE) == ("us-east-1", "CLOUDFRONT")
+
+
 @pytest.mark.parametrize("stack", ["core", "gs.core"])
 def test_the_waf_is_on_by_default_with_the_entry_rate_rule(synth, stack: str) -> None:
     template = synth.template(stack)
     [acl] = _deployed(template).values()
-    assert acl["Properties"]["Scope"] == "CLOUDFRONT"
     rules = _rules(acl)
     assert set(rules) == {"EntryRateLimitPerIp", "RateLimitPerIp", "AWSManagedRulesAmazonIpReputationList"}
     entry = rules["EntryRateLimitPerIp"]
     rate = entry["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "IP"
     assert rate["EvaluationWindowSec"] == catalog.ENTRY_RATE_WINDOW_SECONDS
-    assert template["Parameters"][rate["Limit"]["Ref"]]["Default"] == catalog.ENTRY_RATE_LIMIT_PER_IP
+    assert rate["Limit"] == catalog.ENTRY_RATE_LIMIT_PER_IP  # the parameter's default
     matches = [s["ByteMatchStatement"] for s in rate["ScopeDownStatement"]["AndStatement"]["Statements"]]
     assert {m["SearchString"] for m in matches} == {"/assign_queue_num", "POST"}
     block = entry["Action"]["Block"]["CustomResponse"]
     assert block["ResponseCode"] == catalog.RATE_LIMITED_STATUS
-    distribution = next(
-        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"
-    )
-    assert "WebAcl" in str(distribution["Properties"]["DistributionConfig"]["WebACLId"])
 
 
 def test_one_parameter_turns_it_off_and_one_adds_bot_control(synth) -> None:
     template = synth.template("core")
-    assert _deployed(template, EnableWaf="false") == {}
+    for region in ("us-east-1", "eu-west-1"):
+        assert _deployed(template, EnableWaf="false", **{"AWS::Region": region}) == {}
+        assert _distribution_web_acl(template, EnableWaf="false", **{"AWS::Region": region}) == NO_VALUE
     [with_bots] = _deployed(template, EnableBotControl="true").values()
     bot = _rules(with_bots)["AWSManagedRulesBotControlRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
     assert "AndStatement" in bot["ScopeDownStatement"]  # entries only: priced per request inspected
-
-
-def test_outside_us_east_1_there_is_no_cloudfront_web_acl(synth) -> None:
-    # CloudFront web ACLs can only be created in us-east-1; elsewhere the stack must still deploy.
-    assert _deployed(synth.template("core"), **{"AWS::Region": "eu-west-1"}) == {}
 
 
 def test_make_cost_shows_what_the_waf_adds(synth) -> None:
