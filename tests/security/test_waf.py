@@ -95,6 +95,75 @@ def test_one_parameter_turns_it_off_and_one_adds_bot_control(synth) -> None:
     assert "AndStatement" in bot["ScopeDownStatement"]  # entries only: priced per request inspected
 
 
+def _as_cloudformation_sends(value: Any) -> Any:
+    """A custom resource's properties as CloudFormation hands them over: every scalar a string."""
+    if isinstance(value, dict):
+        return {key: _as_cloudformation_sends(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_cloudformation_sends(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _request(kind: str, properties: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"RequestType": kind, "LogicalResourceId": "CdnWebAcl", "ResourceProperties": properties, **more}
+
+
+def test_the_custom_resource_keeps_the_web_acl_in_us_east_1_from_another_region(
+    synth, aws_session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The function runs in the stack's region; the web ACL it manages is us-east-1's.
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    template = synth.template("core")
+    name = "WaitingRoom-Core-eu-west-1"
+
+    def properties(**parameters: str) -> dict[str, Any]:
+        [acl] = _deployed(template, **{"AWS::Region": "eu-west-1", **parameters}).values()
+        sent = {key: value for key, value in acl["Properties"].items() if key != "ServiceToken"}
+        return _as_cloudformation_sends({**sent, "Name": name})
+
+    handler = cloudfront_web_acl.handler
+    waf = aws_session.client("wafv2", region_name="us-east-1")
+    created = handler(_request("Create", properties()), None)
+    arn, acl_id = created["PhysicalResourceId"], created["Data"]["Id"]
+    assert created["Data"]["Arn"] == arn and ":us-east-1:" in arn and "global/webacl/" in arn
+    assert cloudfront_web_acl.waf().meta.region_name == "us-east-1"
+
+    def stored() -> dict[str, Any]:
+        return waf.get_web_acl(Name=name, Scope="CLOUDFRONT", Id=acl_id)["WebACL"]
+
+    rules = _rules({"Properties": stored()})
+    rate = rules["EntryRateLimitPerIp"]["Statement"]["RateBasedStatement"]
+    assert rate["Limit"] == catalog.ENTRY_RATE_LIMIT_PER_IP  # a number again, as WAF's API declares it
+    assert rules["EntryRateLimitPerIp"]["VisibilityConfig"]["SampledRequestsEnabled"] is True
+
+    # Bot Control on, then a lower entry limit: the same web ACL, updated in place under its lock token.
+    bot_control = "AWSManagedRulesBotControlRuleSet"
+    for change, has_bot_control in (
+        ({"EnableBotControl": "true"}, True),
+        ({"WafEntriesPerIpPer5Minutes": "100"}, False),
+    ):
+        updated = handler(
+            _request(
+                "Update", properties(**change), PhysicalResourceId=arn, OldResourceProperties=properties()
+            ),
+            None,
+        )
+        assert updated["PhysicalResourceId"] == arn
+        rules = _rules({"Properties": stored()})
+        assert (bot_control in rules) is has_bot_control
+    assert rules["EntryRateLimitPerIp"]["Statement"]["RateBasedStatement"]["Limit"] == 100
+
+    handler(_request("Delete", properties(), PhysicalResourceId=arn), None)
+    with pytest.raises(waf.exceptions.WAFNonexistentItemException):
+        stored()
+    # A repeated delete, and the delete of a create that failed before any web ACL existed, succeed.
+    handler(_request("Delete", properties(), PhysicalResourceId=arn), None)
+    handler(_request("Delete", properties(), PhysicalResourceId="a-failed-create"), None)
+
+
 def test_make_cost_shows_what_the_waf_adds(synth) -> None:
     text, _ = cost.report(synth.outdir)
     assert "AWS WAF in WaitingRoom-Core (EnableWaf, on by default): $8.00/month idle" in text
