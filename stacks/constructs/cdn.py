@@ -5,7 +5,9 @@ The web ACL sits on the distribution, where the client's own address is known (b
 a regional web ACL on the API stage would see CloudFront's addresses, and the forwarded-for header
 it could read instead is written by the client). Its rules: a rate limit per IP on entries (the
 catalog's ENTRY_RATE_LIMIT_PER_IP, the local gateway's `--waf` limit too), a looser one on every
-route against floods, Amazon's IP reputation list, and Bot Control on entries when asked for. A
+route against floods, Amazon's IP reputation list, and Bot Control on entries when asked for. It
+guards against one client taking the line, not against exploits: no Java (so no Log4j) runs behind
+it, and the known-bad-inputs group would add a rule's cost to inspect two short fields. A
 CloudFront web ACL can only be created in us-east-1, so a custom resource creates it there from
 whatever region the stack is in (lambdas/cloudfront_web_acl.py): one template, its parameters
 unchanged, and nothing to bootstrap in us-east-1.
