@@ -129,7 +129,7 @@ class PublicApiDistribution(Construct):
             trigger,
             {
                 "Name": WEB_ACL_NAME,
-                "Description": "Waiting room public API (CloudFront)",
+                "Description": "Waiting room public API, on its CloudFront distribution",
                 "DefaultAction": {"Allow": {}},
                 "VisibilityConfig": _visibility("WaitingRoomPublic"),
                 "CustomResponseBodies": {

@@ -7,6 +7,7 @@ which the stack and the local gateway both read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -162,6 +163,47 @@ def test_the_custom_resource_keeps_the_web_acl_in_us_east_1_from_another_region(
     # A repeated delete, and the delete of a create that failed before any web ACL existed, succeed.
     handler(_request("Delete", properties(), PhysicalResourceId=arn), None)
     handler(_request("Delete", properties(), PhysicalResourceId="a-failed-create"), None)
+
+
+def _breaks_the_model(value: Any, shape: Any, path: str = "") -> list[str]:
+    """Where `value` breaks a pattern or length of the WAF API's model, which botocore does not
+    check before the call (AWS WAF would refuse the web ACL at deployment)."""
+    if shape.type_name == "structure":
+        unknown = [f"{path}.{key}: not in the API" for key in value if key not in shape.members]
+        return unknown + [
+            problem
+            for key, item in value.items()
+            if key in shape.members
+            for problem in _breaks_the_model(item, shape.members[key], f"{path}.{key}")
+        ]
+    if shape.type_name == "list":
+        return [
+            p for i, item in enumerate(value) for p in _breaks_the_model(item, shape.member, f"{path}[{i}]")
+        ]
+    if shape.type_name == "map":
+        return [
+            problem
+            for key, item in value.items()
+            for problem in _breaks_the_model(key, shape.key, f"{path}<{key}>")
+            + _breaks_the_model(item, shape.value, f"{path}.{key}")
+        ]
+    rules = shape.metadata
+    if shape.type_name == "string" and not (
+        rules.get("min", 0) <= len(value) <= rules.get("max", len(value))
+        and re.search(rules.get("pattern", ""), value)
+    ):
+        return [f"{path}: {value!r} breaks {rules}"]
+    return []
+
+
+@pytest.mark.parametrize("bot_control", ["false", "true"])
+def test_the_synthesized_web_acl_is_one_aws_waf_accepts(synth, bot_control: str) -> None:
+    [acl] = _deployed(synth.template("core"), EnableBotControl=bot_control).values()
+    properties = _as_cloudformation_sends({**acl["Properties"], "Name": "WaitingRoom-Core-eu-west-1"})
+    fields = {"Name": properties["Name"], "Scope": "CLOUDFRONT"}
+    fields |= cloudfront_web_acl.definition(properties, "CreateWebACL")
+    shape = cloudfront_web_acl.waf().meta.service_model.operation_model("CreateWebACL").input_shape
+    assert _breaks_the_model(fields, shape) == []
 
 
 def test_make_cost_shows_what_the_waf_adds(synth) -> None:
