@@ -142,6 +142,8 @@ class CustomResourceTrigger:
     """A CloudFormation custom resource (CDK Provider framework) backed by the function."""
 
     resource_type: str
+    # `vwr local` runs it at start-up as the stack would at deployment (False: nothing local to do).
+    runs_locally: bool = True
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,9 @@ class Function:
     def routes(self) -> tuple[Route, ...]:
         return tuple(t for t in self.triggers if isinstance(t, Route))
 
+
+# What CloudFrontWebAcl does to its one web ACL (the core stack scopes them to it).
+WEB_ACL_PERMISSIONS = ("wafv2:CreateWebACL", "wafv2:GetWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL")
 
 _EXPIRY = (
     Setting.ENABLE_QUEUE_POSITION_EXPIRY,
@@ -483,6 +488,17 @@ FUNCTIONS: tuple[Function, ...] = (
         uses=_with_state(),
         settings=_CORE,
         timeout_seconds=60,
+    ),
+    Function(
+        name="CloudFrontWebAcl",
+        handler="lambdas.cloudfront_web_acl.handler",
+        stack="core",
+        description="Creates, updates and deletes the public distribution's web ACL in us-east-1.",
+        # Locally, the gateway imitates the web ACL's entry rule itself (`vwr local --waf`).
+        triggers=(CustomResourceTrigger("Custom::CloudFrontWebAcl", runs_locally=False),),
+        extra_permissions=WEB_ACL_PERMISSIONS,
+        # Deleting waits for CloudFront to let go of the web ACL (lambdas/cloudfront_web_acl.py).
+        timeout_seconds=360,
     ),
     # -- the protected site ----------------------------------------------------------------------
     Function(

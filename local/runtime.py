@@ -184,6 +184,8 @@ class LocalRuntime:
         answers: dict[str, Any] = {}
         for function in wired:
             for trigger in _triggers(function, CustomResourceTrigger):
+                if not trigger.runs_locally:
+                    continue
                 event = events.custom_resource_event(
                     resource_type=trigger.resource_type,
                     logical_id=function.name,

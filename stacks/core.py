@@ -27,7 +27,7 @@ from stacks.constructs.bindings import (
     secret_grant,
     table_grant,
 )
-from stacks.constructs.cdn import PublicApiDistribution
+from stacks.constructs.cdn import PublicApiDistribution, web_acl_permissions
 from stacks.constructs.entry_queue import EntryQueue
 from stacks.constructs.function import CatalogFunction
 from stacks.constructs.monitoring import Monitoring
@@ -125,7 +125,7 @@ class CoreStack(Stack):
         )
         enable_waf = params.flag(
             self, "EnableWaf", True,
-            "AWS WAF on the public distribution: rate limits per client IP, IP reputation (us-east-1 only)",
+            "AWS WAF on the public distribution: rate limits per client IP, IP reputation",
         )  # fmt: skip
         # Every route, against floods: a waiting visitor polls about 100-150 times in five minutes,
         # so this lets some 130 visitors wait behind one shared address.
@@ -194,7 +194,7 @@ class CoreStack(Stack):
         origin_key_value = origin_key.secret_value.unsafe_unwrap()
 
         # -- what functions may use -----------------------------------------------------------------
-        bindings = Bindings()
+        bindings = Bindings(extra_permissions=web_acl_permissions())
         for resource, table in tables.items():
             bind_table(bindings, resource, table)
         bindings.bind(Resource.JWT_KEYS_SECRET, jwt_keys.secret_arn, secret_grant(jwt_keys.secret_arn))
@@ -271,6 +271,8 @@ class CoreStack(Stack):
                 elif isinstance(trigger, catalog.Schedule):
                     triggers.schedule_trigger(self, built.entry.name, built.function, trigger, conditions)
                 elif isinstance(trigger, catalog.CustomResourceTrigger):
+                    if trigger.resource_type == "Custom::CloudFrontWebAcl":
+                        continue  # the CDN's web ACL, wired with the CDN below
                     # Handlers read their settings from the environment; the properties make
                     # CloudFormation re-run them when the event or the key secret changes.
                     properties = {"EventId": event_id.value_as_string}
@@ -298,7 +300,7 @@ class CoreStack(Stack):
         self.cdn = PublicApiDistribution(
             self, "Cdn", api=self.public_api.rest_api, origin_key=origin_key_value,
             enable_waf=enable_waf, waf_rate_limit=waf_limit, entry_rate_limit=entry_limit,
-            enable_bot_control=enable_bot_control,
+            enable_bot_control=enable_bot_control, web_acl=self.functions["CloudFrontWebAcl"],
         )  # fmt: skip
 
         # -- who may call the private API ---------------------------------------------------------------

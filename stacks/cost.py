@@ -47,6 +47,8 @@ WAF_RULE_MONTH = 1.00  # a managed rule group counts as one rule
 WAF_PER_MILLION_REQUESTS = 0.60
 BOT_CONTROL_MONTH = 10.00  # plus $1 per million requests inspected (common level)
 BOT_CONTROL_GROUP = "AWSManagedRulesBotControlRuleSet"
+# The stacks' web ACL is a custom resource that makes it in us-east-1 (lambdas/cloudfront_web_acl.py).
+WEB_ACL_TYPES = ("AWS::WAFv2::WebACL", "Custom::CloudFrontWebAcl")
 # ElastiCache Serverless: data stored is billed at a minimum of 100 MB (Valkey) or 1 GB (Redis OSS).
 SERVERLESS_GB_HOUR = {"valkey": 0.084, "redis": 0.125}
 SERVERLESS_MIN_GB = {"valkey": 0.1, "redis": 1.0}
@@ -101,13 +103,26 @@ class _Conditions:
     """Evaluates a template's conditions with every parameter at its default value."""
 
     def __init__(self, template: dict[str, Any]) -> None:
-        # Prices are us-east-1's, and resources that exist only there (CloudFront web ACLs) count.
+        # Prices are us-east-1's.
         self.defaults = {"AWS::Region": "us-east-1"}
         self.defaults.update({k: v.get("Default") for k, v in template.get("Parameters", {}).items()})
         self.conditions = template.get("Conditions", {})
 
     def holds(self, name: str | None) -> bool:
         return True if name is None else bool(self._eval(self.conditions[name]))
+
+    def resolve(self, value: Any) -> Any:
+        """`value` with each Fn::If replaced by its chosen branch and each parameter by its value."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if isinstance(value, dict):
+            if set(value) == {"Fn::If"}:
+                condition, then, otherwise = value["Fn::If"]
+                return self.resolve(then if self.holds(condition) else otherwise)
+            if set(value) == {"Ref"} and value["Ref"] in self.defaults:
+                return self.defaults[value["Ref"]]
+            return {key: self.resolve(item) for key, item in value.items()}
+        return value
 
     def _eval(self, expression: Any) -> Any:
         if isinstance(expression, dict):
@@ -166,8 +181,8 @@ def idle_lines(template: dict[str, Any]) -> list[Line]:
             lines.append(Line(name, kind, ALARM_MONTH))
         elif kind == "AWS::CloudWatch::Dashboard":
             lines.append(Line(name, kind, DASHBOARD_MONTH, "free if one of the account's first 3"))
-        elif kind == "AWS::WAFv2::WebACL":
-            rules = props.get("Rules", [])
+        elif kind in WEB_ACL_TYPES:
+            rules = conditions.resolve(props.get("Rules", []))
             bot_control = BOT_CONTROL_GROUP in json.dumps(rules)
             monthly = WAF_ACL_MONTH + len(rules) * WAF_RULE_MONTH + (BOT_CONTROL_MONTH if bot_control else 0)
             note = f"{len(rules)} rule(s){', Bot Control' if bot_control else ''}"
@@ -394,7 +409,7 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
     waf_lines: list[tuple[str, Line]] = []
     for stack, template in _templates(outdir):
         lines = idle_lines(template)
-        waf_lines += [(stack, line) for line in lines if line.kind == "AWS::WAFv2::WebACL"]
+        waf_lines += [(stack, line) for line in lines if line.kind in WEB_ACL_TYPES]
         totals[stack] = sum(line.monthly for line in lines)
         out.append(f"{stack}: ${totals[stack]:.2f}/month idle")
         for line in sorted(lines, key=lambda item: -item.monthly):

@@ -123,7 +123,22 @@ def acknowledge_core(stack: IConstruct) -> None:
     for name in ("GenerateKeys", "InitializeState"):
         handler = stack.node.find_child(name).node.find_child("Function").node.default_child
         acknowledge_provider(stack.node.find_child(f"{name}Provider"), handler)  # type: ignore[arg-type]
-    acknowledge_distribution(stack.node.find_child("Cdn"))
+    cdn = stack.node.find_child("Cdn")
+    acknowledge_distribution(cdn)
+    web_acl = stack.node.find_child("CloudFrontWebAcl")
+    acknowledge_provider(
+        cdn.node.find_child("WebAclProvider"), web_acl.node.find_child("Function").node.default_child
+    )  # type: ignore[arg-type]
+    ack(
+        web_acl,
+        "IAM5[Resource::arn:<AWS::Partition>:wafv2:us-east-1:<AWS::AccountId>:global/webacl/<AWS::StackName>-<AWS::Region>/*]",
+        "The stack's one web ACL, by its name; WAF chooses its id when it creates it.",
+    )
+    ack(
+        web_acl,
+        "IAM5[Resource::arn:<AWS::Partition>:wafv2:us-east-1:<AWS::AccountId>:global/managedruleset/*/*]",
+        "Writing a web ACL that names AWS managed rule groups needs this permission on them; AWS names them.",
+    )
     public_api = stack.node.find_child("PublicApi")
     ack(
         public_api,

@@ -116,13 +116,6 @@ ACCEPTED: tuple[Accepted, ...] = (
         ("SiteDistribution*", "ControlPanelSiteDistribution*", "HostedPageDistribution*"),
     ),
     Accepted(
-        "CKV_AWS_192",
-        "The web ACL guards against one client taking the line (rate rules, IP reputation, Bot Control), "
-        "not against exploits: no Java, so no Log4j, runs behind it, and the known-bad-inputs group would "
-        "add a rule's cost to inspect bodies of at most two short fields.",
-        ("CdnWebAcl*",),
-    ),
-    Accepted(
         "CKV_AWS_174",
         "The distributions use the default *.cloudfront.net certificate, for which CloudFront fixes the "
         "TLS policy; a custom domain and certificate are needed to choose TLSv1.2_2021.",

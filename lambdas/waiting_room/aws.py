@@ -16,5 +16,6 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeou
 
 
 @cache
-def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+def client(service: str, region: str | None = None) -> Any:
+    """`region`: another region than the function's own (None: the function's)."""
+    return boto3.session.Session().client(service, region_name=region, config=_CONFIG)

@@ -5,8 +5,12 @@ The web ACL sits on the distribution, where the client's own address is known (b
 a regional web ACL on the API stage would see CloudFront's addresses, and the forwarded-for header
 it could read instead is written by the client). Its rules: a rate limit per IP on entries (the
 catalog's ENTRY_RATE_LIMIT_PER_IP, the local gateway's `--waf` limit too), a looser one on every
-route against floods, Amazon's IP reputation list, and Bot Control on entries when asked for. A
-CloudFront web ACL can only be created in us-east-1: in another region the stack has none.
+route against floods, Amazon's IP reputation list, and Bot Control on entries when asked for. It
+guards against one client taking the line, not against exploits: no Java (so no Log4j) runs behind
+it, and the known-bad-inputs group would add a rule's cost to inspect two short fields. A
+CloudFront web ACL can only be created in us-east-1, so a custom resource creates it there from
+whatever region the stack is in (lambdas/cloudfront_web_acl.py): one template, its parameters
+unchanged, and nothing to bootstrap in us-east-1.
 
 Origin lock: every public method requires an API key, and only CloudFront knows it (it adds the
 `x-api-key` header to each origin request, overriding any value a viewer sends). A request that goes
@@ -22,15 +26,17 @@ caching minimum TTL (10 s by default), so every error code it caches gets a TTL 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from aws_cdk import Aws, CfnCondition, CfnParameter, Duration, Fn, Token
+from aws_cdk import Aws, CfnCondition, CfnParameter, CfnResource, Duration, Fn, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from lambdas import catalog
+from stacks.constructs import triggers
+from stacks.constructs.function import CatalogFunction
 
 ORIGIN_KEY_HEADER = "x-api-key"
 # The status codes whose caching a distribution can set (AWS::CloudFront::Distribution
@@ -39,6 +45,21 @@ CACHEABLE_ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
 NO_ERROR_CACHING = [
     cloudfront.ErrorResponse(http_status=code, ttl=Duration.seconds(0)) for code in CACHEABLE_ERROR_CODES
 ]
+# The web ACL's name, unique in the account since a stack's name is unique in its region.
+WEB_ACL_NAME = f"{Aws.STACK_NAME}-{Aws.REGION}"
+
+
+def web_acl_permissions() -> dict[str, list[str]]:
+    """What CloudFrontWebAcl may do: its own web ACL, and name AWS's managed rule groups in it."""
+    arn = f"arn:{Aws.PARTITION}:wafv2:us-east-1:{Aws.ACCOUNT_ID}:global"
+    own = [f"{arn}/webacl/{WEB_ACL_NAME}/*"]
+    writes = [*own, f"{arn}/managedruleset/*/*"]
+    return {
+        "wafv2:CreateWebACL": writes,
+        "wafv2:UpdateWebACL": writes,
+        "wafv2:GetWebACL": own,
+        "wafv2:DeleteWebACL": own,
+    }
 
 
 class PublicApiDistribution(Construct):
@@ -53,6 +74,7 @@ class PublicApiDistribution(Construct):
         waf_rate_limit: CfnParameter,
         entry_rate_limit: CfnParameter,
         enable_bot_control: CfnParameter,
+        web_acl: CatalogFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         origin = origins.RestApiOrigin(api, custom_headers={ORIGIN_KEY_HEADER: origin_key})
@@ -84,48 +106,46 @@ class PublicApiDistribution(Construct):
         self.cached_paths = sorted(behaviors)
 
         self.waf_enabled = CfnCondition(
-            self,
-            "WafEnabled",
-            expression=Fn.condition_and(
-                Fn.condition_equals(enable_waf.value_as_string, "true"),
-                # CloudFront's web ACLs exist only in us-east-1 (AWS WAF developer guide, "Resources
-                # that you can protect"); elsewhere the stack deploys without one (docs/SECURITY.md).
-                Fn.condition_equals(Aws.REGION, "us-east-1"),
-            ),
+            self, "WafEnabled", expression=Fn.condition_equals(enable_waf.value_as_string, "true")
         )
-        bot_control_asked = Fn.condition_equals(enable_bot_control.value_as_string, "true")
+        bot_control = CfnCondition(
+            self,
+            "BotControlAsked",
+            expression=Fn.condition_equals(enable_bot_control.value_as_string, "true"),
+        )
         rules = [
             _rate_rule("EntryRateLimitPerIp", 0, entry_rate_limit.value_as_number, scope_down=_ENTRY),
             _rate_rule("RateLimitPerIp", 1, waf_rate_limit.value_as_number),
             _managed_rule("AWSManagedRulesAmazonIpReputationList", 2),
         ]
-        # Two web ACLs, one deployed: CloudFormation cannot leave one item of a list out by a
-        # condition. Bot Control inspects entries only, since it is priced per request inspected.
-        variants = {
-            "WebAcl": (Fn.condition_not(bot_control_asked), rules),
-            "WebAclWithBotControl": (bot_control_asked, [*rules, _bot_control(3)]),
-        }
-        web_acl_id: str | object = Aws.NO_VALUE
-        for acl_id, (when, acl_rules) in variants.items():
-            deployed = CfnCondition(
-                self, f"{acl_id}Deployed", expression=Fn.condition_and(self.waf_enabled, when)
-            )
-            acl = wafv2.CfnWebACL(
-                self,
-                acl_id,
-                scope="CLOUDFRONT",
-                default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-                visibility_config=_visibility("WaitingRoomPublic"),
-                custom_response_bodies={
-                    "RateLimited": wafv2.CfnWebACL.CustomResponseBodyProperty(
-                        content_type="APPLICATION_JSON",
-                        content=json.dumps({"error": catalog.RATE_LIMITED_ERROR}),
-                    )
+        # A CloudFront web ACL exists only in us-east-1; this resource makes it there from any
+        # region (lambdas/cloudfront_web_acl.py). Bot Control inspects entries only, since it is
+        # priced per request inspected.
+        (trigger,) = web_acl.entry.triggers
+        self.web_acl = triggers.custom_resource(
+            self,
+            "WebAcl",
+            web_acl.function,
+            trigger,
+            {
+                "Name": WEB_ACL_NAME,
+                "Description": "Waiting room public API, on its CloudFront distribution",
+                "DefaultAction": {"Allow": {}},
+                "VisibilityConfig": _visibility("WaitingRoomPublic"),
+                "CustomResponseBodies": {
+                    "RateLimited": {
+                        "ContentType": "APPLICATION_JSON",
+                        "Content": json.dumps({"error": catalog.RATE_LIMITED_ERROR}),
+                    }
                 },
-                rules=acl_rules,
-            )
-            acl.cfn_options.condition = deployed
-            web_acl_id = Fn.condition_if(deployed.logical_id, acl.attr_arn, web_acl_id)
+                "Rules": Fn.condition_if(bot_control.logical_id, [*rules, _bot_control(3)], rules),
+            },
+        )
+        cfn_web_acl: CfnResource = self.web_acl.node.default_child  # type: ignore[assignment]
+        cfn_web_acl.cfn_options.condition = self.waf_enabled
+        web_acl_id = Fn.condition_if(
+            self.waf_enabled.logical_id, self.web_acl.get_att_string("Arn"), Aws.NO_VALUE
+        )
 
         self.distribution = cloudfront.Distribution(
             self,
@@ -146,99 +166,82 @@ class PublicApiDistribution(Construct):
         self.url = f"https://{self.distribution.distribution_domain_name}"
 
 
+# The rules below are written as the WAF API takes them (lambdas/cloudfront_web_acl.py passes them on).
+
 # A POST to the entry route, whatever the case or doubled slashes of its path.
-_ENTRY = wafv2.CfnWebACL.StatementProperty(
-    and_statement=wafv2.CfnWebACL.AndStatementProperty(
-        statements=[
-            wafv2.CfnWebACL.StatementProperty(
-                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                    positional_constraint="EXACTLY",
-                    search_string=catalog.ASSIGN_QUEUE_NUM.path.lower(),
-                    text_transformations=[
-                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NORMALIZE_PATH"),
-                        wafv2.CfnWebACL.TextTransformationProperty(priority=1, type="LOWERCASE"),
+_ENTRY: dict[str, Any] = {
+    "AndStatement": {
+        "Statements": [
+            {
+                "ByteMatchStatement": {
+                    "FieldToMatch": {"UriPath": {}},
+                    "PositionalConstraint": "EXACTLY",
+                    "SearchString": catalog.ASSIGN_QUEUE_NUM.path.lower(),
+                    "TextTransformations": [
+                        {"Priority": 0, "Type": "NORMALIZE_PATH"},
+                        {"Priority": 1, "Type": "LOWERCASE"},
                     ],
-                )
-            ),
-            wafv2.CfnWebACL.StatementProperty(
-                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
-                    positional_constraint="EXACTLY",
-                    search_string=catalog.ASSIGN_QUEUE_NUM.method,
-                    text_transformations=[
-                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
-                    ],
-                )
-            ),
+                }
+            },
+            {
+                "ByteMatchStatement": {
+                    "FieldToMatch": {"Method": {}},
+                    "PositionalConstraint": "EXACTLY",
+                    "SearchString": catalog.ASSIGN_QUEUE_NUM.method,
+                    "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                }
+            },
         ]
-    )
-)
+    }
+}
 
 
 def _rate_rule(
-    name: str, priority: int, limit: float, scope_down: wafv2.CfnWebACL.StatementProperty | None = None
-) -> wafv2.CfnWebACL.RuleProperty:
+    name: str, priority: int, limit: float, scope_down: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Blocks a client IP over `limit` requests in AWS WAF's five-minute window, with a 429."""
-    return wafv2.CfnWebACL.RuleProperty(
-        name=name,
-        priority=priority,
-        action=wafv2.CfnWebACL.RuleActionProperty(
-            block=wafv2.CfnWebACL.BlockActionProperty(
-                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
-                    response_code=catalog.RATE_LIMITED_STATUS, custom_response_body_key="RateLimited"
-                )
-            )
-        ),
-        statement=wafv2.CfnWebACL.StatementProperty(
-            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                aggregate_key_type="IP",
-                limit=limit,
-                evaluation_window_sec=catalog.ENTRY_RATE_WINDOW_SECONDS,
-                scope_down_statement=scope_down,
-            )
-        ),
-        visibility_config=_visibility(name),
-    )
+    rate: dict[str, Any] = {
+        "AggregateKeyType": "IP",
+        "Limit": limit,
+        "EvaluationWindowSec": catalog.ENTRY_RATE_WINDOW_SECONDS,
+    }
+    if scope_down is not None:
+        rate["ScopeDownStatement"] = scope_down
+    return {
+        "Name": name,
+        "Priority": priority,
+        "Action": {
+            "Block": {
+                "CustomResponse": {
+                    "ResponseCode": catalog.RATE_LIMITED_STATUS,
+                    "CustomResponseBodyKey": "RateLimited",
+                }
+            }
+        },
+        "Statement": {"RateBasedStatement": rate},
+        "VisibilityConfig": _visibility(name),
+    }
 
 
-def _managed_rule(
-    name: str,
-    priority: int,
-    *,
-    scope_down: wafv2.CfnWebACL.StatementProperty | None = None,
-    configs: list[wafv2.CfnWebACL.ManagedRuleGroupConfigProperty] | None = None,
-) -> wafv2.CfnWebACL.RuleProperty:
+def _managed_rule(name: str, priority: int, **statement: Any) -> dict[str, Any]:
     """An AWS managed rule group with its own actions (block on a match)."""
-    return wafv2.CfnWebACL.RuleProperty(
-        name=name,
-        priority=priority,
-        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-        statement=wafv2.CfnWebACL.StatementProperty(
-            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                vendor_name="AWS",
-                name=name,
-                scope_down_statement=scope_down,
-                managed_rule_group_configs=configs,
-            )
-        ),
-        visibility_config=_visibility(name),
-    )
+    return {
+        "Name": name,
+        "Priority": priority,
+        "OverrideAction": {"None": {}},
+        "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": name, **statement}},
+        "VisibilityConfig": _visibility(name),
+    }
 
 
-def _bot_control(priority: int) -> wafv2.CfnWebACL.RuleProperty:
-    common = wafv2.CfnWebACL.AWSManagedRulesBotControlRuleSetProperty(inspection_level="COMMON")
+def _bot_control(priority: int) -> dict[str, Any]:
     return _managed_rule(
         "AWSManagedRulesBotControlRuleSet",
         priority,
-        scope_down=_ENTRY,
-        configs=[
-            wafv2.CfnWebACL.ManagedRuleGroupConfigProperty(aws_managed_rules_bot_control_rule_set=common)
-        ],
+        ScopeDownStatement=_ENTRY,
+        ManagedRuleGroupConfigs=[{"AWSManagedRulesBotControlRuleSet": {"InspectionLevel": "COMMON"}}],
     )
 
 
-def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-    )
+def _visibility(name: str) -> dict[str, Any]:
+    return {"CloudWatchMetricsEnabled": True, "MetricName": name, "SampledRequestsEnabled": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import CfnCondition, CustomResource, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_events as events
@@ -62,7 +63,7 @@ def custom_resource(
     name: str,
     function: lambda_.IFunction,
     trigger: catalog.CustomResourceTrigger,
-    properties: Mapping[str, str],
+    properties: Mapping[str, Any],
 ) -> CustomResource:
     """The CDK provider framework turns the handler's return value ({PhysicalResourceId, Data})
     into the CloudFormation response, so the handler needs no network path to the response URL."""
