@@ -492,6 +492,8 @@ FUNCTIONS: tuple[Function, ...] = (
             Setting.CORE_API_REGION,
         ),
         extra_permissions=("cloudwatch:DescribeAlarms",),
+        # One tick serves every periodic event; below the rate, so that ticks never overlap.
+        timeout_seconds=50,
     ),
     Function(
         name="MaxSizeInlet",

@@ -87,17 +87,17 @@ def admitted(runtime: Runtime, event_id: str, count: int) -> list[str]:
 # -- Periodic ----------------------------------------------------------------------------------------
 
 
+def own_event_runtime(tmp_path_factory: pytest.TempPathFactory, *inlet: str) -> Iterator[Runtime]:
+    """A runtime whose own event is "own", running the given inlet."""
+    args = ["--event-id", "own", *inlet, "--batch-window", "0.2"]
+    with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-inlets-per-event")) as started:
+        yield started
+
+
 @pytest.fixture(scope="module")
 def periodic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    args = [
-        "--event-id", "own",
-        "--inlet", "periodic",
-        "--inlet-increment", str(OWN_INCREMENT),
-        "--inlet-period", "0.5",
-        "--batch-window", "0.2",
-    ]  # fmt: skip
-    with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-periodic-events")) as started:
-        yield started
+    inlet = ("--inlet", "periodic", "--inlet-increment", str(OWN_INCREMENT), "--inlet-period", "0.5")
+    yield from own_event_runtime(tmp_path_factory, *inlet)
 
 
 def test_periodic_moves_each_event_by_its_own_increment_and_skips_one_outside_its_window(
@@ -129,14 +129,9 @@ def test_periodic_moves_each_event_by_its_own_increment_and_skips_one_outside_it
 
 @pytest.fixture(scope="module")
 def max_size(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    args = [
-        "--event-id", "own",
-        "--inlet", "max-size",
-        "--inlet-max-size", str(OWN_MAX_SIZE),
-        "--batch-window", "0.2",
-    ]  # fmt: skip
-    with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-max-size-events")) as started:
-        yield started
+    yield from own_event_runtime(
+        tmp_path_factory, "--inlet", "max-size", "--inlet-max-size", str(OWN_MAX_SIZE)
+    )
 
 
 def publish(runtime: Runtime, message: dict[str, Any], event_id: str | None = None) -> None:

@@ -13,7 +13,6 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,16 +27,10 @@ from lambdas.catalog import routes_of
 from lambdas.waiting_room.private_api import PrivateApiClient
 from local.sigv4 import SignatureRejected, SignedRequest, verify
 from tests.integration.conftest import Core
+from tests.unit.private_api_fake import Reply
 
 BASE_URL = "https://private.example/api"
 REGION = "us-east-1"
-
-
-@dataclass
-class Reply:
-    status: int
-    data: bytes
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class PrivateApiGateway:

@@ -12,6 +12,7 @@ import pytest
 
 from inlet_strategies import max_size, periodic
 from inlet_strategies.event_inlets import MAX_SIZE, NONE, PERIODIC, EventInlet
+from lambdas.catalog import Schedule, by_name
 from lambdas.waiting_room.private_api import PrivateApiError
 from tests.unit.private_api_fake import FakePrivateApi, client_of
 
@@ -252,3 +253,10 @@ def test_time_is_not_read_by_max_size() -> None:
     api.events[1] = record("b", MAX_SIZE, capacity=3, start_time=int(time.time()) + 3600)
     outcome = max_size.run(sns_event(({"exited": 1}, "b")), client_of(api, "own"), OWN_MAX_SIZE)
     assert outcome["events"]["b"]["increment_by"] == 1
+
+
+def test_a_tick_has_time_for_events_and_ends_before_the_next_one() -> None:
+    function = by_name("PeriodicInlet")
+    schedule = next(t for t in function.triggers if isinstance(t, Schedule))
+    assert function.timeout_seconds - periodic.RESERVE_SECONDS >= 30
+    assert function.timeout_seconds < schedule.rate_minutes * 60
