@@ -507,7 +507,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Each minute in its window: serving counter to min(serving, queue) + increment.",
         triggers=(Schedule(rate_minutes=1),),
         uses=((Resource.PRIVATE_API, "read"), (Resource.CLOUDWATCH_ALARMS, "read")),
-        calls=("GET /counters", "POST /increment_serving_counter"),
+        calls=("GET /events", "GET /counters", "POST /increment_serving_counter"),
         settings=(
             Setting.EVENT_ID,
             Setting.INLET_INCREMENT_BY,
@@ -526,7 +526,12 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Closes the sessions an SNS message names and lets in as many visitors, within capacity.",
         triggers=(TopicTrigger("MaxSizeInletTopic"),),
         uses=((Resource.PRIVATE_API, "read"),),
-        calls=("POST /update_session", "GET /num_active_tokens", "POST /increment_serving_counter"),
+        calls=(
+            "GET /events",
+            "POST /update_session",
+            "GET /num_active_tokens",
+            "POST /increment_serving_counter",
+        ),
         settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE, Setting.CORE_API_REGION),
         timeout_seconds=60,
     ),
