@@ -75,10 +75,8 @@ def alarm_blocks(cloudwatch: Any, alarm_name: str) -> bool:
     return any(alarm.get("StateValue") == "ALARM" for alarm in alarms)
 
 
-def move_event(event: EventInlet, client: PrivateApiClient, now: float) -> dict[str, Any]:
+def move_event(event: EventInlet, client: PrivateApiClient) -> dict[str, Any]:
     """One event's period: what was done, for the outcome."""
-    if not within_window(now, event.start_time, event.end_time):
-        return {"action": "skipped", "reason": "outside its window"}
     counters = client.counters()
     serving, queue = int(counters["serving_counter"]), int(counters["queue_counter"])
     increment = periodic_increment(serving, queue, event.increment_by)
@@ -100,7 +98,13 @@ def run(
     if config.alarm_name and alarm_blocks(cloudwatch or boto3.client("cloudwatch"), config.alarm_name):
         return {"action": "skipped", "reason": f"alarm {config.alarm_name} is in ALARM"}
     registry = resolve(client.list_events(), config.own)
-    due = registry.of(PERIODIC)
+    events: dict[str, dict[str, Any]] = {}
+    due = []
+    for event in registry.of(PERIODIC):
+        if within_window(now, event.start_time, event.end_time):
+            due.append(event)
+        else:  # costs no call
+            events[event.event_id] = {"action": "skipped", "reason": "outside its window"}
     # Should the tick run out of time, a different set of events waits each time, not the last ones.
     random.shuffle(due)
 
@@ -108,13 +112,13 @@ def run(
         if seconds_left() < RESERVE_SECONDS:
             return {"action": "not_reached", "reason": "the tick ran out of time"}
         try:
-            return move_event(event, client.for_event(event.event_id), now)
+            return move_event(event, client.for_event(event.event_id))
         except Exception as error:  # one event's failure must not stop the others
             logger.exception("the periodic inlet failed for an event", event_id=event.event_id)
             return {"action": "failed", "reason": f"{type(error).__name__}: {error}"[:300]}
 
     with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(due)))) as pool:
-        events = dict(zip((event.event_id for event in due), pool.map(move, due), strict=True))
+        events.update(zip((event.event_id for event in due), pool.map(move, due), strict=True))
     outcome: dict[str, Any] = {
         "action": "ran",
         "counts": dict(Counter(result["action"] for result in events.values())),
