@@ -188,13 +188,21 @@ class Function:
         return tuple(t for t in self.triggers if isinstance(t, Route))
 
 
-# Settings most core functions read.
-_CORE = (Setting.EVENT_ID, Setting.REDIS_URL, Setting.REDIS_CLUSTER)
 _EXPIRY = (
     Setting.ENABLE_QUEUE_POSITION_EXPIRY,
     Setting.QUEUE_POSITION_EXPIRY_SECONDS,
 )
-_TOKEN = (*_EXPIRY, Setting.TOKEN_VALIDITY_SECONDS, Setting.ISSUER)
+# The deployment's parameters that an event takes where it sets nothing else
+# (lambdas/waiting_room/registry.py): every function that looks an event up reads them.
+_EVENT_DEFAULTS = (
+    *_EXPIRY,
+    Setting.INCR_SERVING_ON_EXPIRY,
+    Setting.TOKEN_VALIDITY_SECONDS,
+    Setting.POW_DIFFICULTY,
+)
+# Settings most core functions read.
+_CORE = (Setting.EVENT_ID, Setting.REDIS_URL, Setting.REDIS_CLUSTER, *_EVENT_DEFAULTS)
+_TOKEN = (Setting.ISSUER,)
 # Functions that put events themselves; token and session events leave through the tokens
 # table's stream instead (OUTBOX below).
 _EVENTS = (Resource.EVENT_BUS, "write")
@@ -283,7 +291,7 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.QUEUE_POSITIONS_TABLE, "write"),
             (Resource.ENTRY_QUEUE, "send"),
         ),
-        settings=(*_CORE, Setting.ORDERING_WINDOW_MS, Setting.POW_DIFFICULTY),
+        settings=(*_CORE, Setting.ORDERING_WINDOW_MS),
         timeout_seconds=30,
     ),
     Function(
@@ -292,7 +300,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         triggers=(Route("public", "GET", "/queue_num", PER_VISITOR_SHORT),),
         uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read")),
-        settings=(*_CORE, Setting.POW_DIFFICULTY),
+        settings=_CORE,
     ),
     Function(
         name="PowChallenge",
@@ -302,7 +310,7 @@ FUNCTIONS: tuple[Function, ...] = (
         # Cached only while the answer is "no work needed": a challenge is sent with no-store.
         triggers=(Route("public", "GET", "/pow_challenge", SHORT),),
         uses=((Resource.EVENTS_TABLE, "read"), (Resource.REDIS_AUTH_SECRET, "read")),
-        settings=(*_CORE, Setting.POW_DIFFICULTY),
+        settings=_CORE,
     ),
     Function(
         name="ServingNum",
@@ -326,7 +334,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         triggers=(Route("public", "GET", "/queue_pos_expiry", PER_VISITOR_SHORT),),
         uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read"), (Resource.TOKENS_TABLE, "read")),
-        settings=(*_CORE, *_EXPIRY),
+        settings=_CORE,
     ),
     Function(
         name="GenerateToken",
@@ -342,7 +350,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         triggers=(Route("public", "GET", "/public_key", LONG),),
         uses=((Resource.EVENTS_TABLE, "read"), (Resource.JWT_PUBLIC_KEY, "read")),
-        settings=(Setting.EVENT_ID,),
+        settings=(Setting.EVENT_ID, *_EVENT_DEFAULTS),
     ),
     # What the protected site's authorizer checks besides the signature (lambdas/admission.py).
     Function(
@@ -434,7 +442,7 @@ FUNCTIONS: tuple[Function, ...] = (
         uses=_with_state(
             (Resource.EVENTS_TABLE, "read_write"), (Resource.QUEUE_POSITIONS_TABLE, "read_write")
         ),
-        settings=(*_CORE, *_TOKEN, Setting.INCR_SERVING_ON_EXPIRY, Setting.POW_DIFFICULTY),
+        settings=_CORE,
     ),
     # -- scheduled jobs ------------------------------------------------------------------------
     Function(
@@ -444,7 +452,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Counts queue positions whose grace window passed unused.",
         triggers=(Schedule(rate_minutes=1, enabled_by=Setting.ENABLE_QUEUE_POSITION_EXPIRY),),
         uses=_with_state((Resource.SERVING_COUNTER_TABLE, "write"), _EVENTS),
-        settings=(*_CORE, *_EXPIRY, Setting.INCR_SERVING_ON_EXPIRY),
+        settings=_CORE,
         timeout_seconds=60,
     ),
     Function(
