@@ -1,12 +1,21 @@
 """The MaxSize inlet: when sessions end, let in as many visitors as left, within capacity.
 
-Invoked by SNS with messages `{"exited": N?, "completed": [RID...]?, "abandoned": [RID...]?}`.
-It closes the listed sessions through the private API, then moves the serving counter by the
-number of places freed, never above capacity (max size minus active tokens) and never below zero.
+Invoked by SNS with messages `{"event_id": E?, "exited": N?, "completed": [RID...]?,
+"abandoned": [RID...]?}`. The event is named by the `event_id` field or by an SNS message
+attribute `event_id` (String), which lets subscriptions filter by event; a message whose field
+and attribute name different events is refused as malformed, since acting on either could let
+visitors into the wrong event. A message that names no event is for the deployment's own event.
 
-All records of one invocation are summed before the single capacity check: deciding per record
-would read the same capacity twice and could overshoot it. Nothing is kept between invocations
-(the reference kept a module-level tally that grew forever).
+For each event, it closes the listed sessions through the private API, then moves the event's
+serving counter by the number of places freed, never above its capacity (capacity minus active
+tokens) and never below zero. The capacity is the event's registry record's when its inlet is
+"max_size"; the own event's is the inlet stack's parameter while its record names no inlet
+(`event_inlets`). Messages for an event that is unknown or has no MaxSize inlet are logged and
+dropped: retrying them could not succeed.
+
+All records of one invocation are summed per event before the single capacity check: deciding
+per record would read the same capacity twice and could overshoot it. Nothing is kept between
+invocations (the reference kept a module-level tally that grew forever).
 """
 
 from __future__ import annotations
@@ -18,9 +27,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from inlet_strategies.decisions import max_size_increment
-from inlet_strategies.settings import env_int
+from inlet_strategies.event_inlets import MAX_SIZE, EventInlet, resolve
+from inlet_strategies.settings import env_int, env_text
+from lambdas.catalog import is_event_id
 from lambdas.waiting_room import json_input
-from lambdas.waiting_room.private_api import PrivateApiClient
+from lambdas.waiting_room.private_api import RETRYABLE_STATUSES, PrivateApiClient, PrivateApiError
 from lambdas.waiting_room.private_api_settings import private_api
 
 logger = Logger(service="inlet-max-size")
@@ -29,6 +40,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 COMPLETED, ABANDONED = 1, -1
 # A message naming more sessions than this is refused: one invocation must finish in its timeout.
 MAX_IDS_PER_MESSAGE = 1000
+FIELDS = {"event_id", "exited", "completed", "abandoned"}
 
 
 class MalformedMessage(ValueError):
@@ -40,16 +52,18 @@ class Exits:
     exited: int = 0
     completed: tuple[str, ...] = ()
     abandoned: tuple[str, ...] = ()
+    # None: the message names no event (the deployment's own).
+    event_id: str | None = None
 
 
 @dataclass
 class Tally:
-    """What one invocation did; lives only as long as the invocation."""
+    """What one invocation did for one event; lives only as long as the invocation."""
 
+    messages: int = 0
     exited: int = 0
     closed: int = 0
     not_closed: int = 0
-    malformed: int = 0
 
     @property
     def freed(self) -> int:
@@ -69,8 +83,27 @@ def _ids(message: dict[str, Any], name: str) -> tuple[str, ...]:
     return tuple(rid.lower() for rid in value)
 
 
-def parse_message(raw: Any) -> Exits:
-    """A record's message as `Exits`, or MalformedMessage."""
+def named_event(message: dict[str, Any], attributes: Any) -> str | None:
+    """The event a message names by its `event_id` field or its `event_id` attribute, or None."""
+    in_message = message.get("event_id")
+    if in_message is not None and not is_event_id(in_message):
+        raise MalformedMessage("event_id must be an event id")
+    attribute = attributes.get("event_id") if isinstance(attributes, dict) else None
+    if attribute is None:
+        return in_message
+    # Lambda's SNS record: {"event_id": {"Type": "String", "Value": "..."}}.
+    if not isinstance(attribute, dict) or attribute.get("Type") != "String":
+        raise MalformedMessage("the event_id attribute must be of type String")
+    in_attribute = attribute.get("Value")
+    if not is_event_id(in_attribute):
+        raise MalformedMessage("the event_id attribute must be an event id")
+    if in_message is not None and in_message != in_attribute:
+        raise MalformedMessage("the event_id field and the event_id attribute name different events")
+    return in_attribute
+
+
+def parse_message(raw: Any, attributes: Any = None) -> Exits:
+    """A record's message (and its SNS message attributes) as `Exits`, or MalformedMessage."""
     if not isinstance(raw, str):
         raise MalformedMessage("the SNS message is missing")
     try:
@@ -79,7 +112,7 @@ def parse_message(raw: Any) -> Exits:
         raise MalformedMessage("the SNS message is not JSON") from error
     if not isinstance(message, dict):
         raise MalformedMessage("the SNS message must be a JSON object")
-    unknown = set(message) - {"exited", "completed", "abandoned"}
+    unknown = set(message) - FIELDS
     if unknown:
         raise MalformedMessage(f"unknown fields: {sorted(unknown)[:5]}")
     exited = message.get("exited", 0)
@@ -87,15 +120,16 @@ def parse_message(raw: Any) -> Exits:
         exited = 0
     if isinstance(exited, bool) or not isinstance(exited, int) or exited < 0:
         raise MalformedMessage("exited must be a non-negative integer")
-    return Exits(exited, _ids(message, "completed"), _ids(message, "abandoned"))
+    return Exits(
+        exited, _ids(message, "completed"), _ids(message, "abandoned"), named_event(message, attributes)
+    )
 
 
-def close_sessions(client: PrivateApiClient, exits: Exits, tally: Tally) -> None:
+def close_sessions(client: PrivateApiClient, exits: Exits, tally: Tally, seen: set[str]) -> None:
     """Closes each session once; a 404 (unknown, or already closed) frees no place."""
-    # A request id listed twice in one message must not free two places.
-    seen: set[str] = set()
     for request_ids, status in ((exits.completed, COMPLETED), (exits.abandoned, ABANDONED)):
         for request_id in request_ids:
+            # A request id listed twice in one invocation must not free two places.
             if request_id in seen:
                 continue
             seen.add(request_id)
@@ -105,41 +139,92 @@ def close_sessions(client: PrivateApiClient, exits: Exits, tally: Tally) -> None
                 tally.not_closed += 1
 
 
-def run(event: dict[str, Any], client: PrivateApiClient, max_size: int) -> dict[str, Any]:
-    tally = Tally()
-    records = event.get("Records") if isinstance(event, dict) else None
-    for index, record in enumerate(records if isinstance(records, list) else []):
-        try:
-            sns = record.get("Sns") if isinstance(record, dict) else None
-            exits = parse_message(sns.get("Message") if isinstance(sns, dict) else None)
-        except MalformedMessage as error:
-            tally.malformed += 1
-            message_id = sns.get("MessageId") if isinstance(sns, dict) else None
-            # The reason names fields, never their values: request ids are bearer secrets.
-            logger.warning(
-                "skipped a malformed message", record=index, message_id=message_id, reason=str(error)
-            )
-            continue
-        tally.exited += exits.exited
-        close_sessions(client, exits, tally)
-
+def admit(client: PrivateApiClient, exits: list[Exits], capacity: int) -> dict[str, Any]:
+    """One event's share of the invocation: close its sessions, then let in as many as left."""
+    tally = Tally(messages=len(exits))
+    seen: set[str] = set()
+    for one in exits:
+        tally.exited += one.exited
+        close_sessions(client, one, tally, seen)
     outcome: dict[str, Any] = {
+        "messages": tally.messages,
         "freed": tally.freed,
         "closed": tally.closed,
         "not_closed": tally.not_closed,
-        "malformed": tally.malformed,
     }
     if tally.freed == 0:
-        return {**outcome, "increment_by": 0}
+        return {"action": "none", **outcome, "increment_by": 0}
     active = client.num_active_tokens()
-    increment = max_size_increment(tally.freed, max_size, active)
+    increment = max_size_increment(tally.freed, capacity, active)
     outcome.update(active_tokens=active, increment_by=increment)
-    if increment > 0:
-        outcome["serving_counter"] = client.increment_serving_counter(increment)
+    if increment == 0:
+        return {"action": "none", **outcome}
+    return {
+        "action": "incremented",
+        **outcome,
+        "serving_counter": client.increment_serving_counter(increment),
+    }
+
+
+def _exits_by_event(event: dict[str, Any], own_event_id: str) -> tuple[dict[str, list[Exits]], int]:
+    """The well-formed messages of the invocation by event, and how many were malformed."""
+    by_event: dict[str, list[Exits]] = {}
+    malformed = 0
+    records = event.get("Records") if isinstance(event, dict) else None
+    for index, record in enumerate(records if isinstance(records, list) else []):
+        sns = record.get("Sns") if isinstance(record, dict) else None
+        sns = sns if isinstance(sns, dict) else {}
+        try:
+            exits = parse_message(sns.get("Message"), sns.get("MessageAttributes"))
+        except MalformedMessage as error:
+            malformed += 1
+            # The reason names fields, never their values: request ids are bearer secrets.
+            logger.warning(
+                "skipped a malformed message",
+                record=index,
+                message_id=sns.get("MessageId"),
+                reason=str(error),
+            )
+            continue
+        by_event.setdefault(exits.event_id or own_event_id, []).append(exits)
+    return by_event, malformed
+
+
+def run(event: dict[str, Any], client: PrivateApiClient, own: EventInlet) -> dict[str, Any]:
+    """One invocation; `own` is the own event as the inlet stack configures it."""
+    by_event, malformed = _exits_by_event(event, own.event_id)
+    outcome: dict[str, Any] = {"malformed": malformed, "events": {}}
+    if not by_event:
+        return outcome
+    registry = resolve(client.list_events(), own)
+    for event_id, exits in by_event.items():
+        inlet = registry.inlets.get(event_id)
+        if inlet is None or inlet.inlet != MAX_SIZE:
+            reason = (
+                f"its inlet is {inlet.inlet}, not max_size"
+                if inlet
+                else registry.unusable.get(event_id, "no such event")
+            )
+            logger.warning(
+                "dropped messages for an event without a MaxSize inlet", event_id=event_id, reason=reason
+            )
+            outcome["events"][event_id] = {"action": "dropped", "messages": len(exits), "reason": reason}
+            continue
+        try:
+            outcome["events"][event_id] = admit(client.for_event(event_id), exits, inlet.capacity)
+        except PrivateApiError as error:
+            if error.status is None or error.status in RETRYABLE_STATUSES:
+                # Transient: Lambda retries the invocation, which holds this one message (SNS
+                # invokes with one record), so no other event's work is repeated.
+                raise
+            # Refused (e.g. the event was deleted meanwhile): a retry would be refused again.
+            logger.error("the private API refused the MaxSize inlet", event_id=event_id, reason=str(error))
+            outcome["events"][event_id] = {"action": "failed", "messages": len(exits), "reason": str(error)}
     return outcome
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    outcome = run(event, private_api(), env_int("INLET_MAX_SIZE", minimum=0))
+    own = EventInlet(env_text("EVENT_ID"), MAX_SIZE, capacity=env_int("INLET_MAX_SIZE", minimum=0))
+    outcome = run(event, private_api(), own)
     logger.info("max size inlet", **outcome)
     return outcome

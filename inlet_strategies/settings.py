@@ -12,7 +12,14 @@ import os
 
 from lambdas.waiting_room.private_api_settings import ConfigurationError
 
-__all__ = ["ConfigurationError", "env_int"]
+__all__ = ["ConfigurationError", "env_int", "env_text"]
+
+
+def env_text(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"{name} is not set")
+    return value
 
 
 def env_int(name: str, default: int | None = None, *, minimum: int | None = None) -> int:

@@ -531,7 +531,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Each minute in its window: serving counter to min(serving, queue) + increment.",
         triggers=(Schedule(rate_minutes=1),),
         uses=((Resource.PRIVATE_API, "read"), (Resource.CLOUDWATCH_ALARMS, "read")),
-        calls=("GET /counters", "POST /increment_serving_counter"),
+        calls=("GET /events", "GET /counters", "POST /increment_serving_counter"),
         settings=(
             Setting.EVENT_ID,
             Setting.INLET_INCREMENT_BY,
@@ -540,6 +540,8 @@ FUNCTIONS: tuple[Function, ...] = (
             Setting.CORE_API_REGION,
         ),
         extra_permissions=("cloudwatch:DescribeAlarms",),
+        # One tick serves every periodic event; below the rate, so that ticks never overlap.
+        timeout_seconds=50,
     ),
     Function(
         name="MaxSizeInlet",
@@ -548,7 +550,12 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Closes the sessions an SNS message names and lets in as many visitors, within capacity.",
         triggers=(TopicTrigger("MaxSizeInletTopic"),),
         uses=((Resource.PRIVATE_API, "read"),),
-        calls=("POST /update_session", "GET /num_active_tokens", "POST /increment_serving_counter"),
+        calls=(
+            "GET /events",
+            "POST /update_session",
+            "GET /num_active_tokens",
+            "POST /increment_serving_counter",
+        ),
         settings=(Setting.EVENT_ID, Setting.INLET_MAX_SIZE, Setting.CORE_API_REGION),
         timeout_seconds=60,
     ),

@@ -14,6 +14,7 @@ after a lost answer cannot let visitors in twice.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import time
@@ -64,7 +65,8 @@ def _session_credentials() -> CredentialsSource:
 
 
 class PrivateApiClient:
-    """Calls the private API of one event; see the module docstring for the retry policy."""
+    """Calls the private API for one event (`for_event` for another); see the module docstring for
+    the retry policy."""
 
     def __init__(
         self,
@@ -96,7 +98,23 @@ class PrivateApiClient:
         self._pool = pool or urllib3.PoolManager(retries=False, timeout=timeout)
         self._sleep = sleep
 
+    def for_event(self, event_id: str) -> PrivateApiClient:
+        """The same client (credentials, settings, connection pool) acting for `event_id`."""
+        if event_id == self.event_id:
+            return self
+        bound = copy.copy(self)  # shallow: the pool is shared; urllib3's PoolManager is thread-safe
+        bound.event_id = event_id
+        return bound
+
     # -- the private API's routes ---------------------------------------------------------------
+
+    def list_events(self) -> list[dict[str, Any]]:
+        """Every registered event, as `GET /events` describes it (sorted by event_id)."""
+        body = self._expect(self.call("GET", "/events"), 200)
+        events = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
+            raise PrivateApiError("the private API's answer has no list of events", 200, body)
+        return events
 
     def counters(self) -> dict[str, int]:
         return self._expect(self.call("GET", "/counters", params={"event_id": self.event_id}), 200)

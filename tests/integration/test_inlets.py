@@ -13,7 +13,6 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,21 +21,16 @@ import pytest
 from botocore.credentials import Credentials
 
 from inlet_strategies import max_size, periodic
+from inlet_strategies.event_inlets import PERIODIC, EventInlet
 from inlet_strategies.periodic import PeriodicConfig
 from lambdas.catalog import routes_of
 from lambdas.waiting_room.private_api import PrivateApiClient
 from local.sigv4 import SignatureRejected, SignedRequest, verify
 from tests.integration.conftest import Core
+from tests.unit.private_api_fake import Reply
 
 BASE_URL = "https://private.example/api"
 REGION = "us-east-1"
-
-
-@dataclass
-class Reply:
-    status: int
-    data: bytes
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class PrivateApiGateway:
@@ -113,9 +107,18 @@ def serving(client: PrivateApiClient) -> int:
     return client.counters()["serving_counter"]
 
 
-def config(increment_by: int = 10, **overrides: Any) -> PeriodicConfig:
-    values = {"increment_by": increment_by, "start_time": 0, "end_time": 0, "alarm_name": ""}
-    return PeriodicConfig(**{**values, **overrides})
+def config(core: Core, increment_by: int = 10, *, alarm_name: str = "", **window: int) -> PeriodicConfig:
+    """The inlet stack's parameters, for the core's own event."""
+    return PeriodicConfig(
+        EventInlet(core.event_id, PERIODIC, increment_by=increment_by, **window), alarm_name
+    )
+
+
+def tick(core: Core, client: PrivateApiClient, **parameters: Any) -> dict[str, Any]:
+    """One Periodic tick; the own event's part of its outcome (or the whole when it was skipped)."""
+    cloudwatch = parameters.pop("cloudwatch", None)
+    outcome = periodic.run(config(core, **parameters), client, now=time.time(), cloudwatch=cloudwatch)
+    return outcome["events"][core.event_id] if "events" in outcome else outcome
 
 
 # -- Periodic --------------------------------------------------------------------------------------
@@ -125,7 +128,7 @@ def test_periodic_moves_the_counter_and_never_runs_more_than_increment_by_ahead(
     core: Core, client: PrivateApiClient, gateway: PrivateApiGateway
 ) -> None:
     core.enter(25)
-    outcomes = [periodic.run(config(), client, now=time.time()) for _ in range(5)]
+    outcomes = [tick(core, client) for _ in range(5)]
     assert [o.get("serving_counter") for o in outcomes] == [10, 20, 30, 35, 35]
     assert outcomes[-1]["action"] == "none"
     increments = [c[2]["increment_by"] for c in gateway.calls if c[1] == "/increment_serving_counter"]
@@ -136,7 +139,7 @@ def test_burst_after_idle_minutes_gets_one_period_not_the_backlog(
     core: Core, client: PrivateApiClient
 ) -> None:
     for _ in range(10):  # ten idle minutes at 10 a minute
-        periodic.run(config(), client, now=time.time())
+        tick(core, client)
     assert serving(client) == 10
     arrivals = core.enter(40)
     statuses = [core.token(rid)[0] for rid in arrivals]
@@ -144,13 +147,12 @@ def test_burst_after_idle_minutes_gets_one_period_not_the_backlog(
 
 
 def test_periodic_respects_its_time_window(core: Core, client: PrivateApiClient) -> None:
-    now = time.time()
+    now = int(time.time())
     core.enter(5)
-    assert periodic.run(config(start_time=int(now) + 60), client, now=now)["action"] == "skipped"
-    assert periodic.run(config(end_time=int(now) - 60), client, now=now)["action"] == "skipped"
+    assert tick(core, client, start_time=now + 60)["action"] == "skipped"
+    assert tick(core, client, end_time=now - 60)["action"] == "skipped"
     assert serving(client) == 0
-    window = config(start_time=int(now) - 60, end_time=int(now) + 60)
-    assert periodic.run(window, client, now=now)["action"] == "incremented"
+    assert tick(core, client, start_time=now - 60, end_time=now + 60)["action"] == "incremented"
 
 
 def test_periodic_holds_back_while_the_alarm_is_in_alarm(
@@ -172,11 +174,11 @@ def test_periodic_holds_back_while_the_alarm_is_in_alarm(
     core.enter(5)
 
     cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
-    outcome = periodic.run(config(alarm_name=name), client, now=time.time(), cloudwatch=cloudwatch)
+    outcome = tick(core, client, alarm_name=name, cloudwatch=cloudwatch)
     assert outcome["action"] == "skipped" and serving(client) == 0
 
     cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test")
-    outcome = periodic.run(config(alarm_name=name), client, now=time.time(), cloudwatch=cloudwatch)
+    outcome = tick(core, client, alarm_name=name, cloudwatch=cloudwatch)
     assert outcome["action"] == "incremented" and serving(client) == 10
 
 
@@ -184,7 +186,7 @@ def test_periodic_holds_back_when_its_alarm_does_not_exist(
     core: Core, client: PrivateApiClient, aws_session: boto3.Session
 ) -> None:
     cloudwatch = aws_session.client("cloudwatch")
-    outcome = periodic.run(config(alarm_name="no-such-alarm"), client, now=time.time(), cloudwatch=cloudwatch)
+    outcome = tick(core, client, alarm_name="no-such-alarm", cloudwatch=cloudwatch)
     assert outcome["action"] == "skipped" and serving(client) == 0
 
 
@@ -196,7 +198,7 @@ def test_periodic_handler_reads_its_settings_from_the_environment(
     monkeypatch.setenv("INLET_END_TIME", "0")
     monkeypatch.delenv("CLOUDWATCH_ALARM_NAME", raising=False)
     core.enter(10)
-    assert periodic.handler({"source": "aws.events"}, None)["serving_counter"] == 3
+    assert periodic.handler({"source": "aws.events"}, None)["events"][core.event_id]["serving_counter"] == 3
 
 
 def test_an_unsigned_or_wrongly_signed_call_is_refused_by_the_gateway(
@@ -253,15 +255,18 @@ def test_max_size_closes_sessions_and_lets_in_as_many_as_left_within_capacity(
         {"completed": ["not-a-uuid"]},
     )
     outcome = max_size.handler(event, None)
-    assert outcome["closed"] == 2 and outcome["not_closed"] == 1 and outcome["malformed"] == 2
-    assert outcome["active_tokens"] == 3 and outcome["increment_by"] == 2
+    assert outcome["malformed"] == 2
+    mine = outcome["events"][core.event_id]
+    assert mine["closed"] == 2 and mine["not_closed"] == 1
+    assert mine["active_tokens"] == 3 and mine["increment_by"] == 2
     assert serving(wired) == 7
     counters = wired.counters()
     assert counters["completed_counter"] == 1 and counters["abandoned_counter"] == 1
 
     # SNS delivers at least once: the same message again frees nobody, so nobody else gets in.
     again = max_size.handler(sns_event({"completed": [inside[0]]}, {"abandoned": [inside[1]]}), None)
-    assert again["closed"] == 0 and again["increment_by"] == 0
+    assert again["events"][core.event_id]["closed"] == 0
+    assert again["events"][core.event_id]["increment_by"] == 0
     assert serving(wired) == 7
 
 
@@ -271,11 +276,11 @@ def test_max_size_never_exceeds_capacity_and_never_sends_a_negative_increment(
     monkeypatch.setenv("INLET_MAX_SIZE", "4")
     admitted(core, 3)
     core.enter(20)
-    outcome = max_size.handler(sns_event({"exited": 5}, {"exited": 2}), None)
+    outcome = max_size.handler(sns_event({"exited": 5}, {"exited": 2}), None)["events"][core.event_id]
     assert outcome["freed"] == 7 and outcome["increment_by"] == 1  # capacity 4 - 3 active
     monkeypatch.setenv("INLET_MAX_SIZE", "2")  # lowered below the active count
     gateway.calls.clear()
-    assert max_size.handler(sns_event({"exited": 3}), None)["increment_by"] == 0
+    assert max_size.handler(sns_event({"exited": 3}), None)["events"][core.event_id]["increment_by"] == 0
     assert not [c for c in gateway.calls if c[1] == "/increment_serving_counter"]
 
 
@@ -284,7 +289,7 @@ def test_max_size_keeps_no_state_between_invocations(
 ) -> None:
     monkeypatch.setenv("INLET_MAX_SIZE", "100")
     core.enter(10)
-    first = max_size.handler(sns_event({"exited": 2}), None)
-    second = max_size.handler(sns_event({"exited": 2}), None)
+    first = max_size.handler(sns_event({"exited": 2}), None)["events"][core.event_id]
+    second = max_size.handler(sns_event({"exited": 2}), None)["events"][core.event_id]
     assert first["freed"] == second["freed"] == 2
     assert serving(wired) == 4

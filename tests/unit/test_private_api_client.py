@@ -127,3 +127,38 @@ def test_generate_token_returns_the_answer_as_it_is() -> None:
         "issuer": "https://issuer",
         "validity_period": 60,
     }
+
+
+def test_a_client_for_another_event_shares_the_connection_pool_and_names_that_event() -> None:
+    client, pool, credentials = make_client(
+        [FakeResponse(200, {"serving_num": 3}), FakeResponse(200, {"serving_counter": 0})]
+    )
+    other = client.for_event("other")
+    assert other.increment_serving_counter(3) == 3
+    assert json.loads(pool.requests[0]["body"])["event_id"] == "other"
+    client.counters()
+    assert pool.requests[1]["url"].endswith("/counters?event_id=evt")  # the original is unchanged
+    assert credentials.calls == 2 and client.for_event("evt") is client
+
+
+def test_list_events_answers_the_registry_list() -> None:
+    events = [{"event_id": "a", "inlet": "none"}, {"event_id": "b", "inlet": "periodic"}]
+    client, pool, _ = make_client([FakeResponse(200, {"events": events})])
+    assert client.list_events() == events
+    assert pool.requests[0]["method"] == "GET"
+    assert pool.requests[0]["url"] == "https://private.example/prod/events"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        FakeResponse(200, {"events": "a"}),
+        FakeResponse(200, {"events": ["a"]}),
+        FakeResponse(200, ["a"]),
+        FakeResponse(403, {"message": "forbidden"}),
+    ],
+)
+def test_list_events_refuses_an_answer_that_is_not_a_list_of_events(answer: FakeResponse) -> None:
+    client, _, _ = make_client([answer])
+    with pytest.raises(PrivateApiError):
+        client.list_events()
