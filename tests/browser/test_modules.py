@@ -96,6 +96,7 @@ def test_receipt_is_readable(module_page, static_server, screenshot):
         "note": None,
         "shipping": {"method": "e-ticket", "address_line": "none"},
     }
+    module_page.add_style_tag(url=f"{static_server}/waiting_room_site/css/common.css")
     module_page.add_style_tag(url=f"{static_server}/waiting_room_site/css/site.css")
     text = _run(
         module_page,
