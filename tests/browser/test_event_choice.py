@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import string
 
-import pytest
 from playwright.sync_api import expect
 
 from lambdas.catalog import EVENT_ID_MAX_LENGTH, is_event_id
@@ -15,13 +14,6 @@ from lambdas.catalog import EVENT_ID_MAX_LENGTH, is_event_id
 ALPHABET = string.ascii_letters + string.digits + "-_ .%/\n\u00e9\u0000"
 FIXED = ["a", "Z", "0", "a-b_c", "-a", "_a", "", "a" * EVENT_ID_MAX_LENGTH, "a" * (EVENT_ID_MAX_LENGTH + 1)]
 FIXED += ["a b", "a\n", "\u00e9t\u00e9", "a.b", "a/b", "Sample", "browser-test", "9-", "x%41"]
-
-
-@pytest.fixture
-def module_page(page, static_server):
-    page.goto(f"{static_server}/waiting_room_site/README.md")
-    page.set_content("<!doctype html><html lang=en><main id=out>")
-    return page
 
 
 def test_the_page_and_the_catalog_accept_the_same_event_ids(module_page) -> None:
