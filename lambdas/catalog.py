@@ -27,6 +27,8 @@ class Resource(StrEnum):
     QUEUE_POSITIONS_TABLE = "QUEUE_POSITIONS_TABLE"
     TOKENS_TABLE = "TOKENS_TABLE"
     SERVING_COUNTER_TABLE = "SERVING_COUNTER_TABLE"
+    # The event registry: which events the deployment serves, and their settings.
+    EVENTS_TABLE = "EVENTS_TABLE"
     OIDC_CODES_TABLE = "OIDC_CODES_TABLE"
     ENTRY_QUEUE = "ENTRY_QUEUE_URL"
     EVENT_BUS = "EVENT_BUS_NAME"
@@ -199,10 +201,15 @@ _EVENTS = (Resource.EVENT_BUS, "write")
 
 
 def _with_state(*uses: tuple[Resource, Access]) -> tuple[tuple[Resource, Access], ...]:
-    """The uses of a function that works on the event's Redis state: its own, plus the Redis
-    password and the tables a rebuild of the state reads back (lambdas/waiting_room/rebuild.py),
-    since whichever function first finds the state lost rebuilds it."""
-    merged: dict[Resource, Access] = {Resource.REDIS_AUTH_SECRET: "read", **dict(uses)}
+    """The uses of a function that works on an event's Redis state: its own, plus the registry
+    that says which events exist, the Redis password, and the tables a rebuild of the state reads
+    back (lambdas/waiting_room/rebuild.py), since whichever function first finds the state lost
+    rebuilds it."""
+    merged: dict[Resource, Access] = {
+        Resource.EVENTS_TABLE: "read",
+        Resource.REDIS_AUTH_SECRET: "read",
+        **dict(uses),
+    }
     for table in REBUILD_READS:
         merged[table] = "read" if merged.get(table, "read") == "read" else "read_write"
     return tuple(merged.items())
@@ -294,7 +301,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="A signed proof-of-work challenge for one entry (difficulty 0: none needed).",
         # Cached only while the answer is "no work needed": a challenge is sent with no-store.
         triggers=(Route("public", "GET", "/pow_challenge", SHORT),),
-        uses=((Resource.REDIS_AUTH_SECRET, "read"),),
+        uses=((Resource.EVENTS_TABLE, "read"), (Resource.REDIS_AUTH_SECRET, "read")),
         settings=(*_CORE, Setting.POW_DIFFICULTY),
     ),
     Function(
@@ -334,7 +341,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.public_key.handler",
         stack="core",
         triggers=(Route("public", "GET", "/public_key", LONG),),
-        uses=((Resource.JWT_PUBLIC_KEY, "read"),),
+        uses=((Resource.EVENTS_TABLE, "read"), (Resource.JWT_PUBLIC_KEY, "read")),
         settings=(Setting.EVENT_ID,),
     ),
     # What the protected site's authorizer checks besides the signature (lambdas/admission.py).
@@ -411,6 +418,23 @@ FUNCTIONS: tuple[Function, ...] = (
         # Records the new generation, which a rebuild of the state reads back.
         uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read_write")),
         settings=_CORE,
+    ),
+    Function(
+        name="Events",
+        handler="lambdas.events.handler",
+        stack="core",
+        description="The event registry: lists, creates, changes and deletes the deployment's events.",
+        triggers=(
+            Route("private", "GET", "/events"),
+            Route("private", "POST", "/events"),
+            Route("private", "PUT", "/events"),
+            Route("private", "DELETE", "/events"),
+        ),
+        # A new event starts in a new generation, so that no record of a deleted namesake counts.
+        uses=_with_state(
+            (Resource.EVENTS_TABLE, "read_write"), (Resource.QUEUE_POSITIONS_TABLE, "read_write")
+        ),
+        settings=(*_CORE, *_TOKEN, Setting.INCR_SERVING_ON_EXPIRY, Setting.POW_DIFFICULTY),
     ),
     # -- scheduled jobs ------------------------------------------------------------------------
     Function(
@@ -584,7 +608,8 @@ class Table:
     partition_key: Key
     sort_key: Key | None = None
     indexes: tuple[Index, ...] = ()
-    ttl_attribute: str = "expires_at"
+    # None: items stay until deleted (the registry's events).
+    ttl_attribute: str | None = "expires_at"
 
 
 TABLES: dict[Resource, Table] = {
@@ -605,6 +630,8 @@ TABLES: dict[Resource, Table] = {
     Resource.SERVING_COUNTER_TABLE: Table(Key("event_id"), Key("serving_counter", "N")),
     # OpenID authorization codes: the live code of each place in line, single use, short-lived.
     Resource.OIDC_CODES_TABLE: Table(Key("place")),
+    # event id -> its settings (lambdas/waiting_room/registry.py).
+    Resource.EVENTS_TABLE: Table(Key("event_id"), ttl_attribute=None),
 }
 
 # -- events that leave through a table's stream (a transactional outbox) ------------------------
