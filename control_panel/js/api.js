@@ -62,11 +62,13 @@ async function send(api, path, url, init, shape = (data) => data) {
 
 export class OperatorApi {
   /**
-   * @param {{publicApi: string, privateApi: string, region: string, eventId: string,
+   * @param {{publicApi: string, privateApi: string, region: string,
    *          accessKeyId: string, secretAccessKey: string, sessionToken?: string}} settings
+   * @param {string} eventId the event the counters, the increment and the reset act on
    */
-  constructor(settings) {
+  constructor(settings, eventId = "") {
     this.settings = settings;
+    this.eventId = eventId;
   }
 
   get credentials() {
@@ -96,17 +98,17 @@ export class OperatorApi {
   }
 
   counters() {
-    return this.private("GET", "/counters", { params: { event_id: this.settings.eventId } });
+    return this.private("GET", "/counters", { params: { event_id: this.eventId } });
   }
 
   activeTokens() {
-    return this.private("GET", "/num_active_tokens", { params: { event_id: this.settings.eventId } });
+    return this.private("GET", "/num_active_tokens", { params: { event_id: this.eventId } });
   }
 
   /** The first page of expired tokens' request ids, and whether there are more. */
   expiredTokens(limit = 100) {
     return this.private("GET", "/expired_tokens", {
-      params: { event_id: this.settings.eventId, limit },
+      params: { event_id: this.eventId, limit },
       shape: (data, response) => ({
         ids: Array.isArray(data) ? data : [],
         more: Boolean(response.headers.get(NEXT_CURSOR_HEADER)),
@@ -115,16 +117,37 @@ export class OperatorApi {
   }
 
   waitingNum() {
-    return this.public("/waiting_num", { event_id: this.settings.eventId });
+    return this.public("/waiting_num", { event_id: this.eventId });
   }
 
   incrementServingCounter(incrementBy) {
     return this.private("POST", "/increment_serving_counter", {
-      body: { event_id: this.settings.eventId, increment_by: incrementBy },
+      body: { event_id: this.eventId, increment_by: incrementBy },
     });
   }
 
   reset() {
-    return this.private("POST", "/reset_initial_state", { body: { event_id: this.settings.eventId } });
+    return this.private("POST", "/reset_initial_state", { body: { event_id: this.eventId } });
+  }
+
+  // --- the event registry ------------------------------------------------------------------
+
+  /** Every registered event, sorted by id. */
+  async listEvents() {
+    const data = await this.private("GET", "/events");
+    return Array.isArray(data && data.events) ? data.events : [];
+  }
+
+  async createEvent(fields) {
+    return (await this.private("POST", "/events", { body: fields }))?.event;
+  }
+
+  /** `fields`: event_id, the fields to change and, to refuse a concurrent change, version. */
+  async updateEvent(fields) {
+    return (await this.private("PUT", "/events", { body: fields }))?.event;
+  }
+
+  deleteEvent(eventId) {
+    return this.private("DELETE", "/events", { params: { event_id: eventId } });
   }
 }

@@ -1,12 +1,15 @@
-// The control panel: live counters of one event, a chart of them, and the operator's two levers
-// (increment the serving counter, reset). Private API calls are signed in the page with SigV4.
+// The control panel: the deployment's events (switch, create, change, delete), live counters of
+// the chosen one, a chart of them, and the operator's two levers (increment the serving counter,
+// reset). Private API calls are signed in the page with SigV4. The chosen event is kept in the
+// address (`?event_id=`), so a reload or a shared link shows the same event.
 
 import { ApiError, OperatorApi } from "./api.js";
 import { TimeChart } from "./chart.js";
+import { changes, describeEvent, fillForm, readForm, showInletFields } from "./events.js";
 
 const $ = (id) => document.getElementById(id);
 const STORAGE_KEY = "vwr:control-panel";
-const FIELDS = ["public_api", "private_api", "region", "event_id", "access_key_id", "secret_access_key", "session_token"];
+const FIELDS = ["public_api", "private_api", "region", "access_key_id", "secret_access_key", "session_token"];
 const REQUIRED = FIELDS.filter((f) => f !== "session_token");
 const DEFAULT_POLL_MS = 2000;
 const EXPIRED_PAGE = 100;
@@ -101,9 +104,13 @@ class ControlPanel {
     this.config = config;
     this.pollMs = pollInterval(config);
     this.api = null;
+    this.events = []; // as GET /events answered; one unlisted entry when it could not answer
+    this.eventId = "";
+    this.editing = null; // the event the form changes; null: it creates one
     this.timer = null;
     this.failures = 0;
-    this.generation = 0;
+    this.generation = 0; // bumps with every change of keys or event, so stale answers are dropped
+    this.connections = 0; // bumps with every Connect
     // The time axis starts short so that a fresh panel (or a fast test) shows a readable chart.
     const minSpanMs = Math.min(60 * 1000, Math.max(6000, 30 * this.pollMs));
     this.chart = new TimeChart($("chart"), SERIES, { minSpanMs });
@@ -127,6 +134,23 @@ class ControlPanel {
     $("reset-dialog").addEventListener("close", () => {
       if ($("reset-dialog").returnValue === "reset") this.reset();
       else $("reset").focus();
+    });
+    $("event-select").addEventListener("change", (event) => {
+      this.selectEvent(event.target.value);
+      this.log(`Showing event ${this.eventId}.`, "info");
+    });
+    $("event-new").addEventListener("click", () => this.openEventForm(null));
+    $("event-edit").addEventListener("click", () => this.openEventForm(this.currentEvent()));
+    $("event-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.saveEvent();
+    });
+    $("event-form").elements.inlet.addEventListener("change", () => showInletFields($("event-form")));
+    $("event-cancel").addEventListener("click", () => $("event-dialog").close());
+    $("event-delete").addEventListener("click", () => this.askDelete());
+    $("delete-dialog").addEventListener("close", () => {
+      if ($("delete-dialog").returnValue === "delete") this.deleteEvent();
+      else $("event-delete").focus();
     });
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && this.api) this.schedule(0);
@@ -171,23 +195,162 @@ class ControlPanel {
     $("settings-error").hidden = true;
     writeSession(values);
     this.generation += 1;
+    this.connections += 1;
     this.failures = 0;
     this.api = new OperatorApi({
       publicApi: values.public_api,
       privateApi: values.private_api,
       region: values.region,
-      eventId: values.event_id,
       accessKeyId: values.access_key_id,
       secretAccessKey: values.secret_access_key,
       sessionToken: values.session_token || undefined,
     });
-    this.chart.clear();
-    $("reset-event").textContent = values.event_id;
-    $("settings-summary").textContent = `${values.event_id} · ${values.region} · ${values.access_key_id}`;
+    $("settings-summary").textContent = `${values.region} · ${values.access_key_id}`;
     this.setConnection("connecting", "Connecting…");
-    if (!quiet) this.log(`Connecting to event ${values.event_id} as ${values.access_key_id}.`, "info");
+    if (!quiet) this.log(`Connecting as ${values.access_key_id}.`, "info");
     this.setActionsEnabled(true);
-    this.schedule(0);
+    this.loadEvents(new URLSearchParams(location.search).get("event_id") || this.config.event_id || "");
+  }
+
+  // --- events ------------------------------------------------------------------------------
+
+  currentEvent() {
+    return this.events.find((event) => event.event_id === this.eventId) || null;
+  }
+
+  /** Fills the switcher from GET /events and shows `wanted`, else the deployment's own event. */
+  async loadEvents(wanted) {
+    const api = this.api;
+    let note = "";
+    try {
+      this.events = await api.listEvents();
+    } catch (err) {
+      // A deployment older than the event registry, or keys not allowed its route: the event the
+      // panel was configured with (or the address names) still works.
+      note = `The events could not be listed: ${describeError(err)}.`;
+      this.events = wanted ? [{ event_id: wanted, name: wanted, unlisted: true }] : [];
+      this.log(note, "error");
+    }
+    if (api !== this.api) return; // the keys were forgotten or changed meanwhile
+    const chosen =
+      this.events.find((event) => event.event_id === wanted) || this.events.find((event) => event.default) || this.events[0];
+    if (wanted && chosen && chosen.event_id !== wanted) {
+      this.log(`There is no event ${wanted}; showing ${chosen.event_id}.`, "error");
+    }
+    const select = $("event-select");
+    select.replaceChildren(
+      ...this.events.map((event) => {
+        const name = event.name && event.name !== event.event_id ? `${event.name} (${event.event_id})` : event.event_id;
+        return new Option(event.default ? `${name}, the deployment's own` : name, event.event_id);
+      }),
+    );
+    select.disabled = this.events.length === 0;
+    this.selectEvent(chosen ? chosen.event_id : "", note);
+  }
+
+  /** Every counter, chart, action and the address from now on concern `eventId`. */
+  selectEvent(eventId, note = "") {
+    this.generation += 1;
+    this.failures = 0;
+    this.eventId = eventId;
+    this.api.eventId = eventId;
+    $("event-select").value = eventId;
+    const url = new URL(location.href);
+    if (eventId) url.searchParams.set("event_id", eventId);
+    history.replaceState(null, "", url);
+    document.title = `${eventId ? `${eventId} · ` : ""}Control panel · Waiting room`;
+    $("reset-event").textContent = eventId;
+    const event = this.currentEvent();
+    $("event-summary").textContent = event && !event.unlisted ? describeEvent(event) : note;
+    $("event-message").hidden = true;
+    this.updateEventButtons();
+    this.chart.clear();
+    this.show({});
+    $("expired-summary").textContent = "Not loaded yet.";
+    $("expired-list").replaceChildren();
+    $("expired-list").dataset.shown = "";
+    if (eventId) this.schedule(0);
+  }
+
+  updateEventButtons() {
+    const event = this.currentEvent();
+    const listed = Boolean(this.api && event && !event.unlisted);
+    $("event-new").disabled = !this.api || this.events.some((e) => e.unlisted);
+    $("event-edit").disabled = !listed;
+    $("event-delete").disabled = !listed || event.default === true;
+    $("event-delete").title = event && event.default ? "The deployment's own event cannot be deleted." : "";
+  }
+
+  /** The form for a new event (prefilled with the deployment's own settings) or for `event`. */
+  openEventForm(event) {
+    if (!this.api) return;
+    this.editing = event;
+    const template = event || { ...(this.events.find((e) => e.default) || {}), event_id: "" };
+    const form = $("event-form");
+    fillForm(form, template);
+    $("event-title").textContent = event ? `Change event ${event.event_id}` : "New event";
+    $("event-save").textContent = event ? "Save the changes" : "Create the event";
+    $("event-error").hidden = true;
+    $("event-dialog").showModal();
+    form.elements[event ? "name" : "event_id"].focus();
+  }
+
+  async saveEvent() {
+    const { values, problems } = readForm($("event-form"));
+    const error = $("event-error");
+    if (problems.length) {
+      error.textContent = `Please correct: ${problems.join("; ")}.`;
+      error.hidden = false;
+      return;
+    }
+    const editing = this.editing;
+    const button = $("event-save");
+    button.disabled = true;
+    try {
+      if (editing) {
+        const body = changes(editing, values);
+        if (Object.keys(body).length > 2) {
+          const event = await this.api.updateEvent(body);
+          this.log(`Event ${editing.event_id} changed${event ? `: version ${event.version}` : ""}.`, "ok");
+        }
+      } else {
+        await this.api.createEvent(values);
+        this.log(`Event ${values.event_id} created.`, "ok");
+      }
+      $("event-dialog").close();
+      await this.loadEvents(values.event_id);
+    } catch (err) {
+      // The API's own words: what is wrong with a setting, an id that exists, a stale version.
+      const stale = err instanceof ApiError && err.status === 409 && editing;
+      error.textContent = `${describeError(err)}${stale ? ". Close the form and open it again to see the event as it is now." : ""}`;
+      error.hidden = false;
+      this.log(`${editing ? "Changing" : "Creating"} event ${values.event_id} failed: ${describeError(err)}`, "error");
+      if (stale) this.events = await this.api.listEvents().catch(() => this.events);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  askDelete() {
+    const event = this.currentEvent();
+    if (!event || event.default) return;
+    $("delete-event").textContent = event.event_id;
+    $("delete-dialog").returnValue = "";
+    $("delete-dialog").showModal();
+  }
+
+  async deleteEvent() {
+    const eventId = this.eventId;
+    try {
+      await this.api.deleteEvent(eventId);
+      this.log(`Event ${eventId} deleted.`, "ok");
+      await this.loadEvents("");
+    } catch (err) {
+      $("event-message").textContent = `Deleting event ${eventId} failed: ${describeError(err)}`;
+      $("event-message").hidden = false;
+      this.log($("event-message").textContent, "error");
+      $("event-delete").focus();
+    }
   }
 
   forget() {
@@ -201,13 +364,14 @@ class ControlPanel {
     }
     for (const field of ["access_key_id", "secret_access_key", "session_token"]) this.form.elements[field].value = "";
     this.setActionsEnabled(false);
+    this.updateEventButtons();
     this.setConnection("off", "Not connected");
     $("settings").open = true;
     this.log("Keys forgotten. Polling stopped.", "info");
   }
 
   setActionsEnabled(enabled) {
-    for (const id of ["increment", "reset", "increment-by"]) $(id).disabled = !enabled;
+    for (const id of ["increment", "reset", "increment-by", "event-select"]) $(id).disabled = !enabled;
   }
 
   setConnection(state, text) {
@@ -225,8 +389,8 @@ class ControlPanel {
 
   async refresh() {
     const api = this.api;
-    if (!api) return;
-    const generation = this.generation;
+    if (!api || !this.eventId) return;
+    const { generation, connections } = this;
     const calls = await Promise.allSettled([api.counters(), api.waitingNum(), api.activeTokens(), api.expiredTokens(EXPIRED_PAGE)]);
     if (generation !== this.generation) return;
     const [counters, waiting, active, expired] = calls.map((c) => (c.status === "fulfilled" ? c.value : null));
@@ -248,17 +412,17 @@ class ControlPanel {
       const ceiling = Math.min(30000, this.pollMs * 2 ** Math.min(this.failures, 8));
       this.schedule(ceiling / 2 + Math.random() * (ceiling / 2));
     } else {
-      if (this.failures || this.generationLogged !== generation) {
+      if (this.failures || this.connectionLogged !== connections) {
         if (this.failures) this.log("Calls succeed again.", "ok");
         else this.log("Connected: counters are live.", "ok");
-        this.generationLogged = generation;
+        this.connectionLogged = connections;
       }
       this.failures = 0;
       $("failure").hidden = true;
       $("failure").textContent = "";
       this.setConnection("live", "Live");
-      if ($("settings").open && this.autoCollapse !== generation) {
-        this.autoCollapse = generation;
+      if ($("settings").open && this.autoCollapse !== connections) {
+        this.autoCollapse = connections;
         $("settings").open = false;
       }
       this.schedule(this.pollMs);
@@ -362,11 +526,12 @@ class ControlPanel {
     input.setAttribute("aria-invalid", "false");
     const button = $("increment");
     button.disabled = true;
+    const { eventId, generation } = this;
     try {
       const answer = await this.api.incrementServingCounter(by);
       const now = answer && Number.isFinite(Number(answer.serving_num)) ? Number(answer.serving_num) : null;
-      this.log(`Serving counter incremented by ${by}${now === null ? "" : `: now ${now}`}.`, "ok");
-      if (now !== null) $("t-serving").textContent = formatNumber(now);
+      this.log(`Serving counter incremented by ${by}${now === null ? "" : `: now ${now}`} (event ${eventId}).`, "ok");
+      if (now !== null && generation === this.generation) $("t-serving").textContent = formatNumber(now);
       this.schedule(0);
     } catch (err) {
       this.log(`Increment failed: ${describeError(err)}`, "error");
@@ -386,9 +551,10 @@ class ControlPanel {
     const button = $("reset");
     button.disabled = true;
     try {
+      const eventId = this.eventId;
       const answer = await this.api.reset();
       const message = answer && answer.message ? `: ${answer.message}` : ".";
-      this.log(`Waiting room reset${message}`, "ok");
+      this.log(`Waiting room reset (event ${eventId})${message}`, "ok");
       this.chart.clear();
       this.schedule(0);
     } catch (err) {

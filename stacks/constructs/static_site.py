@@ -1,5 +1,7 @@
 """A private S3 bucket served by CloudFront (origin access control), filled from repository
-folders, each folder getting a generated `config.json` beside its files.
+folders, each folder getting a generated `config.json` beside its files. A link in a folder to a
+file outside it (control_panel/css/common.css, the stylesheet both apps share) is uploaded as the
+file it names, so both sites serve the same bytes from one source.
 
 Every answer carries the pages' security headers (lambdas/catalog.py, the same the local gateway
 sends): a content security policy whose `connect-src` names the API origins the pages call, no
@@ -12,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, Fn, RemovalPolicy
+from aws_cdk import Duration, Fn, RemovalPolicy, SymlinkFollowMode
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_logs as logs
@@ -77,7 +79,7 @@ class StaticSite(Construct):
             destination_bucket=self.bucket,
             destination_key_prefix=f"{prefix}/",
             sources=[
-                s3deploy.Source.asset(str(source)),
+                s3deploy.Source.asset(str(source), follow_symlinks=SymlinkFollowMode.EXTERNAL),
                 s3deploy.Source.json_data(CONFIG_FILE, dict(config)),
             ],
             # config.json and the pages change together; drop the cached copies on each deploy.

@@ -58,6 +58,14 @@ def screenshot(request):
     return take
 
 
+@pytest.fixture
+def module_page(page, static_server):
+    """An empty page on the static server's origin: the apps' modules import by path."""
+    page.goto(f"{static_server}/waiting_room_site/README.md")
+    page.set_content("<!doctype html><html lang=en><main id=out style='font:15px system-ui;margin:24px'>")
+    return page
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass

@@ -22,7 +22,15 @@ class Operator:
         self.session = requests.Session()
         self.credentials = Credentials(ready["access_key_id"], ready["secret_access_key"])
 
-    def call(self, method: str, path: str, body: dict | None = None, params: dict | None = None) -> dict:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        params: dict | None = None,
+        *,
+        status: int = 200,
+    ) -> dict:
         response = signed_request(
             self.session,
             method,
@@ -32,15 +40,19 @@ class Operator:
             credentials=self.credentials,
             region=self.ready["region"],
         )
-        assert response.status_code == 200, response.text
+        assert response.status_code == status, response.text
         return response.json()
 
-    def counters(self) -> dict:
-        return self.call("GET", "/counters", params={"event_id": self.ready["event_id"]})
+    def counters(self, event_id: str | None = None) -> dict:
+        return self.call("GET", "/counters", params={"event_id": event_id or self.ready["event_id"]})
 
-    def increment(self, by: int) -> int:
-        body = {"event_id": self.ready["event_id"], "increment_by": by}
+    def increment(self, by: int, event_id: str | None = None) -> int:
+        body = {"event_id": event_id or self.ready["event_id"], "increment_by": by}
         return self.call("POST", "/increment_serving_counter", body)["serving_num"]
+
+    def events(self) -> dict[str, dict]:
+        """The registered events by id (GET /events)."""
+        return {event["event_id"]: event for event in self.call("GET", "/events")["events"]}
 
     def serve_up_to(self, position: int) -> None:
         serving = self.counters()["serving_counter"]

@@ -6,14 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 
-@pytest.fixture
-def module_page(page, static_server):
-    page.goto(f"{static_server}/waiting_room_site/README.md")
-    # The document is replaced but stays on the static server's origin, so modules import by path.
-    page.set_content("<!doctype html><html lang=en><main id=out style='font:15px system-ui;margin:24px'>")
-    return page
-
-
 def _run(page, static_server, script: str, arg=None):
     return page.evaluate(script, arg)
 
@@ -96,6 +88,7 @@ def test_receipt_is_readable(module_page, static_server, screenshot):
         "note": None,
         "shipping": {"method": "e-ticket", "address_line": "none"},
     }
+    module_page.add_style_tag(url=f"{static_server}/waiting_room_site/css/common.css")
     module_page.add_style_tag(url=f"{static_server}/waiting_room_site/css/site.css")
     text = _run(
         module_page,

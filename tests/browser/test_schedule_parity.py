@@ -10,8 +10,6 @@ from __future__ import annotations
 import itertools
 import random
 
-import pytest
-
 from benchmarks.page_model import ServingRate, estimate_wait
 from lambdas.catalog import POLL_SCHEDULE
 
@@ -20,13 +18,6 @@ RATES = [None, 0.0, 1e-6, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2, 1.0]
 STEPS = [0, 1, 10, 50, 200, 2000]
 WATCHED = [0, 3000, 45_000, 200_000]
 NEAR = [2000, 200, 350]
-
-
-@pytest.fixture
-def module_page(page, static_server):
-    page.goto(f"{static_server}/waiting_room_site/README.md")
-    page.set_content("<!doctype html><html lang=en><main id=out>")
-    return page
 
 
 def test_poll_delays_agree(module_page) -> None:

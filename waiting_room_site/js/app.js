@@ -11,6 +11,7 @@ import { estimateWait, formatClock, formatDuration, formatRange, ServingRate } f
 import { renderReceipt } from "./receipt.js";
 import { assignRetryMs, pollDelayMs, SCHEDULE, scheduleWithNear } from "./schedule.js";
 import { checkingSentence } from "./pow.js";
+import { chooseEvent } from "./event.js";
 
 const $ = (id) => document.getElementById(id);
 // Each wait is the schedule's delay times a factor in [1 - JITTER, 1 + JITTER], so pages that
@@ -19,8 +20,8 @@ const JITTER = 0.1;
 const DEFAULT_ORDER = { items: [{ sku: "general-admission", quantity: 1 }] };
 
 // ---------------------------------------------------------------------------------------------
-// Configuration: config.json next to this page; a few query parameters for tests and for pages
-// served without a configuration.
+// Configuration: config.json next to this page; the event from `?event_id=` (else config.json's);
+// a few query parameters for tests and for pages served without a configuration.
 
 async function loadConfig() {
   let config = {};
@@ -37,13 +38,15 @@ async function loadConfig() {
   const params = new URLSearchParams(location.search);
   // The API addresses may come from the address bar only when no configuration was deployed, so a
   // link cannot point a configured page at someone else's API.
-  const overridable = found ? ["event_id", "poll"] : ["event_id", "poll", "public_api", "store_api"];
+  const overridable = found ? ["poll"] : ["poll", "public_api", "store_api"];
   for (const key of overridable) if (params.has(key)) config[key] = params.get(key);
   const poll = Number(config.poll ?? config.poll_interval_ms);
+  const { eventId, problem } = chooseEvent(location.search, config.event_id);
   return {
     publicApi: config.public_api || "",
     storeApi: config.store_api || "",
-    eventId: config.event_id || "",
+    eventId,
+    eventProblem: problem,
     // `poll` sets the near interval (tests make it short); the far one scales with it.
     schedule: Number.isFinite(poll) && poll >= 50 ? scheduleWithNear(poll) : SCHEDULE,
     order: config.order || DEFAULT_ORDER,
@@ -180,6 +183,12 @@ class WaitingRoomPage {
       if (!document.hidden && this.isPolling()) this.schedule(0);
     });
 
+    if (this.config.eventProblem) {
+      this.misconfigured = true;
+      this.setPhase("broken");
+      this.say(this.config.eventProblem);
+      return;
+    }
     if (!this.config.publicApi || !this.config.eventId) {
       this.misconfigured = true;
       this.setPhase("broken");
