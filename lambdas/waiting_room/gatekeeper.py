@@ -88,7 +88,7 @@ class Gatekeeper:
         return cls(event_id, public_api_url, GenerationCache(fetch), deny_closed_sessions)
 
     def check(self, claims: AccessClaims) -> None:
-        """Raises `InvalidToken` for a token of another event or generation, or (if asked) closed."""
+        """`InvalidToken` for a token of another event, an older generation or (if asked) a closed session."""
         # The generation and the session asked about are this event's: they say nothing about a
         # token of another event, however well signed.
         if claims.event_id != self.event_id:
