@@ -9,19 +9,19 @@ The request id is the visitor's own bearer secret, so this tells its holder noth
 import time
 
 from lambdas.waiting_room.counters import EventCounters
-from lambdas.waiting_room.http import api_handler, query, require_event_id, require_request_id, response
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.http import api_handler, query, require_request_id, response
+from lambdas.waiting_room.registry import require_event
 
 
 @api_handler
 def generation_handler(event, context):
-    event_id = require_event_id(query(event), settings().event_id)
+    event_id = require_event(query(event)).event_id
     return response(200, {"generation": EventCounters(event_id).generation()})
 
 
 @api_handler
 def session_handler(event, context):
     params = query(event)
-    event_id = require_event_id(params, settings().event_id)
+    event_id = require_event(params).event_id
     request_id = require_request_id(params)
     return response(200, {"open": EventCounters(event_id).session_open(request_id, now_s=int(time.time()))})

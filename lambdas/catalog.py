@@ -27,6 +27,8 @@ class Resource(StrEnum):
     QUEUE_POSITIONS_TABLE = "QUEUE_POSITIONS_TABLE"
     TOKENS_TABLE = "TOKENS_TABLE"
     SERVING_COUNTER_TABLE = "SERVING_COUNTER_TABLE"
+    # The event registry: which events the deployment serves, and their settings.
+    EVENTS_TABLE = "EVENTS_TABLE"
     OIDC_CODES_TABLE = "OIDC_CODES_TABLE"
     ENTRY_QUEUE = "ENTRY_QUEUE_URL"
     EVENT_BUS = "EVENT_BUS_NAME"
@@ -186,23 +188,36 @@ class Function:
         return tuple(t for t in self.triggers if isinstance(t, Route))
 
 
-# Settings most core functions read.
-_CORE = (Setting.EVENT_ID, Setting.REDIS_URL, Setting.REDIS_CLUSTER)
 _EXPIRY = (
     Setting.ENABLE_QUEUE_POSITION_EXPIRY,
     Setting.QUEUE_POSITION_EXPIRY_SECONDS,
 )
-_TOKEN = (*_EXPIRY, Setting.TOKEN_VALIDITY_SECONDS, Setting.ISSUER)
+# The deployment's parameters that an event takes where it sets nothing else
+# (lambdas/waiting_room/registry.py): every function that looks an event up reads them.
+_EVENT_DEFAULTS = (
+    *_EXPIRY,
+    Setting.INCR_SERVING_ON_EXPIRY,
+    Setting.TOKEN_VALIDITY_SECONDS,
+    Setting.POW_DIFFICULTY,
+)
+# Settings most core functions read.
+_CORE = (Setting.EVENT_ID, Setting.REDIS_URL, Setting.REDIS_CLUSTER, *_EVENT_DEFAULTS)
+_TOKEN = (Setting.ISSUER,)
 # Functions that put events themselves; token and session events leave through the tokens
 # table's stream instead (OUTBOX below).
 _EVENTS = (Resource.EVENT_BUS, "write")
 
 
 def _with_state(*uses: tuple[Resource, Access]) -> tuple[tuple[Resource, Access], ...]:
-    """The uses of a function that works on the event's Redis state: its own, plus the Redis
-    password and the tables a rebuild of the state reads back (lambdas/waiting_room/rebuild.py),
-    since whichever function first finds the state lost rebuilds it."""
-    merged: dict[Resource, Access] = {Resource.REDIS_AUTH_SECRET: "read", **dict(uses)}
+    """The uses of a function that works on an event's Redis state: its own, plus the registry
+    that says which events exist, the Redis password, and the tables a rebuild of the state reads
+    back (lambdas/waiting_room/rebuild.py), since whichever function first finds the state lost
+    rebuilds it."""
+    merged: dict[Resource, Access] = {
+        Resource.EVENTS_TABLE: "read",
+        Resource.REDIS_AUTH_SECRET: "read",
+        **dict(uses),
+    }
     for table in REBUILD_READS:
         merged[table] = "read" if merged.get(table, "read") == "read" else "read_write"
     return tuple(merged.items())
@@ -276,7 +291,7 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.QUEUE_POSITIONS_TABLE, "write"),
             (Resource.ENTRY_QUEUE, "send"),
         ),
-        settings=(*_CORE, Setting.ORDERING_WINDOW_MS, Setting.POW_DIFFICULTY),
+        settings=(*_CORE, Setting.ORDERING_WINDOW_MS),
         timeout_seconds=30,
     ),
     Function(
@@ -285,7 +300,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         triggers=(Route("public", "GET", "/queue_num", PER_VISITOR_SHORT),),
         uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read")),
-        settings=(*_CORE, Setting.POW_DIFFICULTY),
+        settings=_CORE,
     ),
     Function(
         name="PowChallenge",
@@ -294,8 +309,8 @@ FUNCTIONS: tuple[Function, ...] = (
         description="A signed proof-of-work challenge for one entry (difficulty 0: none needed).",
         # Cached only while the answer is "no work needed": a challenge is sent with no-store.
         triggers=(Route("public", "GET", "/pow_challenge", SHORT),),
-        uses=((Resource.REDIS_AUTH_SECRET, "read"),),
-        settings=(*_CORE, Setting.POW_DIFFICULTY),
+        uses=((Resource.EVENTS_TABLE, "read"), (Resource.REDIS_AUTH_SECRET, "read")),
+        settings=_CORE,
     ),
     Function(
         name="ServingNum",
@@ -319,7 +334,7 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         triggers=(Route("public", "GET", "/queue_pos_expiry", PER_VISITOR_SHORT),),
         uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read"), (Resource.TOKENS_TABLE, "read")),
-        settings=(*_CORE, *_EXPIRY),
+        settings=_CORE,
     ),
     Function(
         name="GenerateToken",
@@ -334,8 +349,8 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.public_key.handler",
         stack="core",
         triggers=(Route("public", "GET", "/public_key", LONG),),
-        uses=((Resource.JWT_PUBLIC_KEY, "read"),),
-        settings=(Setting.EVENT_ID,),
+        uses=((Resource.EVENTS_TABLE, "read"), (Resource.JWT_PUBLIC_KEY, "read")),
+        settings=(Setting.EVENT_ID, *_EVENT_DEFAULTS),
     ),
     # What the protected site's authorizer checks besides the signature (lambdas/admission.py).
     Function(
@@ -412,6 +427,23 @@ FUNCTIONS: tuple[Function, ...] = (
         uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read_write")),
         settings=_CORE,
     ),
+    Function(
+        name="Events",
+        handler="lambdas.events.handler",
+        stack="core",
+        description="The event registry: lists, creates, changes and deletes the deployment's events.",
+        triggers=(
+            Route("private", "GET", "/events"),
+            Route("private", "POST", "/events"),
+            Route("private", "PUT", "/events"),
+            Route("private", "DELETE", "/events"),
+        ),
+        # A new event starts in a new generation, so that no record of a deleted namesake counts.
+        uses=_with_state(
+            (Resource.EVENTS_TABLE, "read_write"), (Resource.QUEUE_POSITIONS_TABLE, "read_write")
+        ),
+        settings=_CORE,
+    ),
     # -- scheduled jobs ------------------------------------------------------------------------
     Function(
         name="ExpirySweeper",
@@ -420,7 +452,7 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Counts queue positions whose grace window passed unused.",
         triggers=(Schedule(rate_minutes=1, enabled_by=Setting.ENABLE_QUEUE_POSITION_EXPIRY),),
         uses=_with_state((Resource.SERVING_COUNTER_TABLE, "write"), _EVENTS),
-        settings=(*_CORE, *_EXPIRY, Setting.INCR_SERVING_ON_EXPIRY),
+        settings=_CORE,
         timeout_seconds=60,
     ),
     Function(
@@ -584,7 +616,8 @@ class Table:
     partition_key: Key
     sort_key: Key | None = None
     indexes: tuple[Index, ...] = ()
-    ttl_attribute: str = "expires_at"
+    # None: items stay until deleted (the registry's events).
+    ttl_attribute: str | None = "expires_at"
 
 
 TABLES: dict[Resource, Table] = {
@@ -605,6 +638,8 @@ TABLES: dict[Resource, Table] = {
     Resource.SERVING_COUNTER_TABLE: Table(Key("event_id"), Key("serving_counter", "N")),
     # OpenID authorization codes: the live code of each place in line, single use, short-lived.
     Resource.OIDC_CODES_TABLE: Table(Key("place")),
+    # event id -> its settings (lambdas/waiting_room/registry.py).
+    Resource.EVENTS_TABLE: Table(Key("event_id"), ttl_attribute=None),
 }
 
 # -- events that leave through a table's stream (a transactional outbox) ------------------------

@@ -1,11 +1,11 @@
 """GET /counters (private): every counter of the event in one read."""
 
 from lambdas.waiting_room.counters import EventCounters
-from lambdas.waiting_room.http import api_handler, query, require_event_id, response
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.http import api_handler, query, response
+from lambdas.waiting_room.registry import require_event
 
 
 @api_handler
 def handler(event, context):
-    event_id = require_event_id(query(event), settings().event_id)
+    event_id = require_event(query(event)).event_id
     return response(200, {"event_id": event_id, **EventCounters(event_id).counters()})

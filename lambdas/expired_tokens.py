@@ -13,11 +13,10 @@ from lambdas.waiting_room.http import (
     api_handler,
     query,
     query_int,
-    require_event_id,
     response,
 )
 from lambdas.waiting_room.records import BadCursor, expired_token_page
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import require_event
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
@@ -25,7 +24,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 @api_handler
 def handler(event, context):
     params = query(event)
-    event_id = require_event_id(params, settings().event_id)
+    event_id = require_event(params).event_id
     limit = query_int(params, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
     generation = EventCounters(event_id).generation()
     try:

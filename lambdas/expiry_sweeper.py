@@ -1,4 +1,4 @@
-"""Scheduled each minute: counts served positions whose grace window passed unused.
+"""Scheduled each minute: counts served positions whose grace window passed unused, in every event.
 
 With auto-increment on, those positions go back to the serving counter, so expired visitors do
 not hold capacity that nobody will use.
@@ -10,29 +10,24 @@ from lambdas.waiting_room import events
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.records import record_serving_increment
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import EventConfig, list_events
 from lambdas.waiting_room.tracing import traced
 
 # Positions examined per script call: bounds how long one call holds Redis (about 1 µs each).
 STEPS_PER_CALL = 20_000
 
 
-@traced
-def handler(event, context):
-    config = settings()
-    if not config.expiry_enabled:
-        return {"skipped": "queue position expiry is disabled"}
-    now = time.time()
-    result = EventCounters(config.event_id).sweep(
+def sweep(event: EventConfig, now: float) -> dict[str, int]:
+    result = EventCounters(event.event_id).sweep(
         now_ms=int(now * 1000),
-        expiry_ms=config.expiry_seconds * 1000,
+        expiry_ms=event.queue_position_expiry_seconds * 1000,
         max_steps=STEPS_PER_CALL,
-        return_to_serving=config.incr_serving_on_expiry,
+        return_to_serving=event.incr_serving_on_expiry,
     )
     if result.serving_after != result.serving_before:
         increment = result.serving_after - result.serving_before
         record_serving_increment(
-            config.event_id,
+            event.event_id,
             result.serving_after,
             increment,
             now,
@@ -42,10 +37,27 @@ def handler(event, context):
         events.emit(
             "automatic_serving_counter_incr",
             {
+                "event_id": event.event_id,
                 "previous_serving_counter_position": result.serving_before,
                 "increment_by": increment,
                 "current_serving_counter_position": result.serving_after,
             },
         )
-    logger.info("expiry sweep", extra={"watermark": result.watermark, "expired": result.expired})
+    logger.info(
+        "expiry sweep",
+        extra={"event_id": event.event_id, "watermark": result.watermark, "expired": result.expired},
+    )
     return {"max_queue_position_expired": result.watermark, "expired": result.expired}
+
+
+@traced
+def handler(event, context):
+    """Sweeps every event whose positions expire; an event with expiry off is left alone."""
+    now = time.time()
+    return {
+        "events": {
+            registered.event_id: sweep(registered, now)
+            for registered in list_events()
+            if registered.enable_queue_position_expiry
+        }
+    }

@@ -13,11 +13,10 @@ from lambdas.waiting_room.http import (
     json_body,
     masked,
     optional_int,
-    require_event_id,
     require_request_id,
     response,
 )
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import require_event
 from lambdas.waiting_room.tokens import issue, issue_recorded
 
 MAX_VALIDITY_SECONDS = 7 * 24 * 3600
@@ -26,20 +25,20 @@ MAX_VALIDITY_SECONDS = 7 * 24 * 3600
 @api_handler
 def public_handler(event, context):
     body = json_body(event)
-    require_event_id(body, settings().event_id)
-    return response(200, issue(require_request_id(body)), NO_STORE)
+    return response(200, issue(require_event(body), require_request_id(body)), NO_STORE)
 
 
 @api_handler
 def private_handler(event, context):
     body = json_body(event)
-    event_id = require_event_id(body, settings().event_id)
+    registered = require_event(body)
+    event_id = registered.event_id
     request_id = require_request_id(body)
     issuer = body.get("issuer")
     if issuer is not None and (not isinstance(issuer, str) or not issuer or len(issuer) > 512):
         raise HttpError(400, "issuer must be a non-empty string of at most 512 characters")
     validity = optional_int(body, "validity_period", minimum=1, maximum=MAX_VALIDITY_SECONDS)
-    tokens, new = issue_recorded(request_id, issuer=issuer, validity_seconds=validity)
+    tokens, new = issue_recorded(registered, request_id, issuer=issuer, validity_seconds=validity)
     # The token counter moved with this call's claim; read after it, as a concurrent claim may too.
     after = EventCounters(event_id).counter("token_counter")
     audit.record(

@@ -13,12 +13,11 @@ from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
     json_body,
-    require_event_id,
     require_int,
     response,
 )
 from lambdas.waiting_room.records import record_serving_increment
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import require_event
 
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
@@ -26,7 +25,7 @@ _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 @api_handler
 def handler(event, context):
     body = json_body(event)
-    event_id = require_event_id(body, settings().event_id)
+    event_id = require_event(body).event_id
     increment_by = require_int(body, "increment_by", minimum=-MAX_INCREMENT, maximum=MAX_INCREMENT)
     key = body.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key)):

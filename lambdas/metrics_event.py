@@ -1,4 +1,4 @@
-"""Scheduled each minute: the counters as a `waiting_room_metrics` event and as CloudWatch metrics.
+"""Scheduled each minute: each event's counters as a `waiting_room_metrics` event and CloudWatch metrics.
 
 Metrics go out in the embedded metric format through the function's log, which costs no API call.
 """
@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.waiting_room import events
 from lambdas.waiting_room.counters import EventCounters
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import EventConfig, list_events
 from lambdas.waiting_room.tracing import traced
 
 metrics = Metrics(namespace="WaitingRoom", service="waiting-room")
@@ -36,14 +36,29 @@ def snapshot(event_id: str, now_s: int) -> dict[str, int]:
     return values
 
 
-@traced
-@metrics.log_metrics
-def handler(event, context):
-    event_id = settings().event_id
-    values = snapshot(event_id, int(time.time()))
-    metrics.add_dimension(name="EventId", value=event_id)
+# Per event, the values this container last sent: an event whose counters did not move is not
+# sent again (the deployment's own event is, each minute, as the retired solution's rules expect).
+_last_sent: dict[str, dict[str, int]] = {}
+
+
+def publish(event: EventConfig, now_s: int) -> dict[str, int] | None:
+    """Sends one event's counters; None where nothing changed since they were last sent."""
+    values = snapshot(event.event_id, now_s)
+    if not event.default and _last_sent.get(event.event_id) == values:
+        return None
+    metrics.add_dimension(name="EventId", value=event.event_id)
     for name, value in values.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    # One dimension set per flush: each event's metrics go out as their own record.
+    metrics.flush_metrics()
     retired = {name: values[ours] for name, ours in RETIRED_FIELDS.items()}
-    events.emit("waiting_room_metrics", {"event_id": event_id, **values, **retired})
+    events.emit("waiting_room_metrics", {"event_id": event.event_id, **values, **retired})
+    _last_sent[event.event_id] = values
     return values
+
+
+@traced
+def handler(event, context):
+    now_s = int(time.time())
+    sent = {registered.event_id: publish(registered, now_s) for registered in list_events()}
+    return {"events": {event_id: values for event_id, values in sent.items() if values is not None}}

@@ -5,15 +5,15 @@ keeps it; a challenge is unique and goes out with `Cache-Control: no-store`.
 """
 
 from lambdas.waiting_room import proof_of_work
-from lambdas.waiting_room.http import NO_STORE, api_handler, query, require_event_id, response
+from lambdas.waiting_room.http import NO_STORE, api_handler, query, response
 from lambdas.waiting_room.redis_store import connection
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import require_event
 
 
 @api_handler
 def handler(event, context):
-    event_id = require_event_id(query(event), settings().event_id)
-    difficulty = settings().pow_difficulty
+    registered = require_event(query(event))
+    event_id, difficulty = registered.event_id, registered.pow_difficulty
     if difficulty <= 0:
         return response(200, {"difficulty": 0})
     key = proof_of_work.signing_key(connection(), event_id)

@@ -5,22 +5,22 @@ from lambdas.waiting_room.entries import not_found_or_voided
 from lambdas.waiting_room.http import (
     api_handler,
     query,
-    require_event_id,
     require_request_id,
     response,
 )
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import require_event
 
 
 @api_handler
 def handler(event, context):
     params = query(event)
-    event_id = require_event_id(params, settings().event_id)
+    registered = require_event(params)
+    event_id = registered.event_id
     request_id = require_request_id(params)
     counters = EventCounters(event_id)
     assignment = counters.lookup(request_id)
     if assignment is None:
-        raise not_found_or_voided(request_id, counters.generation(), pending_status=202)
+        raise not_found_or_voided(registered, request_id, counters.generation(), pending_status=202)
     return response(
         200,
         {

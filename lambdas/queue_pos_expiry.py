@@ -8,23 +8,23 @@ from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
     query,
-    require_event_id,
     require_request_id,
     response,
 )
-from lambdas.waiting_room.settings import settings
-from lambdas.waiting_room.tokens import expiry_ms
+from lambdas.waiting_room.registry import require_event
 
 
 @api_handler
 def handler(event, context):
     params = query(event)
-    event_id = require_event_id(params, settings().event_id)
+    registered = require_event(params)
     request_id = require_request_id(params)
     now_ms = int(time.time() * 1000)
-    state = EventCounters(event_id).position(request_id, now_ms=now_ms, expiry_ms=expiry_ms())
+    state = EventCounters(registered.event_id).position(
+        request_id, now_ms=now_ms, expiry_ms=registered.expiry_ms
+    )
     if state.status == "unknown":
-        raise not_found_or_voided(request_id, state.generation)
+        raise not_found_or_voided(registered, request_id, state.generation)
     if state.status == "waiting":
         raise HttpError(202, "not served yet")
     if state.expires_at_ms is None:

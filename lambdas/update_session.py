@@ -13,7 +13,6 @@ from lambdas.waiting_room.http import (
     api_handler,
     json_body,
     masked,
-    require_event_id,
     require_int,
     require_request_id,
     response,
@@ -24,13 +23,13 @@ from lambdas.waiting_room.records import (
     close_token_session,
     read_token_record,
 )
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import require_event
 
 
 @api_handler
 def handler(event, context):
     body = json_body(event)
-    event_id = require_event_id(body, settings().event_id)
+    event_id = require_event(body).event_id
     request_id = require_request_id(body)
     status = require_int(body, "status")
     if status not in SESSION_OUTCOMES:

@@ -1,11 +1,11 @@
 """GET /waiting_num: visitors who entered, hold no token and have not expired."""
 
 from lambdas.waiting_room.counters import EventCounters
-from lambdas.waiting_room.http import api_handler, query, require_event_id, response
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.http import api_handler, query, response
+from lambdas.waiting_room.registry import require_event
 
 
 @api_handler
 def handler(event, context):
-    event_id = require_event_id(query(event), settings().event_id)
+    event_id = require_event(query(event)).event_id
     return response(200, {"waiting_num": EventCounters(event_id).waiting()})

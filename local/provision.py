@@ -55,10 +55,11 @@ def _create_table(dynamodb: Any, name: str, table: Table, *, streamed: bool) -> 
         )
     except dynamodb.exceptions.ResourceInUseException:
         return
-    dynamodb.update_time_to_live(
-        TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
-    )
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
 
 
 def _secret(secrets: Any, name: str, value: str) -> str:

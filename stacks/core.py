@@ -37,7 +37,12 @@ from stacks.constructs.redis import RedisCache
 from stacks.constructs.rest_api import CatalogRestApi
 from stacks.nag import ack_template_check, acknowledge_core
 
-CORE_TABLES = (Resource.QUEUE_POSITIONS_TABLE, Resource.TOKENS_TABLE, Resource.SERVING_COUNTER_TABLE)
+CORE_TABLES = (
+    Resource.QUEUE_POSITIONS_TABLE,
+    Resource.TOKENS_TABLE,
+    Resource.SERVING_COUNTER_TABLE,
+    Resource.EVENTS_TABLE,
+)
 
 
 def _attribute(key: catalog.Key) -> dynamodb.Attribute:

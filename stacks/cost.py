@@ -357,6 +357,36 @@ def per_million_visitors(
 # Average response size, headers included.
 BYTES_OUT = 600
 
+# -- an idle event (the registry, lambdas/waiting_room/registry.py) --------------------------------
+# Measured by `pytest benchmarks/test_many_events.py --benchmark-only -s` at 1,000 idle events:
+# the seconds each event adds to a run of the expiry sweeper and of the metrics job.
+SWEEP_SECONDS_PER_EVENT = 0.0018
+METRICS_SECONDS_PER_EVENT = 0.0028
+# Redis commands per event each minute: the sweep script, and the metrics job's reads.
+REDIS_COMMANDS_PER_EVENT_MINUTE = 5
+# An event's registry item; both jobs read every item each minute (strongly consistent Scan).
+EVENT_ITEM_BYTES = 450
+MINUTES_PER_MONTH = 30 * 24 * 60
+
+
+def idle_event_lines(engine: str = "valkey", architecture: str = "arm64") -> list[Line]:
+    """What one more registered event costs a month while nobody enters it.
+
+    It sends no `waiting_room_metrics` event while its counters stay still, holds no Redis key
+    until someone enters, and has no resource of its own: only the scheduled jobs' visits remain.
+    """
+    runs = MINUTES_PER_MONTH
+    gb_s = runs * (SWEEP_SECONDS_PER_EVENT + METRICS_SECONDS_PER_EVENT) * LAMBDA_MEMORY_GB
+    read_units = 2 * runs * EVENT_ITEM_BYTES / 4096
+    return [
+        Line("Lambda compute", "GB-s", gb_s * LAMBDA_GB_SECOND[architecture],
+             "the sweeper's and the metrics job's minute, per event"),
+        Line("DynamoDB reads", "RRU", read_units / 1e6 * DYNAMODB_PER_MILLION_READS,
+             "its registry item, read by both jobs each minute"),
+        Line("ElastiCache ECPU", "ECPU",
+             runs * REDIS_COMMANDS_PER_EVENT_MINUTE / 1e6 * SERVERLESS_PER_MILLION_ECPU[engine]),
+    ]  # fmt: skip
+
 
 def report(outdir: Path) -> tuple[str, dict[str, float]]:
     out: list[str] = [f"Idle monthly cost per stack; prices: {PRICES_AS_OF}", ""]
@@ -393,6 +423,11 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
         for line in lines:
             note = f"  ({line.note})" if line.note else ""
             out.append(f"    {line.monthly:8.2f}  {line.resource}{note}")
+    lines = idle_event_lines()
+    idle_event = sum(line.monthly for line in lines)
+    out += ["", f"Each more event, idle (registered, nobody entering): ${idle_event:.4f}/month"]
+    for line in lines:
+        out.append(f"    {line.monthly:8.4f}  {line.resource}  ({line.note or line.kind})")
     return "\n".join(out), totals
 
 

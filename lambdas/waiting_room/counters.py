@@ -549,6 +549,11 @@ class EventCounters:
             self._reset(keys=[k.generation, k.incarnation, *k.all()], args=[now_ms, recorded_generation])
         )
 
+    def clear(self) -> None:
+        """Removes the event's whole state (the event was deleted): nothing of it stays in Redis."""
+        k = self.keys
+        self.redis.delete(*k.all(), k.generation, k.incarnation)
+
     def initialize(self) -> None:
         """Builds the state where there is none: from DynamoDB, empty at the stack's creation."""
         self._ensure_built()

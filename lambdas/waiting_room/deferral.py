@@ -42,24 +42,24 @@ def delay_seconds(times_deferred: int) -> int:
     return min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** min(times_deferred, 10))
 
 
-def _message(event_id: str, entry: Entry) -> dict[str, Any]:
+def _message(entry: Entry) -> dict[str, Any]:
     """The entry as the integration wrote it: its arrival time, and its proof of work if any."""
     body: dict[str, Any] = dict(
-        zip(ENTRY_MESSAGE_FIELDS, (event_id, entry.request_id, entry.entered_at_ms), strict=True)
+        zip(ENTRY_MESSAGE_FIELDS, (entry.event_id, entry.request_id, entry.entered_at_ms), strict=True)
     )
     if entry.pow is not None:
         body["pow"] = entry.pow
     return body
 
 
-def defer(event_id: str, entries: list[Entry], times_deferred: Mapping[str, int]) -> set[str]:
+def defer(entries: list[Entry], times_deferred: Mapping[str, int]) -> set[str]:
     """Puts entries back on the entry queue (or records them lost); returns the message ids that
     could not be, which the worker reports as failed so SQS delivers them again."""
     now_ms = int(time.time() * 1000)
     lost = [e for e in entries if now_ms - e.entered_at_ms > MAX_WAIT_MS]
     for entry in lost:
         logger.warning("entry waited too long for a position: recorded as lost")
-        record_lost_entry(QueueRecord(entry.request_id, event_id, 0, entry.entered_at_ms, 0, lost=True))
+        record_lost_entry(QueueRecord(entry.request_id, entry.event_id, 0, entry.entered_at_ms, 0, lost=True))
     waiting = [e for e in entries if e not in lost]
     failed: set[str] = set()
     queue_url = settings().entry_queue_url
@@ -70,7 +70,7 @@ def defer(event_id: str, entries: list[Entry], times_deferred: Mapping[str, int]
             Entries=[
                 {
                     "Id": str(index),
-                    "MessageBody": json.dumps(_message(event_id, e)),
+                    "MessageBody": json.dumps(_message(e)),
                     "DelaySeconds": delay_seconds(times_deferred.get(e.message_id, 0)),
                     "MessageAttributes": {
                         DEFERRALS: {

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.catalog import ENTRY_MESSAGE_FIELDS
+from lambdas.catalog import ENTRY_MESSAGE_FIELDS, is_event_id
 from lambdas.waiting_room import json_input, proof_of_work
 from lambdas.waiting_room.counters import Assignment, EventCounters
 from lambdas.waiting_room.http import HttpError, is_request_id, logger, masked
 from lambdas.waiting_room.records import QueueRecord, read_queue_record, write_queue_records
 from lambdas.waiting_room.redis_store import connection
-from lambdas.waiting_room.settings import settings
+from lambdas.waiting_room.registry import EventConfig
 
 # How far ahead of this function's clock an entry time may be: API Gateway stamps it, and the two
 # clocks may disagree a little. A time further ahead would give a position that never expires.
@@ -33,13 +33,14 @@ ENTRY_CLOCK_SKEW_MS = 60_000
 @dataclass(frozen=True)
 class Entry:
     message_id: str
+    event_id: str
     request_id: str
     entered_at_ms: int
     # The entry's proof-of-work solution as posted ({challenge, nonce}), checked by the worker.
     pow: Any = None
 
 
-def parse_entry(message_id: str, body: str, event_id: str, *, now_ms: int | None = None) -> Entry | None:
+def parse_entry(message_id: str, body: str, *, now_ms: int | None = None) -> Entry | None:
     """The entry a message carries, or None (logged) when it cannot take a position."""
     latest = (int(time.time() * 1000) if now_ms is None else now_ms) + ENTRY_CLOCK_SKEW_MS
     try:
@@ -48,9 +49,9 @@ def parse_entry(message_id: str, body: str, event_id: str, *, now_ms: int | None
     except (ValueError, TypeError, KeyError):
         logger.warning("malformed entry dropped", extra={"message_id": message_id})
         return None
-    request_id, entered_at = fields["request_id"], fields["entered_at"]
-    if fields["event_id"] != event_id:
-        logger.warning("entry for another event dropped", extra={"message_id": message_id})
+    event_id, request_id, entered_at = fields["event_id"], fields["request_id"], fields["entered_at"]
+    if not is_event_id(event_id):
+        logger.warning("entry without a valid event id dropped", extra={"message_id": message_id})
         return None
     if not is_request_id(request_id):
         logger.warning("entry without a valid request id dropped", extra={"message_id": message_id})
@@ -63,7 +64,7 @@ def parse_entry(message_id: str, body: str, event_id: str, *, now_ms: int | None
     ):
         logger.warning("entry without a valid entry time dropped", extra={"message_id": message_id})
         return None
-    return Entry(message_id, request_id.lower(), int(entered_at), message.get("pow"))
+    return Entry(message_id, event_id, request_id.lower(), int(entered_at), message.get("pow"))
 
 
 def assign_positions(event_id: str, entries: Iterable[Entry], window_ms: int = 0) -> set[str]:
@@ -108,14 +109,19 @@ def assign_positions(event_id: str, entries: Iterable[Entry], window_ms: int = 0
     }
 
 
-def not_found_or_voided(request_id: str, generation: int, *, pending_status: int = 404) -> HttpError:
-    """Why Redis holds no position for a request id: voided by a reset, lost, or refused for its
-    proof of work (410), not assigned yet, or lost by Redis itself (then the state is rebuilt and
-    the visitor asked to come back). Every route that looks a request id up answers alike.
+def not_found_or_voided(
+    event: EventConfig, request_id: str, generation: int, *, pending_status: int = 404
+) -> HttpError:
+    """Why Redis holds no position for a request id in this event: voided by a reset, lost, or
+    refused for its proof of work (410), not assigned yet, or lost by Redis itself (then the state
+    is rebuilt and the visitor asked to come back). Every route that looks a request id up answers
+    alike; a request id of another event is as unknown here as one never seen.
 
     Costs one DynamoDB read, paid only off the happy path (Redis answers every assigned position).
     """
     record = read_queue_record(request_id)
+    if record is not None and record.event_id != event.event_id:
+        record = None
     if record is not None and record.lost:
         return HttpError(410, "this entry waited too long for a place in line: enter the line again", "lost")
     if record is not None and (record.voided or record.generation < generation):
@@ -126,8 +132,7 @@ def not_found_or_voided(request_id: str, generation: int, *, pending_status: int
         counters.invalidate()
         counters.recover()
         return HttpError(503, "the waiting room rebuilt its state: ask again", "rebuilding")
-    config = settings()
-    if config.pow_difficulty > 0 and proof_of_work.refused(connection(), config.event_id, request_id):
+    if event.pow_difficulty > 0 and proof_of_work.refused(connection(), event.event_id, request_id):
         return HttpError(
             410, "the entry's proof of work was missing or invalid: enter again", proof_of_work.REFUSAL_REASON
         )

@@ -35,6 +35,7 @@ class Settings:
     queue_positions_table: str
     tokens_table: str
     serving_counter_table: str
+    events_table: str
     event_bus_name: str
     entry_queue_url: str
     token_validity_seconds: int
@@ -60,6 +61,7 @@ def settings() -> Settings:
         queue_positions_table=env(Resource.QUEUE_POSITIONS_TABLE.value, ""),
         tokens_table=env(Resource.TOKENS_TABLE.value, ""),
         serving_counter_table=env(Resource.SERVING_COUNTER_TABLE.value, ""),
+        events_table=env(Resource.EVENTS_TABLE.value, ""),
         event_bus_name=env(Resource.EVENT_BUS.value, ""),
         entry_queue_url=env(Resource.ENTRY_QUEUE.value, ""),
         token_validity_seconds=_int(Setting.TOKEN_VALIDITY_SECONDS.value, 3600),

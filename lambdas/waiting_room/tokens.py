@@ -26,6 +26,7 @@ from lambdas.waiting_room.records import (
     put_token_record,
     read_token_record,
 )
+from lambdas.waiting_room.registry import EventConfig
 from lambdas.waiting_room.settings import settings
 
 TOKEN_USES = ("access", "id", "refresh")
@@ -71,12 +72,8 @@ def _record_may_be_pending(claimed_at_ms: int | None, now_ms: int) -> bool:
     return claimed_at_ms is not None and now_ms - claimed_at_ms <= RECORD_COMPLETION_MS
 
 
-def expiry_ms() -> int | None:
-    config = settings()
-    return config.expiry_seconds * 1000 if config.expiry_enabled else None
-
-
 def issue(
+    event: EventConfig,
     request_id: str,
     *,
     issuer: str | None = None,
@@ -84,10 +81,11 @@ def issue(
     now_s: float | None = None,
 ) -> dict[str, Any]:
     """Tokens for a served position; the overrides apply to this call only (see `issue_recorded`)."""
-    return issue_recorded(request_id, issuer=issuer, validity_seconds=validity_seconds, now_s=now_s)[0]
+    return issue_recorded(event, request_id, issuer=issuer, validity_seconds=validity_seconds, now_s=now_s)[0]
 
 
 def issue_recorded(
+    event: EventConfig,
     request_id: str,
     *,
     issuer: str | None = None,
@@ -101,17 +99,16 @@ def issue_recorded(
     adapter gets the adapter's issuer there, and the page gets the public one after an OpenID
     sign-in. The validity is the first call's: it is the place's, stored in the record.
     """
-    config = settings()
-    issuer = issuer or config.issuer
+    issuer = issuer or settings().issuer
     now = time.time() if now_s is None else now_s
     now_ms, now_whole = int(now * 1000), int(now)
-    validity = validity_seconds or config.token_validity_seconds
-    counters = EventCounters(config.event_id)
+    validity = validity_seconds or event.token_validity_seconds
+    counters = EventCounters(event.event_id)
     state = counters.position(
-        request_id, now_ms=now_ms, expiry_ms=expiry_ms(), claim_until_s=now_whole + validity
+        request_id, now_ms=now_ms, expiry_ms=event.expiry_ms, claim_until_s=now_whole + validity
     )
     if state.status == "unknown":
-        raise not_found_or_voided(request_id, state.generation)
+        raise not_found_or_voided(event, request_id, state.generation)
     if state.status == "waiting":
         raise HttpError(202, f"not served yet: position {state.position}, serving {state.serving_counter}")
     if state.status == "expired":
@@ -128,7 +125,7 @@ def issue_recorded(
             )
         record = TokenRecord(
             request_id=request_id,
-            event_id=config.event_id,
+            event_id=event.event_id,
             generation=state.generation,
             position=state.position,
             issued_at=now_whole,

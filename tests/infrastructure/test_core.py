@@ -261,6 +261,7 @@ def test_grants_match_the_catalog(core: dict[str, Any]) -> None:
             (catalog.Resource.QUEUE_POSITIONS_TABLE, "QueuePositionsTable"),
             (catalog.Resource.TOKENS_TABLE, "TokensTable"),
             (catalog.Resource.SERVING_COUNTER_TABLE, "ServingCounterTable"),
+            (catalog.Resource.EVENTS_TABLE, "EventsTable"),
             (catalog.Resource.JWT_KEYS_SECRET, "JwtKeys"),
             (catalog.Resource.EVENT_BUS, "EventBus"),
         ):
@@ -273,14 +274,18 @@ def test_grants_match_the_catalog(core: dict[str, Any]) -> None:
 
 def test_tables_have_ttl_pitr_encryption_and_catalog_keys(core: dict[str, Any]) -> None:
     tables = [t["Properties"] for t in by_type(core, "AWS::DynamoDB::Table").values()]
-    assert len(tables) == 3
+    assert len(tables) == 4
     for table in tables:
-        assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+        # The event registry's items stay until an operator deletes the event; records expire.
+        if [k["AttributeName"] for k in table["KeySchema"]] == ["event_id"]:
+            assert "TimeToLiveSpecification" not in table
+        else:
+            assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
         assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert table["SSESpecification"]["SSEEnabled"] is True
         assert table["BillingMode"] == "PAY_PER_REQUEST"
     keys = sorted(tuple(k["AttributeName"] for k in t["KeySchema"]) for t in tables)
-    assert keys == [("event_id", "serving_counter"), ("request_id",), ("request_id",)]
+    assert keys == [("event_id",), ("event_id", "serving_counter"), ("request_id",), ("request_id",)]
     indexes = sorted(
         (index["IndexName"], tuple(k["AttributeName"] for k in index["KeySchema"]))
         for t in tables

@@ -52,7 +52,7 @@ def _ids(case: tuple[str, bool]) -> str:
 
 def _by_handlers(value: str) -> bool:
     try:
-        require_event_id({"event_id": value}, value)
+        require_event_id({"event_id": value})
     except HttpError:
         return False
     return True

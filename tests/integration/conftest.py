@@ -14,7 +14,7 @@ import pytest
 
 from lambdas import queue_worker
 from lambdas.catalog import TABLES, Resource, outbox_of
-from lambdas.waiting_room import aws, redis_store
+from lambdas.waiting_room import aws, redis_store, registry
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.settings import settings
 from local.stream_poller import StreamPoller
@@ -145,6 +145,7 @@ def clear_tables(env: dict[str, str]) -> None:
 def core(core_env: dict[str, str], redis_proc, monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
     redis_store.connection().flushall()
     settings.cache_clear()
+    registry.forget()
     clear_tables(core_env)
     EventCounters(core_env["EVENT_ID"]).initialize()
     yield Core(core_env)
@@ -159,6 +160,7 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         settings.cache_clear()
+        registry.forget()
 
     return apply
 

@@ -21,7 +21,7 @@ from lambdas import (
     update_session,
     waiting_num,
 )
-from lambdas.waiting_room import aws, records, tokens
+from lambdas.waiting_room import aws, records, registry, tokens
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import NEXT_CURSOR_HEADER
 from lambdas.waiting_room.settings import settings
@@ -112,7 +112,9 @@ def test_expired_tokens_come_one_page_at_a_time(core: Core) -> None:
     core.serve(7)
     issued_in_the_past = time.time() - 120
     for request_id in request_ids[:5]:
-        tokens.issue(request_id, validity_seconds=60, now_s=issued_in_the_past)
+        tokens.issue(
+            registry.lookup(core.event_id), request_id, validity_seconds=60, now_s=issued_in_the_past
+        )
     for request_id in request_ids[5:]:
         core.token(request_id)
     pages, cursor = [], None

@@ -60,6 +60,11 @@ def test_a_redeemed_position_does_not_expire(core: Core, short_expiry) -> None:
     assert countdown(core, request_id) == (200, {"expires_in": 0, "token_issued": True})
 
 
+def sweep(core: Core) -> dict[str, int]:
+    """The sweeper's run, as it went for the test's event."""
+    return expiry_sweeper.handler({}, None)["events"][core.event_id]
+
+
 def test_expiry_disabled(core: Core, configure) -> None:
     configure(ENABLE_QUEUE_POSITION_EXPIRY="false", QUEUE_POSITION_EXPIRY_SECONDS="1")
     [request_id] = core.enter(1)
@@ -67,7 +72,7 @@ def test_expiry_disabled(core: Core, configure) -> None:
     assert countdown(core, request_id)[0] == 202
     time.sleep(1.2)
     assert core.token(request_id)[0] == 200
-    assert expiry_sweeper.handler({}, None) == {"skipped": "queue position expiry is disabled"}
+    assert core.event_id not in expiry_sweeper.handler({}, None)["events"]
 
 
 def test_unknown_request_id(core: Core) -> None:
@@ -81,17 +86,17 @@ def test_sweeper_counts_unused_positions_and_does_not_stall_on_unassigned_ones(
     core.serve(5)  # positions 4 and 5 are served but nobody holds them yet
     core.token(used)
     time.sleep(PERIOD + 0.2)
-    assert expiry_sweeper.handler({}, None) == {"max_queue_position_expired": 3, "expired": 2}
+    assert sweep(core) == {"max_queue_position_expired": 3, "expired": 2}
     assert values(core)["expired_queue_counter"] == 2
     assert call(waiting_num.handler, "GET", "/waiting_num", query={"event_id": core.event_id})[1] == {
         "waiting_num": 0
     }
 
     late_a, late_b = core.enter(2)  # they take positions 4 and 5, already served: the window starts now
-    assert expiry_sweeper.handler({}, None) == {"max_queue_position_expired": 3, "expired": 0}
+    assert sweep(core) == {"max_queue_position_expired": 3, "expired": 0}
     assert core.token(late_a)[0] == 200
     time.sleep(PERIOD + 0.2)
-    assert expiry_sweeper.handler({}, None) == {"max_queue_position_expired": 5, "expired": 1}
+    assert sweep(core) == {"max_queue_position_expired": 5, "expired": 1}
     assert core.token(late_b)[0] == 410
     assert values(core)["max_queue_position_expired"] == 5
 
@@ -102,10 +107,11 @@ def test_sweeper_returns_expired_positions_to_the_serving_counter(core: Core, co
     core.enter(4)
     core.serve(2)
     time.sleep(PERIOD + 0.2)
-    assert expiry_sweeper.handler({}, None)["expired"] == 2
+    assert sweep(core)["expired"] == 2
     assert values(core)["serving_counter"] == 4
     [event] = [e for e in event_sink() if e["detail-type"] == "automatic_serving_counter_incr"]
     assert event["detail"] == {
+        "event_id": core.event_id,
         "previous_serving_counter_position": 2,
         "increment_by": 2,
         "current_serving_counter_position": 4,

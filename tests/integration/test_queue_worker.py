@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from botocore.exceptions import ClientError
 
 from lambdas import counters, queue_num
-from lambdas.waiting_room import records
+from lambdas.waiting_room import records, registry
 from tests.integration.conftest import Core, call, entry_message, sqs_record
 
 
@@ -142,6 +142,18 @@ def test_a_cancelled_transaction_is_retried_until_written(core: Core, monkeypatc
 def test_a_batch_costs_one_redis_round_trip_and_one_write_per_50(
     core: Core, aws_calls, redis_round_trips
 ) -> None:
+    registry.lookup(core.event_id)  # a warm container knows its events (next test)
+    aws_calls.clear()
     core.enter(100)
     assert sum(redis_round_trips.values()) == 1, redis_round_trips
     assert aws_calls == {"dynamodb.TransactWriteItems": 2}
+
+
+def test_the_event_registry_costs_one_read_per_event_per_container_every_few_seconds(
+    core: Core, aws_calls
+) -> None:
+    """Every route and batch looks its event up; the container keeps the answer, misses too."""
+    for _ in range(5):
+        core.enter(20)
+        registry.lookup("never-registered")
+    assert aws_calls["dynamodb.GetItem"] == 2  # the test's event and the unknown one, once each

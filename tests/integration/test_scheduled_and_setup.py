@@ -16,7 +16,7 @@ def test_metrics_event_publishes_every_counter_as_integers(core: Core, event_sin
     core.serve(2)
     core.token(request_ids[0])
     event_sink()
-    values = metrics_event.handler({}, None)
+    values = metrics_event.handler({}, None)["events"][core.event_id]
     [event] = [e for e in event_sink() if e["detail-type"] == "waiting_room_metrics"]
     # Ours, and the retired solution's names beside them so its users' EventBridge rules still match.
     retired = {

@@ -26,3 +26,10 @@ def test_the_position_is_asked_for_until_the_ordering_window_has_passed() -> Non
 def test_every_wait_is_priced() -> None:
     totals = [sum(line.monthly for line in cost.per_million_visitors(m)) for m in cost.WAITS_MINUTES]
     assert totals == sorted(totals) and totals[0] > 0
+
+
+def test_an_idle_event_costs_well_under_a_cent_a_month() -> None:
+    """The registry's aim: one more event, registered and idle, costs next to nothing."""
+    lines = cost.idle_event_lines()
+    assert {line.resource for line in lines} == {"Lambda compute", "DynamoDB reads", "ElastiCache ECPU"}
+    assert 0 < sum(line.monthly for line in lines) < 0.01

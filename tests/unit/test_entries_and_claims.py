@@ -18,8 +18,9 @@ def message(**fields: object) -> str:
 
 
 def test_a_valid_entry() -> None:
-    entry = parse_entry("m1", message(), "sale")
-    assert entry is not None and (entry.request_id, entry.entered_at_ms) == (RID, 1_700_000_000_000)
+    entry = parse_entry("m1", message())
+    assert entry is not None
+    assert (entry.event_id, entry.request_id, entry.entered_at_ms) == ("sale", RID, 1_700_000_000_000)
 
 
 @pytest.mark.parametrize(
@@ -28,7 +29,8 @@ def test_a_valid_entry() -> None:
         "not json",
         "[]",
         json.dumps({"event_id": "sale"}),
-        message(event_id="other"),
+        message(event_id="-other"),
+        message(event_id=None),
         message(request_id="x"),
         message(request_id=None),
         message(entered_at="yesterday"),
@@ -37,7 +39,7 @@ def test_a_valid_entry() -> None:
     ],
 )
 def test_entries_that_cannot_take_a_position(body: str) -> None:
-    assert parse_entry("m1", body, "sale") is None
+    assert parse_entry("m1", body) is None
 
 
 def test_claims_follow_the_contract() -> None:

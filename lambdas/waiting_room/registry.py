@@ -1,0 +1,333 @@
+"""The event registry: which events this deployment serves, and each one's settings.
+
+One deployment serves many events. Each event keeps its own counters, positions and tokens (every
+Redis key and record is already namespaced by its event id); what the registry adds is whether an
+event exists, and the settings that may differ between events (token validity, position expiry,
+proof of work, inlet). The deployment's own event (its `EventId` parameter) always exists: with no
+record, it takes the deployment's settings, so a single-event deployment needs no record at all.
+
+Every route looks its event up, so a lookup is cached per container for as long as any public
+answer may be stale after a change (`RESET_VISIBLE_WITHIN_SECONDS`), misses included: the hot path
+pays one DynamoDB read per event per container every 5 s, whatever the number of visitors. An
+idle event costs nothing: one item, and no Redis key until someone enters.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from lambdas.catalog import POW_MAX_DIFFICULTY, RESET_VISIBLE_WITHIN_SECONDS
+from lambdas.waiting_room.aws import client
+from lambdas.waiting_room.http import HttpError, require_event_id
+from lambdas.waiting_room.settings import settings
+
+# How many events one deployment may register. The scheduled jobs visit every event each minute
+# and the panel lists them in one answer; both stay well inside their limits at this size.
+MAX_EVENTS = 1000
+# Events a container remembers (lookups and misses), least recently used dropped first.
+CACHE_SIZE = 1024
+MAX_SECONDS = 7 * 24 * 3600
+MAX_TIME = 2**53 - 1
+
+Inlet = Literal["none", "periodic", "max_size"]
+INLETS: tuple[Inlet, ...] = ("none", "periodic", "max_size")
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """One event's settings, as the private API shows them (`as_json`)."""
+
+    event_id: str
+    name: str
+    token_validity_seconds: int
+    enable_queue_position_expiry: bool
+    queue_position_expiry_seconds: int
+    incr_serving_on_expiry: bool
+    pow_difficulty: int
+    inlet: Inlet = "none"
+    # Periodic: visitors let in per minute, within start_time .. end_time (epoch s, 0 = open).
+    increment_by: int = 0
+    start_time: int = 0
+    end_time: int = 0
+    # MaxSize: most sessions active at once.
+    capacity: int = 0
+    # Read-only: the deployment's own event; when the record was made and changed; its version.
+    default: bool = False
+    created_at: int = 0
+    updated_at: int = 0
+    version: int = 0
+
+    @property
+    def expiry_ms(self) -> int | None:
+        """How long a served position may wait for its token; None: it never expires."""
+        return self.queue_position_expiry_seconds * 1000 if self.enable_queue_position_expiry else None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Fields an operator sets: name -> (type, minimum, maximum); bounds apply to integers, lengths to text.
+SETTABLE: dict[str, tuple[type, int, int]] = {
+    "name": (str, 1, 100),
+    "token_validity_seconds": (int, 60, MAX_SECONDS),
+    "enable_queue_position_expiry": (bool, 0, 1),
+    "queue_position_expiry_seconds": (int, 1, MAX_SECONDS),
+    "incr_serving_on_expiry": (bool, 0, 1),
+    "pow_difficulty": (int, 0, POW_MAX_DIFFICULTY),
+    "inlet": (str, 0, 0),
+    "increment_by": (int, 0, 1_000_000),
+    "start_time": (int, 0, MAX_TIME),
+    "end_time": (int, 0, MAX_TIME),
+    "capacity": (int, 0, 1_000_000_000),
+}
+READ_ONLY = ("event_id", "default", "created_at", "updated_at", "version")
+
+
+def default_config(event_id: str) -> EventConfig:
+    """An event as the deployment's parameters describe it."""
+    config = settings()
+    return EventConfig(
+        event_id=event_id,
+        name=event_id,
+        token_validity_seconds=config.token_validity_seconds,
+        enable_queue_position_expiry=config.expiry_enabled,
+        queue_position_expiry_seconds=config.expiry_seconds,
+        incr_serving_on_expiry=config.incr_serving_on_expiry,
+        pow_difficulty=config.pow_difficulty,
+        default=event_id == config.event_id,
+    )
+
+
+def settable_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The settable fields of a request body, checked; read-only ones are ignored (so an answer
+    can be sent back as it came), anything else is refused."""
+    unknown = sorted(set(body) - set(SETTABLE) - set(READ_ONLY))
+    if unknown:
+        raise HttpError(400, f"unknown field: {unknown[0]}")
+    fields: dict[str, Any] = {}
+    for name, (kind, minimum, maximum) in SETTABLE.items():
+        if name not in body:
+            continue
+        value = body[name]
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise HttpError(400, f"{name} must be true or false")
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+                raise HttpError(400, f"{name} must be an integer from {minimum} to {maximum}")
+        elif name == "inlet":
+            if value not in INLETS:
+                raise HttpError(400, f"inlet must be one of {', '.join(INLETS)}")
+        elif not isinstance(value, str) or not minimum <= len(value.strip()) <= maximum:
+            raise HttpError(400, f"{name} must be text of {minimum} to {maximum} characters")
+        fields[name] = value.strip() if isinstance(value, str) else value
+    return fields
+
+
+def _checked(config: EventConfig) -> EventConfig:
+    """Rules across fields, checked on the merged result.
+
+    Two settings need what only the deployment's parameters build: the expiry sweeper's schedule
+    (EnableQueuePositionExpiry) and the network path to EventBridge that the sweeper's
+    `automatic_serving_counter_incr` takes (IncrSvcOnQueuePositionExpiry). An event may turn them
+    off, not on where the deployment has them off.
+    """
+    deployment = settings()
+    if config.enable_queue_position_expiry and not deployment.expiry_enabled:
+        raise HttpError(400, "this deployment expires no positions (its EnableQueuePositionExpiry is false)")
+    if config.incr_serving_on_expiry and not deployment.incr_serving_on_expiry:
+        raise HttpError(
+            400, "this deployment returns no expired positions (its IncrSvcOnQueuePositionExpiry is false)"
+        )
+    if config.end_time and config.end_time <= config.start_time:
+        raise HttpError(400, "end_time must be after start_time (or 0: no end)")
+    if config.inlet == "periodic" and config.increment_by < 1:
+        raise HttpError(400, "a periodic inlet needs increment_by of at least 1")
+    if config.inlet == "max_size" and config.capacity < 1:
+        raise HttpError(400, "a max_size inlet needs capacity of at least 1")
+    return config
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+
+def _table() -> str:
+    return settings().events_table
+
+
+def _item(config: EventConfig) -> dict[str, Any]:
+    kept = {name: value for name, value in config.as_json().items() if name in SETTABLE}
+    return {
+        "event_id": {"S": config.event_id},
+        "settings": {"S": json.dumps(kept, separators=(",", ":"))},
+        "created_at": {"N": str(config.created_at)},
+        "updated_at": {"N": str(config.updated_at)},
+        "version": {"N": str(config.version)},
+    }
+
+
+def _from_item(item: Mapping[str, Any]) -> EventConfig:
+    event_id = item["event_id"]["S"]
+    stored = json.loads(item["settings"]["S"])
+    return replace(
+        default_config(event_id),
+        **{name: value for name, value in stored.items() if name in SETTABLE},
+        created_at=int(item["created_at"]["N"]),
+        updated_at=int(item["updated_at"]["N"]),
+        version=int(item["version"]["N"]),
+    )
+
+
+def _read(event_id: str) -> EventConfig | None:
+    """The event from the table (strongly consistent), or the deployment's own without a record."""
+    if _table():
+        answer = client("dynamodb").get_item(
+            TableName=_table(), Key={"event_id": {"S": event_id}}, ConsistentRead=True
+        )
+        if "Item" in answer:
+            return _from_item(answer["Item"])
+    return default_config(event_id) if event_id == settings().event_id else None
+
+
+# event id -> (monotonic time it is good until, the event or None)
+_cache: OrderedDict[str, tuple[float, EventConfig | None]] = OrderedDict()
+
+
+def forget() -> None:
+    """Drops every cached lookup (a change made here is seen here at once; tests start clean)."""
+    _cache.clear()
+
+
+def lookup(event_id: str) -> EventConfig | None:
+    """The event, or None where no such event exists; cached (see the module's docstring)."""
+    now = time.monotonic()
+    cached = _cache.get(event_id)
+    if cached is not None and cached[0] > now:
+        _cache.move_to_end(event_id)
+        return cached[1]
+    config = _read(event_id)
+    _cache[event_id] = (now + RESET_VISIBLE_WITHIN_SECONDS, config)
+    _cache.move_to_end(event_id)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return config
+
+
+def require_event(source: Mapping[str, Any]) -> EventConfig:
+    """The event a request names in its `event_id` field; 400 when it names none that exists."""
+    config = lookup(require_event_id(source))
+    if config is None:
+        raise HttpError(400, "unknown event_id")
+    return config
+
+
+def list_events() -> list[EventConfig]:
+    """Every event, the deployment's own included, by event id."""
+    found: dict[str, EventConfig] = {}
+    if _table():
+        for page in (
+            client("dynamodb").get_paginator("scan").paginate(TableName=_table(), ConsistentRead=True)
+        ):
+            for item in page.get("Items", []):
+                config = _from_item(item)
+                found[config.event_id] = config
+    own = settings().event_id
+    if own and own not in found:
+        found[own] = default_config(own)
+    return [found[event_id] for event_id in sorted(found)]
+
+
+def _count() -> int:
+    pages = client("dynamodb").get_paginator("scan").paginate(TableName=_table(), Select="COUNT")
+    return sum(page["Count"] for page in pages)
+
+
+def _require_table() -> str:
+    if not _table():
+        raise HttpError(409, "this deployment has no event registry", "no_registry")
+    return _table()
+
+
+def create(event_id: str, fields: Mapping[str, Any], *, now_s: int | None = None) -> EventConfig:
+    """Registers a new event; 409 `exists` for one that does (the deployment's own always does)."""
+    table = _require_table()
+    if _read(event_id) is not None:
+        raise HttpError(409, f"event {event_id} exists", "exists")
+    if _count() >= MAX_EVENTS:
+        raise HttpError(409, f"this deployment has its limit of {MAX_EVENTS} events", "limit")
+    now = int(time.time()) if now_s is None else now_s
+    config = _checked(replace(default_config(event_id), **fields, created_at=now, updated_at=now, version=1))
+    try:
+        client("dynamodb").put_item(
+            TableName=table, Item=_item(config), ConditionExpression="attribute_not_exists(event_id)"
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        raise HttpError(409, f"event {event_id} exists", "exists") from error
+    _cache.pop(event_id, None)
+    return config
+
+
+def update(
+    event_id: str, fields: Mapping[str, Any], *, version: int | None = None, now_s: int | None = None
+) -> EventConfig:
+    """Changes an event's settings; with `version`, only if nobody changed it since (409 `version`)."""
+    table = _require_table()
+    current = _read(event_id)
+    if current is None:
+        raise HttpError(404, f"no event {event_id}")
+    if version is not None and version != current.version:
+        raise HttpError(409, f"event {event_id} changed since version {version}: read it again", "version")
+    now = int(time.time()) if now_s is None else now_s
+    changed = _checked(
+        replace(
+            current,
+            **fields,
+            created_at=current.created_at or now,
+            updated_at=now,
+            version=current.version + 1,
+        )
+    )
+    # The deployment's own event has no record until its first change.
+    condition = (
+        {"ConditionExpression": "attribute_not_exists(event_id)"}
+        if current.version == 0
+        else {
+            "ConditionExpression": "version = :seen",
+            "ExpressionAttributeValues": {":seen": {"N": str(current.version)}},
+        }
+    )
+    try:
+        client("dynamodb").put_item(TableName=table, Item=_item(changed), **condition)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        raise HttpError(409, f"event {event_id} changed meanwhile: read it again", "version") from error
+    _cache.pop(event_id, None)
+    return changed
+
+
+def delete(event_id: str) -> None:
+    """Unregisters an event (its records expire with their TTL); the deployment's own stays."""
+    table = _require_table()
+    if event_id == settings().event_id:
+        raise HttpError(409, "the deployment's own event cannot be deleted", "default")
+    try:
+        client("dynamodb").delete_item(
+            TableName=table,
+            Key={"event_id": {"S": event_id}},
+            ConditionExpression="attribute_exists(event_id)",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        raise HttpError(404, f"no event {event_id}") from error
+    _cache.pop(event_id, None)
