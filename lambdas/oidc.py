@@ -22,6 +22,7 @@ from lambdas.waiting_room import oidc_codes
 from lambdas.waiting_room.http import CORS_HEADERS, HttpError, api_handler, masked, response
 from lambdas.waiting_room.keys import signing_key, verifying_key
 from lambdas.waiting_room.oidc_protocol import (
+    AuthorizationRequest,
     NoRedirectError,
     OAuthError,
     RedirectError,
@@ -107,9 +108,7 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not request_id:
         if request.prompt == "none":
             return refuse("login_required", "the visitor has not been through the waiting room")
-        if not page_url():
-            raise RuntimeError("OIDC_PAGE_URL is not set: there is no page to wait on")
-        return _redirect(with_query(page_url(), request.parameters()))
+        return _wait_on_page(request)
     if len(request_id) != _UUID_LENGTH:
         return refuse("invalid_request", "request_id must be a UUID")
 
@@ -117,7 +116,7 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     answer = private_api().generate_token(request_id, issuer=issuer())
     if answer.status == 202:
         # Back too early (a stale tab, a hand-made link): keep waiting on the page.
-        return _redirect(with_query(page_url(), request.parameters()))
+        return _wait_on_page(request)
     if answer.status != 200 or not _still_valid(answer.body):
         if answer.status >= 500:
             raise RuntimeError(f"the private API answered {answer.status}")
@@ -132,6 +131,13 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         nonce=request.nonce,
     )
     return _redirect(with_query(request.redirect_uri, {"code": code, "state": request.state}))
+
+
+def _wait_on_page(request: AuthorizationRequest) -> dict[str, Any]:
+    """To the hosted page, which waits in this adapter's event (one page serves every event)."""
+    if not page_url():
+        raise RuntimeError("OIDC_PAGE_URL is not set: there is no page to wait on")
+    return _redirect(with_query(page_url(), {**request.parameters(), "event_id": event_id()}))
 
 
 def _still_valid(tokens: Any) -> bool:
@@ -171,11 +177,9 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
         raise OAuthError("invalid_request", "code is required")
 
     # Redeeming burns the code whatever follows: a guessed verifier gets no second try.
-    grant = oidc_codes.redeem(code)
+    grant = oidc_codes.redeem(code, client_id=credentials.client_id)
     if grant is None:
-        raise OAuthError("invalid_grant", "the code is invalid, expired or already used")
-    if grant.client_id != credentials.client_id:
-        raise OAuthError("invalid_grant", "the code was issued to another client")
+        raise OAuthError("invalid_grant", "the code is invalid, expired, already used or another client's")
     if form.get("redirect_uri") != grant.redirect_uri:
         raise OAuthError("invalid_grant", "redirect_uri does not match the authorization request")
     if not pkce_matches(form.get("code_verifier"), grant.code_challenge):

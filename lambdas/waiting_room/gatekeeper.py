@@ -88,7 +88,11 @@ class Gatekeeper:
         return cls(event_id, public_api_url, GenerationCache(fetch), deny_closed_sessions)
 
     def check(self, claims: AccessClaims) -> None:
-        """Raises `InvalidToken` for a token of an earlier generation or, if asked, a closed session."""
+        """`InvalidToken` for a token of another event, an older generation or (if asked) a closed session."""
+        # The generation and the session asked about are this event's: they say nothing about a
+        # token of another event, however well signed.
+        if claims.event_id != self.event_id:
+            raise InvalidToken("a token of another event")
         if claims.generation < self.generation.current():
             raise InvalidToken("issued before a reset")
         if self.deny_closed_sessions and not self._session_open(claims.subject):

@@ -11,6 +11,9 @@ the table does not yield redeemable codes.
 - Redeeming deletes the item on the condition that it holds this code's secret, and returns what
   it held in the same call (`ReturnValues=ALL_OLD`): of two concurrent redemptions exactly one
   gets the grant, and a voided code finds another secret and gets nothing.
+- Redeeming also requires the code to be the presenting client's: a code of another client (another
+  event's adapter sharing the table) is refused and left alone, so only its own client can use
+  or burn it (RFC 6749 4.1.3 binds a code to its client).
 - The TTL attribute only tidies the table (DynamoDB deletes expired items within days), so expiry
   is also checked when a code is redeemed.
 """
@@ -33,6 +36,7 @@ from lambdas.waiting_room.oidc_settings import CODE_LIFETIME_SECONDS, codes_tabl
 _KEY = TABLES[Resource.OIDC_CODES_TABLE].partition_key.name
 _TTL = TABLES[Resource.OIDC_CODES_TABLE].ttl_attribute
 _SECRET_HASH = "secret_hash"
+_CLIENT_ID = "client_id"
 _CODE = re.compile(r"([0-9a-f]{64})\.([A-Za-z0-9_-]{43})")
 
 
@@ -99,8 +103,11 @@ def issue(
     return f"{place}.{secret}"
 
 
-def redeem(code: str, *, now: float | None = None) -> Grant | None:
-    """The grant behind `code`, exactly once; None for an unknown, voided, used or expired code."""
+def redeem(code: str, *, client_id: str, now: float | None = None) -> Grant | None:
+    """The grant behind `code`, exactly once, for the client it was issued to.
+
+    None for an unknown, voided, used or expired code, and for another client's code.
+    """
     match = _CODE.fullmatch(code or "")
     if match is None:
         return None
@@ -110,15 +117,18 @@ def redeem(code: str, *, now: float | None = None) -> Grant | None:
         answer = dynamodb.delete_item(
             TableName=codes_table(),
             Key={_KEY: {"S": place}},
-            ConditionExpression=f"{_SECRET_HASH} = :secret_hash",
-            ExpressionAttributeValues={":secret_hash": {"S": _sha256(secret)}},
+            ConditionExpression=f"{_SECRET_HASH} = :secret_hash AND {_CLIENT_ID} = :client_id",
+            ExpressionAttributeValues={
+                ":secret_hash": {"S": _sha256(secret)},
+                ":client_id": {"S": client_id},
+            },
             ReturnValues="ALL_OLD",
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return None
     item = answer["Attributes"]
     grant = Grant(
-        client_id=item["client_id"]["S"],
+        client_id=item[_CLIENT_ID]["S"],
         redirect_uri=item["redirect_uri"]["S"],
         request_id=item["request_id"]["S"],
         scope=item["scope"]["S"],

@@ -43,7 +43,8 @@ def _verified(token: str, *, key: VerifyingKey, audience: str, issuer: str, toke
             algorithms=["RS256"],
             audience=audience,
             issuer=issuer,
-            options={"require": REQUIRED_CLAIMS},
+            # strict_aud: `aud` must be exactly this event, not a list that merely includes it.
+            options={"require": REQUIRED_CLAIMS, "strict_aud": True},
         )
     except jwt.ExpiredSignatureError as error:
         raise InvalidToken("the token has expired") from error

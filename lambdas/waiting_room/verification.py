@@ -1,8 +1,9 @@
 """Verifying the waiting room's access tokens: RS256 only, keys fetched by `kid` and cached.
 
-Used by the API Gateway authorizer and by the OpenID adapter's `/userInfo`. Both need the same
-answer to one question: was this token issued by this deployment, for this event, as an access
-token, and is it valid now? Everything that is not a clear "yes" is an `InvalidToken`.
+Used by the API Gateway authorizer (the OpenID adapter's `/userInfo` asks the same of its own
+tokens in `oidc_tokens`): was this token issued by this deployment, for this event, as an access
+token, and is it valid now? Everything that is not a clear "yes" is an `InvalidToken`. "For this
+event" is the `aud` claim: one deployment serves many events with one key and one issuer.
 
 Key handling is built for a Lambda container that lives for hours and sees attacker-chosen input:
 - keys are fetched once and kept; a token whose `kid` is unknown triggers a refresh, because that

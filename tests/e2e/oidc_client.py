@@ -109,10 +109,11 @@ def authorize(
     first = requests.get(url, allow_redirects=False, timeout=10)
     assert first.status_code == 302
     page = urlsplit(first.headers["Location"])
-    # The hosted page gets the whole authorization request, to come back with it.
-    assert parse_qs(page.query)["state"] == [state] and parse_qs(page.query)["code_challenge_method"] == [
-        "S256"
-    ]
+    # The hosted page gets the whole authorization request, to come back with it, and waits in
+    # the adapter's event.
+    query = parse_qs(page.query)
+    assert query["state"] == [state] and query["code_challenge_method"] == ["S256"]
+    assert query["event_id"] == [runtime.event_id]
     back = requests.get(url, params={"request_id": request_id}, allow_redirects=False, timeout=10)
     assert back.status_code == 302, back.text
     callback = back.headers["Location"]

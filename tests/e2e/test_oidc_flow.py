@@ -203,7 +203,8 @@ def test_no_code_for_a_visitor_who_is_not_served_or_unknown(
     answer = requests.get(url, params={"request_id": waiting}, allow_redirects=False, timeout=10)
     assert answer.status_code == 302
     assert not answer.headers["Location"].startswith(REDIRECT_URI)
-    assert "code" not in parse_qs(urlsplit(answer.headers["Location"]).query)
+    page = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert "code" not in page and page["event_id"] == [runtime.event_id]
 
     # Never entered: the client hears access_denied, with its state.
     answer = requests.get(url, params={"request_id": str(uuid.uuid4())}, allow_redirects=False, timeout=10)

@@ -65,6 +65,8 @@ class KeyServer:
     url: str = ""
     # What /generation and /session_status answer (lambdas/admission.py).
     generation: int = 0
+    # Per event, where an event's generation differs from `generation`.
+    generations: dict[str, int] = field(default_factory=dict)
     open_sessions: set[str] = field(default_factory=set)
     state_paths: list[str] = field(default_factory=list)
 
@@ -83,7 +85,8 @@ def key_server(key: SigningKey) -> Iterator[KeyServer]:
             route, query = urlsplit(self.path).path.rsplit("/", 1)[-1], parse_qs(urlsplit(self.path).query)
             if route == "generation":
                 state.state_paths.append(self.path)
-                document: Any = {"generation": state.generation}
+                event = query["event_id"][0]
+                document: Any = {"generation": state.generations.get(event, state.generation)}
             elif route == "session_status":
                 state.state_paths.append(self.path)
                 document = {"open": query["request_id"][0] in state.open_sessions}
@@ -540,6 +543,58 @@ def test_deny_closed_sessions_is_read_from_the_catalog_setting(monkeypatch: pyte
         authorizer._gatekeeper.cache_clear()
         assert authorizer._gatekeeper().deny_closed_sessions is expected
     authorizer._gatekeeper.cache_clear()
+
+
+# -- one deployment, many events: a token opens only its own event's API ---------------------------
+
+
+def test_a_token_of_one_event_is_refused_by_another_events_authorizer(
+    key: SigningKey, key_server: KeyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Same key, same issuer, each token of its event's current generation: only `aud` differs.
+    key_server.generations = {"event-a": 5, "event-b": 9}
+    key_server.open_sessions.add(REQUEST_ID)
+    monkeypatch.setenv("PUBLIC_API_URL", key_server.url)
+    monkeypatch.setenv("ISSUER", "")
+    monkeypatch.setenv("DENY_CLOSED_SESSIONS", "true")
+    tokens = {
+        event: sign(key, claims(key_server.url, aud=event, generation=generation))
+        for event, generation in key_server.generations.items()
+    }
+    try:
+        for configured in tokens:
+            # The authorizer of `configured`, built from its environment as Lambda builds it.
+            monkeypatch.setenv("EVENT_ID", configured)
+            authorizer._verifier.cache_clear()
+            authorizer._gatekeeper.cache_clear()
+            key_server.state_paths.clear()
+            for event, token in tokens.items():
+                if event == configured:
+                    allowed = authorizer.handler(request_event(f"Bearer {token}"), None)
+                    assert allowed["context"]["event_id"] == event
+                else:
+                    assert_unauthorized(request_event(f"Bearer {token}"))
+            # The reset and session checks asked about the accepted token's own event only.
+            asked = {parse_qs(urlsplit(path).query)["event_id"][0] for path in key_server.state_paths}
+            assert asked == {configured}
+    finally:
+        authorizer._verifier.cache_clear()
+        authorizer._gatekeeper.cache_clear()
+
+
+def test_the_gatekeeper_refuses_a_token_of_another_event(
+    key: SigningKey, key_server: KeyServer, clock: FakeClock
+) -> None:
+    # The verifier refuses such a token first; the gatekeeper does not rely on it, because this
+    # event's generation and sessions say nothing about another event's token.
+    gatekeeper = Gatekeeper(
+        EVENT_ID, key_server.url, GenerationCache(_generation_fetch(key_server), clock=clock)
+    )
+    own = Verifier(KeyCache(http_fetch(keys_url(key_server.url, EVENT_ID))), EVENT_ID, key_server.url)
+    gatekeeper.check(own.verify(sign(key, claims(key_server.url))))
+    other = Verifier(KeyCache(http_fetch(keys_url(key_server.url, "event-b"))), "event-b", key_server.url)
+    with pytest.raises(InvalidToken, match="another event"):
+        gatekeeper.check(other.verify(sign(key, claims(key_server.url, aud="event-b"))))
 
 
 # -- the issuer's tokens ------------------------------------------------------------------------------

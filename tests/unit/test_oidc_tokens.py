@@ -54,6 +54,7 @@ def test_a_good_access_token_passes() -> None:
     [
         token(exp=int(time.time()) - 120),
         token(aud="other-event"),
+        token(aud=["other-event", "evt"]),  # a token of several events is no token of this one
         token(iss="https://public.example/api"),
         token(token_use="id"),
         token(token_use="refresh"),
