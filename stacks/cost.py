@@ -384,16 +384,20 @@ EVENT_ITEM_BYTES = 450
 MINUTES_PER_MONTH = 30 * 24 * 60
 
 
-def idle_event_lines(engine: str = "valkey", architecture: str = "arm64") -> list[Line]:
+def idle_event_lines(
+    engine: str = "valkey", architecture: str = "arm64", *, periodic: bool = False
+) -> list[Line]:
     """What one more registered event costs a month while nobody enters it.
 
     It sends no `waiting_room_metrics` event while its counters stay still, holds no Redis key
     until someone enters, and has no resource of its own: only the scheduled jobs' visits remain.
+    `periodic`: its Periodic inlet is inside its window, and asks for its counters each minute
+    (one private API call and the function that answers it).
     """
     runs = MINUTES_PER_MONTH
     gb_s = runs * (SWEEP_SECONDS_PER_EVENT + METRICS_SECONDS_PER_EVENT) * LAMBDA_MEMORY_GB
     read_units = 2 * runs * EVENT_ITEM_BYTES / 4096
-    return [
+    lines = [
         Line("Lambda compute", "GB-s", gb_s * LAMBDA_GB_SECOND[architecture],
              "the sweeper's and the metrics job's minute, per event"),
         Line("DynamoDB reads", "RRU", read_units / 1e6 * DYNAMODB_PER_MILLION_READS,
@@ -401,6 +405,16 @@ def idle_event_lines(engine: str = "valkey", architecture: str = "arm64") -> lis
         Line("ElastiCache ECPU", "ECPU",
              runs * REDIS_COMMANDS_PER_EVENT_MINUTE / 1e6 * SERVERLESS_PER_MILLION_ECPU[engine]),
     ]  # fmt: skip
+    if periodic:
+        lines += [
+            Line("API Gateway (REST)", "requests", runs / 1e6 * REST_API_PER_MILLION,
+                 "the Periodic inlet's GET /counters each minute"),
+            Line("Lambda requests", "requests", runs / 1e6 * LAMBDA_PER_MILLION_REQUESTS),
+            Line("Lambda compute", "GB-s",
+                 runs * INVOCATION_SECONDS * LAMBDA_MEMORY_GB * LAMBDA_GB_SECOND[architecture],
+                 "the function that answers it"),
+        ]  # fmt: skip
+    return lines
 
 
 def report(outdir: Path) -> tuple[str, dict[str, float]]:
@@ -438,11 +452,12 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
         for line in lines:
             note = f"  ({line.note})" if line.note else ""
             out.append(f"    {line.monthly:8.2f}  {line.resource}{note}")
-    lines = idle_event_lines()
-    idle_event = sum(line.monthly for line in lines)
-    out += ["", f"Each more event, idle (registered, nobody entering): ${idle_event:.4f}/month"]
-    for line in lines:
-        out.append(f"    {line.monthly:8.4f}  {line.resource}  ({line.note or line.kind})")
+    for periodic, what in ((False, "no inlet running"), (True, "its Periodic inlet inside its window")):
+        lines = idle_event_lines(periodic=periodic)
+        idle_event = sum(line.monthly for line in lines)
+        out += ["", f"Each more event, idle (nobody entering; {what}): ${idle_event:.4f}/month"]
+        for line in lines:
+            out.append(f"    {line.monthly:8.4f}  {line.resource}  ({line.note or line.kind})")
     return "\n".join(out), totals
 
 

@@ -33,3 +33,6 @@ def test_an_idle_event_costs_well_under_a_cent_a_month() -> None:
     lines = cost.idle_event_lines()
     assert {line.resource for line in lines} == {"Lambda compute", "DynamoDB reads", "ElastiCache ECPU"}
     assert 0 < sum(line.monthly for line in lines) < 0.01
+    # A Periodic inlet in its window asks for the event's counters each minute: that is priced too.
+    periodic = cost.idle_event_lines(periodic=True)
+    assert sum(line.monthly for line in periodic) > sum(line.monthly for line in lines)
