@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
@@ -255,24 +255,31 @@ def _require_table() -> str:
     return _table()
 
 
+def _write(event_id: str, write: Callable[..., Any], refusal: HttpError, **request: Any) -> None:
+    """One conditional write of an event's record (`put_item`, `delete_item`); a failed condition
+    is `refusal`, and a change made here is seen here at once."""
+    try:
+        write(TableName=_require_table(), **request)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        raise refusal from error
+    _cache.pop(event_id, None)
+
+
 def create(event_id: str, fields: Mapping[str, Any], *, now_s: int | None = None) -> EventConfig:
     """Registers a new event; 409 `exists` for one that does (the deployment's own always does)."""
-    table = _require_table()
+    exists = HttpError(409, f"event {event_id} exists", "exists")
+    _require_table()
     if _read(event_id) is not None:
-        raise HttpError(409, f"event {event_id} exists", "exists")
+        raise exists
     if _count() >= MAX_EVENTS:
         raise HttpError(409, f"this deployment has its limit of {MAX_EVENTS} events", "limit")
     now = int(time.time()) if now_s is None else now_s
     config = _checked(replace(default_config(event_id), **fields, created_at=now, updated_at=now, version=1))
-    try:
-        client("dynamodb").put_item(
-            TableName=table, Item=_item(config), ConditionExpression="attribute_not_exists(event_id)"
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        raise HttpError(409, f"event {event_id} exists", "exists") from error
-    _cache.pop(event_id, None)
+    _write(
+        event_id, "put_item", exists, Item=_item(config), ConditionExpression="attribute_not_exists(event_id)"
+    )
     return config
 
 
@@ -280,7 +287,7 @@ def update(
     event_id: str, fields: Mapping[str, Any], *, version: int | None = None, now_s: int | None = None
 ) -> EventConfig:
     """Changes an event's settings; with `version`, only if nobody changed it since (409 `version`)."""
-    table = _require_table()
+    _require_table()
     current = _read(event_id)
     if current is None:
         raise HttpError(404, f"no event {event_id}")
@@ -305,29 +312,20 @@ def update(
             "ExpressionAttributeValues": {":seen": {"N": str(current.version)}},
         }
     )
-    try:
-        client("dynamodb").put_item(TableName=table, Item=_item(changed), **condition)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        raise HttpError(409, f"event {event_id} changed meanwhile: read it again", "version") from error
-    _cache.pop(event_id, None)
+    changed_meanwhile = HttpError(409, f"event {event_id} changed meanwhile: read it again", "version")
+    _write(event_id, client("dynamodb").put_item, changed_meanwhile, Item=_item(changed), **condition)
     return changed
 
 
 def delete(event_id: str) -> None:
     """Unregisters an event (its records expire with their TTL); the deployment's own stays."""
-    table = _require_table()
+    _require_table()
     if event_id == settings().event_id:
         raise HttpError(409, "the deployment's own event cannot be deleted", "default")
-    try:
-        client("dynamodb").delete_item(
-            TableName=table,
-            Key={"event_id": {"S": event_id}},
-            ConditionExpression="attribute_exists(event_id)",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        raise HttpError(404, f"no event {event_id}") from error
-    _cache.pop(event_id, None)
+    _write(
+        event_id,
+        client("dynamodb").delete_item,
+        HttpError(404, f"no event {event_id}"),
+        Key={"event_id": {"S": event_id}},
+        ConditionExpression="attribute_exists(event_id)",
+    )
