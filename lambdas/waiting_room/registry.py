@@ -277,9 +277,8 @@ def create(event_id: str, fields: Mapping[str, Any], *, now_s: int | None = None
         raise HttpError(409, f"this deployment has its limit of {MAX_EVENTS} events", "limit")
     now = int(time.time()) if now_s is None else now_s
     config = _checked(replace(default_config(event_id), **fields, created_at=now, updated_at=now, version=1))
-    _write(
-        event_id, "put_item", exists, Item=_item(config), ConditionExpression="attribute_not_exists(event_id)"
-    )
+    new = {"Item": _item(config), "ConditionExpression": "attribute_not_exists(event_id)"}
+    _write(event_id, client("dynamodb").put_item, exists, **new)
     return config
 
 
