@@ -117,7 +117,8 @@ def not_found_or_voided(
     is rebuilt and the visitor asked to come back). Every route that looks a request id up answers
     alike; a request id of another event is as unknown here as one never seen.
 
-    Costs one DynamoDB read, paid only off the happy path (Redis answers every assigned position).
+    Costs one DynamoDB read, paid only off the happy path (Redis answers every assigned position),
+    and one more Redis read where DynamoDB has the position: the worker may have just stored it.
     """
     record = read_queue_record(request_id)
     if record is not None and record.event_id != event.event_id:
@@ -127,8 +128,12 @@ def not_found_or_voided(
     if record is not None and (record.voided or record.generation < generation):
         return HttpError(410, "this place in line was cleared by a reset: enter the line again", "reset")
     if record is not None and record.generation == generation:
-        # The worker writes Redis before DynamoDB: a stored position Redis does not know was lost.
         counters = EventCounters(record.event_id)
+        if counters.lookup(request_id) is not None:
+            # The worker numbered it and stored it between the caller's Redis read and ours.
+            return HttpError(202, "assigned a position just now: ask again")
+        # The worker writes Redis before DynamoDB: a stored position Redis does not know was lost.
+        logger.error("redis lost a stored position: rebuilding", extra={"request_id": masked(request_id)})
         counters.invalidate()
         counters.recover()
         return HttpError(503, "the waiting room rebuilt its state: ask again", "rebuilding")

@@ -147,6 +147,30 @@ def test_a_stored_position_redis_lost_is_restored_when_its_visitor_asks(core: Co
     assert position_of(core, request_ids[2])[1]["queue_number"] == 3
 
 
+def test_a_position_stored_between_the_two_reads_is_not_taken_for_a_loss(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route reads Redis (nothing yet), the worker numbers and stores the entry, then the route
+    reads DynamoDB: the position is new, not lost, and nobody rebuilds anything."""
+    [request_id] = core.enter(1)
+    real_lookup = EventCounters.lookup
+    missed: list[str] = []
+
+    def first_read_before_the_worker(self: EventCounters, asked: str):
+        if not missed:
+            missed.append(asked)
+            return None
+        return real_lookup(self, asked)
+
+    monkeypatch.setattr(EventCounters, "lookup", first_read_before_the_worker)
+    incarnation = connection().get(EventCounters(core.event_id).keys.incarnation)
+    status, body = position_of(core, request_id)
+    assert (status, body) == (202, {"message": "assigned a position just now: ask again"})
+    assert connection().get(EventCounters(core.event_id).keys.incarnation) == incarnation
+    status, body = position_of(core, request_id)
+    assert status == 200 and body["queue_number"] == 1
+
+
 def test_while_another_caller_rebuilds_routes_answer_503_with_retry_after(core: Core) -> None:
     (request_id,) = core.enter(1)
     client, keys = connection(), EventCounters(core.event_id).keys
