@@ -16,6 +16,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from pytest_redis import factories
 
+from local.moto_tuning import serialize_dynamodb_writes, speed_up_sqs
 from local.provision import generate_keys, provision
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -51,6 +52,9 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # The moto `vwr local` runs: its fixes to moto's speed and thread safety (local/moto_tuning.py).
+    serialize_dynamodb_writes()
+    speed_up_sqs()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
