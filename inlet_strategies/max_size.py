@@ -21,6 +21,8 @@ invocations (the reference kept a module-level tally that grew forever).
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +31,7 @@ from aws_lambda_powertools import Logger
 from inlet_strategies.decisions import max_size_increment
 from inlet_strategies.event_inlets import MAX_SIZE, EventInlet, resolve
 from inlet_strategies.settings import env_int, env_text
-from lambdas.catalog import is_event_id
+from lambdas.catalog import RESET_VISIBLE_WITHIN_SECONDS, is_event_id
 from lambdas.waiting_room import json_input
 from lambdas.waiting_room.private_api import RETRYABLE_STATUSES, PrivateApiClient, PrivateApiError
 from lambdas.waiting_room.private_api_settings import private_api
@@ -190,13 +192,37 @@ def _exits_by_event(event: dict[str, Any], own_event_id: str) -> tuple[dict[str,
     return by_event, malformed
 
 
-def run(event: dict[str, Any], client: PrivateApiClient, own: EventInlet) -> dict[str, Any]:
-    """One invocation; `own` is the own event as the inlet stack configures it."""
+# The events' records as last read, and until when they may be used (monotonic seconds).
+_recent: tuple[float, list[dict[str, Any]]] = (0.0, [])
+
+
+def recent_events(client: PrivateApiClient, named: set[str]) -> list[dict[str, Any]]:
+    """The events' records, read again when older than the registry's own promise (a change is
+    seen within RESET_VISIBLE_WITHIN_SECONDS) or when they lack an event a message names: a burst
+    of session ends then costs one `GET /events` per container every few seconds, not one per
+    message, and a new event is seen at once."""
+    global _recent
+    until, records = _recent
+    if time.monotonic() >= until or not named <= {record.get("event_id") for record in records}:
+        _recent = (time.monotonic() + RESET_VISIBLE_WITHIN_SECONDS, client.list_events())
+    return _recent[1]
+
+
+def run(
+    event: dict[str, Any],
+    client: PrivateApiClient,
+    own: EventInlet,
+    *,
+    list_events: Callable[[set[str]], list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """One invocation; `own` is the own event as the inlet stack configures it; `list_events`
+    answers the events' records (by default, `GET /events` each time)."""
     by_event, malformed = _exits_by_event(event, own.event_id)
     outcome: dict[str, Any] = {"malformed": malformed, "events": {}}
     if not by_event:
         return outcome
-    registry = resolve(client.list_events(), own)
+    records = list_events(set(by_event)) if list_events else client.list_events()
+    registry = resolve(records, own)
     for event_id, exits in by_event.items():
         inlet = registry.inlets.get(event_id)
         if inlet is None or inlet.inlet != MAX_SIZE:
@@ -225,6 +251,7 @@ def run(event: dict[str, Any], client: PrivateApiClient, own: EventInlet) -> dic
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     own = EventInlet(env_text("EVENT_ID"), MAX_SIZE, capacity=env_int("INLET_MAX_SIZE", minimum=0))
-    outcome = run(event, private_api(), own)
+    client = private_api()
+    outcome = run(event, client, own, list_events=lambda named: recent_events(client, named))
     logger.info("max size inlet", **outcome)
     return outcome

@@ -14,7 +14,7 @@ from inlet_strategies import max_size, periodic
 from inlet_strategies.event_inlets import MAX_SIZE, NONE, PERIODIC, EventInlet
 from lambdas.catalog import Schedule, by_name
 from lambdas.waiting_room.private_api import PrivateApiError
-from tests.unit.private_api_fake import FakePrivateApi, client_of
+from tests.unit.private_api_fake import EventState, FakePrivateApi, client_of
 
 NOW = 1_800_000_000
 OWN_PERIODIC = periodic.PeriodicConfig(EventInlet("own", PERIODIC, increment_by=4), alarm_name="")
@@ -260,3 +260,32 @@ def test_a_tick_has_time_for_events_and_ends_before_the_next_one() -> None:
     schedule = next(t for t in function.triggers if isinstance(t, Schedule))
     assert function.timeout_seconds - periodic.RESERVE_SECONDS >= 30
     assert function.timeout_seconds < schedule.rate_minutes * 60
+
+
+def test_a_burst_of_session_ends_lists_the_events_once_and_a_new_event_at_once(monkeypatch) -> None:
+    """The handler keeps the events' records for the registry's 5 s, unless a message names an
+    event they do not hold."""
+    monkeypatch.setattr(max_size, "_recent", (0.0, []))
+    api = max_size_api()
+    client = client_of(api, "own")
+
+    def invoke(message: dict[str, Any]) -> dict[str, Any]:
+        return max_size.run(
+            sns_event((message, None)),
+            client,
+            OWN_MAX_SIZE,
+            list_events=lambda named: max_size.recent_events(client, named),
+        )
+
+    for _ in range(3):
+        invoke({"event_id": "b", "exited": 1})
+    assert api.calls.count(("GET", "/events", None)) == 1
+
+    api.events.append(record("c", MAX_SIZE, capacity=5))
+    api.state["c"] = EventState()
+    assert invoke({"event_id": "c", "exited": 1})["events"]["c"]["action"] == "incremented"
+    assert api.calls.count(("GET", "/events", None)) == 2
+
+    monkeypatch.setattr(max_size, "_recent", (time.monotonic() - 1, max_size._recent[1]))  # 5 s later
+    invoke({"event_id": "b", "exited": 1})
+    assert api.calls.count(("GET", "/events", None)) == 3
