@@ -10,6 +10,7 @@ handler's module and in every project module it imports, transitively.
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 
 from lambdas import catalog
 from tests.infrastructure.conftest import ALL_STACKS, Synth
-from tests.infrastructure.helpers import catalog_functions, env
+from tests.infrastructure.helpers import catalog_functions, env, flatten
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_PACKAGES = ("lambdas", "inlet_strategies")
@@ -145,3 +146,23 @@ def test_every_variable_the_code_reads_is_set_by_a_stack(synth: Synth) -> None:
     } == {}
     stale = {module: names.keys() - unset.get(module, set()) for module, names in NOT_WIRED.items()}
     assert not any(stale.values()), f"wired now, drop from NOT_WIRED: {stale}"
+
+
+# Lambda refuses a function whose environment variables, names and values, pass 4 KB in all.
+LAMBDA_ENVIRONMENT_BYTES = 4096
+# What a reference (an ARN, a URL, a name) is counted as before CloudFormation resolves it: more
+# than the stacks refer to (a secret ARN is about 100, a table name about 60, an API URL about 90).
+RESOLVED_REFERENCE_BYTES = 128
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_every_functions_environment_fits_lambdas_limit(synth: Synth, stack: str) -> None:
+    """Each function reads the deployment's defaults of an event besides its own settings: the
+    whole environment must still fit, with every reference counted at its longest."""
+    template = synth.template(stack)
+    for logical, name in catalog_functions(template).items():
+        size = sum(
+            len(key) + len(re.sub(r"<[^>]*>", "x" * RESOLVED_REFERENCE_BYTES, flatten(value)))
+            for key, value in env(template, logical).items()
+        )
+        assert size < LAMBDA_ENVIRONMENT_BYTES, f"{stack}: {name}'s environment is about {size} bytes"
