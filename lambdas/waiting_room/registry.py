@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from lambdas.catalog import POW_MAX_DIFFICULTY, RESET_VISIBLE_WITHIN_SECONDS
 from lambdas.waiting_room.aws import client
-from lambdas.waiting_room.http import HttpError, require_event_id
+from lambdas.waiting_room.http import HttpError, require_event_id, require_int
 from lambdas.waiting_room.settings import settings
 
 # How many events one deployment may register. The scheduled jobs visit every event each minute
@@ -120,8 +120,7 @@ def settable_fields(body: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, bool):
                 raise HttpError(400, f"{name} must be true or false")
         elif kind is int:
-            if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-                raise HttpError(400, f"{name} must be an integer from {minimum} to {maximum}")
+            require_int(body, name, minimum=minimum, maximum=maximum)
         elif name == "inlet":
             if value not in INLETS:
                 raise HttpError(400, f"inlet must be one of {', '.join(INLETS)}")
