@@ -373,10 +373,11 @@ def per_million_visitors(
 BYTES_OUT = 600
 
 # -- an idle event (the registry, lambdas/waiting_room/registry.py) --------------------------------
-# Measured by `pytest benchmarks/test_many_events.py --benchmark-only -s` at 1,000 idle events:
+# Measured by `pytest benchmarks/test_many_events.py --benchmark-only -s` at 1,000 idle events
+# (a quiet 2-core machine):
 # the seconds each event adds to a run of the expiry sweeper and of the metrics job.
-SWEEP_SECONDS_PER_EVENT = 0.0018
-METRICS_SECONDS_PER_EVENT = 0.0028
+SWEEP_SECONDS_PER_EVENT = 0.0006
+METRICS_SECONDS_PER_EVENT = 0.0008
 # Redis commands per event each minute: the sweep script, and the metrics job's reads.
 REDIS_COMMANDS_PER_EVENT_MINUTE = 5
 # An event's registry item; both jobs read every item each minute (strongly consistent Scan).
