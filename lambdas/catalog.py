@@ -77,6 +77,10 @@ class Setting(StrEnum):
 # describe the generation before it (API.md, "reset").
 RESET_VISIBLE_WITHIN_SECONDS = 5
 
+# How many events one deployment may register, and so the most one page of GET /events holds.
+# The scheduled jobs visit every event each minute; they stay well inside their limits at this size.
+MAX_EVENTS = 1000
+
 
 @dataclass(frozen=True)
 class CachePolicy:
@@ -102,11 +106,17 @@ class CachePolicy:
 @dataclass(frozen=True)
 class Route:
     api: Api
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
+    # A `{name}` segment is a path parameter (API Gateway's syntax).
     path: str
     cache: CachePolicy | None = None
     # The store API's routes sit behind the waiting room's authorizer.
     authorized: bool = False
+
+    @property
+    def arn_path(self) -> str:
+        """The path as an execute-api ARN names it: a path parameter matches any one value."""
+        return re.sub(r"\{[^/]+\}", "*", self.path)
 
 
 @dataclass(frozen=True)
@@ -440,8 +450,9 @@ FUNCTIONS: tuple[Function, ...] = (
         triggers=(
             Route("private", "GET", "/events"),
             Route("private", "POST", "/events"),
-            Route("private", "PUT", "/events"),
-            Route("private", "DELETE", "/events"),
+            Route("private", "GET", "/events/{event_id}"),
+            Route("private", "PATCH", "/events/{event_id}"),
+            Route("private", "DELETE", "/events/{event_id}"),
         ),
         # A new event starts in a new generation, so that no record of a deleted namesake counts.
         uses=_with_state(

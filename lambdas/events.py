@@ -1,10 +1,14 @@
-"""/events (private): the operator lists, creates, changes and deletes the deployment's events.
+"""/events (private): the operator lists, creates, reads, changes and deletes the deployment's events.
 
-GET lists them all; POST registers one and starts its state; PUT changes the settings of one
-(with `version`, only if nobody changed it since it was read); DELETE unregisters one and drops its
-state. Each change leaves an audit line. See lambdas/waiting_room/registry.py for the settings.
+GET /events pages through them by event id; POST /events registers one and starts its state;
+GET, PATCH and DELETE /events/{event_id} read, change and unregister one (a PATCH with `version`
+changes only what nobody changed since it was read; a DELETE voids the event's state). Each change
+leaves an audit line. See lambdas/waiting_room/registry.py for the settings.
 """
 
+from typing import Any
+
+from lambdas.catalog import MAX_EVENTS, is_event_id
 from lambdas.waiting_room import audit, lifecycle, registry
 from lambdas.waiting_room.http import (
     HttpError,
@@ -12,6 +16,7 @@ from lambdas.waiting_room.http import (
     json_body,
     optional_int,
     query,
+    query_int,
     require_event_id,
     response,
 )
@@ -20,30 +25,70 @@ from lambdas.waiting_room.http import (
 @api_handler
 def handler(event, context):
     method = event.get("httpMethod")
-    if method == "GET":
-        return response(200, {"events": [config.as_json() for config in registry.list_events()]})
-    if method == "DELETE":
-        event_id = require_event_id(query(event))
-        before = registry.lookup(event_id)
-        registry.delete(event_id)
-        lifecycle.clear(event_id)
-        _audit(event, "delete_event", event_id, before, None)
-        return response(200, {"deleted": event_id})
-    body = json_body(event)
+    if event.get("resource") == "/events":
+        if method == "GET":
+            return _list(query(event))
+        if method == "POST":
+            return _create(event, json_body(event))
+    else:
+        event_id = _path_event_id(event)
+        if method == "GET":
+            return response(200, _existing(event_id).as_json())
+        if method == "PATCH":
+            return _change(event, event_id, json_body(event))
+        if method == "DELETE":
+            return _delete(event, event_id)
+    raise HttpError(405, f"{method} is not a method of {event.get('resource')}")
+
+
+def _list(params: dict[str, str]) -> dict[str, Any]:
+    limit = query_int(params, "limit", default=registry.PAGE_SIZE, minimum=1, maximum=MAX_EVENTS)
+    after = params.get("cursor")
+    if after is not None and not is_event_id(after):
+        raise HttpError(400, "cursor must be a next_cursor of an earlier answer")
+    page, next_cursor = registry.page_of_events(limit, after)
+    return response(200, {"events": [config.as_json() for config in page], "next_cursor": next_cursor})
+
+
+def _create(event, body: dict[str, Any]) -> dict[str, Any]:
     event_id = require_event_id(body)
-    fields = registry.settable_fields(body)
-    if method == "POST":
-        created = registry.create(event_id, fields)
-        lifecycle.new_generation(event_id)
-        _audit(event, "create_event", event_id, None, created)
-        return response(201, {"event": created.as_json()})
-    if method == "PUT":
-        before = registry.lookup(event_id)
-        version = optional_int(body, "version", minimum=0, maximum=2**53 - 1)
-        changed = registry.update(event_id, fields, version=version)
-        _audit(event, "update_event", event_id, before, changed)
-        return response(200, {"event": changed.as_json()})
-    raise HttpError(405, f"{method} is not a method of /events")
+    created = registry.create(event_id, registry.settable_fields(body))
+    lifecycle.new_generation(event_id)
+    _audit(event, "create_event", event_id, None, created)
+    return response(201, created.as_json())
+
+
+def _change(event, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("event_id", event_id) != event_id:
+        raise HttpError(400, "the body's event_id is not the path's: an event's id cannot change")
+    before = _existing(event_id)
+    version = optional_int(body, "version", minimum=0, maximum=2**53 - 1)
+    changed = registry.update(event_id, registry.settable_fields(body), version=version)
+    _audit(event, "update_event", event_id, before, changed)
+    return response(200, changed.as_json())
+
+
+def _delete(event, event_id: str) -> dict[str, Any]:
+    before = _existing(event_id)
+    registry.delete(event_id)
+    lifecycle.clear(event_id)
+    _audit(event, "delete_event", event_id, before, None)
+    return response(200, {"event_id": event_id})
+
+
+def _path_event_id(event) -> str:
+    """The path's event id; one that no event can have is as absent as one that none has."""
+    event_id = (event.get("pathParameters") or {}).get("event_id")
+    if not is_event_id(event_id):
+        raise HttpError(404, "no such event")
+    return event_id
+
+
+def _existing(event_id: str) -> registry.EventConfig:
+    config = registry.read(event_id)
+    if config is None:
+        raise HttpError(404, f"no event {event_id}")
+    return config
 
 
 def _audit(event, action: str, event_id: str, before, after) -> None:

@@ -76,6 +76,7 @@ def proxy_event(
     resource: str,
     request_id: str,
     caller: Caller,
+    path_parameters: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST API (v1) Lambda proxy integration event.
 
@@ -124,7 +125,7 @@ def proxy_event(
         "multiValueHeaders": headers,
         "queryStringParameters": _last(query),
         "multiValueQueryStringParameters": query,
-        "pathParameters": None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
         "stageVariables": None,
         "requestContext": context,
         "body": body,
@@ -152,7 +153,7 @@ def authorizer_event(proxy: Mapping[str, Any], *, arn: str, kind: str) -> dict[s
         "multiValueHeaders": proxy["multiValueHeaders"],
         "queryStringParameters": proxy["queryStringParameters"],
         "multiValueQueryStringParameters": proxy["multiValueQueryStringParameters"],
-        "pathParameters": None,
+        "pathParameters": proxy["pathParameters"],
         "stageVariables": None,
         "requestContext": {k: v for k, v in proxy["requestContext"].items() if k != "authorizer"},
     }

@@ -83,6 +83,35 @@ def _route_table() -> dict[str, dict[tuple[str, str], Target]]:
     return table
 
 
+def _path_parameters(template: str, path: str) -> dict[str, str] | None:
+    """The values of a route's `{name}` segments in `path`, or None where the path is not the
+    route's (a parameter is one non-empty segment, as API Gateway matches it)."""
+    wanted, given = template.split("/"), path.split("/")
+    if len(wanted) != len(given):
+        return None
+    found: dict[str, str] = {}
+    for want, value in zip(wanted, given, strict=True):
+        if want.startswith("{") and want.endswith("}") and value:
+            found[want[1:-1]] = value
+        elif want != value:
+            return None
+    return found
+
+
+def _find_route(
+    routes: Mapping[tuple[str, str], Target], method: str, path: str
+) -> tuple[Target, dict[str, str]] | None:
+    """The route of a request and its path parameters; a literal path wins over a template."""
+    exact = routes.get((method, path))
+    if exact is not None:
+        return exact, {}
+    for (route_method, template), target in routes.items():
+        found = _path_parameters(template, path) if route_method == method else None
+        if found:
+            return target, found
+    return None
+
+
 def _authorizer() -> tuple[str, AuthorizerTrigger] | None:
     found = [(f.name, t) for f in FUNCTIONS for t in f.triggers if isinstance(t, AuthorizerTrigger)]
     return found[0] if found else None
@@ -150,13 +179,14 @@ class Gateway:
     def _api_call(self, api: str, path: str, request: Request) -> Response:
         routes = self._routes[api]
         if request.method == "OPTIONS":
-            if any(p == path for _, p in routes):
+            if any(_path_parameters(template, path) is not None for _, template in routes):
                 return Response(status=204, headers=PREFLIGHT_HEADERS)
             return _json(403, MISSING_TOKEN)
-        target = routes.get((request.method, path))
-        if target is None:
+        found = _find_route(routes, request.method, path)
+        if found is None:
             # API Gateway's answer for a path or method it does not know.
             return _json(403, MISSING_TOKEN)
+        target, path_parameters = found
         # Refused from Content-Length before a byte is read; a chunked body stops at the limit.
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return _json(413, TOO_LONG)
@@ -182,7 +212,7 @@ class Gateway:
                 self._sqs, self._entry_queue_url, body, request_id, request.headers.get("Content-Type")
             )
             return _json(answer.status, answer.body)
-        return self._function_call(api, path, request, body, request_id, target, caller)
+        return self._function_call(api, path, path_parameters, request, body, request_id, target, caller)
 
     def _check_signature(self, request: Request, body: bytes) -> Response | None:
         raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
@@ -209,6 +239,7 @@ class Gateway:
         self,
         api: str,
         path: str,
+        path_parameters: dict[str, str],
         request: Request,
         body: bytes,
         request_id: str,
@@ -235,7 +266,13 @@ class Gateway:
             host=request.host,
         )
         event = events.proxy_event(
-            http_request, api=api, stage=api, resource=path, request_id=request_id, caller=caller
+            http_request,
+            api=api,
+            stage=api,
+            resource=target.route.path,
+            path_parameters=path_parameters,
+            request_id=request_id,
+            caller=caller,
         )
         if target.route.authorized:
             verdict = self._authorize(api, event)

@@ -309,7 +309,7 @@ class CoreStack(Stack):
             iam.PolicyStatement(
                 actions=["execute-api:Invoke"],
                 resources=[
-                    self.private_api.route_arn(r.method, r.path) for r, _ in catalog.routes_of("private")
+                    self.private_api.route_arn(r.method, r.arn_path) for r, _ in catalog.routes_of("private")
                 ],
             )
         )

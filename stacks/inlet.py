@@ -42,7 +42,7 @@ def private_route_arn(private_api_url: str, region: str) -> Callable[[catalog.Ro
     api_arn = f"arn:{Aws.PARTITION}:execute-api:{region}:{Aws.ACCOUNT_ID}:{api_id}"
 
     def arn(route: catalog.Route) -> str:
-        return f"{api_arn}/{stage}/{route.method}{route.path}"
+        return f"{api_arn}/{stage}/{route.method}{route.arn_path}"
 
     return arn
 

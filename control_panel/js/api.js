@@ -29,6 +29,11 @@ function serverMessage(data, text, status) {
   return `HTTP ${status}`;
 }
 
+// The most events a deployment may have (lambdas/catalog.py MAX_EVENTS): one page of GET /events.
+const MAX_EVENTS = 1000;
+
+const eventPath = (eventId) => `/events/${encodeURIComponent(eventId)}`;
+
 // The header in which a paged route (`/expired_tokens`) names the next page; the body is the page.
 const NEXT_CURSOR_HEADER = "X-Next-Cursor";
 
@@ -132,22 +137,29 @@ export class OperatorApi {
 
   // --- the event registry ------------------------------------------------------------------
 
-  /** Every registered event, sorted by id. */
+  /** Every registered event, sorted by id, page by page (one page holds every event there may be). */
   async listEvents() {
-    const data = await this.private("GET", "/events");
-    return Array.isArray(data && data.events) ? data.events : [];
+    const events = [];
+    let params = { limit: MAX_EVENTS };
+    for (;;) {
+      const data = await this.private("GET", "/events", { params });
+      if (!Array.isArray(data && data.events)) return events;
+      events.push(...data.events);
+      if (!data.next_cursor || data.next_cursor === params.cursor) return events;
+      params = { ...params, cursor: data.next_cursor };
+    }
   }
 
-  async createEvent(fields) {
-    return (await this.private("POST", "/events", { body: fields }))?.event;
+  createEvent(fields) {
+    return this.private("POST", "/events", { body: fields });
   }
 
-  /** `fields`: event_id, the fields to change and, to refuse a concurrent change, version. */
-  async updateEvent(fields) {
-    return (await this.private("PUT", "/events", { body: fields }))?.event;
+  /** `fields`: the fields to change and, to refuse a concurrent change, version. */
+  updateEvent(eventId, fields) {
+    return this.private("PATCH", eventPath(eventId), { body: fields });
   }
 
   deleteEvent(eventId) {
-    return this.private("DELETE", "/events", { params: { event_id: eventId } });
+    return this.private("DELETE", eventPath(eventId));
   }
 }

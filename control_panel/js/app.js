@@ -310,7 +310,7 @@ class ControlPanel {
       if (editing) {
         const body = changes(editing, values);
         if (Object.keys(body).length > 2) {
-          const event = await this.api.updateEvent(body);
+          const event = await this.api.updateEvent(editing.event_id, body);
           this.log(`Event ${editing.event_id} changed${event ? `: version ${event.version}` : ""}.`, "ok");
         }
       } else {

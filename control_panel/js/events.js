@@ -1,5 +1,6 @@
 // The registry's events in the panel: an event's settings in words, and the form that creates or
-// changes one (its fields to and from the event's JSON of GET, POST and PUT /events).
+// changes one (its fields to and from the event's JSON of GET /events, POST /events and
+// PATCH /events/{event_id}).
 
 const NUMBERS = ["increment_by", "capacity", "token_validity_seconds", "queue_position_expiry_seconds", "pow_difficulty"];
 const TIMES = ["start_time", "end_time"];
@@ -77,9 +78,10 @@ export function readForm(form) {
   };
 }
 
-/** What PUT /events needs to turn `event` into `values`: the fields that differ, and its version. */
+/** What PATCH /events/{event_id} needs to turn `event` into `values`: the fields that differ, and
+ * the version they were read in. */
 export function changes(event, values) {
-  const body = { event_id: event.event_id, version: event.version };
+  const body = { version: event.version };
   for (const field of SETTABLE) {
     if (field in values && values[field] !== event[field]) body[field] = values[field];
   }

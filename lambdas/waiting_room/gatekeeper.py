@@ -16,12 +16,15 @@ API Gateway's authorizer result cache bounds it to one per token per
 
 When the public API cannot be reached, the last generation known stays in force, and with none
 known yet the token cannot be judged: `StateUnavailable`, an outage rather than the caller's fault.
+When it answers that the event does not exist (a 400: the operator deleted it), no token of the
+event is good any more, whatever generation it carries.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import urllib.error
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,8 +42,13 @@ def _url(public_api_url: str, route: str, **params: str) -> str:
     return f"{public_api_url.rstrip('/')}/{route}?{urllib.parse.urlencode(params)}"
 
 
+# The generation of an event that no longer exists: above every token's.
+GONE = 2**63
+
+
 class GenerationCache:
-    """The event's current generation, re-read when older than `max_age_seconds`."""
+    """The event's current generation, re-read when older than `max_age_seconds`; `GONE` once
+    the public API says the event does not exist."""
 
     def __init__(
         self,
@@ -68,7 +76,9 @@ class GenerationCache:
                         raise TypeError("generation is not an integer")
                     self._value = value
                 except Exception as error:
-                    if self._value is None:
+                    if isinstance(error, urllib.error.HTTPError) and error.code == 400:
+                        self._value = GONE
+                    elif self._value is None:
                         raise StateUnavailable(
                             f"the generation is unknown: {type(error).__name__}"
                         ) from error
@@ -93,7 +103,10 @@ class Gatekeeper:
         # token of another event, however well signed.
         if claims.event_id != self.event_id:
             raise InvalidToken("a token of another event")
-        if claims.generation < self.generation.current():
+        generation = self.generation.current()
+        if generation == GONE:
+            raise InvalidToken("the event was deleted")
+        if claims.generation < generation:
             raise InvalidToken("issued before a reset")
         if self.deny_closed_sessions and not self._session_open(claims.subject):
             raise InvalidToken("session closed")

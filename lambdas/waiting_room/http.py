@@ -42,7 +42,7 @@ _DIGITS = re.compile(r"[0-9]{1,12}")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token",
-    "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",
+    "Access-Control-Allow-Methods": "GET,POST,PATCH,DELETE,OPTIONS",
     # Without this a browser hides every response header but a handful from the page's script.
     "Access-Control-Expose-Headers": f"{NEXT_CURSOR_HEADER},Retry-After",
 }

@@ -31,6 +31,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, ProtocolError, ReadTimeoutError
 
+from lambdas.catalog import MAX_EVENTS
 from lambdas.waiting_room import json_input
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -109,12 +110,22 @@ class PrivateApiClient:
     # -- the private API's routes ---------------------------------------------------------------
 
     def list_events(self) -> list[dict[str, Any]]:
-        """Every registered event, as `GET /events` describes it (sorted by event_id)."""
-        body = self._expect(self.call("GET", "/events"), 200)
-        events = body.get("events") if isinstance(body, dict) else None
-        if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
-            raise PrivateApiError("the private API's answer has no list of events", 200, body)
-        return events
+        """Every registered event, as `GET /events` describes it (sorted by event_id), read page
+        by page (the largest page holds every event a deployment may have)."""
+        events: list[dict[str, Any]] = []
+        params = {"limit": str(MAX_EVENTS)}
+        while True:
+            body = self._expect(self.call("GET", "/events", params=params), 200)
+            page = body.get("events") if isinstance(body, dict) else None
+            if not isinstance(page, list) or not all(isinstance(event, dict) for event in page):
+                raise PrivateApiError("the private API's answer has no list of events", 200, body)
+            events.extend(page)
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return events
+            if not isinstance(cursor, str) or cursor == params.get("cursor"):
+                raise PrivateApiError("the private API's next_cursor does not move on", 200, body)
+            params = {**params, "cursor": cursor}
 
     def counters(self) -> dict[str, int]:
         return self._expect(self.call("GET", "/counters", params={"event_id": self.event_id}), 200)

@@ -23,14 +23,13 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from lambdas.catalog import POW_MAX_DIFFICULTY, RESET_VISIBLE_WITHIN_SECONDS
+from lambdas.catalog import MAX_EVENTS, POW_MAX_DIFFICULTY, RESET_VISIBLE_WITHIN_SECONDS
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.http import HttpError, require_event_id, require_int
 from lambdas.waiting_room.settings import settings
 
-# How many events one deployment may register. The scheduled jobs visit every event each minute
-# and the panel lists them in one answer; both stay well inside their limits at this size.
-MAX_EVENTS = 1000
+# Events one GET /events answers unless asked for fewer or more (at most MAX_EVENTS).
+PAGE_SIZE = 100
 # Events a container remembers (lookups and misses), least recently used dropped first.
 CACHE_SIZE = 1024
 MAX_SECONDS = 7 * 24 * 3600
@@ -184,7 +183,7 @@ def _from_item(item: Mapping[str, Any]) -> EventConfig:
     )
 
 
-def _read(event_id: str) -> EventConfig | None:
+def read(event_id: str) -> EventConfig | None:
     """The event from the table (strongly consistent), or the deployment's own without a record."""
     if _table():
         answer = client("dynamodb").get_item(
@@ -211,7 +210,7 @@ def lookup(event_id: str) -> EventConfig | None:
     if cached is not None and cached[0] > now:
         _cache.move_to_end(event_id)
         return cached[1]
-    config = _read(event_id)
+    config = read(event_id)
     _cache[event_id] = (now + RESET_VISIBLE_WITHIN_SECONDS, config)
     _cache.move_to_end(event_id)
     while len(_cache) > CACHE_SIZE:
@@ -243,6 +242,14 @@ def list_events() -> list[EventConfig]:
     return [found[event_id] for event_id in sorted(found)]
 
 
+def page_of_events(limit: int, after: str | None = None) -> tuple[list[EventConfig], str | None]:
+    """Up to `limit` events by event id, those after `after` only, and the cursor of the next page
+    (None on the last). The cursor is the last id given: pages hold still while events come and go."""
+    remaining = [config for config in list_events() if after is None or config.event_id > after]
+    page = remaining[:limit]
+    return page, page[-1].event_id if len(remaining) > limit else None
+
+
 def _count() -> int:
     pages = client("dynamodb").get_paginator("scan").paginate(TableName=_table(), Select="COUNT")
     return sum(page["Count"] for page in pages)
@@ -270,7 +277,7 @@ def create(event_id: str, fields: Mapping[str, Any], *, now_s: int | None = None
     """Registers a new event; 409 `exists` for one that does (the deployment's own always does)."""
     exists = HttpError(409, f"event {event_id} exists", "exists")
     _require_table()
-    if _read(event_id) is not None:
+    if read(event_id) is not None:
         raise exists
     if _count() >= MAX_EVENTS:
         raise HttpError(409, f"this deployment has its limit of {MAX_EVENTS} events", "limit")
@@ -286,7 +293,7 @@ def update(
 ) -> EventConfig:
     """Changes an event's settings; with `version`, only if nobody changed it since (409 `version`)."""
     _require_table()
-    current = _read(event_id)
+    current = read(event_id)
     if current is None:
         raise HttpError(404, f"no event {event_id}")
     if version is not None and version != current.version:

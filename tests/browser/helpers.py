@@ -51,8 +51,9 @@ class Operator:
         return self.call("POST", "/increment_serving_counter", body)["serving_num"]
 
     def events(self) -> dict[str, dict]:
-        """The registered events by id (GET /events)."""
-        return {event["event_id"]: event for event in self.call("GET", "/events")["events"]}
+        """The registered events by id (GET /events, one page of every event)."""
+        listed = self.call("GET", "/events", params={"limit": "1000"})
+        return {event["event_id"]: event for event in listed["events"]}
 
     def serve_up_to(self, position: int) -> None:
         serving = self.counters()["serving_counter"]

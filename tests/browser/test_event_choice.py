@@ -9,7 +9,7 @@ import string
 
 from playwright.sync_api import expect
 
-from lambdas.catalog import EVENT_ID_MAX_LENGTH, is_event_id
+from lambdas.catalog import EVENT_ID_MAX_LENGTH, MAX_EVENTS, is_event_id
 
 ALPHABET = string.ascii_letters + string.digits + "-_ .%/\n\u00e9\u0000"
 FIXED = ["a", "Z", "0", "a-b_c", "-a", "_a", "", "a" * EVENT_ID_MAX_LENGTH, "a" * (EVENT_ID_MAX_LENGTH + 1)]
@@ -93,7 +93,6 @@ def test_the_event_form_sends_what_changed_and_shows_times_in_local_time(page, s
     assert got["shown"] == {"id": True, "start": got["shown"]["start"], "capacityHidden": True}
     assert got["shown"]["start"].startswith("2030-03-1")  # 1900000000 is 2030-03-17 UTC
     assert got["changes"] == {
-        "event_id": "C",
         "version": 4,
         "name": "Concert C",
         "inlet": "max_size",
@@ -103,3 +102,32 @@ def test_the_event_form_sends_what_changed_and_shows_times_in_local_time(page, s
     assert got["capacityShown"] is True
     assert got["roundTrip"] == 1900000021
     assert got["words"].startswith("Max size inlet: up to 7 sessions at once · sessions last 1 h")
+
+
+def test_the_panel_reads_every_page_of_events_and_names_each_event_in_its_path(page, static_server) -> None:
+    page.goto(f"{static_server}/control_panel/index.html")
+    got = page.evaluate(
+        """async () => {
+            const {OperatorApi} = await import('/control_panel/js/api.js');
+            const api = new OperatorApi({});
+            const pages = {'': {events: [{event_id: 'a'}, {event_id: 'b'}], next_cursor: 'b'},
+                           'b': {events: [{event_id: 'c'}], next_cursor: null}};
+            const calls = [];
+            api.private = async (method, path, options = {}) => {
+                calls.push([method, path, options.params || null, options.body || null]);
+                return path === '/events' ? pages[options.params.cursor || ''] : {};
+            };
+            const listed = (await api.listEvents()).map((event) => event.event_id);
+            await api.updateEvent('a b', {name: 'x', version: 2});
+            await api.deleteEvent('c');
+            return {listed, calls};
+        }"""
+    )
+    assert got["listed"] == ["a", "b", "c"]
+    assert got["calls"] == [
+        # One page holds every event a deployment may have (catalog.MAX_EVENTS).
+        ["GET", "/events", {"limit": MAX_EVENTS}, None],
+        ["GET", "/events", {"limit": MAX_EVENTS, "cursor": "b"}, None],
+        ["PATCH", "/events/a%20b", None, {"name": "x", "version": 2}],
+        ["DELETE", "/events/c", None, None],
+    ]

@@ -33,7 +33,7 @@ def cleanup(operator: Operator) -> Iterator[list[str]]:
     registered = operator.events()
     for event_id in event_ids:
         if event_id in registered:
-            operator.call("DELETE", "/events", params={"event_id": event_id})
+            operator.call("DELETE", f"/events/{event_id}")
 
 
 @pytest.fixture

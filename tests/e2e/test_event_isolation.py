@@ -67,7 +67,7 @@ def b(runtime: Runtime) -> Runtime:
     event_id = f"event-b-{uuid.uuid4().hex[:8]}"
     created = runtime.signed("POST", runtime.private_api + "/events", json_body={"event_id": event_id})
     assert created.status_code == 201, created.text
-    assert created.json()["event"]["event_id"] == event_id
+    assert created.json()["event_id"] == event_id
     return of_event(runtime, event_id)
 
 
@@ -265,8 +265,8 @@ def test_a_deleted_event_is_unknown_within_seconds_and_the_other_is_untouched(
 ) -> None:
     visitors_a, [visitor_b] = served(a, 2), served(b, 1)
     before = _snapshot(a, visitors_a)
-    answer = runtime.signed("DELETE", runtime.private_api + "/events", params={"event_id": b.event_id})
-    assert answer.status_code == 200 and answer.json() == {"deleted": b.event_id}
+    answer = runtime.signed("DELETE", f"{runtime.private_api}/events/{b.event_id}")
+    assert answer.status_code == 200 and answer.json() == {"event_id": b.event_id}
     deleted_at = time.monotonic()
 
     def unknown(answer: requests.Response) -> bool:
@@ -297,7 +297,8 @@ def test_a_deleted_event_is_unknown_within_seconds_and_the_other_is_untouched(
     else:
         assert unknown(late), late.text
 
-    listed = runtime.signed("GET", runtime.private_api + "/events").json()["events"]
+    listed = runtime.signed("GET", runtime.private_api + "/events", params={"limit": "1000"}).json()["events"]
     assert [event["event_id"] for event in listed if event["event_id"] in (A, b.event_id)] == [A]
+    assert runtime.signed("GET", f"{runtime.private_api}/events/{b.event_id}").status_code == 404
     assert _snapshot(a, visitors_a) == before
     assert store_search(runtime, before["tokens"][0]["access_token"]) == 200

@@ -24,7 +24,7 @@ def create_event(runtime: Runtime, event_id: str, **settings: Any) -> dict[str, 
         "POST", runtime.private_api + "/events", json_body={"event_id": event_id, **settings}
     )
     assert answer.status_code == 201, answer.text
-    return answer.json()["event"]
+    return answer.json()
 
 
 def counters(runtime: Runtime, event_id: str) -> dict[str, int]:

@@ -27,14 +27,18 @@ def api_event(
     query: dict[str, str] | None = None,
     body: Any = None,
     raw_body: str | None = None,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as the public and private APIs send it."""
+    """An API Gateway REST (v1) proxy event, as the public and private APIs send it; `resource` is
+    the route's path where it has `{parameters}`."""
     return {
-        "resource": path,
+        "resource": resource or path,
         "path": path,
         "httpMethod": method,
         "headers": {"Content-Type": "application/json"},
         "queryStringParameters": query,
+        "pathParameters": path_parameters,
         "body": raw_body if raw_body is not None else (None if body is None else json.dumps(body)),
         "isBase64Encoded": False,
         "requestContext": {"requestId": str(uuid.uuid4()), "stage": "api"},

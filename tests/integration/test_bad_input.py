@@ -52,29 +52,52 @@ VISITOR_ROUTES = {"/queue_num", "/queue_pos_expiry", "/generate_token", "/update
 
 # Routes whose input is in the query string; the others take a JSON body.
 QUERY_METHODS = ("GET", "DELETE")
+# An event id in a path (/events/{event_id}) that names no event.
+BAD_PATH_EVENT_IDS = {"unknown event_id": "someone-else", "event_id with spaces": "a b", "long": "x" * 65}
 
 
 def cases():
     for route, function in ROUTES:
-        if (route.method, route.path) == ("GET", "/events"):
-            continue  # takes no input
         module, name = function.handler.rsplit(".", 1)
+        if "{event_id}" in route.path:
+            # The path's event first; then, for a good one, the body.
+            for label, event_id in BAD_PATH_EVENT_IDS.items():
+                yield pytest.param(route, module, name, event_id, None, id=f"{route.api}{route.path}-{label}")
+            bad = BAD_BODIES if route.method == "PATCH" else {}
+            for label, value in bad.items():
+                if "request_id" not in label:
+                    yield pytest.param(
+                        route, module, name, "test-event", value, id=f"{route.api}{route.path}-{label}"
+                    )
+            continue
+        if (route.method, route.path) == ("GET", "/events"):
+            continue  # takes only paging parameters (tests/integration/test_events.py)
         bad = BAD_QUERIES if route.method in QUERY_METHODS else BAD_BODIES
         for label, value in bad.items():
             if "request_id" in label and route.path not in VISITOR_ROUTES:
                 continue
             if label == "wrong event_id" and (route.method, route.path) == ("POST", "/events"):
                 continue  # a new event's id is what this route takes
-            yield pytest.param(route, module, name, value, id=f"{route.api}{route.path}-{label}")
+            yield pytest.param(route, module, name, None, value, id=f"{route.api}{route.path}-{label}")
 
 
-@pytest.mark.parametrize(("route", "module", "name", "value"), list(cases()))
-def test_bad_input_gets_a_4xx_json_error_and_changes_nothing(core: Core, route, module, name, value) -> None:
+@pytest.mark.parametrize(("route", "module", "name", "path_event_id", "value"), list(cases()))
+def test_bad_input_gets_a_4xx_json_error_and_changes_nothing(
+    core: Core, route, module, name, path_event_id, value
+) -> None:
     request_ids = core.enter(2)
     core.serve(1)
     before = EventCounters(core.event_id).counters()
     handler = getattr(importlib.import_module(module), name)
-    if route.method in QUERY_METHODS:
+    if path_event_id is not None:
+        event = api_event(
+            route.method,
+            route.path.replace("{event_id}", path_event_id),
+            raw_body=value,
+            resource=route.path,
+            path_parameters={"event_id": path_event_id},
+        )
+    elif route.method in QUERY_METHODS:
         event = api_event(route.method, route.path, query=value)
     else:
         event = api_event(route.method, route.path, raw_body=value)

@@ -25,17 +25,37 @@ def create(event_id: str, **fields: object) -> tuple[int, dict]:
     return call(events.handler, "POST", "/events", body={"event_id": event_id, **fields})
 
 
-def change(event_id: str, **fields: object) -> tuple[int, dict]:
-    return call(events.handler, "PUT", "/events", body={"event_id": event_id, **fields})
+def one(method: str, event_id: str, **kwargs: object) -> tuple[int, dict]:
+    """A call to /events/{event_id}."""
+    return call(
+        events.handler,
+        method,
+        f"/events/{event_id}",
+        resource="/events/{event_id}",
+        path_parameters={"event_id": event_id},
+        **kwargs,
+    )
+
+
+def read(event_id: str) -> tuple[int, dict]:
+    return one("GET", event_id)
+
+
+def change(event_id: str, /, **fields: object) -> tuple[int, dict]:
+    return one("PATCH", event_id, body=fields)
 
 
 def delete(event_id: str) -> tuple[int, dict]:
-    return call(events.handler, "DELETE", "/events", query={"event_id": event_id})
+    return one("DELETE", event_id)
+
+
+def page(**query: str) -> tuple[int, dict]:
+    return call(events.handler, "GET", "/events", query=query or None)
 
 
 def listed() -> dict[str, dict]:
-    status, body = call(events.handler, "GET", "/events")
-    assert status == 200
+    status, body = page(limit="1000")
+    assert status == 200 and body["next_cursor"] is None
     return {event["event_id"]: event for event in body["events"]}
 
 
@@ -57,23 +77,27 @@ def test_the_deployments_own_event_exists_without_a_record(core: Core) -> None:
 
 def test_an_event_is_created_listed_changed_and_deleted(core: Core) -> None:
     status, body = create("spring", name="Spring sale", inlet="periodic", increment_by=50)
-    assert status == 201 and body["event"]["version"] == 1 and body["event"]["default"] is False
-    assert listed()["spring"]["increment_by"] == 50
+    assert status == 201 and body["version"] == 1 and body["default"] is False
+    assert body["event_id"] == "spring" and body["name"] == "Spring sale"
+    assert listed()["spring"] == body and read("spring") == (200, body)
     assert create("spring")[0] == 409
 
     status, body = change("spring", increment_by=80, version=1)
-    assert (status, body["event"]["increment_by"], body["event"]["version"]) == (200, 80, 2)
+    assert (status, body["increment_by"], body["version"], body["name"]) == (200, 80, 2, "Spring sale")
     # Someone changed it since version 1 was read.
     assert change("spring", increment_by=90, version=1) == (
         409,
         {"error": "event spring changed since version 1: read it again", "reason": "version"},
     )
-    # An answer can be sent back as it came, read-only fields and all.
-    assert change(**{**listed()["spring"], "name": "Spring"})[0] == 200
+    # An answer can be sent back as it came, read-only fields and all; not under another id.
+    assert change("spring", **{**listed()["spring"], "name": "Spring"})[0] == 200
+    status, body = change("spring", event_id="autumn", name="Autumn")
+    assert status == 400 and read("spring")[1]["name"] == "Spring"
 
-    assert delete("spring") == (200, {"deleted": "spring"})
+    assert delete("spring") == (200, {"event_id": "spring"})
     assert "spring" not in listed()
     assert delete("spring")[0] == 404 and change("spring", name="x")[0] == 404
+    assert read("spring")[0] == 404
     assert call(serving_num.handler, "GET", "/serving_num", query={"event_id": "spring"})[0] == 400
 
 
@@ -97,6 +121,48 @@ def test_bad_settings_are_refused_and_nothing_is_stored(core: Core, fields: dict
     status, body = create("refused", **fields)
     assert status == 400 and body["error"], body
     assert "refused" not in listed()
+
+    assert create("kept", name="Kept")[0] == 201
+    status, body = change("kept", **fields)
+    assert status == 400 and body["error"], body
+    assert read("kept")[1]["name"] == "Kept" and read("kept")[1]["version"] == 1
+
+
+def test_the_list_is_paged_by_event_id(core: Core) -> None:
+    for event_id in ("b-sale", "c-sale", "a-sale", "d-sale"):
+        assert create(event_id)[0] == 201
+    everyone = sorted(["a-sale", "b-sale", "c-sale", "d-sale", core.event_id])
+
+    seen, query = [], {"limit": "2"}
+    while True:
+        status, body = page(**query)
+        assert status == 200 and len(body["events"]) <= 2
+        seen += [event["event_id"] for event in body["events"]]
+        if body["next_cursor"] is None:
+            break
+        query["cursor"] = body["next_cursor"]
+        # A page holds still while an event it has passed is deleted.
+        if len(seen) == 2:
+            assert delete(seen[0])[0] == 200
+    assert seen == everyone
+
+    status, body = page()
+    assert status == 200 and len(body["events"]) == 4 and body["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    "query", [{"limit": "0"}, {"limit": "1001"}, {"limit": "ten"}, {"cursor": "../x"}, {"cursor": ""}]
+)
+def test_a_bad_page_request_is_a_400(core: Core, query: dict[str, str]) -> None:
+    status, body = page(**query)
+    assert status == 400 and body["error"], body
+
+
+def test_a_path_that_names_no_event_is_a_404(core: Core) -> None:
+    for method, kwargs in (("GET", {}), ("PATCH", {"body": {"name": "x"}}), ("DELETE", {})):
+        for event_id in ("missing", "no such/event", "x" * 65):
+            status, body = one(method, event_id, **kwargs)
+            assert status == 404 and body["error"], (method, event_id, body)
 
 
 def test_the_number_of_events_is_bounded(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,12 +249,13 @@ def test_the_scheduled_jobs_visit_every_event(core: Core, other: Core) -> None:
 def test_every_change_leaves_an_audit_line(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
     lines: list[dict] = []
     monkeypatch.setattr(audit.logger, "info", lambda message, extra: lines.append(extra))
-    for method, body, query in (
-        ("POST", {"event_id": "audited"}, None),
-        ("PUT", {"event_id": "audited", "name": "Audited"}, None),
-        ("DELETE", None, {"event_id": "audited"}),
+    for method, path, body in (
+        ("POST", "/events", {"event_id": "audited"}),
+        ("PATCH", "/events/audited", {"name": "Audited"}),
+        ("DELETE", "/events/audited", None),
     ):
-        event = api_event(method, "/events", body=body, query=query)
+        resource = "/events/{event_id}" if path != "/events" else None
+        event = api_event(method, path, body=body, resource=resource, path_parameters={"event_id": "audited"})
         event["requestContext"]["identity"] = {"userArn": "arn:aws:iam::123456789012:user/operator"}
         assert events.handler(event, None)["statusCode"] in (200, 201)
     assert [line["audit_action"] for line in lines] == ["create_event", "update_event", "delete_event"]

@@ -58,7 +58,7 @@ class FakePrivateApi:
         with self._lock:
             self.calls.append((method, path, event_id))
             if (method, path) == ("GET", "/events"):
-                return reply(200, {"events": self.events})
+                return reply(200, {"events": self.events, "next_cursor": None})
             if event_id in self.failing:
                 return reply(self.failing[event_id], {"error": "injected failure"})
             state = self.state.get(event_id)

@@ -515,6 +515,23 @@ def test_an_unreachable_generation_keeps_the_last_known_and_never_guesses_the_fi
         fresh.current()
 
 
+def test_every_token_of_a_deleted_event_is_refused(
+    verifier: Verifier, key: SigningKey, key_server: KeyServer, clock: FakeClock
+) -> None:
+    key_server.generation = 5
+    token = sign(key, claims(key_server.url, generation=5))
+    assert authorizer.handler(request_event(token), None)["principalId"] == REQUEST_ID
+    key_server.status = 400  # DELETE /events/{event_id}: the public API knows the event no more
+    clock.now += 1.0
+    assert_unauthorized(request_event(token))
+    # Created again, the event starts a new generation: only tokens issued since then pass.
+    key_server.status, key_server.generation = 200, 9
+    clock.now += 1.0
+    assert_unauthorized(request_event(token))
+    fresh = sign(key, claims(key_server.url, generation=9))
+    assert authorizer.handler(request_event(fresh), None)["principalId"] == REQUEST_ID
+
+
 def test_deny_closed_sessions_asks_the_public_api_about_this_token(
     verifier: Verifier, key: SigningKey, key_server: KeyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -143,10 +143,20 @@ def test_a_client_for_another_event_shares_the_connection_pool_and_names_that_ev
 
 def test_list_events_answers_the_registry_list() -> None:
     events = [{"event_id": "a", "inlet": "none"}, {"event_id": "b", "inlet": "periodic"}]
-    client, pool, _ = make_client([FakeResponse(200, {"events": events})])
+    client, pool, _ = make_client([FakeResponse(200, {"events": events, "next_cursor": None})])
     assert client.list_events() == events
     assert pool.requests[0]["method"] == "GET"
-    assert pool.requests[0]["url"] == "https://private.example/prod/events"
+    assert pool.requests[0]["url"] == "https://private.example/prod/events?limit=1000"
+
+
+def test_list_events_reads_every_page() -> None:
+    pages = [
+        FakeResponse(200, {"events": [{"event_id": "a"}, {"event_id": "b"}], "next_cursor": "b"}),
+        FakeResponse(200, {"events": [{"event_id": "c"}], "next_cursor": None}),
+    ]
+    client, pool, _ = make_client(pages)
+    assert [event["event_id"] for event in client.list_events()] == ["a", "b", "c"]
+    assert pool.requests[1]["url"] == "https://private.example/prod/events?limit=1000&cursor=b"
 
 
 @pytest.mark.parametrize(
@@ -156,6 +166,8 @@ def test_list_events_answers_the_registry_list() -> None:
         FakeResponse(200, {"events": ["a"]}),
         FakeResponse(200, ["a"]),
         FakeResponse(403, {"message": "forbidden"}),
+        # A cursor that does not move on would page forever.
+        FakeResponse(200, {"events": [], "next_cursor": 5}),
     ],
 )
 def test_list_events_refuses_an_answer_that_is_not_a_list_of_events(answer: FakeResponse) -> None:
