@@ -8,6 +8,9 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
 from constructs import IConstruct
 
+from lambdas import catalog
+from stacks.constructs.rest_api import STAGE
+
 PACK = "AwsSolutions"
 BASIC_EXECUTION = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 ENI_MANAGEMENT = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
@@ -152,6 +155,16 @@ def acknowledge_core(stack: IConstruct) -> None:
         "APIG2",
         "Every private handler validates its JSON body and answers 400 with the contract's error shape.",
     )
+    rest_api = logical_id(private_api.node.find_child("Api").node.default_child)  # type: ignore[arg-type]
+    for route, _ in catalog.routes_of("private"):
+        if route.arn_path != route.path:
+            ack(
+                stack.node.find_child("PrivateApiGroup"),
+                f"IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                f"<{rest_api}>/{STAGE}/{route.method}{route.arn_path}]",
+                "A path parameter (the event of /events/{event_id}) is one path segment of any value: "
+                "an operator may read, change and delete any event, but call no other route.",
+            )
     ack(
         private_api,
         f"IAM4[{API_GATEWAY_LOGS}]",

@@ -260,6 +260,27 @@ def test_resetting_one_event_leaves_the_other_untouched(runtime: Runtime, a: Run
         visitors[reset_id] = served(gone, 3)
 
 
+def test_an_operator_reads_and_changes_one_event_by_its_path(runtime: Runtime, b: Runtime) -> None:
+    url = f"{runtime.private_api}/events/{b.event_id}"
+    preflight = requests.options(url, headers={"Access-Control-Request-Method": "PATCH"}, timeout=TIMEOUT)
+    assert preflight.status_code == 204 and "PATCH" in preflight.headers["Access-Control-Allow-Methods"]
+    read = runtime.signed("GET", url)
+    assert read.status_code == 200 and read.json()["version"] == 1
+    changed = runtime.signed("PATCH", url, json_body={"name": "Event B", "version": 1})
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {
+        **read.json(),
+        "name": "Event B",
+        "version": 2,
+        "updated_at": changed.json()["updated_at"],
+    }
+    assert runtime.signed("GET", url).json() == changed.json()
+    stale = runtime.signed("PATCH", url, json_body={"name": "Lost", "version": 1})
+    assert (stale.status_code, stale.json()["reason"]) == (409, "version")
+    # Unsigned, the route is API Gateway's to refuse, as every private route is.
+    assert requests.get(url, timeout=TIMEOUT).status_code == 403
+
+
 def test_a_deleted_event_is_unknown_within_seconds_and_the_other_is_untouched(
     runtime: Runtime, a: Runtime, b: Runtime
 ) -> None:
