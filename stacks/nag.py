@@ -162,8 +162,8 @@ def acknowledge_core(stack: IConstruct) -> None:
                 stack.node.find_child("PrivateApiGroup"),
                 f"IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
                 f"<{rest_api}>/{STAGE}/{route.method}{route.arn_path}]",
-                "A path parameter (the event of /events/{event_id}) is one path segment of any value: "
-                "an operator may read, change and delete any event, but call no other route.",
+                "The star is the event id of /events/{event_id}: an operator may read, change and "
+                "delete any event. IAM's star would also match deeper paths, and the API has none.",
             )
     ack(
         private_api,

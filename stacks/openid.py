@@ -51,14 +51,7 @@ class OpenIdStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.template_options.description = "Virtual waiting room: OpenID Connect adapter"
-        public_api_url = params.given_or_url(
-            self, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output",
-            retired="PublicAPIEndpoint",
-        )  # fmt: skip
-        private_api_url = params.given_or_url(
-            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output",
-            retired="PrivateAPIEndpoint",
-        )  # fmt: skip
+        public_api_url, private_api_url = params.given_or_core_api_urls(self, public_api_url, private_api_url)
         core_region = params.core_region(self, "APIRegion")
         event_id = params.given_or_event_id(self, event_id, retired="EventID")
         jwt_keys_secret_arn = params.given_or_text(

@@ -146,6 +146,23 @@ def given_or_url(
     return value if value is not None else _ours_or_retired(scope, url(scope, name, description), retired)
 
 
+def given_or_core_api_urls(
+    scope: Construct, public_api_url: str | None, private_api_url: str | None
+) -> tuple[str, str]:
+    """The core's public and private API URLs, as the retired solution's pages and panel stacks
+    took them (`PublicAPIEndpoint`, `PrivateAPIEndpoint`) where they are not given."""
+    return (
+        given_or_url(
+            scope, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output",
+            retired="PublicAPIEndpoint",
+        ),
+        given_or_url(
+            scope, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output",
+            retired="PrivateAPIEndpoint",
+        ),
+    )  # fmt: skip
+
+
 def given_or_text(
     scope: Construct, value: str | None, name: str, description: str, retired: str | None = None
 ) -> str:

@@ -33,14 +33,7 @@ class SampleStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.template_options.description = "Virtual waiting room: sample pages and protected store API"
-        public_api_url = params.given_or_url(
-            self, public_api_url, "PublicApiUrl", "The core stack's PublicApiUrl output",
-            retired="PublicAPIEndpoint",
-        )  # fmt: skip
-        private_api_url = params.given_or_url(
-            self, private_api_url, "PrivateApiUrl", "The core stack's PrivateApiUrl output",
-            retired="PrivateAPIEndpoint",
-        )  # fmt: skip
+        public_api_url, private_api_url = params.given_or_core_api_urls(self, public_api_url, private_api_url)
         event_id = params.given_or_event_id(self, event_id, retired="EventID")
         authorizer_arn = params.given_or_text(
             self, authorizer_arn, "AuthorizerArn", "The authorizer stack's AuthorizerArn output",

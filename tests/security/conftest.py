@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from local.testing import Runtime, running_runtime
+from tests.e2e.oidc_client import RUNTIME_ARGS, discovery
 from tests.infrastructure.conftest import synth, templates_root  # noqa: F401 (fixtures)
-
-REDIRECT_URI = "https://rp.example/callback"
-CLIENT_SECRET = "security-test-secret"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,15 +24,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="module")
-def runtime() -> Iterator[Runtime]:
-    """`vwr local` as a visitor finds it, with an OpenID client whose redirect URI the tests catch."""
-    args = [
-        "--batch-window",
-        "0.2",
-        "--oidc-redirect-uri",
-        REDIRECT_URI,
-        "--oidc-client-secret",
-        CLIENT_SECRET,
-    ]
-    with running_runtime(args) as started:
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """`vwr local` as a visitor finds it, with the OpenID client of tests/e2e/oidc_client.py,
+    whose redirect URIs the tests catch."""
+    args = ["--batch-window", "0.2", *RUNTIME_ARGS]
+    with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr")) as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def metadata(runtime: Runtime) -> dict[str, Any]:
+    """The OpenID adapter's discovery document."""
+    return discovery(runtime)

@@ -7,17 +7,14 @@ it sent one), and the page the public issuer that the store's authorizer accepts
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from local.testing import Runtime, running_runtime
+from local.testing import Runtime
 from tests.e2e.oidc_client import (
-    RUNTIME_ARGS,
     authorize,
-    discovery,
     redeem,
     served_visitor,
     session,
@@ -25,17 +22,6 @@ from tests.e2e.oidc_client import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
-
-
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    with running_runtime(RUNTIME_ARGS, log_dir=tmp_path_factory.mktemp("vwr")) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def metadata(runtime: Runtime) -> dict[str, Any]:
-    return discovery(runtime)
 
 
 def _page_tokens(runtime: Runtime, request_id: str) -> dict[str, Any]:

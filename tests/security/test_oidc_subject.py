@@ -10,7 +10,6 @@ previous unredeemed one (the visitor who comes back gets a working code; nobody 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,11 +18,9 @@ import pytest
 import requests
 from authlib.common.security import generate_token
 
-from local.testing import Runtime, running_runtime
+from local.testing import Runtime
 from tests.e2e.oidc_client import (
-    RUNTIME_ARGS,
     authorize,
-    discovery,
     oauth_error,
     redeem,
     served_visitor,
@@ -31,17 +28,6 @@ from tests.e2e.oidc_client import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
-
-
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    with running_runtime(RUNTIME_ARGS, log_dir=tmp_path_factory.mktemp("vwr")) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def metadata(runtime: Runtime) -> dict[str, Any]:
-    return discovery(runtime)
 
 
 def _claims(token: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from local.testing import Runtime
 from tests.browser.helpers import Operator
-from tests.security.conftest import CLIENT_SECRET, REDIRECT_URI
+from tests.e2e.oidc_client import CLIENT_SECRET, REDIRECT_URI
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
