@@ -796,6 +796,8 @@ POW_MAX_DIFFICULTY = 32
 # The one content type the integration maps (a request without Content-Type counts as it); API
 # Gateway answers any other with 415.
 ENTRY_CONTENT_TYPE = "application/json"
+# The entry's 500 when SQS refuses the message (throttled, misconfigured): the caller may retry.
+ENTRY_REFUSED = "the queue did not accept the entry"
 
 
 def ordering_window_ms() -> int:

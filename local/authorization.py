@@ -3,7 +3,8 @@
 The authorizer returns an IAM policy; API Gateway lets the request through only if a statement
 allows `execute-api:Invoke` on the method's ARN and none denies it. Raising `Unauthorized` means
 401; a deny (explicit or by omission) means 403; anything else the authorizer does wrong (another
-exception, a malformed answer) means 500. The messages are API Gateway's own.
+exception, a malformed answer) means 500. The messages are API Gateway's own, in the stacks'
+gateway responses' shape (`{"error": ...}`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ class Decision:
     context: Mapping[str, Any] | None = None
 
 
-UNAUTHORIZED = Decision(401, {"message": "Unauthorized"})
+UNAUTHORIZED = Decision(401, {"error": "Unauthorized"})
 EXPLICIT_DENY = Decision(
-    403, {"Message": "User is not authorized to access this resource with an explicit deny"}
+    403, {"error": "User is not authorized to access this resource with an explicit deny"}
 )
-NOT_ALLOWED = Decision(403, {"Message": "User is not authorized to access this resource"})
-MISCONFIGURED = Decision(500, {"message": None})
+NOT_ALLOWED = Decision(403, {"error": "User is not authorized to access this resource"})
+MISCONFIGURED = Decision(500, {"error": None})
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -44,11 +44,13 @@ APIS: tuple[str, ...] = get_args(Api)
 IAM_APIS = frozenset({"private"})
 # API Gateway answers the preflight itself (a mock integration), never signed, never authorized.
 PREFLIGHT_HEADERS = {**CORS_HEADERS, "Access-Control-Max-Age": "600"}
-MISSING_TOKEN = {"message": "Missing Authentication Token"}
+# API Gateway's own answers, shaped as the stacks' gateway responses shape them
+# (stacks/constructs/rest_api.py: `{"error": $context.error.messageString}`).
+MISSING_TOKEN = {"error": "Missing Authentication Token"}
 # API Gateway's payload limit for REST APIs: a longer request never reaches a function.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-TOO_LONG = {"message": "Request Too Long", "error": "the request body is over the 10 MB API Gateway accepts"}
-LAMBDA_FAILED = {"message": "Internal server error"}
+TOO_LONG = {"error": "Request Too Long"}
+LAMBDA_FAILED = {"error": "Internal server error"}
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ class Gateway:
             response = self._dispatch(request)
         except Exception:
             logger.exception("the gateway failed on %s %s", request.method, request.path)
-            response = _json(500, {"message": "Internal server error"})
+            response = _json(500, LAMBDA_FAILED)
         # The path only: query strings and bodies carry request ids, which are bearer secrets.
         logger.info(
             "%s %s %d %.1f ms",
@@ -232,7 +234,7 @@ class Gateway:
                 region=self._region,
             )
         except sigv4.SignatureRejected as error:
-            return _json(403, {"message": str(error)})
+            return _json(403, {"error": str(error)})
         return None
 
     def _function_call(

@@ -17,6 +17,7 @@ from lambdas.catalog import (
     ENTRY_CONTENT_TYPE,
     ENTRY_MESSAGE_FIELDS,
     ENTRY_POW_FIELD,
+    ENTRY_REFUSED,
     EVENT_ID_PATTERN,
     POW_FIELDS,
     is_event_id,
@@ -91,6 +92,6 @@ def assign_queue_num(
     try:
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message, separators=(",", ":")))
     except Exception:
-        # API Gateway answers 500 when the integration fails; the caller may simply retry.
-        return Answer(500, {"message": "Internal server error"})
+        # The stack's integration response for a refused message; the caller may simply retry.
+        return Answer(500, {"error": ENTRY_REFUSED})
     return Answer(200, {"api_request_id": request_id})

@@ -229,7 +229,8 @@ class PrivateApiClient:
     @staticmethod
     def _expect(answer: Answer, status: int) -> Any:
         if answer.status != status:
-            # The core says {"error": ...}; API Gateway itself (403, 429) says {"message": ...}.
+            # The core and the stack's gateway responses (403, 429) say {"error": ...}; an API
+            # without those responses would say {"message": ...}.
             body = answer.body if isinstance(answer.body, dict) else {}
             message = body.get("error") or body.get("message")
             raise PrivateApiError(

@@ -8,6 +8,8 @@ answers 200 `{"api_request_id": ...}` at once. The API request id is the visitor
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
@@ -119,9 +121,7 @@ class EntryQueue(Construct):
                     apigw.IntegrationResponse(
                         status_code="500",
                         selection_pattern="[45]\\d{2}",
-                        response_templates={
-                            "application/json": '{"error": "the queue did not accept the entry"}'
-                        },
+                        response_templates={"application/json": json.dumps({"error": catalog.ENTRY_REFUSED})},
                         response_parameters=_ERROR,
                     ),
                 ],

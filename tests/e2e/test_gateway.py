@@ -28,7 +28,7 @@ def test_every_route_of_the_wiring_table_answers_the_preflight(runtime: Runtime,
 def test_an_unknown_route_gets_api_gateways_answer(runtime: Runtime) -> None:
     answer = requests.get(runtime.public_api + "/no_such_route", timeout=5)
     assert answer.status_code == 403
-    assert answer.json() == {"message": "Missing Authentication Token"}
+    assert answer.json() == {"error": "Missing Authentication Token"}
     wrong_method = requests.get(runtime.public_api + "/generate_token", timeout=5)
     assert wrong_method.status_code == 403
 

@@ -111,7 +111,7 @@ def test_store_accepts_a_token_and_refuses_a_forged_one(fresh: Runtime) -> None:
         fresh.store_api + "/checkout", json=order, headers={"Authorization": f"Bearer {forged}"}, timeout=10
     )
     assert refused.status_code == 401
-    assert refused.json() == {"message": "Unauthorized"}
+    assert refused.json() == {"error": "Unauthorized"}
 
     anonymous = requests.get(fresh.store_api + "/search", timeout=10)
     assert anonymous.status_code == 401

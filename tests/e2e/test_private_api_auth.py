@@ -42,7 +42,7 @@ def test_a_signed_request_passes(runtime: Runtime) -> None:
 def test_an_unsigned_request_is_refused(runtime: Runtime) -> None:
     answer = requests.get(_counters_url(runtime), timeout=5)
     assert answer.status_code == 403
-    assert answer.json() == {"message": "Missing Authentication Token"}
+    assert answer.json() == {"error": "Missing Authentication Token"}
 
 
 def test_a_wrong_secret_is_refused(runtime: Runtime) -> None:
@@ -51,7 +51,7 @@ def test_a_wrong_secret_is_refused(runtime: Runtime) -> None:
         "GET", runtime.private_api + "/counters", params={"event_id": runtime.event_id}, credentials=wrong
     )
     assert answer.status_code == 403
-    assert answer.json()["message"].startswith("The request signature we calculated does not match")
+    assert answer.json()["error"].startswith("The request signature we calculated does not match")
 
 
 def test_an_unknown_access_key_is_refused(runtime: Runtime) -> None:
@@ -60,7 +60,7 @@ def test_an_unknown_access_key_is_refused(runtime: Runtime) -> None:
         "GET", runtime.private_api + "/counters", params={"event_id": runtime.event_id}, credentials=stranger
     )
     assert answer.status_code == 403
-    assert answer.json() == {"message": "The security token included in the request is invalid."}
+    assert answer.json() == {"error": "The security token included in the request is invalid."}
 
 
 def test_a_body_changed_after_signing_is_refused(runtime: Runtime) -> None:
@@ -70,7 +70,7 @@ def test_a_body_changed_after_signing_is_refused(runtime: Runtime) -> None:
     tampered = json.dumps({"event_id": runtime.event_id, "increment_by": 1000}).encode()
     answer = requests.post(url, data=tampered, headers=headers, timeout=5)
     assert answer.status_code == 403
-    assert "signature" in answer.json()["message"]
+    assert "signature" in answer.json()["error"]
 
 
 def test_a_changed_query_is_refused(runtime: Runtime) -> None:
@@ -85,7 +85,7 @@ def test_another_region_is_refused(runtime: Runtime) -> None:
     headers = _signed_headers(runtime, "GET", url, b"", credentials=runtime.credentials, region="eu-west-1")
     answer = requests.get(url, headers=headers, timeout=5)
     assert answer.status_code == 403
-    assert "region" in answer.json()["message"]
+    assert "region" in answer.json()["error"]
 
 
 def test_an_old_signature_is_refused(runtime: Runtime) -> None:
@@ -95,7 +95,7 @@ def test_an_old_signature_is_refused(runtime: Runtime) -> None:
         headers = _signed_headers(runtime, "GET", url, b"", credentials=runtime.credentials)
     answer = requests.get(url, headers=headers, timeout=5)
     assert answer.status_code == 403
-    assert answer.json()["message"].startswith("Signature expired")
+    assert answer.json()["error"].startswith("Signature expired")
 
 
 def test_the_preflight_needs_no_signature(runtime: Runtime) -> None:

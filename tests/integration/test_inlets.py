@@ -59,7 +59,7 @@ class PrivateApiGateway:
                 region=REGION,
             )
         except SignatureRejected as error:
-            return Reply(403, json.dumps({"message": str(error)}).encode())
+            return Reply(403, json.dumps({"error": str(error)}).encode())
         path = parts.path.removeprefix(urlsplit(BASE_URL).path)
         module, name = self.routes[(method, path)]
         handler = getattr(importlib.import_module(module), name)

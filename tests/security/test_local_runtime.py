@@ -96,7 +96,7 @@ def test_an_unsigned_payload_does_not_let_the_body_be_swapped(runtime: Runtime) 
     swapped = json.dumps({"event_id": runtime.event_id, "increment_by": 1000}).encode()
     answer = requests.post(url, data=swapped, headers=dict(request.headers.items()), timeout=10)
     assert answer.status_code == 403
-    assert "x-amz-content-sha256" in answer.json()["message"]
+    assert "x-amz-content-sha256" in answer.json()["error"]
     counters = runtime.signed("GET", runtime.private_api + "/counters", params={"event_id": runtime.event_id})
     assert counters.json()["serving_counter"] == 0
 
