@@ -61,16 +61,14 @@ def _create(event, body: dict[str, Any]) -> dict[str, Any]:
 def _change(event, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("event_id", event_id) != event_id:
         raise HttpError(400, "the body's event_id is not the path's: an event's id cannot change")
-    before = _existing(event_id)
     version = optional_int(body, "version", minimum=0, maximum=2**53 - 1)
-    changed = registry.update(event_id, registry.settable_fields(body), version=version)
+    before, changed = registry.update(event_id, registry.settable_fields(body), version=version)
     _audit(event, "update_event", event_id, before, changed)
     return response(200, changed.as_json())
 
 
 def _delete(event, event_id: str) -> dict[str, Any]:
-    before = _existing(event_id)
-    registry.delete(event_id)
+    before = registry.delete(event_id)
     lifecycle.clear(event_id)
     _audit(event, "delete_event", event_id, before, None)
     return response(200, {"event_id": event_id})

@@ -261,16 +261,17 @@ def _require_table() -> str:
     return _table()
 
 
-def _write(event_id: str, write: Callable[..., Any], refusal: HttpError, **request: Any) -> None:
-    """One conditional write of an event's record (`put_item`, `delete_item`); a failed condition
-    is `refusal`, and a change made here is seen here at once."""
+def _write(event_id: str, write: Callable[..., Any], refusal: HttpError, **request: Any) -> dict[str, Any]:
+    """One conditional write of an event's record (`put_item`, `delete_item`), and DynamoDB's
+    answer; a failed condition is `refusal`, and a change made here is seen here at once."""
     try:
-        write(TableName=_require_table(), **request)
+        answer = write(TableName=_require_table(), **request)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
         raise refusal from error
     _cache.pop(event_id, None)
+    return answer
 
 
 def create(event_id: str, fields: Mapping[str, Any], *, now_s: int | None = None) -> EventConfig:
@@ -290,8 +291,9 @@ def create(event_id: str, fields: Mapping[str, Any], *, now_s: int | None = None
 
 def update(
     event_id: str, fields: Mapping[str, Any], *, version: int | None = None, now_s: int | None = None
-) -> EventConfig:
-    """Changes an event's settings; with `version`, only if nobody changed it since (409 `version`)."""
+) -> tuple[EventConfig, EventConfig]:
+    """Changes an event's settings; with `version`, only if nobody changed it since (409 `version`).
+    Returns the event before and after the change."""
     _require_table()
     current = read(event_id)
     if current is None:
@@ -319,18 +321,21 @@ def update(
     )
     changed_meanwhile = HttpError(409, f"event {event_id} changed meanwhile: read it again", "version")
     _write(event_id, client("dynamodb").put_item, changed_meanwhile, Item=_item(changed), **condition)
-    return changed
+    return current, changed
 
 
-def delete(event_id: str) -> None:
-    """Unregisters an event (its records expire with their TTL); the deployment's own stays."""
+def delete(event_id: str) -> EventConfig:
+    """Unregisters an event (its records expire with their TTL) and returns it as it was; the
+    deployment's own stays."""
     _require_table()
     if event_id == settings().event_id:
         raise HttpError(409, "the deployment's own event cannot be deleted", "default")
-    _write(
+    answer = _write(
         event_id,
         client("dynamodb").delete_item,
         HttpError(404, f"no event {event_id}"),
         Key={"event_id": {"S": event_id}},
         ConditionExpression="attribute_exists(event_id)",
+        ReturnValues="ALL_OLD",
     )
+    return _from_item(answer["Attributes"])
