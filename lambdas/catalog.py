@@ -103,6 +103,11 @@ class CachePolicy:
     describes_generation: bool = True
 
 
+# The methods a browser may call across origins: every route's, and the preflight's own. The
+# handlers' CORS headers and the stacks' preflight answers both read it.
+CORS_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
+
+
 @dataclass(frozen=True)
 class Route:
     api: Api

@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from lambdas.catalog import is_event_id
+from lambdas.catalog import CORS_METHODS, is_event_id
 from lambdas.waiting_room import json_input
 from lambdas.waiting_room.tracing import traced
 
@@ -42,7 +42,7 @@ _DIGITS = re.compile(r"[0-9]{1,12}")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token",
-    "Access-Control-Allow-Methods": "GET,POST,PATCH,DELETE,OPTIONS",
+    "Access-Control-Allow-Methods": ",".join(CORS_METHODS),
     # Without this a browser hides every response header but a handful from the page's script.
     "Access-Control-Expose-Headers": f"{NEXT_CURSOR_HEADER},Retry-After",
 }

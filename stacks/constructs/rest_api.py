@@ -102,7 +102,7 @@ class CatalogRestApi(Construct):
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=apigw.Cors.ALL_ORIGINS,
-                allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+                allow_methods=list(catalog.CORS_METHODS),
                 allow_headers=CORS_HEADERS,
             ),
             default_method_options=apigw.MethodOptions(

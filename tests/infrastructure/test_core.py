@@ -370,3 +370,25 @@ def test_public_routes_cover_the_api_contract(core: dict[str, Any]) -> None:
                      "/generation", "/session_status",
                      # the entry's proof of work (lambdas/waiting_room/proof_of_work.py)
                      "/pow_challenge"}  # fmt: skip
+
+
+def test_every_preflight_allows_the_methods_of_its_resource(synth: Synth) -> None:
+    """A browser calls a route across origins only if the resource's OPTIONS answer names its method
+    (the control panel's PATCH and DELETE of /events/{event_id} among them)."""
+    checked = 0
+    for stack in ALL_STACKS:
+        methods = by_type(synth.template(stack), "AWS::ApiGateway::Method").values()
+        allowed = {}
+        for method in methods:
+            props = method["Properties"]
+            if props["HttpMethod"] == "OPTIONS":
+                (answer,) = props["Integration"]["IntegrationResponses"]
+                header = answer["ResponseParameters"]["method.response.header.Access-Control-Allow-Methods"]
+                allowed[json.dumps(props["ResourceId"], sort_keys=True)] = set(header.strip("'").split(","))
+        for method in methods:
+            props = method["Properties"]
+            if props["HttpMethod"] != "OPTIONS":
+                resource = json.dumps(props["ResourceId"], sort_keys=True)
+                assert props["HttpMethod"] in allowed[resource], (stack, props["HttpMethod"], resource)
+                checked += 1
+    assert checked >= len(catalog.routes_of("private"))
