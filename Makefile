@@ -14,9 +14,10 @@ export CDK_OUTDIR := cdk.out
 run: $(VENV)/.installed system-run
 	$(VENV)/bin/vwr local $(ARGS)
 
-## test: lint, then every level of tests (unit, integration, infrastructure, security, e2e, browser)
+## test: lint, then every level of tests (the edge gate's in Node; unit, integration, infrastructure, security, e2e, browser)
 test: $(VENV)/.installed $(SCAN_VENV)/.installed system-test
 	$(VENV)/bin/ruff check .
+	node --test edge_gate/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
