@@ -2,10 +2,11 @@
 
     python -m stacks.cost cdk.out
 
-Reads the synthesized templates (so it prices what would really be deployed) and a small price
-table. Prices are AWS list prices for us-east-1 as I know them from the AWS pricing pages,
-last checked against my knowledge in 2025 (no pricing API is reachable from the build machine);
-check https://aws.amazon.com/pricing before relying on a figure. Free tiers are ignored.
+Reads the synthesized templates (so it prices what would really be deployed) and a price table
+whose every entry names the AWS pricing page it was checked on, and when (no pricing API is
+reachable from the build machine: re-check before relying on a figure). Free tiers are ignored.
+A rate that no pricing page states (how often a pipe polls an idle stream, how long a scheduled
+job runs) is an assumption: its lines are labelled and totalled apart.
 
 Per visitor, the requests follow the waiting room page's poll schedule (the wiring table's
 `PollSchedule`, which the page and `vwr load` share) over a wait of 1, 10 or 60 minutes.
@@ -32,28 +33,41 @@ from typing import Any
 from lambdas import catalog
 from lambdas.catalog import POLL_SCHEDULE, PollSchedule, QueueTrigger
 
-PRICES_AS_OF = "2025 (us-east-1 list prices, from AWS pricing pages as known to the author)"
+PRICES_AS_OF = "2026-12-06 (us-east-1 list prices, each beside the AWS pricing page it was checked on)"
 HOURS_PER_MONTH = 730
 
-# -- price table (USD) ------------------------------------------------------------------------------
+# -- price table (USD), each checked on 2026-12-06 against the page named beside it ----------------
+# aws.amazon.com/privatelink/pricing: billed per endpoint per AZ-hour (the stored page states the
+# basis; $0.01 per AZ-hour is the us-east-1 rate in its table), plus $0.01 per GB processed.
 INTERFACE_ENDPOINT_PER_AZ_HOUR = 0.01
+# aws.amazon.com/vpc/pricing (NAT gateway hour, us-east-1). Not re-checked: no stack makes one.
 NAT_GATEWAY_HOUR = 0.045
+# aws.amazon.com/secrets-manager/pricing: $0.40 per secret per month.
 SECRET_MONTH = 0.40
+# aws.amazon.com/kms/pricing: $1 per customer managed key per month.
 KMS_KEY_MONTH = 1.00
-ALARM_MONTH = 0.10  # standard resolution, one metric
-DASHBOARD_MONTH = 3.00  # beyond the 3 free dashboards of an account
+# aws.amazon.com/cloudwatch/pricing: $0.10 per standard-resolution alarm metric; $3 per dashboard
+# a month beyond the 3 (of up to 50 metrics) an account has free.
+ALARM_MONTH = 0.10
+DASHBOARD_MONTH = 3.00
+# aws.amazon.com/waf/pricing: $5 per web ACL and $1 per rule (a managed rule group counts as one)
+# per month, $0.60 per million requests the web ACL inspects; Bot Control (common) $10 a month plus
+# $1 per million requests it inspects.
 WAF_ACL_MONTH = 5.00
-WAF_RULE_MONTH = 1.00  # a managed rule group counts as one rule
+WAF_RULE_MONTH = 1.00
 WAF_PER_MILLION_REQUESTS = 0.60
-BOT_CONTROL_MONTH = 10.00  # plus $1 per million requests inspected (common level)
+BOT_CONTROL_MONTH = 10.00
+BOT_CONTROL_PER_MILLION = 1.00
 BOT_CONTROL_GROUP = "AWSManagedRulesBotControlRuleSet"
 # The stacks' web ACL is a custom resource that makes it in us-east-1 (lambdas/cloudfront_web_acl.py).
 WEB_ACL_TYPES = ("AWS::WAFv2::WebACL", "Custom::CloudFrontWebAcl")
-# ElastiCache Serverless: data stored is billed at a minimum of 100 MB (Valkey) or 1 GB (Redis OSS).
+# aws.amazon.com/elasticache/pricing (Serverless): Valkey $0.084 per GB-hour with 100 MB metered at
+# least, $0.0023 per million ECPUs; Redis OSS $0.125 per GB-hour with 1 GB at least, $0.0034.
 SERVERLESS_GB_HOUR = {"valkey": 0.084, "redis": 0.125}
 SERVERLESS_MIN_GB = {"valkey": 0.1, "redis": 1.0}
 SERVERLESS_PER_MILLION_ECPU = {"valkey": 0.0023, "redis": 0.0034}
-# Node-based ElastiCache (Redis OSS on-demand; Valkey nodes are 20% cheaper).
+# aws.amazon.com/elasticache/pricing (on-demand nodes, Redis OSS; Valkey nodes are 20% cheaper).
+# Not re-checked on 2026-12-06: only a `cache_node_type` context makes one.
 NODE_HOUR = {
     "cache.t4g.micro": 0.016,
     "cache.t4g.small": 0.032,
@@ -62,20 +76,28 @@ NODE_HOUR = {
     "cache.r6g.large": 0.206,
     "cache.r7g.large": 0.219,
 }
+# aws.amazon.com/lambda/pricing: per GB-second (first tier) and $0.20 per million requests.
 LAMBDA_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
 LAMBDA_PER_MILLION_REQUESTS = 0.20
+# aws.amazon.com/api-gateway/pricing (REST APIs, first 333 million a month): $3.50 per million.
 REST_API_PER_MILLION = 3.50
+# aws.amazon.com/sqs/pricing (standard queue, after the first million): $0.40 per million requests.
 SQS_PER_MILLION = 0.40
+# aws.amazon.com/dynamodb/pricing/on-demand: $0.625 per million write request units, $0.125 per
+# million read request units; stream reads by any reader but Lambda $0.02 per 100,000.
 DYNAMODB_PER_MILLION_WRITES = 0.625
 DYNAMODB_PER_MILLION_READS = 0.125
+STREAM_READS_PER_100K = 0.02
+# aws.amazon.com/cloudfront/pricing (pay-as-you-go, United States, Mexico and Canada): $0.085 per
+# GB out for the first 10 TB; $0.0100 per 10,000 HTTPS requests.
 CLOUDFRONT_PER_10K_HTTPS = 0.01
 CLOUDFRONT_PER_GB_OUT = 0.085
+# aws.amazon.com/eventbridge/pricing: custom events $1.00 per million; Pipes $0.40 per million
+# requests that pass the filter (64 KB chunks).
 EVENTBRIDGE_PER_MILLION_EVENTS = 1.00
-# EventBridge Pipes: per million requests that pass the filter (64 KB chunks), checked 2026-12-01.
 PIPES_PER_MILLION_REQUESTS = 0.40
-# DynamoDB Streams reads (GetRecords) by any reader but Lambda: $0.02 per 100,000 (the first 2.5
-# million a month of an account are free; free tiers are ignored here).
-STREAM_READS_PER_100K = 0.02
+
+# -- assumptions: rates no pricing page states (shown apart in the report) -----------------------
 # A pipe polls each shard of its stream whether or not anything was written. Pipes publish no
 # rate; this is Lambda's documented base rate for a DynamoDB stream shard, and an idle on-demand
 # table's stream is assumed to have one open shard.
@@ -92,6 +114,8 @@ class Line:
     kind: str
     monthly: float
     note: str = ""
+    # True when the figure rests on a rate no pricing page states (see the assumptions above).
+    assumed: bool = False
 
 
 def _templates(outdir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -214,7 +238,8 @@ def idle_lines(template: dict[str, Any]) -> list[Line]:
                     "stream polls of a pipe",
                     reads / 100_000 * STREAM_READS_PER_100K,
                     f"{reads / 1e6:.1f}M GetRecords, {PIPE_POLLS_PER_SHARD_SECOND}/s x "
-                    f"{IDLE_STREAM_SHARDS} shard (assumed)",
+                    f"{IDLE_STREAM_SHARDS} shard",
+                    assumed=True,
                 )
             )
         elif kind == "AWS::Events::Rule" and "ScheduleExpression" in props:
@@ -229,7 +254,13 @@ def idle_lines(template: dict[str, Any]) -> list[Line]:
             gb_seconds = runs * SCHEDULED_RUN_SECONDS * memory / 1024
             cost = gb_seconds * LAMBDA_GB_SECOND[arch] + runs / 1e6 * LAMBDA_PER_MILLION_REQUESTS
             lines.append(
-                Line(name, "scheduled Lambda runs", cost, f"{runs:,.0f} runs x {SCHEDULED_RUN_SECONDS}s")
+                Line(
+                    name,
+                    "scheduled Lambda runs",
+                    cost,
+                    f"{runs:,.0f} runs x {SCHEDULED_RUN_SECONDS}s",
+                    assumed=True,
+                )
             )
     return lines
 
@@ -307,17 +338,29 @@ def assign_polls(schedule: PollSchedule = POLL_SCHEDULE) -> int:
 
 @dataclass(frozen=True)
 class Visitor:
-    """What one visitor's journey costs in requests, for a wait of some minutes."""
+    """What one visitor's journey asks of the CDN, for a wait of some minutes: requests by path."""
 
     wait_minutes: float
     serving_polls: int
     queue_num_polls: int
 
     @property
+    def requests(self) -> dict[str, int]:
+        # The page's calls, in order (waiting_room_site/js/api.js): the proof-of-work challenge,
+        # the entry, the position until known, the serving counter, the served position's expiry
+        # once, the token.
+        return {
+            "/pow_challenge": 1,
+            catalog.ASSIGN_QUEUE_NUM.path: 1,
+            "/queue_num": self.queue_num_polls,
+            "/serving_num": self.serving_polls,
+            "/queue_pos_expiry": 1,
+            "/generate_token": 1,
+        }
+
+    @property
     def cdn_requests(self) -> int:
-        # /pow_challenge, the entry, /queue_num, /serving_num, one /queue_pos_expiry once served,
-        # the token
-        return 1 + 1 + self.queue_num_polls + self.serving_polls + 1 + 1
+        return sum(self.requests.values())
 
     @property
     def origin_requests(self) -> int:
@@ -331,20 +374,43 @@ class Visitor:
         # every origin request but the entry (API Gateway puts it on SQS), plus a worker batch share
         return self.origin_requests - 1 + 1 / WORKER_BATCH
 
+    def inspected(self, waf_free_paths: frozenset[str]) -> int:
+        """Requests a web ACL inspects: all but those sent to a distribution without one."""
+        return sum(n for path, n in self.requests.items() if path not in waf_free_paths)
+
 
 def visitor(wait_minutes: float) -> Visitor:
     return Visitor(wait_minutes, serving_polls(wait_minutes * 60_000), assign_polls())
 
 
+def waf_free_paths(template: dict[str, Any]) -> frozenset[str]:
+    """The paths a template serves through a distribution that has no web ACL at all (a WAF-ed
+    distribution may serve them too, for clients that know one address only)."""
+    paths: set[str] = set()
+    for resource in template.get("Resources", {}).values():
+        if resource["Type"] != "AWS::CloudFront::Distribution":
+            continue
+        config = resource.get("Properties", {}).get("DistributionConfig", {})
+        if "WebACLId" not in config:
+            paths.update(b["PathPattern"] for b in config.get("CacheBehaviors", []))
+    return frozenset(paths)
+
+
 def per_million_visitors(
-    wait_minutes: float = 10, architecture: str = "arm64", engine: str = "valkey"
+    wait_minutes: float = 10,
+    architecture: str = "arm64",
+    engine: str = "valkey",
+    *,
+    waf: bool = True,
+    waf_free: frozenset[str] = frozenset(),
 ) -> list[Line]:
+    """`waf`: EnableWaf (the default); `waf_free`: the paths the page reaches without the web ACL."""
     m = 1_000_000
     v = visitor(wait_minutes)
     gb_s = v.lambda_invocations * INVOCATION_SECONDS * LAMBDA_MEMORY_GB * m
     # The queue worker holds each batch about one ordering window (arrival order): billed time.
     window_gb_s = catalog.ordering_window_ms() / 1000 * LAMBDA_MEMORY_GB * m / WORKER_BATCH
-    return [
+    lines = [
         Line("CloudFront requests", "HTTPS", v.cdn_requests * m / 10_000 * CLOUDFRONT_PER_10K_HTTPS,
              f"{v.cdn_requests} per visitor, {v.serving_polls} of them /serving_num"),
         Line("CloudFront data out", "GB", v.cdn_requests * BYTES_OUT * m / 1e9 * CLOUDFRONT_PER_GB_OUT),
@@ -352,7 +418,8 @@ def per_million_visitors(
              f"{v.origin_requests} origin requests per visitor"),
         Line("Lambda requests", "requests", v.lambda_invocations * LAMBDA_PER_MILLION_REQUESTS),
         Line("Lambda compute", "GB-s", (gb_s + window_gb_s) * LAMBDA_GB_SECOND[architecture],
-             f"{gb_s + window_gb_s:,.0f} GB-s, {window_gb_s:,.0f} of them the worker's ordering window"),
+             f"{gb_s + window_gb_s:,.0f} GB-s, {window_gb_s:,.0f} of them the worker's ordering window",
+             assumed=True),
         Line("SQS", "requests", (1 + 2 / WORKER_BATCH) * SQS_PER_MILLION),
         # position: a transaction of the record and its position's reservation (2 items x 2 units);
         # token (conditional put); session close
@@ -363,10 +430,68 @@ def per_million_visitors(
         Line("EventBridge", "events", 2 * EVENTBRIDGE_PER_MILLION_EVENTS),
         # the same two, carried from the tokens table's stream by a pipe each
         Line("EventBridge Pipes", "requests", 2 * PIPES_PER_MILLION_REQUESTS),
-        # EnableWaf is on by default: the web ACL inspects every CloudFront request.
-        Line("AWS WAF requests", "requests", v.cdn_requests * WAF_PER_MILLION_REQUESTS,
-             "EnableWaf=true, the default"),
     ]  # fmt: skip
+    if waf:
+        inspected = v.inspected(waf_free)
+        lines.append(
+            Line("AWS WAF requests", "requests", inspected * WAF_PER_MILLION_REQUESTS,
+                 f"{inspected} of the {v.cdn_requests} per visitor reach a distribution with the web ACL")
+        )  # fmt: skip
+    return lines
+
+
+def _total(lines: list[Line]) -> float:
+    return sum(line.monthly for line in lines)
+
+
+# -- CloudFront flat-rate plans -----------------------------------------------------------------------
+# docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/flat-rate-pricing-plan.html and
+# aws.amazon.com/cloudfront/pricing, checked 2026-12-06: a monthly price per distribution that
+# includes its requests and data transfer up to an allowance, AWS WAF (a web ACL is required) and
+# DDoS protection; no overage charge (past the allowance AWS may slow the distribution or ask for
+# another plan); requests the WAF blocks do not count. Premium is "from" $1,000 (up to 6B requests).
+@dataclass(frozen=True)
+class FlatRatePlan:
+    name: str
+    monthly: float
+    requests: int
+    transfer_gb: int
+
+
+FLAT_RATE_PLANS = (
+    FlatRatePlan("Free", 0, 1_000_000, 100),
+    FlatRatePlan("Pro", 15, 10_000_000, 50_000),
+    FlatRatePlan("Business", 200, 125_000_000, 50_000),
+    FlatRatePlan("Premium", 1_000, 500_000_000, 50_000),
+)
+
+
+def flat_rate_lines(wait_minutes: float, waf_acl_monthly: float, waf_free: frozenset[str]) -> list[str]:
+    """For each plan: how many visitors a month its allowance holds on the WAF-ed distribution,
+    and from how many visitors it costs less than pay-as-you-go CloudFront plus the WAF."""
+    v = visitor(wait_minutes)
+    requests = v.inspected(waf_free)  # the WAF-ed distribution's share of the visitor's requests
+    per_visitor = (
+        requests / 10_000 * CLOUDFRONT_PER_10K_HTTPS
+        + requests * BYTES_OUT / 1e9 * CLOUDFRONT_PER_GB_OUT
+        + requests / 1e6 * WAF_PER_MILLION_REQUESTS
+    )
+    out = []
+    for plan in FLAT_RATE_PLANS:
+        holds = min(plan.requests / requests, plan.transfer_gb * 1e9 / (requests * BYTES_OUT))
+        cheaper_from = max(0.0, (plan.monthly - waf_acl_monthly) / per_visitor)
+        payg_at_full = waf_acl_monthly + holds * per_visitor
+        verdict = (
+            f"cheaper from {cheaper_from:,.0f} visitors a month"
+            if cheaper_from < holds
+            else "never cheaper within its allowance"
+        )
+        out.append(
+            f"  {plan.name:9} ${plan.monthly:>7,.0f}/month: holds {holds:,.0f} visitors a month "
+            f"({plan.requests / 1e6:,.0f}M requests); pay-as-you-go for as many: ${payg_at_full:,.2f}; "
+            f"{verdict}"
+        )
+    return out
 
 
 # Average response size, headers included.
@@ -418,18 +543,32 @@ def idle_event_lines(
     return lines
 
 
+def _line_text(line: Line, width: int = 36) -> str:
+    note = f"  ({line.note})" if line.note else ""
+    return f"  {line.monthly:8.2f}  {line.kind:{width}} {line.resource}{note}"
+
+
 def report(outdir: Path) -> tuple[str, dict[str, float]]:
     out: list[str] = [f"Idle monthly cost per stack; prices: {PRICES_AS_OF}", ""]
     totals: dict[str, float] = {}
     waf_lines: list[tuple[str, Line]] = []
+    waf_free: frozenset[str] = frozenset()
     for stack, template in _templates(outdir):
         lines = idle_lines(template)
         waf_lines += [(stack, line) for line in lines if line.kind in WEB_ACL_TYPES]
-        totals[stack] = sum(line.monthly for line in lines)
-        out.append(f"{stack}: ${totals[stack]:.2f}/month idle")
-        for line in sorted(lines, key=lambda item: -item.monthly):
-            note = f"  ({line.note})" if line.note else ""
-            out.append(f"  {line.monthly:8.2f}  {line.kind:36} {line.resource}{note}")
+        if any(line.kind in WEB_ACL_TYPES for line in lines):
+            waf_free = waf_free_paths(template)
+        priced = [line for line in lines if not line.assumed]
+        assumed = [line for line in lines if line.assumed]
+        totals[stack] = _total(lines)
+        out.append(
+            f"{stack}: ${totals[stack]:.2f}/month idle"
+            + (f" (${_total(priced):.2f} priced + ${_total(assumed):.2f} assumed)" if assumed else "")
+        )
+        out += [_line_text(line) for line in sorted(priced, key=lambda item: -item.monthly)]
+        if assumed:
+            out.append("    assumed (rates no pricing page states; stacks/cost.py):")
+            out += [_line_text(line) for line in sorted(assumed, key=lambda item: -item.monthly)]
         out.append("")
     for stack, line in waf_lines:
         out.append(
@@ -439,23 +578,42 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
     if waf_lines:
         out.append(
             f"EnableBotControl=true adds ${BOT_CONTROL_MONTH + WAF_RULE_MONTH:.2f}/month "
-            "(the Bot Control fee and one rule) plus $1 per million entries inspected."
+            f"(the Bot Control fee and one rule) plus ${BOT_CONTROL_PER_MILLION:.0f} per million entries "
+            "inspected."
         )
         out.append("")
     out.append(
         "Per million visitors, by how long they wait (the page's poll schedule, lambdas.catalog."
-        "PollSchedule; the other assumptions in stacks/cost.py; free tiers ignored):"
+        "PollSchedule; free tiers ignored):"
     )
     for minutes in WAITS_MINUTES:
-        lines = per_million_visitors(minutes)
-        total = sum(line.monthly for line in lines)
-        out.append(f"  {minutes}-minute wait: ${total:,.2f} per million visitors")
-        for line in lines:
+        on = per_million_visitors(minutes, waf=True, waf_free=waf_free)
+        off = per_million_visitors(minutes, waf=False)
+        out.append(
+            f"  {minutes}-minute wait: ${_total(on):,.2f} per million visitors with the WAF "
+            f"(${_total(off):,.2f} with EnableWaf=false)"
+        )
+        for line in on:
+            label = f"{line.resource} (assumed)" if line.assumed else line.resource
             note = f"  ({line.note})" if line.note else ""
-            out.append(f"    {line.monthly:8.2f}  {line.resource}{note}")
+            out.append(f"    {line.monthly:8.2f}  {label}{note}")
+    out.append(
+        "  assumed: each request-path invocation bills "
+        f"{INVOCATION_SECONDS * 1000:.0f} ms at {LAMBDA_MEMORY_GB * 1024:.0f} MB; "
+        f"{WORKER_BATCH} entries per worker batch; {BYTES_OUT} bytes per answer."
+    )
+    if waf_lines:
+        acl = waf_lines[0][1].monthly
+        out += [
+            "",
+            "CloudFront flat-rate plans for the distribution with the web ACL (a subscription on the "
+            "distribution, chosen in the CloudFront console; docs/DEPLOY.md), against pay-as-you-go "
+            f"requests, data and WAF (${acl:.2f}/month idle), 10-minute waits:",
+            *flat_rate_lines(10, acl, waf_free),
+        ]
     for periodic, what in ((False, "no inlet running"), (True, "its Periodic inlet inside its window")):
         lines = idle_event_lines(periodic=periodic)
-        idle_event = sum(line.monthly for line in lines)
+        idle_event = _total(lines)
         out += ["", f"Each more event, idle (nobody entering; {what}): ${idle_event:.4f}/month"]
         for line in lines:
             out.append(f"    {line.monthly:8.4f}  {line.resource}  ({line.note or line.kind})")

@@ -36,3 +36,52 @@ def test_an_idle_event_costs_well_under_a_cent_a_month() -> None:
     # A Periodic inlet in its window asks for the event's counters each minute: that is priced too.
     periodic = cost.idle_event_lines(periodic=True)
     assert sum(line.monthly for line in periodic) > sum(line.monthly for line in lines)
+
+
+def test_the_waf_is_priced_only_for_the_requests_it_inspects() -> None:
+    ten = cost.visitor(10)
+    waf = {line.resource: line.monthly for line in cost.per_million_visitors(10)}["AWS WAF requests"]
+    assert round(waf, 2) == round(ten.cdn_requests * cost.WAF_PER_MILLION_REQUESTS, 2)
+    split = cost.per_million_visitors(10, waf_free=frozenset({"/serving_num"}))
+    split_waf = {line.resource: line.monthly for line in split}["AWS WAF requests"]
+    assert round(split_waf, 2) == round((ten.cdn_requests - ten.serving_polls) * 0.60, 2)
+    assert "AWS WAF requests" not in {line.resource for line in cost.per_million_visitors(10, waf=False)}
+
+
+def test_waf_free_paths_are_the_cached_routes_of_a_distribution_without_a_web_acl() -> None:
+    def distribution(paths: list[str], acl: bool) -> dict[str, object]:
+        config: dict[str, object] = {"CacheBehaviors": [{"PathPattern": p} for p in paths]}
+        if acl:
+            config["WebACLId"] = {"Fn::If": ["WafEnabled", "arn", {"Ref": "AWS::NoValue"}]}
+        return {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": config}}
+
+    template = {
+        "Resources": {
+            "Api": distribution(["/serving_num", "/queue_num"], acl=True),
+            "Reads": distribution(["/serving_num", "/waiting_num"], acl=False),
+        }
+    }
+    assert cost.waf_free_paths(template) == {"/serving_num", "/waiting_num"}
+
+
+def test_flat_rate_plans_say_for_which_traffic_they_beat_pay_as_you_go() -> None:
+    lines = cost.flat_rate_lines(10, 8.0, frozenset())
+    assert [line.split()[0] for line in lines] == ["Free", "Pro", "Business", "Premium"]
+    # Free costs nothing, so it beats $8 of web ACL from the first visitor.
+    assert "cheaper from 0 visitors" in lines[0]
+    per_visitor_requests = cost.visitor(10).cdn_requests
+    assert f"holds {10_000_000 / per_visitor_requests:,.0f} visitors" in lines[1]
+
+
+def test_assumed_rates_are_labelled() -> None:
+    template = {
+        "Resources": {
+            "Pipe": {
+                "Type": "AWS::Pipes::Pipe",
+                "Properties": {"SourceParameters": {"DynamoDBStreamParameters": {}}},
+            },
+            "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {}},
+        }
+    }
+    lines = {line.resource: line for line in cost.idle_lines(template)}
+    assert lines["Pipe"].assumed and not lines["Secret"].assumed
