@@ -3,7 +3,7 @@
 getting-started composition (core + authorizer + sample wired together).
 
     python app.py                      # synthesize everything into $CDK_OUTDIR (cdk.out)
-    npx aws-cdk@2 deploy WaitingRoom-Core
+    npx aws-cdk@2 deploy WaitingRoom-Core  # cdk.json runs scripts/cdk_app.py: this file in .venv
     npx aws-cdk@2 deploy 'GettingStarted/*'
 """
 
