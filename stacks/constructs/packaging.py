@@ -49,6 +49,28 @@ def asset_hash(architecture: Architecture) -> str:
     return digest.hexdigest()
 
 
+class BundlingError(RuntimeError):
+    """Local bundling failed. Raised, never answered with False: False sends CDK to Docker."""
+
+
+def find_uv() -> str:
+    """uv installed with the CDK dependencies (the `uv` package, so .venv has it whatever PATH
+    says), else the one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+    if found is None:
+        raise BundlingError(
+            "uv is needed to build the Lambda bundle and was found neither in this Python "
+            f"environment ({sys.executable}) nor on PATH: run `make .venv/.installed`, or "
+            "`pip install uv` into the environment that runs app.py."
+        )
+    return found
+
+
 @jsii.implements(ILocalBundling)
 class LocalBundler:
     """Installs the pinned dependencies as manylinux wheels for the target platform and copies the
@@ -60,27 +82,22 @@ class LocalBundler:
 
     def _install_command(self, output_dir: str) -> list[str]:
         machine = "aarch64" if self.architecture == "arm64" else "x86_64"
-        requirements = str(REPO_ROOT / REQUIREMENTS)
-        uv = shutil.which("uv")
-        if uv:
-            return [
-                uv, "pip", "install", "--quiet", "--target", output_dir,
-                "--python-platform", f"{machine}-manylinux2014", "--python-version", PYTHON_VERSION,
-                "--only-binary", ":all:", "-r", requirements,
-            ]  # fmt: skip
         return [
-            sys.executable, "-m", "pip", "install", "--quiet", "--target", output_dir,
-            "--platform", f"manylinux2014_{machine}", "--implementation", "cp",
-            "--python-version", PYTHON_VERSION, "--only-binary=:all:", "-r", requirements,
+            find_uv(), "pip", "install", "--quiet", "--target", output_dir,
+            "--python-platform", f"{machine}-manylinux2014", "--python-version", PYTHON_VERSION,
+            "--only-binary", ":all:", "-r", str(REPO_ROOT / REQUIREMENTS),
         ]  # fmt: skip
 
     # jsii passes the bundling options after the output directory; they are not needed here.
     def try_bundle(self, output_dir: str, *_args: object, **_kwargs: object) -> bool:
+        command = self._install_command(output_dir)
         try:
-            subprocess.run(self._install_command(output_dir), check=True, cwd=REPO_ROOT)
+            subprocess.run(command, check=True, cwd=REPO_ROOT)
         except (OSError, subprocess.CalledProcessError) as error:
-            print(f"local bundling failed: {error}", file=sys.stderr)
-            return False
+            raise BundlingError(
+                f"building the Lambda bundle failed ({error}); it is built on this machine, never "
+                "in Docker: check that the Python package index is reachable."
+            ) from error
         for package in PACKAGES:
             source = REPO_ROOT / package
             if source.is_dir():
@@ -89,8 +106,8 @@ class LocalBundler:
 
 
 def lambda_code(architecture: Architecture) -> lambda_.Code:
-    """The shared asset. The Docker image is only a fallback CDK demands; it is never pulled when
-    local bundling succeeds."""
+    """The shared asset. CDK demands a Docker image and command; they are never used, because
+    local bundling either succeeds or stops the synth with its reason."""
     return lambda_.Code.from_asset(
         str(REPO_ROOT),
         asset_hash_type=AssetHashType.CUSTOM,
@@ -98,12 +115,6 @@ def lambda_code(architecture: Architecture) -> lambda_.Code:
         bundling=BundlingOptions(
             image=DockerImage.from_registry(f"public.ecr.aws/sam/build-python{PYTHON_VERSION}"),
             local=LocalBundler(architecture),
-            command=[
-                "bash",
-                "-c",
-                f"pip install -q -r {REQUIREMENTS} -t /asset-output && "
-                f"cp -r {' '.join(PACKAGES)} /asset-output/",
-            ],
         ),
     )
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+import pytest
+from aws_cdk import App, AssetStaging, Stack
+from aws_cdk import aws_lambda as lambda_
 
 from stacks import cost
 from stacks.constructs import packaging
@@ -50,3 +55,32 @@ def test_local_bundler_targets_the_lambda_platform(tmp_path: Path) -> None:
     assert "aarch64" in command and "3.12" in command and "requirements/lambda.txt" in command
     assert "--only-binary" in command
     assert "x86_64" in " ".join(packaging.LocalBundler("x86_64")._install_command(str(tmp_path)))
+
+
+def test_the_bundle_builds_with_no_uv_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment's own uv builds it (a uv-made .venv has no pip): PATH needs none."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    output = tmp_path / "bundle"
+    assert packaging.LocalBundler("arm64").try_bundle(str(output)) is True
+    assert (output / "lambdas" / "catalog.py").is_file()
+    assert (output / "inlet_strategies").is_dir()
+    (library,) = (output / "cryptography" / "hazmat" / "bindings").glob("_rust*.so")
+    assert library.read_bytes()[18:20] == (183).to_bytes(2, "little")  # ELF e_machine: AArch64
+
+
+def test_a_failed_bundle_stops_the_synth_with_its_reason_instead_of_trying_docker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without uv anywhere, bundling raises (returning False would send CDK to Docker)."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "uv", None)  # the package is not installed: import fails
+    AssetStaging.clear_asset_hash_cache()  # an earlier bundle of the same asset would be reused
+    stack = Stack(App(outdir=str(tmp_path / "out")), "Bundled")
+    with pytest.raises(RuntimeError) as failure:
+        lambda_.Function(stack, "F", runtime=packaging.RUNTIME, handler="lambdas.x.handler",
+                         code=packaging.lambda_code("arm64"))  # fmt: skip
+    message = str(failure.value)
+    assert "uv is needed to build the Lambda bundle" in message and "make .venv/.installed" in message
+    assert "docker" not in message.lower()
