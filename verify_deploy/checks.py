@@ -1,0 +1,634 @@
+"""The checks of `vwr verify-deploy`: one function each, returning pass, fail or skip and advice.
+
+A check reads the deployment (`Context.deployment`) and what earlier checks found (`Context`'s
+journey fields); it never changes anything but the throw-away event, its visitor and the temporary
+bus rule and queue, each of which registers its own removal with `Context.cleanup` the moment it
+exists. A check that needs a part the deployment (or `vwr local`) does not have is skipped with
+the reason, never passed silently.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambdas.catalog import ENTRY_POW_FIELD, EVENT_SOURCE
+from lambdas.waiting_room.proof_of_work import solve
+from lambdas.waiting_room.verification import InvalidToken, KeyCache, KeysUnavailable, Verifier
+from verify_deploy.deployment import DOCUMENTED_OUTPUTS, HEALTHY_STATES, Deployment
+
+Status = Literal["pass", "fail", "skip"]
+# What every failure caused by the cache looks like from outside, and where to look.
+CACHE_ADVICE = (
+    "the functions cannot use the cache (Redis/Valkey): see DEPLOY.md pre-flight 1-3 (the users and "
+    "user group, TLS, the security group's ports, WRONGPASS/NOAUTH in the InitializeState log)"
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    detail: str
+    advice: str = ""
+
+
+def passed(detail: str) -> Result:
+    return Result("pass", detail)
+
+
+def failed(detail: str, advice: str) -> Result:
+    return Result("fail", detail, advice)
+
+
+def skipped(reason: str) -> Result:
+    return Result("skip", reason)
+
+
+@dataclass(frozen=True)
+class Removal:
+    what: str
+    remove: Callable[[], None]
+    # The throw-away event itself, which --keep leaves for inspection.
+    is_event: bool = False
+
+
+@dataclass
+class Options:
+    position_timeout: float = 30.0
+    event_timeout: float = 30.0
+    http_timeout: float = 10.0
+    poll_every: float = 0.5
+
+
+@dataclass
+class Context:
+    deployment: Deployment
+    options: Options = field(default_factory=Options)
+    http: requests.Session = field(default_factory=requests.Session)
+    # Called with a short line while a check waits (the report shows it as a progress line).
+    progress: Callable[[str], None] = lambda _line: None
+    # Removals of what the checks created, run last to first (run.py), even on failure or Ctrl-C.
+    cleanup: list[Removal] = field(default_factory=list)
+    # What the journey found, for the checks after it.
+    throwaway_event: str | None = None
+    request_id: str | None = None
+    queue_number: int | None = None
+    access_token: str | None = None
+    bus_queue_url: str | None = None
+
+    # -- HTTP ---------------------------------------------------------------------------------------
+
+    def public(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.request(
+            method, self.deployment.public_api + path, timeout=self.options.http_timeout, **kwargs
+        )
+
+    def signed(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> requests.Response:
+        """A SigV4-signed call to the private API with the caller's credentials."""
+        prepared = requests.Request(method, self.deployment.private_api + path, params=params).prepare()
+        data = b"" if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        request = AWSRequest(method=method, url=prepared.url, data=data, headers=headers)
+        credentials = self.deployment.session.get_credentials()
+        if credentials is None:
+            raise NoCredentials()
+        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", self.deployment.region).add_auth(
+            request
+        )
+        return self.http.request(
+            method,
+            prepared.url,
+            data=data or None,
+            headers=dict(request.headers.items()),
+            timeout=self.options.http_timeout,
+        )
+
+
+class NoCredentials(Exception):
+    def __str__(self) -> str:
+        return "no AWS credentials found (environment, profile, SSO or instance role)"
+
+
+def _said(answer: requests.Response) -> str:
+    """An answer in a few words: its status and its error, never more than a line."""
+    try:
+        error = answer.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    text = f"{answer.status_code}" + (f" {error!r}" if error else "")
+    return text[:160]
+
+
+def _server_fault_advice(answer: requests.Response, function: str) -> str:
+    if answer.status_code == 503:
+        return "the answer was 503: the event's state is being rebuilt, or " + CACHE_ADVICE
+    return f"a function failed: see the {function} log group; most often after a deploy, {CACHE_ADVICE}"
+
+
+# -- the stacks ------------------------------------------------------------------------------------
+
+
+def stacks(ctx: Context) -> Result:
+    """Every stack is in a complete state and has the outputs DEPLOY.md documents."""
+    if ctx.deployment.local:
+        return skipped("vwr local has no CloudFormation stacks")
+    problems = []
+    for stack in ctx.deployment.stacks:
+        if stack.status not in HEALTHY_STATES:
+            problems.append(f"{stack.name} is {stack.status} {stack.status_reason}".strip())
+        missing = [o for o in DOCUMENTED_OUTPUTS.get(stack.kind or "", ()) if o not in stack.outputs]
+        if stack.kind is None:
+            problems.append(f"{stack.name} is not a waiting room stack (unknown description)")
+        elif missing:
+            problems.append(f"{stack.name} lacks the outputs {', '.join(missing)}")
+    if problems:
+        return failed(
+            "; ".join(problems),
+            "open the stack's Events tab in the CloudFormation console: the first FAILED event names "
+            "the resource and the reason; a stack that is not *_COMPLETE needs `cdk deploy` again",
+        )
+    names = ", ".join(f"{s.name} ({s.kind})" for s in ctx.deployment.stacks)
+    return passed(f"complete, with every documented output: {names}")
+
+
+# -- the private API and the cache --------------------------------------------------------------------
+
+
+def private_api(ctx: Context) -> Result:
+    """The private API refuses an unsigned call and accepts the caller's signed one."""
+    unsigned = ctx.http.get(
+        ctx.deployment.private_api + "/events", params={"limit": 1}, timeout=ctx.options.http_timeout
+    )
+    if unsigned.status_code != 403:
+        return failed(
+            f"an unsigned GET /events answered {_said(unsigned)}, not 403",
+            "the private API must use IAM authorization on every route: redeploy the core stack "
+            "and check no method was changed by hand in the API Gateway console",
+        )
+    try:
+        signed = ctx.signed("GET", "/events", params={"limit": 1})
+    except NoCredentials as error:
+        return failed(str(error), "configure credentials as for the AWS CLI (`aws configure`, AWS_PROFILE)")
+    if signed.status_code == 403:
+        group = ctx.deployment.group_name or "the core stack's PrivateApiGroupName"
+        return failed(
+            f"your signed GET /events was refused: {_said(signed)}",
+            f"add your IAM user to the group {group} (DEPLOY.md, 'Letting someone call the private "
+            "API'), or give your role execute-api:Invoke on the private API's routes",
+        )
+    if signed.status_code != 200:
+        return failed(
+            f"a signed GET /events answered {_said(signed)}", _server_fault_advice(signed, "Events")
+        )
+    return passed("unsigned call refused with 403, signed call accepted")
+
+
+def cache(ctx: Context) -> Result:
+    """The functions reach Redis: the deployment's own event's counters are read (read only)."""
+    answer = ctx.signed("GET", "/counters", params={"event_id": ctx.deployment.event_id})
+    if answer.status_code != 200:
+        return failed(f"GET /counters answered {_said(answer)}", _server_fault_advice(answer, "Counters"))
+    counters = answer.json()
+    return passed(
+        f"{ctx.deployment.event_id}: serving {counters.get('serving_counter')}, read from the cache"
+    )
+
+
+# -- the throw-away event and its visitor ---------------------------------------------------------------
+
+
+def throwaway_event(ctx: Context) -> Result:
+    """A throw-away event of its own, created through the private API and deleted at the end."""
+    event_id = "vwr-verify-" + secrets.token_hex(4)
+    # Registered before the call: a creation that fails half-way (registry written, cache not)
+    # still leaves an event to delete.
+    ctx.cleanup.append(
+        Removal(f"delete the event {event_id}", lambda: _delete_event(ctx, event_id), is_event=True)
+    )
+    answer = ctx.signed("POST", "/events", body={"event_id": event_id})
+    if answer.status_code != 201:
+        return failed(f"POST /events answered {_said(answer)}", _server_fault_advice(answer, "Events"))
+    ctx.throwaway_event = event_id
+    return passed(f"{event_id} created (deleted at the end)")
+
+
+def _delete_event(ctx: Context, event_id: str) -> None:
+    answer = ctx.signed("DELETE", f"/events/{event_id}")
+    if answer.status_code not in (200, 404):
+        raise RuntimeError(f"DELETE /events/{event_id} answered {_said(answer)}")
+
+
+def public_key(ctx: Context) -> Result:
+    """The signing key was generated: /public_key serves one RSA key."""
+    answer = ctx.public("GET", "/public_key", params={"event_id": ctx.throwaway_event})
+    key = answer.json() if answer.status_code == 200 else {}
+    if key.get("kty") != "RSA" or not key.get("kid"):
+        return failed(
+            f"GET /public_key answered {_said(answer)}",
+            "the GenerateKeys custom resource did not publish the key: see its CloudFormation event "
+            "and the JwtPublicKeyParameter (DEPLOY.md pre-flight 5)",
+        )
+    return passed(f"one RSA key, kid {key['kid'][:12]}...")
+
+
+def entry(ctx: Context) -> Result:
+    """API Gateway puts an entry on the queue (the request template, the send role)."""
+    body: dict[str, Any] = {"event_id": ctx.throwaway_event}
+    challenge = ctx.public("GET", "/pow_challenge", params={"event_id": ctx.throwaway_event})
+    if challenge.status_code == 200 and challenge.json().get("difficulty", 0) > 0:
+        puzzle = challenge.json()
+        body[ENTRY_POW_FIELD] = {
+            "challenge": puzzle["challenge"],
+            "nonce": solve(puzzle["challenge"], puzzle["difficulty"]),
+        }
+    answer = ctx.public("POST", "/assign_queue_num", json=body)
+    request_id = answer.json().get("api_request_id") if answer.status_code == 200 else None
+    if not request_id:
+        return failed(
+            f"POST /assign_queue_num answered {_said(answer)}",
+            "a 500 'the queue did not accept the entry' points at the EntrySendRole policy or the "
+            "request template; a 403 at the WAF or the origin lock (DEPLOY.md pre-flight 6-7)",
+        )
+    ctx.request_id = request_id
+    return passed("entry accepted, request id issued")
+
+
+def position(ctx: Context) -> Result:
+    """The worker numbers the entry: /queue_num answers 200 within the position timeout."""
+    started = time.monotonic()
+    deadline = started + ctx.options.position_timeout
+    params = {"event_id": ctx.throwaway_event, "request_id": ctx.request_id}
+    while True:
+        answer = ctx.public("GET", "/queue_num", params=params)
+        if answer.status_code == 200:
+            ctx.queue_number = int(answer.json()["queue_number"])
+            return passed(f"position {ctx.queue_number} after {time.monotonic() - started:.1f} s")
+        if answer.status_code >= 500:
+            return failed(
+                f"GET /queue_num answered {_said(answer)}", _server_fault_advice(answer, "QueueNum")
+            )
+        if answer.status_code != 202:
+            return failed(
+                f"GET /queue_num answered {_said(answer)}",
+                "the worker refused the entry: see the QueueWorker log group",
+            )
+        if time.monotonic() >= deadline:
+            return failed(
+                f"no position within {ctx.options.position_timeout:.0f} s (GET /queue_num still 202)",
+                "the entry is on the queue but the worker did not number it: check that the QueueWorker "
+                "function runs (its event source mapping is enabled, its concurrency is not 0), its log "
+                "group, and the entry queue's backlog (DEPLOY.md pre-flight 6)",
+            )
+        ctx.progress(f"waiting for a position... {time.monotonic() - started:.0f} s")
+        time.sleep(ctx.options.poll_every)
+
+
+def serving(ctx: Context) -> Result:
+    """A signed increment moves the throw-away event's serving counter up to the visitor."""
+    assert ctx.queue_number is not None
+    answer = ctx.signed(
+        "POST",
+        "/increment_serving_counter",
+        body={"event_id": ctx.throwaway_event, "increment_by": ctx.queue_number},
+    )
+    if answer.status_code != 200:
+        return failed(
+            f"POST /increment_serving_counter answered {_said(answer)}",
+            _server_fault_advice(answer, "IncrementServingCounter"),
+        )
+    served = int(answer.json()["serving_num"])
+    if served < ctx.queue_number:
+        return failed(
+            f"serving counter {served} < position {ctx.queue_number}", "see the increment's log group"
+        )
+    return passed(f"serving counter {served}")
+
+
+def tokens(ctx: Context) -> Result:
+    """Tokens are issued and verify against the published key, audience and issuer."""
+    answer = ctx.public(
+        "POST", "/generate_token", json={"event_id": ctx.throwaway_event, "request_id": ctx.request_id}
+    )
+    if answer.status_code != 200:
+        advice = (
+            _server_fault_advice(answer, "GenerateToken")
+            if answer.status_code >= 500
+            else "the position was served but no token came: see the GenerateToken log group"
+        )
+        return failed(f"POST /generate_token answered {_said(answer)}", advice)
+    access = answer.json().get("access_token", "")
+    key_document = ctx.public("GET", "/public_key", params={"event_id": ctx.throwaway_event}).json()
+    issuer = ctx.deployment.issuer or ""
+    verifier = Verifier(keys=KeyCache(lambda: key_document), audience=str(ctx.throwaway_event), issuer=issuer)
+    try:
+        verifier.verify(access)
+    except (InvalidToken, KeysUnavailable) as error:
+        if str(error) in ("unknown kid", "InvalidSignatureError"):
+            advice = (
+                "the tokens are signed with another key than the one /public_key publishes: the "
+                "signing secret (JwtKeysSecretArn) and the public key parameter (JwtPublicKeyParameter) "
+                "disagree; update the core stack so GenerateKeys writes both again"
+            )
+        elif str(error) == "InvalidIssuerError":
+            advice = (
+                f"the token's iss is not TokenIssuer ({issuer}): give the authorizer the core's TokenIssuer"
+            )
+        else:
+            advice = "see the GenerateToken log group"
+        return failed(f"the access token does not verify: {error}", advice)
+    ctx.access_token = access
+    return passed("access, id and refresh tokens; the access token verifies with /public_key")
+
+
+def protected(ctx: Context) -> Result:
+    """The protected URL refuses no token, a tampered one and another event's token."""
+    url = ctx.deployment.protected_url
+    if not url:
+        return skipped("no protected URL: pass --protected-url, or the sample stack with --stack")
+    token = str(ctx.access_token)
+    head, payload, signature = token.split(".")
+    # One character of the signature changed: the same claims, a signature that cannot verify.
+    tampered = f"{head}.{payload}.{signature[:-2]}{'A' if signature[-2] != 'A' else 'B'}{signature[-1]}"
+    refusals = {
+        "no token": {},
+        "a tampered token": {"Authorization": f"Bearer {tampered}"},
+        "a genuine token of another event": {"Authorization": f"Bearer {token}"},
+    }
+    let_in = []
+    for what, headers in refusals.items():
+        answer = ctx.http.get(url, headers=headers, timeout=ctx.options.http_timeout)
+        if answer.status_code not in (401, 403):
+            let_in.append(f"{what}: {answer.status_code}")
+    if let_in:
+        return failed(
+            f"{url} let in {', '.join(let_in)}",
+            "attach the Authorizer stack's AuthorizerArn as a TOKEN authorizer to every route "
+            "(DEPLOY.md, 'Protecting your own API'), with the core's EventId and TokenIssuer",
+        )
+    return passed(
+        f"{url} refuses no token, a tampered one and the throw-away event's (its audience is another event)"
+    )
+
+
+# -- CloudFront ----------------------------------------------------------------------------------------
+
+
+def cdn_cache(ctx: Context) -> Result:
+    """CloudFront keeps a second GET /serving_num and never keeps an error."""
+    params = {"event_id": ctx.throwaway_event}
+    ctx.public("GET", "/serving_num", params=params)
+    second = ctx.public("GET", "/serving_num", params=params)
+    if not second.headers.get("X-Cache", "").startswith("Hit"):
+        return failed(
+            f"the second GET /serving_num was X-Cache {second.headers.get('X-Cache')!r}, not a hit",
+            "the distribution's cache behaviour for /serving_num must use the wiring table's cache "
+            "policy (DEPLOY.md pre-flight 7): redeploy the core stack",
+        )
+    bad = {"event_id": ctx.throwaway_event, "request_id": "not-a-request-id"}
+    errors = [ctx.public("GET", "/queue_num", params=bad) for _ in range(2)]
+    kept = [e for e in errors if e.headers.get("X-Cache", "").startswith("Hit")]
+    if any(e.status_code != 400 for e in errors) or kept:
+        return failed(
+            f"a bad GET /queue_num answered {[e.status_code for e in errors]}, "
+            f"X-Cache {[e.headers.get('X-Cache') for e in errors]}",
+            "errors must carry Cache-Control: no-store and never be a hit: check the public API's "
+            "gateway responses and the distribution's error caching",
+        )
+    return passed("second /serving_num a hit; a 400 never kept")
+
+
+def origin_lock(ctx: Context) -> Result:
+    """The public API's own execute-api address refuses whoever is not CloudFront."""
+    if ctx.deployment.origin_url is None:
+        return skipped(
+            "vwr local has no origin behind its CDN" if ctx.deployment.local else "no public RestApi"
+        )
+    answer = ctx.http.get(
+        ctx.deployment.origin_url + "/serving_num",
+        params={"event_id": ctx.throwaway_event},
+        timeout=ctx.options.http_timeout,
+    )
+    if answer.status_code != 403:
+        return failed(
+            f"the execute-api address answered {answer.status_code}, not 403",
+            "every public method must require the origin API key that only CloudFront sends "
+            "(DEPLOY.md pre-flight 7)",
+        )
+    return passed("execute-api address answers 403 to callers other than CloudFront")
+
+
+def waf(ctx: Context) -> Result:
+    """The WAF web ACL is attached to the public distribution when EnableWaf is on."""
+    deployment = ctx.deployment
+    if deployment.local:
+        return skipped("vwr local has no CloudFront distribution (--waf imitates the entry rate rule only)")
+    if not deployment.waf_enabled:
+        return passed("EnableWaf is false: no web ACL expected")
+    if deployment.distribution_id is None:
+        return failed("the core stack has no CloudFront distribution", "redeploy the core stack")
+    config = deployment.client("cloudfront").get_distribution_config(Id=deployment.distribution_id)
+    web_acl = config["DistributionConfig"].get("WebACLId", "")
+    if not web_acl:
+        return failed(
+            f"distribution {deployment.distribution_id} has no web ACL although EnableWaf is true",
+            "see the CdnWebAcl event of the core stack and `aws wafv2 list-web-acls --scope CLOUDFRONT "
+            "--region us-east-1` (DEPLOY.md pre-flight 12)",
+        )
+    return passed(f"web ACL {web_acl.rsplit('/', 2)[-2] if '/' in web_acl else web_acl} attached")
+
+
+# -- events ----------------------------------------------------------------------------------------------
+
+
+def pipes(ctx: Context) -> Result:
+    """The outbox pipes (tokens table's stream -> bus) are RUNNING."""
+    if ctx.deployment.pipes is None:
+        return skipped("vwr local reads the stream itself (no EventBridge Pipes); the bus check covers it")
+    client = ctx.deployment.client("pipes")
+    states = {name: client.describe_pipe(Name=name)["CurrentState"] for name in ctx.deployment.pipes}
+    stopped = {name: state for name, state in states.items() if state != "RUNNING"}
+    if not states or stopped:
+        return failed(
+            f"pipes not running: {stopped or 'none found'}",
+            "`aws pipes describe-pipe --name <pipe>` shows StateReason; a pipe that cannot read the "
+            "stream or put on the bus points at its role (DEPLOY.md pre-flight 4)",
+        )
+    return passed(f"{len(states)} pipes RUNNING")
+
+
+def bus_listener(ctx: Context) -> Result:
+    """A temporary rule and queue on the bus catch the throw-away event's token_generated."""
+    bus = ctx.deployment.event_bus
+    if bus is None:
+        return skipped("no event bus")
+    name = f"{ctx.throwaway_event}-bus"
+    sqs, events = ctx.deployment.client("sqs"), ctx.deployment.client("events")
+    url = sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "300"})["QueueUrl"]
+    ctx.cleanup.append(Removal(f"delete the queue {name}", lambda: sqs.delete_queue(QueueUrl=url)))
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {
+        "source": [EVENT_SOURCE],
+        "detail-type": ["token_generated"],
+        "detail": {"event_id": [ctx.throwaway_event]},
+    }
+    rule_arn = events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))["RuleArn"]
+
+    def remove_rule() -> None:
+        events.remove_targets(Rule=name, EventBusName=bus, Ids=["verify"])
+        events.delete_rule(Name=name, EventBusName=bus)
+
+    ctx.cleanup.append(Removal(f"delete the rule {name}", remove_rule))
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "verify", "Arn": arn}])
+    ctx.bus_queue_url = url
+    return passed(f"temporary rule and queue {name} (deleted at the end)")
+
+
+def bus_delivery(ctx: Context) -> Result:
+    """token_generated for the throw-away visitor reached the bus."""
+    sqs = ctx.deployment.client("sqs")
+    started = time.monotonic()
+    while time.monotonic() - started < ctx.options.event_timeout:
+        messages = sqs.receive_message(
+            QueueUrl=ctx.bus_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        ).get("Messages", [])
+        for message in messages:
+            detail = json.loads(message["Body"]).get("detail", {})
+            if detail.get("request_id") == ctx.request_id:
+                return passed(f"token_generated on the bus after {time.monotonic() - started:.1f} s")
+        ctx.progress(f"waiting for token_generated on the bus... {time.monotonic() - started:.0f} s")
+    return failed(
+        f"no token_generated within {ctx.options.event_timeout:.0f} s",
+        "the pipes carry the tokens table's stream to the bus: see the pipes line and the pipes' "
+        "StateReason; on AWS, the AWS/Events PutEvents metric of the bus (DEPLOY.md pre-flight 4)",
+    )
+
+
+# -- alarms and dead letters -------------------------------------------------------------------------------
+
+
+def dead_letters(ctx: Context) -> Result:
+    """The entry queue's dead-letter queue is empty."""
+    url = ctx.deployment.dead_letter_queue_url
+    if url is None:
+        return skipped("no dead-letter queue found")
+    attributes = ctx.deployment.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    count = int(attributes["ApproximateNumberOfMessages"])
+    if count:
+        return failed(
+            f"{count} entries in the dead-letter queue",
+            "entries the worker failed five times: read them (`aws sqs receive-message`) and the "
+            "QueueWorker log group; purge the queue once understood",
+        )
+    return passed("empty")
+
+
+def alarms(ctx: Context) -> Result:
+    """No alarm of the core stack is in ALARM."""
+    names = ctx.deployment.alarms
+    if names is None:
+        return skipped("vwr local has no CloudWatch alarms")
+    client = ctx.deployment.client("cloudwatch")
+    found = [
+        a
+        for i in range(0, len(names), 100)
+        for a in client.describe_alarms(AlarmNames=names[i : i + 100])["MetricAlarms"]
+    ]
+    firing = [a["AlarmName"] for a in found if a["StateValue"] == "ALARM"]
+    if firing:
+        return failed(f"in ALARM: {', '.join(firing)}", "see each alarm's reason in the CloudWatch console")
+    return passed(f"{len(found)} alarms, none in ALARM")
+
+
+def openid(ctx: Context) -> Result:
+    """The OpenID adapter's discovery document names its issuer exactly."""
+    issuer = ctx.deployment.oidc_issuer
+    if issuer is None:
+        return skipped("no OpenId stack given")
+    answer = ctx.http.get(issuer + "/.well-known/openid-configuration", timeout=ctx.options.http_timeout)
+    found = answer.json().get("issuer") if answer.status_code == 200 else None
+    if found != issuer:
+        return failed(
+            f"discovery answered {answer.status_code} with issuer {found!r}, not {issuer!r}",
+            "the OpenId stack's PublicApiUrl/issuer settings (DEPLOY.md pre-flight 11)",
+        )
+    return passed("discovery document's issuer is OidcIssuer")
+
+
+def edge(ctx: Context) -> Result:
+    """The edge gate's KeyValueStore holds the keys and the event's mode; no pass means a redirect."""
+    if ctx.deployment.edge is None:
+        return skipped("no edge stack given")
+    return failed(
+        f"{ctx.deployment.edge.name}: this version cannot check the edge gate yet",
+        "check the edge gate by hand: open the protected site without a pass and expect a redirect",
+    )
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    run: Callable[[Context], Result]
+    # Checks that must have passed first; otherwise this one is skipped, naming them.
+    needs: tuple[str, ...] = ()
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("stacks", "stacks complete, documented outputs", stacks),
+    Check("private-api", "private API: IAM only", private_api),
+    Check("cache", "functions reach the cache", cache, ("private-api",)),
+    Check("event", "throw-away event created", throwaway_event, ("private-api",)),
+    Check("public-key", "signing key published", public_key, ("event",)),
+    Check("bus-listener", "temporary bus rule and queue", bus_listener, ("event",)),
+    Check("entry", "entry reaches the queue", entry, ("event",)),
+    Check("position", "position within the timeout", position, ("entry",)),
+    Check("serving", "signed increment serves it", serving, ("position",)),
+    Check("tokens", "tokens issued and verified", tokens, ("serving",)),
+    Check("protected", "protected URL refuses bad tokens", protected, ("tokens",)),
+    Check("bus", "token_generated reached the bus", bus_delivery, ("tokens", "bus-listener")),
+    Check("pipes", "outbox pipes RUNNING", pipes),
+    Check("cdn", "CloudFront caching", cdn_cache, ("event",)),
+    Check("origin-lock", "origin refuses all but CloudFront", origin_lock, ("event",)),
+    Check("waf", "WAF attached", waf),
+    Check("dead-letters", "dead-letter queue empty", dead_letters),
+    Check("alarms", "no alarm in ALARM", alarms),
+    Check("openid", "OpenID issuer", openid),
+    Check("edge", "edge gate", edge),
+)
+
+# DEPLOY.md's pre-flight points no check above can prove from outside, read-only.
+REMINDERS = (
+    "1-3: ElastiCache users, TLS and ports are proven only indirectly (the cache line); "
+    "look for REJECT in the VPC flow log once",
+    "8: the alarm topic's KMS key: subscribe an e-mail and set one alarm to ALARM by hand",
+    "9: the scheduled jobs: Invocations and Errors of MetricsEvent and ExpirySweeper",
+    "14: after `destroy`, nothing but what 'Tearing down' lists stays",
+)
+
+ERRORS = (requests.RequestException, BotoCoreError, ClientError, NoCredentials, ValueError, KeyError)
