@@ -1,0 +1,309 @@
+"""The checks of `vwr verify-deploy` that read AWS, against the moto server (through endpoint_url,
+as the command reaches AWS), and the run's clean-up on failure and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from lambdas.catalog import EVENT_SOURCE
+from verify_deploy import checks
+from verify_deploy.checks import Check, Context, Options, Removal, Result
+from verify_deploy.deployment import DOCUMENTED_OUTPUTS, Deployment, Stack, from_stacks
+from verify_deploy.run import run
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def session() -> boto3.Session:
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+
+
+@pytest.fixture
+def deployment(session: boto3.Session, moto_endpoint: str) -> Deployment:
+    return Deployment(
+        public_api="http://unused.invalid/public",
+        private_api="http://unused.invalid/private",
+        event_id="Sample",
+        region=REGION,
+        session=session,
+        endpoint_url=moto_endpoint,
+    )
+
+
+def context(deployment: Deployment) -> Context:
+    return Context(deployment, Options(event_timeout=2.0))
+
+
+def core_template(outputs: list[str]) -> str:
+    return json.dumps(
+        {
+            "Description": "Virtual waiting room: core (APIs, queue, Redis, tables, keys)",
+            "Parameters": {"EnableWaf": {"Type": "String", "Default": "true"}},
+            "Resources": {"EntryDeadLetters1A2B3C": {"Type": "AWS::SQS::Queue"}},
+            "Outputs": {name: {"Value": f"https://{name.lower()}.example/"} for name in outputs},
+        }
+    )
+
+
+def create_stack(session: boto3.Session, endpoint: str, outputs: list[str]) -> str:
+    name = f"core-{uuid.uuid4().hex[:8]}"
+    session.client("cloudformation", endpoint_url=endpoint).create_stack(
+        StackName=name, TemplateBody=core_template(outputs)
+    )
+    return name
+
+
+# -- the stacks --------------------------------------------------------------------------------------
+
+
+def test_a_core_stack_is_read_from_its_outputs_and_resources(
+    session: boto3.Session, moto_endpoint: str
+) -> None:
+    name = create_stack(session, moto_endpoint, list(DOCUMENTED_OUTPUTS["core"]))
+
+    found = from_stacks([name], session=session, region=REGION, endpoint_url=moto_endpoint)
+
+    assert found.public_api == "https://publicapiurl.example"
+    assert "EntryDeadLetters1A2B3C" in str(found.dead_letter_queue_url)
+    assert found.waf_enabled is True and found.local is False
+    assert checks.stacks(context(found)) == checks.passed(
+        f"complete, with every documented output: {name} (core)"
+    )
+
+
+def test_a_missing_output_fails_the_stacks_check_by_name(session: boto3.Session, moto_endpoint: str) -> None:
+    outputs = [o for o in DOCUMENTED_OUTPUTS["core"] if o != "EventBusName"]
+    name = create_stack(session, moto_endpoint, outputs)
+
+    result = checks.stacks(
+        context(from_stacks([name], session=session, region=REGION, endpoint_url=moto_endpoint))
+    )
+
+    assert result.status == "fail" and f"{name} lacks the outputs EventBusName" in result.detail
+
+
+def test_a_rolled_back_stack_fails_with_its_reason(deployment: Deployment) -> None:
+    outputs = {o: "x" for o in DOCUMENTED_OUTPUTS["core"]}
+    deployment.stacks = [
+        Stack(
+            "WaitingRoom-Core",
+            "core",
+            "UPDATE_ROLLBACK_COMPLETE",
+            "Resource RedisUsers failed",
+            outputs,
+            {},
+            [],
+        )
+    ]
+
+    result = checks.stacks(context(deployment))
+
+    assert result.status == "fail"
+    assert (
+        "UPDATE_ROLLBACK_COMPLETE Resource RedisUsers failed" in result.detail
+        and "Events tab" in result.advice
+    )
+
+
+def test_stacks_without_a_core_are_refused(session: boto3.Session, moto_endpoint: str) -> None:
+    name = f"other-{uuid.uuid4().hex[:8]}"
+    session.client("cloudformation", endpoint_url=moto_endpoint).create_stack(
+        StackName=name,
+        TemplateBody=json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}),
+    )
+    with pytest.raises(ValueError, match="core stack"):
+        from_stacks([name], session=session, region=REGION, endpoint_url=moto_endpoint)
+
+
+# -- dead letters, alarms, pipes, WAF ----------------------------------------------------------------
+
+
+def test_the_dead_letter_queue_passes_empty_and_fails_with_an_entry(deployment: Deployment) -> None:
+    sqs = deployment.client("sqs")
+    deployment.dead_letter_queue_url = sqs.create_queue(QueueName=f"dlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    assert checks.dead_letters(context(deployment)).status == "pass"
+
+    sqs.send_message(QueueUrl=deployment.dead_letter_queue_url, MessageBody="{}")
+
+    result = checks.dead_letters(context(deployment))
+    assert result.status == "fail" and result.detail == "1 entries in the dead-letter queue"
+    assert "QueueWorker" in result.advice
+
+
+def test_an_alarm_in_alarm_is_named(deployment: Deployment) -> None:
+    cloudwatch = deployment.client("cloudwatch")
+    names = [f"alarm-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for name in names:
+        cloudwatch.put_metric_alarm(
+            AlarmName=name, MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
+        )  # fmt: skip
+    deployment.alarms = names
+    assert checks.alarms(context(deployment)) == checks.passed("2 alarms, none in ALARM")
+
+    cloudwatch.set_alarm_state(AlarmName=names[1], StateValue="ALARM", StateReason="test")
+
+    assert checks.alarms(context(deployment)).detail == f"in ALARM: {names[1]}"
+
+
+def test_a_stopped_pipe_fails_the_pipes_check(deployment: Deployment) -> None:
+    client = deployment.client("pipes")
+    names = [f"pipe-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for name in names:
+        client.create_pipe(
+            Name=name,
+            Source=f"arn:aws:sqs:{REGION}:{ACCOUNT}:source",
+            Target=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/bus",
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/pipe",
+        )
+    deployment.pipes = names
+    assert checks.pipes(context(deployment)) == checks.passed("2 pipes RUNNING")
+
+    client.stop_pipe(Name=names[0])
+
+    result = checks.pipes(context(deployment))
+    assert result.status == "fail" and names[0] in result.detail and names[1] not in result.detail
+
+
+def distribution(deployment: Deployment, web_acl: str) -> str:
+    origin = {
+        "Id": "api",
+        "DomainName": "api.example.com",
+        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+    }
+    config = {
+        "CallerReference": uuid.uuid4().hex,
+        "Comment": "",
+        "Enabled": True,
+        "WebACLId": web_acl,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "api",
+            "ViewerProtocolPolicy": "https-only",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        },
+    }
+    return deployment.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"][
+        "Id"
+    ]
+
+
+def test_the_waf_check_reads_the_distribution_and_the_enable_waf_parameter(deployment: Deployment) -> None:
+    acl = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/WaitingRoom-Core-eu-west-1/0123"
+    deployment.waf_enabled = True
+    deployment.distribution_id = distribution(deployment, acl)
+    assert checks.waf(context(deployment)) == checks.passed("web ACL WaitingRoom-Core-eu-west-1 attached")
+
+    deployment.distribution_id = distribution(deployment, "")
+    result = checks.waf(context(deployment))
+    assert result.status == "fail" and "list-web-acls" in result.advice
+
+    deployment.waf_enabled = False
+    assert checks.waf(context(deployment)).status == "pass"
+
+
+# -- the bus ------------------------------------------------------------------------------------------
+
+
+def put_token_generated(deployment: Deployment, event_id: str, request_id: str) -> None:
+    detail = {"event_id": event_id, "request_id": request_id}
+    deployment.client("events").put_events(
+        Entries=[
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": "token_generated",
+                "Detail": json.dumps(detail),
+                "EventBusName": deployment.event_bus,
+            }
+        ]
+    )
+
+
+@pytest.fixture
+def bus(deployment: Deployment) -> Iterator[Deployment]:
+    deployment.event_bus = f"bus-{uuid.uuid4().hex[:8]}"
+    deployment.client("events").create_event_bus(Name=deployment.event_bus)
+    yield deployment
+    deployment.client("events").delete_event_bus(Name=deployment.event_bus)
+
+
+def test_the_visitors_token_generated_is_caught_and_the_listener_removed(bus: Deployment) -> None:
+    ctx = context(bus)
+    ctx.throwaway_event, ctx.request_id = "vwr-verify-0001", str(uuid.uuid4())
+    assert checks.bus_listener(ctx).status == "pass"
+
+    put_token_generated(bus, ctx.throwaway_event, str(uuid.uuid4()))  # someone else's: ignored
+    put_token_generated(bus, "another-event", ctx.request_id)  # another event's: not even routed
+    assert checks.bus_delivery(ctx).status == "fail"
+    put_token_generated(bus, ctx.throwaway_event, ctx.request_id)
+    assert checks.bus_delivery(ctx).status == "pass"
+
+    for removal in reversed(ctx.cleanup):
+        removal.remove()
+    assert bus.client("events").list_rules(EventBusName=bus.event_bus)["Rules"] == []
+    assert bus.client("sqs").list_queues(QueueNamePrefix="vwr-verify-0001").get("QueueUrls", []) == []
+
+
+# -- the run --------------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_stops_the_checks_but_not_the_clean_up(deployment: Deployment) -> None:
+    removed: list[str] = []
+
+    def creates(ctx: Context) -> Result:
+        ctx.cleanup.append(Removal("the event", lambda: removed.append("event"), is_event=True))
+        ctx.cleanup.append(Removal("the queue", lambda: removed.append("queue")))
+        ctx.throwaway_event = "vwr-verify-0002"
+        return checks.passed("created")
+
+    def interrupted(ctx: Context) -> Result:
+        raise KeyboardInterrupt
+
+    never_run = Check("never", "never", lambda ctx: pytest.fail("ran after Ctrl-C"))
+    with pytest.raises(KeyboardInterrupt):
+        run(context(deployment), checks=(Check("a", "a", creates), Check("b", "b", interrupted), never_run))
+    assert removed == ["queue", "event"]
+
+
+def test_keep_leaves_the_event_and_a_failed_check_skips_what_needs_it(deployment: Deployment) -> None:
+    removed: list[str] = []
+
+    def creates(ctx: Context) -> Result:
+        ctx.cleanup.append(Removal("the event", lambda: removed.append("event"), is_event=True))
+        ctx.cleanup.append(Removal("the queue", lambda: removed.append("queue")))
+        ctx.throwaway_event = "vwr-verify-0003"
+        return checks.failed("broken", "fix it")
+
+    lines = run(
+        context(deployment),
+        keep=True,
+        checks=(Check("a", "a", creates), Check("b", "b", lambda ctx: checks.passed("ran"), needs=("a",))),
+    )
+
+    assert [(line.check.id, line.result.status) for line in lines] == [
+        ("a", "fail"),
+        ("b", "skip"),
+        ("cleanup", "pass"),
+    ]
+    assert lines[1].result.detail == "needs a"
+    assert removed == ["queue"] and "vwr-verify-0003 stays" in lines[2].result.detail
+
+
+def test_a_removal_that_fails_fails_the_clean_up_line(deployment: Deployment) -> None:
+    def creates(ctx: Context) -> Result:
+        ctx.cleanup.append(
+            Removal("delete the rule r", lambda: (_ for _ in ()).throw(RuntimeError("denied")))
+        )
+        return checks.passed("created")
+
+    lines = run(context(deployment), checks=(Check("a", "a", creates),))
+
+    assert lines[-1].result.status == "fail" and "delete the rule r (RuntimeError)" in lines[-1].result.detail
