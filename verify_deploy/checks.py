@@ -219,8 +219,15 @@ def throwaway_event(ctx: Context) -> Result:
     answer = ctx.signed("POST", "/events", body={"event_id": event_id})
     if answer.status_code != 201:
         return failed(f"POST /events answered {_said(answer)}", _server_fault_advice(answer, "Events"))
+    changed = ctx.signed("PATCH", f"/events/{event_id}", body={"name": "vwr verify-deploy"})
+    if changed.status_code != 200:
+        return failed(
+            f"PATCH /events/{event_id} answered {_said(changed)}",
+            "your credentials may create events but not change them: the group's policy must allow "
+            "/events/* (DEPLOY.md pre-flight 13)",
+        )
     ctx.throwaway_event = event_id
-    return passed(f"{event_id} created (deleted at the end)")
+    return passed(f"{event_id} created and changed (deleted at the end)")
 
 
 def _delete_event(ctx: Context, event_id: str) -> None:
@@ -628,6 +635,8 @@ REMINDERS = (
     "look for REJECT in the VPC flow log once",
     "8: the alarm topic's KMS key: subscribe an e-mail and set one alarm to ALARM by hand",
     "9: the scheduled jobs: Invocations and Errors of MetricsEvent and ExpirySweeper",
+    "10: a token of the deployment's own event gets through: open WaitingRoomURL and check out "
+    "(the command never enters the real event, and the authorizer admits that event only)",
     "14: after `destroy`, nothing but what 'Tearing down' lists stays",
 )
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
 
 from lambdas.catalog import EVENT_SOURCE
-from verify_deploy import checks
+from verify_deploy import checks, cli
 from verify_deploy.checks import Check, Context, Options, Removal, Result
 from verify_deploy.deployment import DOCUMENTED_OUTPUTS, Deployment, Stack, from_stacks
 from verify_deploy.run import run
@@ -307,3 +308,21 @@ def test_a_removal_that_fails_fails_the_clean_up_line(deployment: Deployment) ->
     lines = run(context(deployment), checks=(Check("a", "a", creates),))
 
     assert lines[-1].result.status == "fail" and "delete the rule r (RuntimeError)" in lines[-1].result.detail
+
+
+# -- the permissions it documents --------------------------------------------------------------------
+
+
+def test_help_and_deploy_md_show_the_policy_statement_the_command_carries(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    deploy_md = (Path(__file__).resolve().parents[2] / "docs" / "DEPLOY.md").read_text()
+    block = deploy_md.split("## 4. Verify it", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+
+    assert json.loads(block) == cli.IAM_POLICY
+    help_text = capsys.readouterr().out
+    assert json.loads(help_text[help_text.index("{") :]) == cli.IAM_POLICY
+    assert not any("arn:aws:iam::aws:policy" in json.dumps(s) for s in cli.IAM_POLICY["Statement"])
