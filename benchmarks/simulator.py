@@ -39,7 +39,7 @@ from benchmarks.runtime import Endpoints, local_runtime
 from benchmarks.visitor import Journey, JourneySettings, Visitor
 from inlet_strategies.decisions import periodic_increment
 from lambdas.catalog import POLL_SCHEDULE
-from lambdas.waiting_room.counters import Keys
+from lambdas.waiting_room.state_keys import Keys
 
 COUNTER_SAMPLE_SECONDS = 0.5
 INLET_TICK_SECONDS = 0.25

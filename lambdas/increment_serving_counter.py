@@ -8,7 +8,7 @@ import re
 import time
 
 from lambdas.waiting_room import audit
-from lambdas.waiting_room.counters import MAX_COUNTER, MAX_INCREMENT, EventCounters
+from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
@@ -18,6 +18,7 @@ from lambdas.waiting_room.http import (
 )
 from lambdas.waiting_room.records import record_serving_increment
 from lambdas.waiting_room.registry import require_event
+from lambdas.waiting_room.state_keys import MAX_COUNTER, MAX_INCREMENT
 
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lambdas.waiting_room.http import Rebuilding, logger
 from lambdas.waiting_room.records import (
@@ -54,9 +54,8 @@ from lambdas.waiting_room.records import (
     serving_records,
     token_records,
 )
-
-if TYPE_CHECKING:
-    from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.redis_store import Redis
+from lambdas.waiting_room.state_keys import Keys
 
 # Longer than any function that may rebuild runs (the sweeper's 60 s timeout), so two rebuilds
 # never overlap; and short, since a caller that dies mid-way holds everyone at 503 until it ends.
@@ -72,24 +71,24 @@ return 0
 """
 
 
-def rebuild_once(counters: EventCounters) -> None:
+def rebuild_once(event_id: str, client: Redis) -> None:
     """Rebuilds the state unless it is there; raises `Rebuilding` if another caller holds the lock."""
-    k, client = counters.keys, counters.redis
+    k = Keys(event_id)
     owner = uuid.uuid4().hex
     if not client.set(k.rebuild_lock, owner, nx=True, ex=LOCK_SECONDS):
         raise Rebuilding
     try:
         if client.exists(k.incarnation):
             return  # another caller finished while this one was taking the lock
-        rebuild(counters)
+        rebuild(event_id, client)
     finally:
         client.eval(_RELEASE, 1, k.rebuild_lock, owner)
 
 
-def rebuild(counters: EventCounters) -> dict[str, int]:
+def rebuild(event_id: str, client: Redis) -> dict[str, int]:
     """Writes the event's state from DynamoDB and, last, the incarnation marker; returns counts."""
     started = time.monotonic()
-    k, event_id = counters.keys, counters.event_id
+    k = Keys(event_id)
     generation = recorded_generation(event_id)
 
     positions: dict[str, str] = {}
@@ -144,7 +143,7 @@ def rebuild(counters: EventCounters) -> dict[str, int]:
         commands.append(("SET", k.tokens_issued, bytes(issued)))
     commands += [("SET", getattr(k, name), value) for name, value in totals.items()]
     commands.append(("SET", k.incarnation, int(time.time() * 1000)))
-    _send(counters, commands)
+    _send(client, commands)
     logger.warning(
         "redis state rebuilt from DynamoDB",
         extra={
@@ -177,10 +176,10 @@ def _many(command: str, key: str, pairs: Iterable[tuple[Any, Any]]) -> Iterator[
         yield (command, key, *chunk)
 
 
-def _send(counters: EventCounters, commands: list[tuple[Any, ...]]) -> None:
+def _send(client: Redis, commands: list[tuple[Any, ...]]) -> None:
     """Sends the commands in order, a pipeline at a time; the marker is the last command."""
     for start in range(0, len(commands), PIPELINE_CHUNK):
-        with counters.redis.pipeline(transaction=False) as pipe:
+        with client.pipeline(transaction=False) as pipe:
             for command in commands[start : start + PIPELINE_CHUNK]:
                 pipe.execute_command(*command)
             pipe.execute()

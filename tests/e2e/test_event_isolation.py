@@ -25,7 +25,7 @@ import redis
 import requests
 
 from lambdas.catalog import RESET_VISIBLE_WITHIN_SECONDS
-from lambdas.waiting_room.counters import Keys
+from lambdas.waiting_room.state_keys import Keys
 from local.testing import Runtime, running_runtime
 from tests.e2e.journey import TIMEOUT, counters, enter, eventually, increment, position, reset, token
 from tests.e2e.oidc_client import REDIRECT_URI, RUNTIME_ARGS, discovery, session

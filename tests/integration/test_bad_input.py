@@ -12,7 +12,8 @@ import pytest
 
 from lambdas import expired_tokens, increment_serving_counter
 from lambdas.catalog import routes_of
-from lambdas.waiting_room.counters import MAX_COUNTER, MAX_INCREMENT, EventCounters
+from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.state_keys import MAX_COUNTER, MAX_INCREMENT
 from tests.integration.conftest import Core, api_event, entry_message, sqs_record
 
 ROUTES = [(route, function) for api in ("public", "private") for route, function in routes_of(api)]

@@ -44,3 +44,31 @@ def test_vwr_load_is_registered_as_a_command_of_its_own_package() -> None:
 def test_the_load_report_does_not_import_the_simulator_back() -> None:
     for name in ("report", "charts", "markdown", "run"):
         assert "benchmarks.simulator" not in imported_modules(ROOT / "benchmarks" / f"{name}.py"), name
+
+
+def test_the_domain_library_has_no_import_cycle() -> None:
+    """Every import counts, those inside functions and under TYPE_CHECKING too: a cycle hidden in a
+    function is still two modules that cannot be read (or changed) one without the other."""
+    package = "lambdas.waiting_room"
+    graph = {
+        path.stem: {
+            name.removeprefix(package + ".")
+            for name in imported_modules(path)
+            if name.startswith(package + ".")
+        }
+        for path in sorted((ROOT / "lambdas" / "waiting_room").glob("*.py"))
+    }
+    cycles: list[list[str]] = []
+
+    def visit(module: str, trail: list[str]) -> None:
+        for imported in sorted(graph.get(module, ())):
+            if imported in trail:
+                cycles.append([*trail[trail.index(imported) :], imported])
+            elif imported not in done:
+                visit(imported, [*trail, imported])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in graph:
+        visit(module, [module])
+    assert cycles == []
