@@ -51,6 +51,7 @@ def handler(event, context):
             now,
             generation=move.generation,
             only_if_missing=outcome == "repeated",
+            idempotency_key=key,
         )
     # A repeat under the same key moved nothing: its counter stays where the first call left it.
     moved = increment_by if outcome == "applied" else 0

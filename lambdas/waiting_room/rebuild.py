@@ -26,7 +26,7 @@ every other read is of that generation; what is not rebuilt is said so):
 | `expired_queue_counter` | the sweeper's moves summed (positions it gave back to serving) |
 | `pending`, `ordered_through` | not rebuilt: entries not numbered yet are unacknowledged messages |
 | `late_entry_counter` | not rebuilt (a statistic): it counts again from 0 |
-| `increment:<key>` | not rebuilt: a retried increment after a loss applies again |
+| `increment:<key>` | the serving counter table: a move's `idempotency_key`, for what is left of its day |
 | `incarnation` | written last, when everything above is in place |
 
 Without `IncrSvcOnQueuePositionExpiry` the sweeper leaves no trail: its watermark restarts at 0
@@ -55,7 +55,7 @@ from lambdas.waiting_room.records import (
     token_records,
 )
 from lambdas.waiting_room.redis_store import Redis
-from lambdas.waiting_room.state_keys import Keys
+from lambdas.waiting_room.state_keys import IDEMPOTENCY_SECONDS, Keys
 
 # Longer than any function that may rebuild runs (the sweeper's 60 s timeout), so two rebuilds
 # never overlap; and short, since a caller that dies mid-way holds everyone at 503 until it ends.
@@ -114,7 +114,13 @@ def rebuild(event_id: str, client: Redis) -> dict[str, int]:
 
     serving, latest_ms, watermark, returned = 0, -1, 0, 0
     history: dict[str, int] = {}
+    # idempotency key -> (counter its move produced, seconds it is still remembered)
+    remembered: dict[str, tuple[int, int]] = {}
+    now_ms = int(time.time() * 1000)
     for move in serving_records(event_id, generation):
+        left_s = IDEMPOTENCY_SECONDS - (now_ms - move.issued_at_ms) // 1000
+        if move.idempotency_key and left_s > 0:
+            remembered[move.idempotency_key] = (move.serving_counter, left_s)
         if move.issued_at_ms >= latest_ms:
             serving, latest_ms = move.serving_counter, move.issued_at_ms
         if move.increment_by > 0:
@@ -142,17 +148,19 @@ def rebuild(event_id: str, client: Redis) -> dict[str, int]:
     if issued:
         commands.append(("SET", k.tokens_issued, bytes(issued)))
     commands += [("SET", getattr(k, name), value) for name, value in totals.items()]
+    commands += [
+        ("SET", k.increments + key, counter, "EX", left_s) for key, (counter, left_s) in remembered.items()
+    ]
     commands.append(("SET", k.incarnation, int(time.time() * 1000)))
     _send(client, commands)
-    logger.warning(
-        "redis state rebuilt from DynamoDB",
-        extra={
-            "event_id": event_id,
-            "generation": generation,
-            "seconds": time.monotonic() - started,
-            **totals,
-        },
-    )
+    seconds = time.monotonic() - started
+    details = {"event_id": event_id, "generation": generation, "seconds": seconds, **totals}
+    if positions or history or claims or remembered:
+        logger.warning("redis state rebuilt from DynamoDB", extra=details)
+    else:
+        # Nothing was recorded: a first start from empty stores (or a loss before anything
+        # happened), which loses nothing and asks nothing of an operator.
+        logger.info("redis state initialized", extra=details)
     return {"generation": generation, **totals}
 
 

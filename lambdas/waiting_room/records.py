@@ -355,10 +355,12 @@ def record_serving_increment(
     generation: int,
     only_if_missing: bool = False,
     expiry_watermark: int | None = None,
+    idempotency_key: str | None = None,
 ) -> None:
     """The durable trail of serving-counter moves (who was let in when), which a rebuild of the
     serving counter reads back: hence the generation and the time in milliseconds. The expiry
-    sweeper's moves also carry how far it had swept.
+    sweeper's moves also carry how far it had swept, and an operator's move its idempotency key,
+    so that a retry after Redis lost the key still applies once.
 
     `only_if_missing`: a retry completing the trail its first call may not have written keeps
     that call's record if it exists. (A reset starts the counter again, so a new move may replace
@@ -376,6 +378,8 @@ def record_serving_increment(
     }
     if expiry_watermark is not None:
         item["expiry_watermark"] = {"N": str(expiry_watermark)}
+    if idempotency_key is not None:
+        item["idempotency_key"] = {"S": idempotency_key}
     try:
         client("dynamodb").put_item(TableName=settings().serving_counter_table, Item=item, **condition)
     except ClientError as error:
@@ -389,6 +393,7 @@ class ServingRecord:
     increment_by: int
     issued_at_ms: int
     expiry_watermark: int | None
+    idempotency_key: str | None = None
 
 
 def serving_records(event_id: str, generation: int) -> Iterator[ServingRecord]:
@@ -402,11 +407,13 @@ def serving_records(event_id: str, generation: int) -> Iterator[ServingRecord]:
         ConsistentRead=True,
     ):
         watermark = item.get("expiry_watermark")
+        key = item.get("idempotency_key")
         yield ServingRecord(
             serving_counter=int(item["serving_counter"]["N"]),
             increment_by=int(item["increment_by"]["N"]),
             issued_at_ms=int(item["issued_at_ms"]["N"]),
             expiry_watermark=None if watermark is None else int(watermark["N"]),
+            idempotency_key=None if key is None else key["S"],
         )
 
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from lambdas import counters as counters_route
-from lambdas import queue_num, reset_initial_state, update_session
+from lambdas import increment_serving_counter, queue_num, reset_initial_state, update_session
 from lambdas.waiting_room import aws, deferral, records
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.redis_store import connection
@@ -253,3 +253,36 @@ def test_an_entry_that_waited_too_long_is_told_it_is_lost(core: Core, entry_queu
     status, body = position_of(core, request_id)
     assert status == 410 and body["reason"] == "lost"
     assert aws.client("sqs").receive_message(QueueUrl=entry_queue).get("Messages") is None
+
+
+def _increment(core: Core, increment_by: int, key: str) -> tuple[int, dict]:
+    body = {"event_id": core.event_id, "increment_by": increment_by, "idempotency_key": key}
+    return call(increment_serving_counter.handler, "POST", "/increment_serving_counter", body=body)
+
+
+def test_an_increment_retried_after_a_loss_moves_the_counter_once(core: Core) -> None:
+    """The operator's answer was lost and Redis with it: the retry finds the key the rebuild restored."""
+    assert _increment(core, 3, "retry-after-loss") == (200, {"serving_num": 3})
+
+    connection().flushall()
+
+    assert _increment(core, 3, "retry-after-loss") == (200, {"serving_num": 3})
+    assert counters_of(core)["serving_counter"] == 3
+    assert _increment(core, 3, "another-key") == (200, {"serving_num": 6})
+
+
+def test_a_first_start_is_logged_as_initialized_and_a_real_loss_as_a_warning(core: Core, caplog) -> None:
+    def rebuild_logs() -> list[tuple[str, str]]:
+        lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.module == "rebuild"]
+        caplog.clear()
+        return lines
+
+    caplog.set_level("INFO", logger="waiting-room")
+    EventCounters(f"fresh-{uuid.uuid4().hex[:8]}").initialize()
+    assert rebuild_logs() == [("INFO", "redis state initialized")]
+
+    core.enter(2)
+    connection().flushall()
+    caplog.clear()
+    counters_of(core)
+    assert rebuild_logs() == [("WARNING", "redis state rebuilt from DynamoDB")]
