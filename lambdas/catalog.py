@@ -323,6 +323,15 @@ FUNCTIONS: tuple[Function, ...] = (
         settings=_CORE,
     ),
     Function(
+        name="EventInfo",
+        handler="lambdas.event_info.handler",
+        stack="core",
+        description="An event's public facts: name, mode and the times of a scheduled sale.",
+        triggers=(Route("public", "GET", "/event_info", SHORT),),
+        uses=((Resource.EVENTS_TABLE, "read"),),
+        settings=(Setting.EVENT_ID, *_EVENT_DEFAULTS),
+    ),
+    Function(
         name="PowChallenge",
         handler="lambdas.pow_challenge.handler",
         stack="core",

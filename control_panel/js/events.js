@@ -2,10 +2,12 @@
 // changes one (its fields to and from the event's JSON of GET /events, POST /events and
 // PATCH /events/{event_id}).
 
-const NUMBERS = ["increment_by", "capacity", "token_validity_seconds", "queue_position_expiry_seconds", "pow_difficulty"];
-const TIMES = ["start_time", "end_time"];
+const NUMBERS = ["increment_by", "capacity", "token_validity_seconds", "queue_position_expiry_seconds", "pow_difficulty", "max_waiting"];
+const TIMES = ["start_time", "end_time", "prequeue_start"];
 const FLAGS = ["enable_queue_position_expiry", "incr_serving_on_expiry"];
-const SETTABLE = ["name", "inlet", ...NUMBERS, ...TIMES, ...FLAGS];
+// Chosen from a list: the field's name -> the value a new event starts with.
+const CHOICES = { inlet: "none", mode: "queue", order_at_start: "arrival" };
+const SETTABLE = ["name", "overflow_url", ...Object.keys(CHOICES), ...NUMBERS, ...TIMES, ...FLAGS];
 
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -36,7 +38,8 @@ export function fillForm(form, event) {
   fields.event_id.value = event.event_id || "";
   fields.event_id.readOnly = Boolean(event.event_id);
   fields.name.value = event.event_id ? event.name || "" : "";
-  fields.inlet.value = event.inlet || "none";
+  for (const [name, initial] of Object.entries(CHOICES)) fields[name].value = event[name] || initial;
+  fields.overflow_url.value = event.overflow_url || "";
   for (const name of NUMBERS) fields[name].value = event[name] ?? "";
   for (const name of TIMES) fields[name].value = toLocalInput(Number(event[name]) || 0);
   for (const name of FLAGS) fields[name].checked = Boolean(event[name]);
@@ -56,9 +59,11 @@ export function showInletFields(form) {
  */
 export function readForm(form) {
   const fields = form.elements;
-  const values = { event_id: fields.event_id.value.trim(), inlet: fields.inlet.value };
+  const values = { event_id: fields.event_id.value.trim(), overflow_url: fields.overflow_url.value.trim() };
+  for (const name of Object.keys(CHOICES)) values[name] = fields[name].value;
   const problems = [];
   if (!values.event_id) problems.push(fields.event_id);
+  if (values.overflow_url && !values.overflow_url.startsWith("https://")) problems.push(fields.overflow_url);
   const name = fields.name.value.trim();
   if (name) values.name = name;
   for (const field of NUMBERS) {
@@ -74,9 +79,14 @@ export function readForm(form) {
   for (const input of form.querySelectorAll("input")) input.setAttribute("aria-invalid", String(problems.includes(input)));
   return {
     values,
-    problems: problems.map((input) => (input.name === "event_id" ? "an event id is needed" : `${labelOf(input)}: a whole number`)),
+    problems: problems.map((input) => PROBLEMS[input.name] || `${labelOf(input)}: a whole number`),
   };
 }
+
+const PROBLEMS = {
+  event_id: "an event id is needed",
+  overflow_url: "Where a full line sends people: an address starting with https://, or empty",
+};
 
 /** What PATCH /events/{event_id} needs to turn `event` into `values`: the fields that differ, and
  * the version they were read in. */
@@ -117,6 +127,13 @@ export function describeEvent(event) {
       ? `a served place is held ${seconds(event.queue_position_expiry_seconds)}${event.incr_serving_on_expiry ? ", then the next person is let in" : ""}`
       : "a served place is held until used",
   );
+  if (event.prequeue_start) {
+    const order = event.order_at_start === "draw" ? "numbered by a published draw" : "numbered by arrival";
+    parts.push(`pre-queue from ${when(event.prequeue_start)}, ${order} at ${when(event.start_time)}`);
+  }
+  if (event.max_waiting) parts.push(`at most ${event.max_waiting} waiting${event.overflow_url ? `, then ${event.overflow_url}` : ""}`);
+  if (event.mode === "open") parts.push("the edge gate lets everyone through");
+  if (event.mode === "closed") parts.push("the edge gate answers “closed”");
   if (event.pow_difficulty) parts.push(`proof of work of ${event.pow_difficulty} bits`);
   if (event.default) parts.push("the deployment's own event (it cannot be deleted)");
   return parts.join(" · ");

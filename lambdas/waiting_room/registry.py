@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
@@ -37,6 +38,15 @@ MAX_TIME = 2**53 - 1
 
 Inlet = Literal["none", "periodic", "max_size"]
 INLETS: tuple[Inlet, ...] = ("none", "periodic", "max_size")
+# What the edge gate does for a visitor without a pass: queue them, let everyone through, or close.
+Mode = Literal["queue", "open", "closed"]
+MODES: tuple[Mode, ...] = ("queue", "open", "closed")
+# How the pre-queue is numbered at start_time: by arrival, or by the published draw (draw.py).
+Order = Literal["arrival", "draw"]
+ORDERS: tuple[Order, ...] = ("arrival", "draw")
+# Text settings that take one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {"inlet": INLETS, "mode": MODES, "order_at_start": ORDERS}
+MAX_URL_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,15 @@ class EventConfig:
     end_time: int = 0
     # MaxSize: most sessions active at once.
     capacity: int = 0
+    mode: Mode = "queue"
+    # A scheduled sale: from prequeue_start (epoch s, 0 = none) until start_time, entries wait
+    # unnumbered; at start_time they are numbered in `order_at_start`, later ones behind them.
+    prequeue_start: int = 0
+    order_at_start: Order = "arrival"
+    # A line that can be full: an entry that finds this many waiting is refused (0: no cap),
+    # and the page offers overflow_url (https, or empty).
+    max_waiting: int = 0
+    overflow_url: str = ""
     # Read-only: the deployment's own event; when the record was made and changed; its version.
     default: bool = False
     created_at: int = 0
@@ -70,6 +89,10 @@ class EventConfig:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def public_json(self) -> dict[str, Any]:
+        """What GET /event_info shows anyone (PUBLIC_FIELDS)."""
+        return {name: getattr(self, name) for name in PUBLIC_FIELDS}
 
 
 # Fields an operator sets: name -> (type, minimum, maximum); bounds apply to integers, lengths to text.
@@ -85,7 +108,23 @@ SETTABLE: dict[str, tuple[type, int, int]] = {
     "start_time": (int, 0, MAX_TIME),
     "end_time": (int, 0, MAX_TIME),
     "capacity": (int, 0, 1_000_000_000),
+    "mode": (str, 0, 0),
+    "prequeue_start": (int, 0, MAX_TIME),
+    "order_at_start": (str, 0, 0),
+    "max_waiting": (int, 0, 1_000_000_000),
+    "overflow_url": (str, 0, MAX_URL_LENGTH),
 }
+# What anyone may read of an event (GET /event_info): what the page shows and needs before entry.
+PUBLIC_FIELDS = (
+    "event_id",
+    "name",
+    "mode",
+    "prequeue_start",
+    "start_time",
+    "order_at_start",
+    "max_waiting",
+    "overflow_url",
+)
 READ_ONLY = ("event_id", "default", "created_at", "updated_at", "version")
 
 
@@ -120,13 +159,27 @@ def settable_fields(body: Mapping[str, Any]) -> dict[str, Any]:
                 raise HttpError(400, f"{name} must be true or false")
         elif kind is int:
             require_int(body, name, minimum=minimum, maximum=maximum)
-        elif name == "inlet":
-            if value not in INLETS:
-                raise HttpError(400, f"inlet must be one of {', '.join(INLETS)}")
+        elif name in CHOICES:
+            if value not in CHOICES[name]:
+                raise HttpError(400, f"{name} must be one of {', '.join(CHOICES[name])}")
+        elif name == "overflow_url":
+            if not isinstance(value, str) or len(value) > maximum or not _is_https_url(value.strip()):
+                raise HttpError(400, f"{name} must be empty or an https URL (at most {maximum} characters)")
         elif not isinstance(value, str) or not minimum <= len(value.strip()) <= maximum:
             raise HttpError(400, f"{name} must be text of {minimum} to {maximum} characters")
         fields[name] = value.strip() if isinstance(value, str) else value
     return fields
+
+
+def _is_https_url(value: str) -> bool:
+    """Empty, or an absolute https URL with a host and no spaces or credentials (the page puts it
+    in a link: no other scheme may reach an href)."""
+    if not value:
+        return True
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme == "https" and bool(parts.hostname) and "@" not in parts.netloc
 
 
 def _checked(config: EventConfig) -> EventConfig:
@@ -146,6 +199,10 @@ def _checked(config: EventConfig) -> EventConfig:
         )
     if config.end_time and config.end_time <= config.start_time:
         raise HttpError(400, "end_time must be after start_time (or 0: no end)")
+    if config.prequeue_start and not config.prequeue_start < config.start_time:
+        raise HttpError(400, "prequeue_start must be before start_time (the sale's start), or 0: none")
+    if config.order_at_start == "draw" and not config.prequeue_start:
+        raise HttpError(400, "order_at_start draw needs a pre-queue to draw from (prequeue_start)")
     if config.inlet == "periodic" and config.increment_by < 1:
         raise HttpError(400, "a periodic inlet needs increment_by of at least 1")
     if config.inlet == "max_size" and config.capacity < 1:

@@ -73,7 +73,8 @@ def test_the_event_form_sends_what_changed_and_shows_times_in_local_time(page, s
             const event = {event_id: 'C', name: 'C', inlet: 'none', increment_by: 10, capacity: 50,
                 token_validity_seconds: 3600, enable_queue_position_expiry: true,
                 queue_position_expiry_seconds: 900, incr_serving_on_expiry: false, pow_difficulty: 0,
-                start_time: 1900000000, end_time: 0, version: 4, default: false};
+                start_time: 1900000000, end_time: 0, version: 4, default: false, mode: 'queue',
+                prequeue_start: 0, order_at_start: 'arrival', max_waiting: 0, overflow_url: ''};
             m.fillForm(form, event);
             const shown = {id: form.elements.event_id.readOnly, start: form.elements.start_time.value,
                 capacityHidden: form.elements.capacity.closest('label').hidden};
@@ -83,8 +84,17 @@ def test_the_event_form_sends_what_changed_and_shows_times_in_local_time(page, s
             form.elements.capacity.value = '7';
             const read = m.readForm(form);
             form.elements.token_validity_seconds.value = '1.5';
+            form.elements.overflow_url.value = 'http://example.com';
             const bad = m.readForm(form);
-            return {shown, changes: m.changes(event, read.values), problems: bad.problems,
+            form.elements.token_validity_seconds.value = '3600';
+            form.elements.overflow_url.value = 'https://example.com/full';
+            form.elements.prequeue_start.value = m.toLocalInput(1899999400);
+            form.elements.order_at_start.value = 'draw';
+            form.elements.max_waiting.value = '5000';
+            form.elements.mode.value = 'closed';
+            const sale = m.changes(event, m.readForm(form).values);
+            return {shown, changes: m.changes(event, read.values), problems: bad.problems, sale,
+                saleWords: m.describeEvent({...event, ...sale}),
                 capacityShown: !form.elements.capacity.closest('label').hidden,
                 roundTrip: m.fromLocalInput(m.toLocalInput(1900000021)),
                 words: m.describeEvent({...event, inlet: 'max_size', capacity: 7})};
@@ -98,7 +108,24 @@ def test_the_event_form_sends_what_changed_and_shows_times_in_local_time(page, s
         "inlet": "max_size",
         "capacity": 7,
     }
-    assert got["problems"] == ["Session token validity (seconds): a whole number"]
+    assert got["problems"] == [
+        "Where a full line sends people: an address starting with https://, or empty",
+        "Session token validity (seconds): a whole number",
+    ]
+    assert got["sale"] == {
+        "version": 4,
+        "name": "Concert C",
+        "inlet": "max_size",
+        "capacity": 7,
+        "mode": "closed",
+        "prequeue_start": 1899999400,
+        "order_at_start": "draw",
+        "max_waiting": 5000,
+        "overflow_url": "https://example.com/full",
+    }
+    assert "pre-queue from" in got["saleWords"] and "numbered by a published draw" in got["saleWords"]
+    assert "at most 5000 waiting, then https://example.com/full" in got["saleWords"]
+    assert "the edge gate answers “closed”" in got["saleWords"]
     assert got["capacityShown"] is True
     assert got["roundTrip"] == 1900000021
     assert got["words"].startswith("Max size inlet: up to 7 sessions at once · sessions last 1 h")

@@ -68,7 +68,7 @@ def test_the_page_enters_the_line_of_the_event_in_its_address(
     before_a, before_b = operator.counters(event_a), operator.counters(event_b)
 
     page, errors = _page(context, runtime, event_b)
-    expect(page.locator("#event-name")).to_have_text(event_b)
+    expect(page.locator("#event-name")).to_have_text("Event B")
     number = _enter(page)
 
     assert number == before_b["queue_counter"] + 1

@@ -369,7 +369,9 @@ def test_public_routes_cover_the_api_contract(core: dict[str, Any]) -> None:
                      # what the protected site's authorizer checks (lambdas/admission.py)
                      "/generation", "/session_status",
                      # the entry's proof of work (lambdas/waiting_room/proof_of_work.py)
-                     "/pow_challenge"}  # fmt: skip
+                     "/pow_challenge",
+                     # what the page shows before entry, and the published draw
+                     "/event_info"}  # fmt: skip
 
 
 def test_every_preflight_allows_the_methods_of_its_resource(synth: Synth) -> None:

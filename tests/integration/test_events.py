@@ -114,6 +114,19 @@ def test_an_event_is_created_listed_changed_and_deleted(core: Core) -> None:
         {"inlet": "periodic"},  # with no increment
         {"inlet": "max_size", "capacity": 0},
         {"start_time": 100, "end_time": 50},
+        {"mode": "sometimes"},
+        {"order_at_start": "lottery"},
+        {"prequeue_start": 200, "start_time": 100},  # a pre-queue that starts after the sale
+        {"prequeue_start": 100, "start_time": 100},
+        {"prequeue_start": 100},  # a pre-queue with no sale to end it
+        {"order_at_start": "draw"},  # nothing to draw from without a pre-queue
+        {"max_waiting": -1},
+        {"max_waiting": "10"},
+        {"overflow_url": "http://example.com/form"},
+        {"overflow_url": "javascript:alert(1)"},
+        {"overflow_url": "https://"},
+        {"overflow_url": "https://example.com/a b"},
+        {"overflow_url": 7},
         {"colour": "blue"},
     ],
 )
@@ -261,6 +274,20 @@ def test_every_change_leaves_an_audit_line(core: Core, monkeypatch: pytest.Monke
     assert [line["audit_action"] for line in lines] == ["create_event", "update_event", "delete_event"]
     assert {line["caller_arn"] for line in lines} == {"arn:aws:iam::123456789012:user/operator"}
     assert lines[1]["before"]["name"] == "audited" and lines[1]["after"]["name"] == "Audited"
+
+
+def test_changing_the_mode_is_audited_and_shown(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines: list[dict] = []
+    monkeypatch.setattr(audit.logger, "info", lambda message, extra: lines.append(extra))
+    assert create("gated")[1]["mode"] == "queue"
+    status, body = change("gated", mode="closed")
+    assert (status, body["mode"]) == (200, "closed")
+    assert (lines[-1]["audit_action"], lines[-1]["before"]["mode"], lines[-1]["after"]["mode"]) == (
+        "update_event",
+        "queue",
+        "closed",
+    )
+    assert read("gated")[1]["mode"] == "closed"
 
 
 def test_a_deleted_event_is_refused_everywhere(core: Core, other: Core) -> None:

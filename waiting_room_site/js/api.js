@@ -83,6 +83,24 @@ export class WaitingRoomApi {
   }
 
   /**
+   * The event's public facts ({event_id, name, mode, prequeue_start, start_time, order_at_start,
+   * max_waiting, overflow_url}), or null when the waiting room predates them (403/404) or cannot
+   * be reached: the page then works as before, naming the event by its id.
+   */
+  async eventInfo() {
+    try {
+      const { status, data } = await call("GET", this.publicApi, "/event_info", {
+        params: { event_id: this.eventId },
+        expect: [403, 404],
+      });
+      return status === 200 && data && typeof data === "object" ? data : null;
+    } catch (err) {
+      if (err instanceof TransientError) return null;
+      throw err;
+    }
+  }
+
+  /**
    * The entry's proof-of-work challenge, or null when the deployment needs none or predates it
    * (403/404). A refusal (400, another event) is left to the entry itself, which says why.
    */

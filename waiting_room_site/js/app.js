@@ -170,7 +170,7 @@ class WaitingRoomPage {
 
   // --- start -------------------------------------------------------------------------------
 
-  start() {
+  async start() {
     $("event-name").textContent = this.config.eventId;
     $("enter").addEventListener("click", () => this.enter());
     $("enter-again").addEventListener("click", () => this.enter());
@@ -194,6 +194,19 @@ class WaitingRoomPage {
       this.setPhase("broken");
       this.say("This page is not configured: it needs the waiting room's address and an event id (config.json).");
       return;
+    }
+    // Once per load, not per poll: the event's name, mode and times change rarely.
+    try {
+      this.info = await this.api.eventInfo();
+    } catch (err) {
+      // 400: the waiting room does not know this event; nobody can enter it.
+      this.misconfigured = true;
+      this.setPhase("broken");
+      this.say(`This waiting room has no event “${this.config.eventId}”: ${err.message}. Check the link you followed.`);
+      return;
+    }
+    if (this.info && typeof this.info.name === "string" && this.info.name) {
+      $("event-name").textContent = this.info.name;
     }
     const saved = this.place.load();
     if (saved) this.resume(saved);
@@ -621,5 +634,5 @@ class WaitingRoomPage {
 
 const config = await loadConfig();
 const page = new WaitingRoomPage(config);
-page.start();
 window.waitingRoom = page; // for people (and tests) poking at it from the console
+await page.start();
