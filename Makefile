@@ -11,13 +11,14 @@ export CDK_OUTDIR := cdk.out
 .PHONY: run test lint format synth cost bench load deps system clean scan-tools
 
 ## run: the whole waiting room on this machine (redis-server, a moto server, every API and both pages)
-run: $(VENV)/.installed system-run
+run: $(VENV)/.installed $(NODE_MODULES) system-run
 	$(VENV)/bin/vwr local $(ARGS)
 
-## test: lint, then every level of tests (the edge gate's in Node; unit, integration, infrastructure, security, e2e, browser)
-test: $(VENV)/.installed $(SCAN_VENV)/.installed system-test
+## test: lint, then the JavaScript's tests (every *.test.mjs, by node --test), then every level of
+## Python tests (unit, integration, infrastructure, security, e2e, browser)
+test: $(VENV)/.installed $(SCAN_VENV)/.installed $(NODE_MODULES) system-test
 	$(VENV)/bin/ruff check .
-	node --test edge_gate/
+	node --test $(NODE_TESTS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
@@ -59,6 +60,18 @@ $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	$(UV) pip install -q --python $(PY) --no-deps -e .
 	touch $@
 
+# The JavaScript that runs outside Python (mapping templates, CloudFront Functions) and its
+# packages, pinned by package-lock.json; installed again only when the lockfile changes.
+NODE_MODULES := node_modules/.installed
+# Node's tests live next to the file they test, named *.test.mjs.
+NODE_TESTS = $(shell find . -name '*.test.mjs' -not -path './node_modules/*' -not -path './.venv*' \
+	-not -path './cdk.out/*' | sort)
+
+$(NODE_MODULES): package-lock.json package.json
+	@scripts/install-system.sh node:nodejs npm:npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## scan-tools: checkov in its own environment (.venv-scan), for tests/infrastructure
 scan-tools: $(SCAN_VENV)/.installed
 
@@ -70,10 +83,10 @@ $(SCAN_VENV)/.installed: requirements/scan.txt
 	touch $@
 
 system-run:
-	@scripts/install-system.sh redis-server
+	@scripts/install-system.sh redis-server node:nodejs
 
 system-test:
-	@scripts/install-system.sh redis-server chromium node:nodejs
+	@scripts/install-system.sh redis-server chromium node:nodejs npm:npm
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) cdk.out .pytest_cache benchmarks/results tests/browser/artifacts
+	rm -rf $(VENV) $(SCAN_VENV) node_modules cdk.out .pytest_cache benchmarks/results tests/browser/artifacts

@@ -211,7 +211,12 @@ class Gateway:
             if self._entry_rate_limit and not self._entry_rate_limit.allows(request.remote_addr or ""):
                 return _json(RATE_LIMITED_STATUS, waf.BLOCKED_BODY)
             answer = integration.assign_queue_num(
-                self._sqs, self._entry_queue_url, body, request_id, request.headers.get("Content-Type")
+                self._sqs,
+                self._entry_queue_url,
+                body,
+                request_id,
+                request.headers.get("Content-Type"),
+                request.remote_addr or "",
             )
             return _json(answer.status, answer.body)
         return self._function_call(api, path, path_parameters, request, body, request_id, target, caller)

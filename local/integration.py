@@ -1,9 +1,10 @@
 """`POST /assign_queue_num`: API Gateway's SQS service integration, done by the local gateway.
 
 On AWS no function runs on the entry path: API Gateway refuses a content type it has no mapping
-template for (415), validates the body against a model (400), puts
-`{event_id, request_id, entered_at}` on the entry queue and answers with its own request id. The
-queue worker assigns the position later. This module takes the same steps.
+template for (415), validates the body against a model (400), evaluates the integration's request
+template into SQS's SendMessage call and answers with its response template. The queue worker
+assigns the position later. This module takes the same steps and evaluates the stack's own
+templates (mapping_templates/) as API Gateway would (local/vtl.py).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
+import mapping_templates
 from lambdas.catalog import (
+    ASSIGN_QUEUE_NUM,
     ENTRY_CONTENT_TYPE,
-    ENTRY_MESSAGE_FIELDS,
     ENTRY_POW_FIELD,
     ENTRY_REFUSED,
     EVENT_ID_PATTERN,
@@ -23,6 +26,7 @@ from lambdas.catalog import (
     is_event_id,
 )
 from lambdas.waiting_room import json_input
+from local.vtl import evaluate
 
 # API Gateway's payload limit is 10 MB; the model allows two short fields, so anything large is junk.
 MAX_BODY_BYTES = 4096
@@ -45,9 +49,8 @@ class InvalidBody(ValueError):
     """The request model refused the body; the message says what failed."""
 
 
-def _entry(body: bytes) -> tuple[str, Any]:
-    """The body's event id and proof of work (None without one), checked as the request model
-    checks them."""
+def _validate(body: bytes) -> None:
+    """Checks the body as the request model (stacks/constructs/entry_queue.py) checks it."""
     if len(body) > MAX_BODY_BYTES:
         raise InvalidBody(f"larger than {MAX_BODY_BYTES} bytes")
     try:
@@ -71,27 +74,43 @@ def _entry(body: bytes) -> tuple[str, Any]:
             value = pow_solution[name]
             if not isinstance(value, str) or not 1 <= len(value) <= length:
                 raise InvalidBody(f"{ENTRY_POW_FIELD}.{name} must be a string of 1 to {length} characters")
-    return event_id, pow_solution
 
 
 def assign_queue_num(
-    sqs: Any, queue_url: str, body: bytes, request_id: str, content_type: str | None
+    sqs: Any, queue_url: str, body: bytes, request_id: str, content_type: str | None, source_ip: str = ""
 ) -> Answer:
     """Validates, enqueues and answers as the integration does; `request_id` is the gateway's."""
     if not _maps(content_type):
         # API Gateway's 415, in the shape of the stack's DEFAULT_4XX gateway response.
         return Answer(415, {"error": "Unsupported Media Type"})
     try:
-        event_id, pow_solution = _entry(body)
+        _validate(body)
     except InvalidBody as problem:
-        # The stack's BAD_REQUEST_BODY gateway response: "invalid request body: <what failed>".
-        return Answer(400, {"error": f"invalid request body: {problem}"})
-    entered_at = int(time.time() * 1000)
-    message = dict(zip(ENTRY_MESSAGE_FIELDS, (event_id, request_id, entered_at), strict=True))
-    message[ENTRY_POW_FIELD] = pow_solution
+        # The stack's BAD_REQUEST_BODY gateway response, given what the model refused.
+        context = {"requestId": request_id, "error": {"validationErrorString": str(problem)}}
+        return Answer(
+            400,
+            json.loads(evaluate(mapping_templates.INVALID_BODY, {"context": context})),
+        )
+    request = {
+        "body": body.decode("utf-8"),
+        "headers": {"Content-Type": content_type or ENTRY_CONTENT_TYPE},
+        "httpMethod": ASSIGN_QUEUE_NUM.method,
+        "path": ASSIGN_QUEUE_NUM.path,
+        "resourcePath": ASSIGN_QUEUE_NUM.path,
+        "context": {
+            "requestId": request_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": source_ip},
+        },
+    }
+    # SQS's query API reads the form the request template writes.
+    form = parse_qs(evaluate(mapping_templates.ENTRY_REQUEST, request), strict_parsing=True)
+    if form.get("Action") != ["SendMessage"] or len(form.get("MessageBody", [])) != 1:
+        raise ValueError(f"the entry template wrote no single SendMessage: {sorted(form)}")
     try:
-        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message, separators=(",", ":")))
+        sqs.send_message(QueueUrl=queue_url, MessageBody=form["MessageBody"][0])
     except Exception:
         # The stack's integration response for a refused message; the caller may simply retry.
         return Answer(500, {"error": ENTRY_REFUSED})
-    return Answer(200, {"api_request_id": request_id})
+    return Answer(200, json.loads(evaluate(mapping_templates.ENTRY_RESPONSE, request)))

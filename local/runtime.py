@@ -26,7 +26,7 @@ from lambdas.catalog import (
     TopicTrigger,
     outbox_of,
 )
-from local import environment, events, gateway, provision, sites, sns_delivery, sqs_poller, waf
+from local import environment, events, gateway, provision, sites, sns_delivery, sqs_poller, vtl, waf
 from local.functions import Functions, FunctionUnavailable
 from local.options import Options, is_true
 from local.processes import MotoServer, RedisServer
@@ -129,6 +129,7 @@ class LocalRuntime:
         if "Custom::GenerateKeys" in generated:
             provision.publish_public_key(session.client("ssm"), env, generated["Custom::GenerateKeys"])
 
+        vtl.warm_up()
         sqs = session.client("sqs", config=_SDK_CONFIG)
         deferred.app = gateway.Gateway(
             functions,

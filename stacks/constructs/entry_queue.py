@@ -16,26 +16,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+import mapping_templates
 from lambdas import catalog
 
-# The message body the worker parses; field names from catalog.ENTRY_MESSAGE_FIELDS. Velocity does
-# not concatenate strings, so the JSON is interpolated inside one double-quoted string with $q
-# standing for a double quote. `$input.json('$.event_id')` is already a JSON string literal.
-_EVENT_ID, _REQUEST_ID, _ENTERED_AT = catalog.ENTRY_MESSAGE_FIELDS
-_POW = catalog.ENTRY_POW_FIELD
-# `pow` (the proof of work, lambdas/waiting_room/proof_of_work.py) goes through as posted: the model
-# allows only an object of two bounded strings, and `null` when the entry has none.
-REQUEST_TEMPLATE = (
-    "#set($q = '\"')\n"
-    "#set($pow = $input.json('$.pow'))\n"
-    '#if("$!pow" == "" || "$!pow" == \'""\')#set($pow = \'null\')#end\n'
-    f"#set($body = \"{{${{q}}{_EVENT_ID}${{q}}: $input.json('$.event_id'), "
-    f"${{q}}{_REQUEST_ID}${{q}}: ${{q}}$context.requestId${{q}}, "
-    f"${{q}}{_ENTERED_AT}${{q}}: $context.requestTimeEpoch, "
-    f'${{q}}{_POW}${{q}}: $pow}}")\n'
-    "Action=SendMessage&MessageBody=$util.urlEncode($body)"
-)
-RESPONSE_TEMPLATE = '{"api_request_id": "$context.requestId"}'
+# The message the worker parses (fields of catalog.ENTRY_MESSAGE_FIELDS plus `pow`, the proof of work
+# as posted or null) and the answer, written by API Gateway from the request with these templates.
+REQUEST_TEMPLATE = mapping_templates.read(mapping_templates.ENTRY_REQUEST)
+RESPONSE_TEMPLATE = mapping_templates.read(mapping_templates.ENTRY_RESPONSE)
 ENTRY_SCHEMA = apigw.JsonSchema(
     schema=apigw.JsonSchemaVersion.DRAFT4,
     title="AssignQueueNum",
@@ -48,7 +35,7 @@ ENTRY_SCHEMA = apigw.JsonSchema(
             max_length=catalog.EVENT_ID_MAX_LENGTH,
             pattern=catalog.EVENT_ID_PATTERN,
         ),
-        _POW: apigw.JsonSchema(
+        catalog.ENTRY_POW_FIELD: apigw.JsonSchema(
             type=apigw.JsonSchemaType.OBJECT,
             required=list(catalog.POW_FIELDS),
             additional_properties=False,

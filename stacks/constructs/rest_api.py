@@ -11,6 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+import mapping_templates
 from lambdas import catalog
 
 STAGE = "prod"
@@ -116,20 +117,15 @@ class CatalogRestApi(Construct):
         # 429 from throttling, 5xx) follow the contract's shape, carry CORS headers so a browser
         # can read them, and say no-store so no cache keeps them.
         for name, response_type, template in (
-            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, '{"error": $context.error.messageString}'),
-            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, '{"error": $context.error.messageString}'),
-            (
-                "BadBody",
-                apigw.ResponseType.BAD_REQUEST_BODY,
-                '{"error": "invalid request body: '
-                '$util.escapeJavaScript($context.error.validationErrorString)"}',
-            ),
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, mapping_templates.GATEWAY_ERROR),
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, mapping_templates.GATEWAY_ERROR),
+            ("BadBody", apigw.ResponseType.BAD_REQUEST_BODY, mapping_templates.INVALID_BODY),
         ):
             self.rest_api.add_gateway_response(
                 name,
                 type=response_type,
                 response_headers=_GATEWAY_RESPONSE_HEADERS,
-                templates={"application/json": template},
+                templates={"application/json": mapping_templates.read(template)},
             )
 
         self.routes: list[tuple[catalog.Route, apigw.Method]] = []
