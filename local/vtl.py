@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import mapping_templates
-from local.node_bridge import NodeBridge, shared
+from local.node_bridge import NodeBridge, NodeError, shared
 
 
 def render(template: str, request: dict[str, Any], bridge: NodeBridge | None = None) -> str:
@@ -26,5 +26,10 @@ def evaluate(name: str, request: dict[str, Any]) -> str:
 
 def warm_up() -> None:
     """Starts Node and compiles the entry's templates, so a missing `npm ci` fails the start."""
-    for name in (mapping_templates.ENTRY_REQUEST, mapping_templates.ENTRY_RESPONSE):
-        evaluate(name, {"body": "{}", "context": {"requestId": "warm-up", "requestTimeEpoch": 0}})
+    try:
+        for name in (mapping_templates.ENTRY_REQUEST, mapping_templates.ENTRY_RESPONSE):
+            evaluate(name, {"body": "{}", "context": {"requestId": "warm-up", "requestTimeEpoch": 0}})
+    except NodeError as error:
+        if "Cannot find package" in str(error):
+            raise NodeError(f"{error}: install the Node packages with `npm ci` (make run does)") from error
+        raise
