@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from lambdas.catalog import (
@@ -351,9 +351,28 @@ def _proxy_response(result: Any) -> tuple[int, dict[str, str], bytes]:
     return status, headers, payload
 
 
+class _JsonErrorsHandler(WSGIRequestHandler):
+    """The HTTP server's own refusals (a request line over 64 KiB: 414; a malformed one: 400)
+    happen before the gateway sees a request; they answer the JSON error shape of every other
+    error instead of the standard library's HTML page."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        reason = message or self.responses.get(code, ("error",))[0]
+        self.log_error("code %d, message %s", code, reason)
+        body = json.dumps({"error": reason}, separators=(",", ":")).encode()
+        self.send_response(code, reason)
+        self.send_header("Connection", "close")
+        for name, value in {"Content-Type": "application/json", **CORS_HEADERS}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
 def serve(app: Gateway | Callable[..., Any], host: str, port: int) -> BaseWSGIServer:
     """Binds now (so a port 0 is known before anything else starts); serve it with `start()`."""
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=_JsonErrorsHandler)
     # A burst of visitors opens hundreds of connections at once; a short backlog drops SYNs and
     # costs each dropped client a one-second retransmission.
     server.socket.listen(1024)

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import random
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -301,23 +302,39 @@ def _encode_cursor(key: dict[str, Any] | None) -> str | None:
 
 
 def _decode_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
+    """The index key a cursor carries, checked to be exactly one of this partition's keys: DynamoDB
+    refuses (a 500 here) an `ExclusiveStartKey` with any other attribute or a non-numeric number."""
     if not cursor:
         return None
     if len(cursor) > MAX_CURSOR_CHARS:
         raise BadCursor("cursor is not valid")
     try:
         key = json_input.loads(base64.urlsafe_b64decode(cursor.encode()))
-        valid = (
-            isinstance(key, dict)
-            and key.get("event_generation") == {"S": partition}
-            and isinstance(key.get("request_id", {}).get("S"), str)
-            and isinstance(key.get("token_expires_at", {}).get("N"), str)
-        )
-    except (ValueError, binascii.Error, UnicodeDecodeError, AttributeError) as error:
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
         raise BadCursor("cursor is not valid") from error
-    if not valid:
+    if not (
+        isinstance(key, dict)
+        and set(key) == {"event_generation", "request_id", "token_expires_at"}
+        and key["event_generation"] == {"S": partition}
+        and _single(key["request_id"], "S")
+        and _single(key["token_expires_at"], "N")
+        and _EXPIRY_DIGITS.fullmatch(key["token_expires_at"]["N"])
+    ):
         raise BadCursor("cursor is not valid")
     return key
+
+
+_EXPIRY_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def _single(value: object, kind: str) -> bool:
+    """A DynamoDB attribute value of one type, holding a non-empty string of sane length."""
+    return (
+        isinstance(value, dict)
+        and set(value) == {kind}
+        and isinstance(value[kind], str)
+        and 0 < len(value[kind]) <= 64
+    )
 
 
 def expired_token_page(

@@ -12,6 +12,7 @@ import pytest
 
 from lambdas import expired_tokens, increment_serving_counter
 from lambdas.catalog import routes_of
+from lambdas.waiting_room import registry, tokens
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.state_keys import MAX_COUNTER, MAX_INCREMENT
 from tests.integration.conftest import Core, api_event, entry_message, sqs_record
@@ -176,6 +177,45 @@ def test_a_cursor_nested_deep_or_too_long_is_a_400(core: Core) -> None:
             api_event("GET", "/expired_tokens", query={"event_id": core.event_id, "cursor": cursor}), None
         )
         assert result["statusCode"] == 400, result
+
+
+def _expired_tokens(core: Core, **query: str) -> dict:
+    return expired_tokens.handler(
+        api_event("GET", "/expired_tokens", query={"event_id": core.event_id, **query}), None
+    )
+
+
+def test_a_crafted_cursor_is_a_400_and_the_genuine_one_still_pages(core: Core) -> None:
+    """DynamoDB refuses an ExclusiveStartKey that is not exactly the index's key (moto lets extra
+    attributes through): each variation of a genuine cursor must be turned away before the query."""
+    request_ids = core.enter(3)
+    core.serve(3)
+    for request_id in request_ids:
+        tokens.issue(registry.lookup(core.event_id), request_id, validity_seconds=60, now_s=time.time() - 120)
+    first = _expired_tokens(core, limit="1")
+    genuine = first["headers"]["X-Next-Cursor"]
+    key = json.loads(base64.urlsafe_b64decode(genuine))
+    assert set(key) == {"event_generation", "request_id", "token_expires_at"}
+
+    def crafted(**changes: object) -> str:
+        changed = {name: value for name, value in {**key, **changes}.items() if value is not None}
+        return base64.urlsafe_b64encode(json.dumps(changed).encode()).decode()
+
+    for cursor in (
+        crafted(token_expires_at={"N": "not a number"}),
+        crafted(token_expires_at={"N": "1e400"}),
+        crafted(token_expires_at={"S": key["token_expires_at"]["N"]}),
+        crafted(token_expires_at={"N": key["token_expires_at"]["N"], "S": "x"}),
+        crafted(extra={"S": "x"}),
+        crafted(request_id=None),
+        crafted(request_id={"N": "1"}),
+        crafted(event_generation={"S": "other-event#0"}),
+    ):
+        answer = _expired_tokens(core, cursor=cursor)
+        assert answer["statusCode"] == 400, (json.loads(base64.urlsafe_b64decode(cursor)), answer)
+        assert json.loads(answer["body"]) == {"error": "cursor is not valid"}
+    following = _expired_tokens(core, limit="5", cursor=genuine)
+    assert following["statusCode"] == 200 and len(json.loads(following["body"])) == 2
 
 
 def test_entries_from_the_future_or_not_finite_take_no_position(core: Core) -> None:

@@ -123,3 +123,23 @@ def test_a_body_of_exactly_10_mb_is_not_refused_for_its_size(runtime: Runtime) -
     body = b"{" + b" " * (10 * 1024 * 1024 - 2) + b"}"
     answer = requests.post(runtime.public_api + "/assign_queue_num", data=body, timeout=30)
     assert answer.status_code != 413
+
+
+def test_an_over_long_request_line_is_refused_in_the_json_error_shape() -> None:
+    """The HTTP server refuses a request line over 64 KiB before the gateway sees it."""
+    from local.gateway import serve, start
+
+    server = serve(lambda environ, start_response: [], "127.0.0.1", 0)
+    start(server)
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as connection:
+            connection.sendall(b"GET /public/serving_num?event_id=" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n")
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+    finally:
+        server.shutdown()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"414", answer[:300]
+    assert b"Content-Type: application/json" in head
+    assert json.loads(body) == {"error": "Request-URI Too Long"}
