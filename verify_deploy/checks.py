@@ -587,14 +587,88 @@ def openid(ctx: Context) -> Result:
     return passed("discovery document's issuer is OidcIssuer")
 
 
+# What the edge gate reads from its KeyValueStore (edge_gate/gate.js); `key:<kid>` is read by name.
+EDGE_KEYS = ("gate", "state", "kid")
+EDGE_MODES = ("queue", "open", "closed")
+# The gate's KeyValueStore is global; its API lives in us-east-1 and signs with SigV4A.
+EDGE_STORE_REGION = "us-east-1"
+
+
+def read_edge_store(deployment: Deployment) -> dict[str, str | None]:
+    """The gate's entries in its KeyValueStore (None: absent), and `key:<kid>`'s presence only."""
+    assert deployment.edge is not None
+    (name,) = deployment.edge.physical_ids("AWS::CloudFront::KeyValueStore")
+    control = deployment.client("cloudfront", EDGE_STORE_REGION)
+    arn = control.describe_key_value_store(Name=name)["KeyValueStore"]["ARN"]
+    store = deployment.client("cloudfront-keyvaluestore", EDGE_STORE_REGION)
+
+    def get(key: str) -> str | None:
+        try:
+            return store.get_key(KvsARN=arn, Key=key)["Value"]
+        except store.exceptions.ResourceNotFoundException:
+            return None
+
+    entries = {key: get(key) for key in EDGE_KEYS}
+    kid = entries["kid"]
+    # The key itself is a secret: only whether it is there leaves this function.
+    entries["key"] = None if kid is None or get(f"key:{kid}") is None else "present"
+    return entries
+
+
+def _edge_store_problems(entries: dict[str, str | None]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    problems = [f"no `{key}`" for key in (*EDGE_KEYS, "key") if entries.get(key) is None]
+    try:
+        gate = json.loads(entries["gate"] or "{}")
+        state = json.loads(entries["state"] or "{}")
+    except ValueError:
+        return [*problems, "`gate` or `state` is not JSON"], {}, {}
+    if entries["gate"] and not (gate.get("event") and gate.get("room")):
+        problems.append("`gate` names no event or no room")
+    if entries["state"] and state.get("mode") not in EDGE_MODES:
+        problems.append(f"`state` has mode {state.get('mode')!r}")
+    return problems, gate, state
+
+
+def _edge_answer_problem(answer: requests.Response, gate: dict[str, Any], mode: str) -> str | None:
+    location = answer.headers.get("Location", "")
+    if mode == "queue" and not (answer.status_code == 302 and location.startswith(str(gate.get("room")))):
+        return f"without a pass: {answer.status_code} {location[:80]!r}, not a redirect to the room"
+    if mode == "closed" and answer.status_code != 503:
+        return f"closed, yet without a pass: {answer.status_code}"
+    if mode == "open" and answer.status_code == 302 and location.startswith(str(gate.get("room"))):
+        return "open, yet a visitor without a pass is sent to the room"
+    return None
+
+
 def edge(ctx: Context) -> Result:
-    """The edge gate's KeyValueStore holds the keys and the event's mode; no pass means a redirect."""
-    if ctx.deployment.edge is None:
+    """The edge gate's KeyValueStore holds its keys and the event's mode; no pass means the room."""
+    deployment = ctx.deployment
+    if deployment.edge is None:
         return skipped("no edge stack given")
-    return failed(
-        f"{ctx.deployment.edge.name}: this version cannot check the edge gate yet",
-        "check the edge gate by hand: open the protected site without a pass and expect a redirect",
-    )
+    problems, gate, state = _edge_store_problems(read_edge_store(deployment))
+    if problems:
+        return failed(
+            f"{deployment.edge.name}'s KeyValueStore: {'; '.join(problems)}",
+            "the EdgeSync function fills the store each minute from the event and the pass keys: see "
+            "its log group; until then the gate lets everyone through",
+        )
+    mode = str(state.get("mode"))
+    hosts = gate.get("hosts") or []
+    if not hosts:
+        return failed(
+            f"the gate of {gate['event']} names no host, so the command cannot visit it",
+            "give the edge stack the protected site's host name",
+        )
+    site = f"{gate.get('scheme') or 'https'}://{hosts[0]}/vwr-verify-probe"
+    answer = ctx.http.get(site, allow_redirects=False, timeout=ctx.options.http_timeout)
+    problem = _edge_answer_problem(answer, gate, mode)
+    if problem:
+        return failed(
+            f"{site}: {problem}",
+            "associate the edge stack's CloudFront Function (viewer request) with every behaviour of "
+            "the protected distribution",
+        )
+    return passed(f"{gate['event']} in mode {mode}; keys present; {site} answers {answer.status_code}")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ IAM_POLICY: dict[str, Any] = {
                 "pipes:DescribePipe",
                 "cloudwatch:DescribeAlarms",
                 "sqs:GetQueueAttributes",
+                "cloudfront:DescribeKeyValueStore",
+                "cloudfront-keyvaluestore:GetKey",
             ],
             "Resource": "*",
         },

@@ -26,7 +26,7 @@ KINDS = {
     "Virtual waiting room: sample pages": "sample",
     "Virtual waiting room: inlet strategy": "inlet",
     "Virtual waiting room: OpenID Connect adapter": "openid",
-    "Virtual waiting room: edge gate": "edge",
+    "Virtual waiting room: edge": "edge",
 }
 # The outputs docs/DEPLOY.md documents for each kind (the inlet's topic exists with MaxSize only).
 DOCUMENTED_OUTPUTS: dict[str, tuple[str, ...]] = {

@@ -4,12 +4,15 @@ as the command reaches AWS), and the run's clean-up on failure and Ctrl-C."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 from lambdas.catalog import EVENT_SOURCE
 from verify_deploy import checks, cli
@@ -326,3 +329,126 @@ def test_help_and_deploy_md_show_the_policy_statement_the_command_carries(
     help_text = capsys.readouterr().out
     assert json.loads(help_text[help_text.index("{") :]) == cli.IAM_POLICY
     assert not any("arn:aws:iam::aws:policy" in json.dumps(s) for s in cli.IAM_POLICY["Statement"])
+
+
+# -- the edge gate -------------------------------------------------------------------------------------
+
+
+class GateSite:
+    """A site behind a gate, answering a visitor without a pass as its mode says (edge_gate/gate.js)."""
+
+    def __init__(self, status: int, location: str = "") -> None:
+        answer = (status, location)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(answer[0])
+                if answer[1]:
+                    self.send_header("Location", answer[1])
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+ROOM = "https://room.example/waiting-room/"
+
+
+def edge_deployment(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, entries: dict[str, str]
+) -> Deployment:
+    """An edge stack whose KeyValueStore (moto's control plane) holds `entries` (the data plane, which
+    moto does not serve, through botocore's Stubber)."""
+    name = f"gate-{uuid.uuid4().hex[:8]}"
+    arn = deployment.client("cloudfront").create_key_value_store(Name=name)["KeyValueStore"]["ARN"]
+    deployment.edge = Stack(
+        "WaitingRoom-Edge",
+        "edge",
+        "CREATE_COMPLETE",
+        "",
+        {},
+        {},
+        [("AWS::CloudFront::KeyValueStore", "GateStore", name)],
+    )
+    store = boto3.client(
+        "cloudfront-keyvaluestore", region_name=REGION, aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    stubber = Stubber(store)
+    for key in ("gate", "state", "kid", f"key:{entries.get('kid')}"):
+        if key in entries:
+            answer = {"Key": key, "Value": entries[key], "ItemCount": 1, "TotalSizeInBytes": 1}
+            stubber.add_response("get_key", answer, {"KvsARN": arn, "Key": key})
+        elif key != "key:None":
+            stubber.add_client_error("get_key", "ResourceNotFoundException", http_status_code=404)
+    stubber.activate()
+    real_client = deployment.client
+    monkeypatch.setattr(
+        deployment,
+        "client",
+        lambda service, region=None: (
+            store if service == "cloudfront-keyvaluestore" else real_client(service, region)
+        ),
+    )
+    return deployment
+
+
+def gate_entries(host: str, mode: str) -> dict[str, str]:
+    gate = {"event": "Sample", "room": ROOM, "hosts": [host], "scheme": "http"}
+    return {
+        "gate": json.dumps(gate),
+        "state": json.dumps({"mode": mode, "generation": 0}),
+        "kid": "k1",
+        "key:k1": "s",
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "location", "outcome"),
+    [
+        ("queue", 302, ROOM + "?event_id=Sample", "pass"),
+        ("queue", 200, "", "fail"),
+        ("closed", 503, "", "pass"),
+        ("open", 200, "", "pass"),
+        ("open", 302, ROOM, "fail"),
+    ],
+)
+def test_the_edge_check_reads_the_store_and_visits_the_site_without_a_pass(
+    deployment: Deployment,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    status: int,
+    location: str,
+    outcome: str,
+) -> None:
+    site = GateSite(status, location)
+    try:
+        result = checks.edge(context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, mode))))
+    finally:
+        site.close()
+
+    assert result.status == outcome, result
+    if outcome == "pass":
+        assert f"Sample in mode {mode}" in result.detail
+
+
+def test_an_edge_store_without_its_keys_fails_naming_them(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = {"gate": json.dumps({"event": "Sample", "room": ROOM, "hosts": ["x.example"]})}
+
+    result = checks.edge(context(edge_deployment(deployment, monkeypatch, entries)))
+
+    assert result.status == "fail"
+    assert "no `state`; no `kid`; no `key`" in result.detail and "EdgeSync" in result.advice
+
+
+def test_no_edge_stack_is_a_skip_that_says_so(deployment: Deployment) -> None:
+    assert checks.edge(context(deployment)) == checks.skipped("no edge stack given")
