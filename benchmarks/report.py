@@ -229,6 +229,7 @@ def _write_csv(run: Run, out: Path) -> None:
             "scheduled_at",
             "entry_sent_at",
             "entered_at",
+            "stamped_at",
             "position",
             "assigned_at",
             "offered_at",

@@ -28,9 +28,6 @@ from lambdas.catalog import (
 from lambdas.waiting_room import json_input
 from local.vtl import evaluate
 
-# API Gateway's payload limit is 10 MB; the model allows two short fields, so anything large is junk.
-MAX_BODY_BYTES = 4096
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -51,8 +48,6 @@ class InvalidBody(ValueError):
 
 def _validate(body: bytes) -> None:
     """Checks the body as the request model (stacks/constructs/entry_queue.py) checks it."""
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidBody(f"larger than {MAX_BODY_BYTES} bytes")
     try:
         document = json_input.loads(body or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -76,10 +76,6 @@ CASES = [
 ]
 
 
-# (method, url, with token, browser signature, botocore signature) of every case that ran, for the report.
-SIGNED: list[tuple[str, str, bool, str, str]] = []
-
-
 def _show_case(page, url, got, expected, canonical) -> None:
     """The case on the page (for its screenshot): the canonical requests and both headers."""
     authorization = got["headers"]["Authorization"]
@@ -146,8 +142,6 @@ def test_browser_signs_like_botocore(signer_page, screenshot, method, path, para
     assert got["headers"]["Authorization"] == expected["Authorization"]
     assert got["headers"]["X-Amz-Date"] == expected["X-Amz-Date"]
     assert got["headers"].get("X-Amz-Security-Token") == expected.get("X-Amz-Security-Token")
-    botocore_signature = expected["Authorization"].split("=")[-1]
-    SIGNED.append((method, url, token is not None, got["signature"], botocore_signature))
 
 
 def test_query_built_by_the_page_is_the_canonical_query(signer_page, screenshot):
@@ -178,22 +172,53 @@ def test_signing_without_keys_is_refused(signer_page, screenshot):
     screenshot(signer_page)
 
 
-def test_signature_report(page, screenshot):
-    """A page listing the signatures compared above, saved as this test's screenshot."""
+def test_signature_report(signer_page, screenshot):
+    """Every case signed by the page in one go and by botocore, listed on a page saved as this
+    test's screenshot: the report stands on its own, whichever tests ran before it."""
+    cases = [(case.values, token) for case in CASES for token in (None, TOKEN)]
+    expected = [_botocore(*values, token) for values, token in cases]
+    signatures = signer_page.evaluate(
+        """async ({requests, region, keyId, secret, date}) => {
+            const m = await import('/control_panel/sigv4.js');
+            const signed = [];
+            for (const {url, method, body, token} of requests) {
+                const credentials = {accessKeyId: keyId, secretAccessKey: secret};
+                if (token) credentials.sessionToken = token;
+                signed.push((await m.signRequest({method, url, body: body ?? undefined, credentials,
+                                                  region, date: new Date(date)})).signature);
+            }
+            return signed;
+        }""",
+        {
+            "requests": [
+                {"url": url, "method": values[0], "body": values[3], "token": token}
+                for (values, token), (url, _, _) in zip(cases, expected, strict=True)
+            ],
+            "region": REGION,
+            "keyId": KEY_ID,
+            "secret": SECRET,
+            "date": FIXED.replace(tzinfo=datetime.UTC).isoformat(),
+        },
+    )
+    signed = [
+        (values[0], url, token is not None, browser, headers["Authorization"].split("=")[-1])
+        for (values, token), (url, headers, _), browser in zip(cases, expected, signatures, strict=True)
+    ]
     rows = "".join(
         f"<tr><td>{html.escape(m)}</td><td><code>{html.escape(u.removeprefix(HOST))}</code></td>"
         f"<td>{'yes' if t else 'no'}</td><td><code>{b[:16]}…</code></td><td><code>{o[:16]}…</code></td>"
         f"<td class={'ok' if b == o else 'bad'}>{'identical' if b == o else 'DIFFERENT'}</td></tr>"
-        for m, u, t, b, o in SIGNED
+        for m, u, t, b, o in signed
     )
-    page.set_content(
+    signer_page.set_content(
         "<style>body{font:14px system-ui;margin:24px;color:#172033}table{border-collapse:collapse}"
         "td,th{padding:4px 10px;border-bottom:1px solid #dde2ee;text-align:left}"
         ".ok{color:#0f7b52;font-weight:600}.bad{color:#b42318;font-weight:700}</style>"
         "<h1>SigV4: control_panel/sigv4.js in Chromium vs botocore</h1>"
-        f"<p>{len(SIGNED)} requests signed by both, date fixed at {FIXED.isoformat()}Z, region {REGION}.</p>"
+        f"<p>{len(signed)} requests signed by both, date fixed at {FIXED.isoformat()}Z, region {REGION}.</p>"
         "<table><tr><th>Method</th><th>Path and query</th><th>Session token</th><th>Browser</th>"
         f"<th>botocore</th><th>Result</th></tr>{rows}</table>"
     )
-    screenshot(page)
-    assert all(b == o for *_, b, o in SIGNED)
+    screenshot(signer_page)
+    assert len(signed) == 2 * len(CASES)
+    assert [b for *_, b, _ in signed] == [o for *_, o in signed]

@@ -94,10 +94,27 @@ def test_calls_per_visitor_are_counted(summary: dict) -> None:
     assert calls["entry_integration_per_visitor"] == pytest.approx(1.0)
 
 
-def test_positions_follow_the_gateway_stamps_and_the_page_figures_are_reported(summary: dict) -> None:
+def _passed_by_a_later_arrival(report: Path) -> int:
+    """Visitors whose position is larger than that of someone the gateway stamped strictly later."""
+    with (report / "visitors.csv").open() as file:
+        rows = sorted((float(r["stamped_at"]), int(r["position"])) for r in csv.DictReader(file))
+    passed, smallest_later = 0, float("inf")
+    # From the last stamp back; visitors of one stamp are compared only with later stamps.
+    for stamp in sorted({stamp for stamp, _ in rows}, reverse=True):
+        group = [position for s, position in rows if s == stamp]
+        passed += sum(1 for position in group if position > smallest_later)
+        smallest_later = min(smallest_later, *group)
+    return passed
+
+
+def test_positions_follow_the_gateway_stamps_and_the_page_figures_are_reported(
+    summary: dict, report: Path
+) -> None:
     fairness = summary["fairness"]
     assert fairness["arrival_clock"] == "gateway stamp"
-    # Only an entry that reached the worker after its ordering window may be out of order.
+    # Only an entry that reached the worker after its ordering window may be out of order: on a
+    # busy machine some are late, and each may be passed; nobody else is.
+    assert _passed_by_a_later_arrival(report) <= summary["late_entries"]
     if summary["late_entries"] == 0:
         assert fairness["position_vs_arrival"]["largest_overtaking"] == 0
     offered = summary["served_to_offered_s"]

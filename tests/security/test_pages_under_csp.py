@@ -111,12 +111,13 @@ def test_an_injected_inline_script_is_refused(context, runtime: Runtime) -> None
 
 
 def _framed_headline(context: BrowserContext, page_url: str) -> int:
-    """How many of the page's headlines show inside a frame of another site (0 when refused)."""
+    """How many of the page's headlines show inside a frame of another site (0 when refused),
+    counted once the frame has finished loading: its own page, or the browser's refusal."""
     framer = "http://framer.example/"  # plain http, as the local page is: no mixed-content refusal
-    frame_page = f'<iframe src="{page_url}"></iframe>'
+    frame_page = f"""<iframe src="{page_url}" onload="document.body.dataset.framed = 'loaded'"></iframe>"""
     context.route(framer, lambda route: route.fulfill(status=200, content_type="text/html", body=frame_page))
     page, _ = _open(context, framer)
-    page.wait_for_timeout(1500)
+    expect(page.locator("body")).to_have_attribute("data-framed", "loaded", timeout=SLOW)
     [frame] = page.main_frame.child_frames
     return frame.locator("#headline").count()
 
