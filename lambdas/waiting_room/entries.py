@@ -115,14 +115,15 @@ def not_found_or_voided(
     """Why Redis holds no position for a request id in this event: voided by a reset, lost, or
     refused for its proof of work (410), not assigned yet, or lost by Redis itself (then the state
     is rebuilt and the visitor asked to come back). Every route that looks a request id up answers
-    alike; a request id of another event is as unknown here as one never seen.
+    alike; a request id numbered in another event is a definite 404 at once, since no wait makes
+    it this event's (one still on its way to any event's worker is indistinguishable: 202).
 
     Costs one DynamoDB read, paid only off the happy path (Redis answers every assigned position),
     and one more Redis read where DynamoDB has the position: the worker may have just stored it.
     """
     record = read_queue_record(request_id)
     if record is not None and record.event_id != event.event_id:
-        record = None
+        return HttpError(404, "this request_id entered another event's line", "other_event")
     if record is not None and record.lost:
         return HttpError(410, "this entry waited too long for a place in line: enter the line again", "lost")
     if record is not None and (record.voided or record.generation < generation):

@@ -141,9 +141,14 @@ def test_a_route_of_one_event_knows_nothing_of_another_events_visitors(a: Runtim
     before = {"a": counters(a), "b": counters(b), "b_incarnation": incarnation(a, b.event_id)}
     assert before["b_incarnation"] is not None
 
+    # An id never seen may still be on its way (202 "ask again"); B's ids are a definite 404 in
+    # A at once, and the session check says closed, as for any id A does not hold.
     unknown = answers_about(a, str(uuid.uuid4()))
+    assert unknown["/queue_num"][0] == 202
+    not_here = (404, {"error": "this request_id entered another event's line", "reason": "other_event"})
+    lookups = ("/queue_num", "/queue_pos_expiry", "/generate_token")
     for request_id in (waiting, served_b):
-        assert answers_about(a, request_id) == unknown
+        assert answers_about(a, request_id) == {**unknown, **dict.fromkeys(lookups, not_here)}
 
     # Nothing moved in either event, and B's state was not rebuilt.
     assert counters(a) == before["a"] and counters(b) == before["b"]
@@ -177,10 +182,12 @@ def test_bursts_in_both_events_at_once_number_each_event_on_its_own(a: Runtime, 
         assert sorted(positions) == list(range(first, first + sizes[event_id])), event_id
         places[event_id] = dict(zip(mine[event_id], positions, strict=True))
 
-    # No request id has a place in the other event: each is unknown there.
+    # No request id has a place in the other event: each is a definite 404 there, not "ask again".
     for event_id, other in ((A, b), (b.event_id, a)):
         answers = parallel(lambda rid, other=other: public_get(other, "/queue_num", rid), mine[event_id])
-        assert {answer.status_code for answer in answers} == {202}, event_id  # as for an unknown id
+        assert {(answer.status_code, answer.json()["reason"]) for answer in answers} == {
+            (404, "other_event")
+        }, event_id
 
     # Each event counts its own entries, serves its own line and issues its own tokens.
     let_in = {A: 40, b.event_id: 25}

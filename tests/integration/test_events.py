@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import jwt
 import pytest
 
@@ -195,10 +197,13 @@ def test_each_event_keeps_its_own_line(core: Core, other: Core) -> None:
     )
     assert position[1]["queue_number"] == 5
 
-    # A request id is unknown in any event but its own, and asking disturbs nothing.
+    # A request id of another event is a definite 404 at once, and asking disturbs nothing; one
+    # that no worker has numbered yet may still be this event's: it keeps its 202.
     for handler, path in ((queue_num.handler, "/queue_num"), (queue_pos_expiry.handler, "/queue_pos_expiry")):
-        status, _ = call(handler, "GET", path, query={"event_id": core.event_id, "request_id": theirs[0]})
-        assert status in (202, 404)
+        status, body = call(handler, "GET", path, query={"event_id": core.event_id, "request_id": theirs[0]})
+        assert (status, body["reason"]) == (404, "other_event"), path
+    in_flight = {"event_id": core.event_id, "request_id": str(uuid.uuid4())}
+    assert call(queue_num.handler, "GET", "/queue_num", query=in_flight)[0] == 202
     assert core.token(theirs[0])[0] == 404
     assert other.token(mine[0])[0] == 404
 
