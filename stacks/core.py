@@ -3,7 +3,7 @@ DynamoDB, the key pair, events, schedules, alarms and a dashboard."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, RemovalPolicy, SecretValue, Stack
+from aws_cdk import CfnCondition, CfnOutput, CfnParameter, CfnResource, Fn, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -291,8 +291,8 @@ class CoreStack(Stack):
                             description="Waiting room token signing key, public half (JWK)",
                         )
                     if built.entry.needs_redis:
-                        # Runs in the VPC: Redis and the Secrets Manager endpoint must exist first.
-                        resource.node.add_dependency(redis.resource, network.secrets_endpoint)
+                        # Runs in the VPC: Redis and the way to Secrets Manager must exist first.
+                        resource.node.add_dependency(redis.resource, network.egress_ready)
                 elif not isinstance(trigger, catalog.Route):
                     raise TypeError(f"the core stack cannot wire {trigger!r}")
 
@@ -320,6 +320,17 @@ class CoreStack(Stack):
             private_api_name=self.private_api.rest_api.rest_api_name,
             pipes={pipe.node.id: pipe.ref for pipe in outbox.pipes.values()},
         )  # fmt: skip
+        # $3 a month unless it is one of the account's first three; the alarms page without it.
+        dashboard_wanted = params.is_true(
+            self,
+            "DashboardWanted",
+            params.flag(
+                self, "EnableDashboard", False, "A CloudWatch dashboard of the visitor flow, $3 a month"
+            ),
+        )
+        dashboard = self.monitoring.dashboard.node.default_child
+        assert isinstance(dashboard, CfnResource)
+        dashboard.cfn_options.condition = dashboard_wanted
 
         # -- outputs ------------------------------------------------------------------------------------
         self.event_id = event_id.value_as_string
@@ -348,9 +359,15 @@ class CoreStack(Stack):
             ("AlarmTopicArn", self.monitoring.topic.topic_arn, "Subscribe to get alarm notifications"),
             ("JwtKeysSecretArn", jwt_keys.secret_arn, "Secret holding the token signing key"),
             ("JwtPublicKeyParameter", public_key_name, "SSM parameter holding the signing key's public JWK"),
-            ("DashboardName", self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
         ):
             CfnOutput(self, name, value=value, description=description)
+        CfnOutput(
+            self,
+            "DashboardName",
+            value=self.monitoring.dashboard.dashboard_name,
+            description="CloudWatch dashboard (EnableDashboard=true)",
+            condition=dashboard_wanted,
+        )
 
         acknowledge_core(self)
 

@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from lambdas import catalog
+from lambdas.waiting_room.aws import DUAL_STACK_SERVICES_VARIABLE
 from stacks.config import Architecture
 from stacks.constructs.bindings import Bindings
 from stacks.constructs.packaging import RUNTIME, lambda_architecture, lambda_code
@@ -27,6 +28,8 @@ class VpcPlacement:
     vpc: ec2.IVpc
     subnets: ec2.SubnetSelection
     security_group: ec2.ISecurityGroup
+    # The services the SDK reaches on their dual-stack endpoints (stacks/constructs/network.py).
+    dual_stack_services: str = ""
 
 
 class CatalogFunction(Construct):
@@ -85,7 +88,10 @@ class CatalogFunction(Construct):
                 "vpc": placement.vpc,
                 "vpc_subnets": placement.subnets,
                 "security_groups": [placement.security_group],
+                # Out over IPv6 through the subnets' egress-only gateway (no NAT gateway).
+                "ipv6_allowed_for_dual_stack": True,
             }
+            environment[DUAL_STACK_SERVICES_VARIABLE] = placement.dual_stack_services
 
         self.function = lambda_.Function(
             self,

@@ -1,29 +1,39 @@
-"""The VPC for the functions that talk to Redis: isolated subnets only, no NAT gateway.
+"""The VPC for the functions that talk to Redis: no NAT gateway, nothing that listens on the
+internet.
 
 What VPC functions reach outside the VPC, and how:
-- DynamoDB through a gateway endpoint (free).
-- Secrets Manager through an interface endpoint: the Redis password and the JWT signing key are
-  read once per container; passing them in environment variables instead would put them in the
-  function configuration in plain text.
-- EventBridge through an interface endpoint, only where VPC functions put events: the metrics
-  event each minute (EnableEventGeneration) and the expiry sweeper's automatic increments
-  (IncrSvcOnQueuePositionExpiry). Token and session events need none: they leave through the
-  tokens table's stream (stacks/constructs/outbox.py). (Routing the rest through a non-VPC
-  function would cost an invocation per event.)
-Interface endpoints cost ~$7.30 a month per AZ each, so by default they get one ENI in one AZ
-(`endpoint_azs` context). Functions in the other AZ reach it across the AZ boundary; if that AZ
-fails, warm containers keep their cached secrets and only new containers and events are hit.
+- DynamoDB through a gateway endpoint (free), over IPv4.
+- Secrets Manager (the Redis password and the JWT signing key, read once per container: passing
+  them in environment variables would put them in the function configuration in plain text),
+  EventBridge (the metrics event each minute with EnableEventGeneration, the expiry sweeper's
+  automatic increments with IncrSvcOnQueuePositionExpiry) and SQS (the queue worker puts entries
+  back while Redis is away), by one of two ways:
+  - by default, over IPv6: the subnets are dual-stack, an egress-only internet gateway (free; it
+    lets connections out and none in) is their route to ::/0, and the functions may send IPv6
+    (Lambda's `Ipv6AllowedForDualStack`). Secrets Manager's regional endpoint is dual-stack as it
+    is; EventBridge and SQS have separate dual-stack endpoints (`events.<region>.api.aws`,
+    `sqs.<region>.api.aws`), which the functions' SDK is told to use for those two services only
+    (`DUAL_STACK_SERVICES`, lambdas/waiting_room/aws.py), so DynamoDB stays on its gateway endpoint;
+  - with `PrivateEndpoints=true`, through interface endpoints (AWS PrivateLink) for Secrets
+    Manager and, where functions put events, EventBridge, and no route out of the VPC at all. They
+    cost ~$7.30 a month per AZ each, so they get one ENI in one AZ (`endpoint_azs` context);
+    functions in the other AZ reach it across the AZ boundary.
 """
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnResource, RemovalPolicy
+from aws_cdk import CfnCondition, CfnParameter, CfnResource, Fn, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks import params
 from stacks.config import AppConfig
 from stacks.constructs.function import VpcPlacement
+
+# The services whose dual-stack endpoint has its own name, which the SDK must be asked for. Secrets
+# Manager's regional endpoint answers over IPv4 and IPv6 under its usual name.
+DUAL_STACK_SERVICES = ("events", "sqs")
 
 
 class Network(Construct):
@@ -36,10 +46,22 @@ class Network(Construct):
         event_bus_endpoint_condition: CfnCondition | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        stack = scope
+        private_endpoints: CfnParameter = params.flag(
+            stack,
+            "PrivateEndpoints",
+            False,
+            "Reach Secrets Manager and EventBridge through interface endpoints (about $7.30 a "
+            "month each) instead of over IPv6 through an egress-only internet gateway",
+        )
+        self.private = params.is_true(stack, "PrivateEndpointsAsked", private_endpoints)
+        over_ipv6 = CfnCondition(stack, "EgressOverIpv6", expression=Fn.condition_not(self.private))
+
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr("10.42.0.0/22"),
+            ip_protocol=ec2.IpProtocol.DUAL_STACK,
             max_azs=config.max_azs,
             nat_gateways=0,
             subnet_configuration=[
@@ -49,6 +71,21 @@ class Network(Construct):
             ],
             restrict_default_security_group=False,
         )
+        # CDK makes the egress-only gateway of a dual-stack VPC but routes no isolated subnet to it.
+        gateway = next(c for c in self.vpc.node.children if isinstance(c, ec2.CfnEgressOnlyInternetGateway))
+        gateway.cfn_options.condition = over_ipv6
+        routes: list[CfnResource] = []
+        for index, subnet in enumerate(self.vpc.isolated_subnets):
+            route = ec2.CfnRoute(
+                self,
+                f"Ipv6Egress{index + 1}",
+                route_table_id=subnet.route_table.route_table_id,
+                destination_ipv6_cidr_block="::/0",
+                egress_only_internet_gateway_id=gateway.ref,
+            )
+            route.cfn_options.condition = over_ipv6
+            routes.append(route)
+
         # Rejected traffic only: enough to debug a security group, almost nothing to ingest.
         flow_logs = logs.LogGroup(
             self, "FlowLogs", retention=logs.RetentionDays.ONE_WEEK, removal_policy=RemovalPolicy.DESTROY
@@ -62,7 +99,11 @@ class Network(Construct):
         self.vpc.add_gateway_endpoint("DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)
 
         self.function_security_group = ec2.SecurityGroup(
-            self, "FunctionsSg", vpc=self.vpc, description="Waiting room functions that talk to Redis"
+            self,
+            "FunctionsSg",
+            vpc=self.vpc,
+            description="Waiting room functions that talk to Redis",
+            allow_all_ipv6_outbound=True,
         )
         endpoint_subnets = ec2.SubnetSelection(subnets=self.vpc.isolated_subnets[: config.endpoint_azs])
         endpoint_sg = ec2.SecurityGroup(
@@ -74,8 +115,10 @@ class Network(Construct):
         )
         endpoint_sg.add_ingress_rule(self.function_security_group, ec2.Port.tcp(443), "HTTPS from functions")
 
-        def endpoint(name: str, service: ec2.InterfaceVpcEndpointAwsService) -> ec2.InterfaceVpcEndpoint:
-            return self.vpc.add_interface_endpoint(
+        def endpoint(
+            name: str, service: ec2.InterfaceVpcEndpointAwsService, condition: CfnCondition
+        ) -> CfnResource:
+            built = self.vpc.add_interface_endpoint(
                 name,
                 service=service,
                 subnets=endpoint_subnets,
@@ -83,11 +126,42 @@ class Network(Construct):
                 open=False,
                 private_dns_enabled=True,
             )
-
-        self.secrets_endpoint = endpoint("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER)
-        events_endpoint = endpoint("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE)
-        if event_bus_endpoint_condition is not None:
-            resource = events_endpoint.node.default_child
+            resource = built.node.default_child
             assert isinstance(resource, CfnResource)
-            resource.cfn_options.condition = event_bus_endpoint_condition
-        self.placement = VpcPlacement(self.vpc, isolated, self.function_security_group)
+            resource.cfn_options.condition = condition
+            return resource
+
+        secrets = endpoint("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, self.private)
+        events_condition = self.private
+        if event_bus_endpoint_condition is not None:
+            events_condition = CfnCondition(
+                stack,
+                "EventBridgeEndpointWanted",
+                expression=Fn.condition_and(self.private, event_bus_endpoint_condition),
+            )
+        endpoint("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, events_condition)
+
+        # What must exist before a function in the VPC first runs (a custom resource that reads a
+        # secret): the secrets endpoint, or the IPv6 routes. A resource cannot depend on another
+        # that a condition may leave out, so this always-made handle refers to whichever is made.
+        self.egress_ready = CfnResource(
+            self,
+            "EgressReady",
+            type="AWS::CloudFormation::WaitConditionHandle",
+        )
+        self.egress_ready.add_metadata(
+            "Egress",
+            Fn.condition_if(
+                self.private.logical_id,
+                secrets.ref,
+                Fn.join(",", [route.ref for route in routes]),
+            ),
+        )
+        self.placement = VpcPlacement(
+            self.vpc,
+            isolated,
+            self.function_security_group,
+            dual_stack_services=Fn.condition_if(
+                self.private.logical_id, "", ",".join(DUAL_STACK_SERVICES)
+            ).to_string(),
+        )

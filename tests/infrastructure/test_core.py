@@ -186,6 +186,62 @@ def test_no_nat_gateway_and_only_the_needed_endpoints(synth: Synth) -> None:
             assert len(endpoint["SubnetIds"]) == 1  # one AZ by default: $7.30/month each
 
 
+def test_vpc_functions_go_out_over_ipv6_unless_private_endpoints_are_asked_for(synth: Synth) -> None:
+    """By default no interface endpoint is made: the subnets are dual-stack and route ::/0 to an
+    egress-only internet gateway (outbound only: nothing in the VPC can be reached from outside),
+    the VPC functions may send IPv6 and use EventBridge's and SQS's dual-stack endpoints. With
+    PrivateEndpoints=true it is the other way round: interface endpoints and no route out."""
+    template = synth.template("core")
+    resources = template["Resources"]
+    assert template["Parameters"]["PrivateEndpoints"]["Default"] == "false"
+    assert template["Conditions"]["EgressOverIpv6"] == {"Fn::Not": [{"Condition": "PrivateEndpointsAsked"}]}
+    for endpoint in by_type(template, "AWS::EC2::VPCEndpoint").values():
+        if endpoint["Properties"].get("VpcEndpointType") == "Interface":
+            assert endpoint["Condition"] in {"PrivateEndpointsAsked", "EventBridgeEndpointWanted"}
+    (gateway,) = by_type(template, "AWS::EC2::EgressOnlyInternetGateway")
+    assert resources[gateway]["Condition"] == "EgressOverIpv6"
+    assert not by_type(template, "AWS::EC2::InternetGateway")  # nothing that lets connections in
+    subnets = by_type(template, "AWS::EC2::Subnet")
+    (ipv6_block,) = by_type(template, "AWS::EC2::VPCCidrBlock")
+    routes = [
+        r
+        for r in by_type(template, "AWS::EC2::Route").values()
+        if "DestinationIpv6CidrBlock" in r["Properties"]
+    ]
+    assert len(routes) == len(subnets)
+    tables = {
+        a["Properties"]["RouteTableId"]["Ref"]
+        for a in by_type(template, "AWS::EC2::SubnetRouteTableAssociation").values()
+    }
+    for route in routes:
+        assert route["Condition"] == "EgressOverIpv6"
+        assert route["Properties"]["DestinationIpv6CidrBlock"] == "::/0"
+        assert route["Properties"]["EgressOnlyInternetGatewayId"] == {"Ref": gateway}
+        assert route["Properties"]["RouteTableId"]["Ref"] in tables
+    for subnet in subnets.values():
+        assert "Ipv6CidrBlock" in subnet["Properties"]
+        assert ipv6_block in subnet["DependsOn"]  # the VPC's IPv6 block must exist first
+    vpc_functions = [
+        f for f in by_type(template, "AWS::Lambda::Function").values() if "VpcConfig" in f["Properties"]
+    ]
+    assert vpc_functions
+    for function in vpc_functions:
+        assert function["Properties"]["VpcConfig"]["Ipv6AllowedForDualStack"] is True
+        assert function["Properties"]["Environment"]["Variables"]["DUAL_STACK_SERVICES"] == {
+            "Fn::If": ["PrivateEndpointsAsked", "", "events,sqs"]
+        }
+    (functions_sg,) = [
+        sg
+        for sg in by_type(template, "AWS::EC2::SecurityGroup").values()
+        if "talk to Redis" in sg["Properties"]["GroupDescription"]
+    ]
+    assert {
+        "CidrIpv6": "::/0",
+        "IpProtocol": "-1",
+        "Description": "Allow all outbound ipv6 traffic by default",
+    } in functions_sg["Properties"]["SecurityGroupEgress"]
+
+
 def test_no_wildcard_execute_api_invoke(synth: Synth) -> None:
     """A route's ARN, whole: the one `*` allowed is a path parameter's segment (`/events/*`)."""
     with_parameters = [
@@ -311,14 +367,23 @@ def test_alarms_notify_the_topic_and_a_dashboard_exists(core: dict[str, Any]) ->
     assert len(alarms) >= 4
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
-    assert len(by_type(core, "AWS::CloudWatch::Dashboard")) == 1
+    # The dashboard is $3 a month: made only with EnableDashboard=true (off by default).
+    (dashboard,) = by_type(core, "AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Condition"] == "DashboardWanted"
+    assert core["Parameters"]["EnableDashboard"]["Default"] == "false"
+    assert core["Outputs"]["DashboardName"]["Condition"] == "DashboardWanted"
 
 
 def test_custom_resources_order(core: dict[str, Any]) -> None:
     (init,) = by_type(core, "Custom::InitializeState").values()
     depends = init.get("DependsOn", [])
     assert any(d.startswith("RedisServerless") for d in depends)
-    assert any("SecretsManager" in d for d in depends)
+    # The way to Secrets Manager: whichever of its endpoint or the IPv6 routes the parameters make.
+    (ready,) = [d for d in depends if d.startswith("NetworkEgressReady")]
+    egress = core["Resources"][ready]["Metadata"]["Egress"]["Fn::If"]
+    assert egress[0] == "PrivateEndpointsAsked"
+    assert egress[1]["Ref"].startswith("NetworkVpcSecretsManager")
+    assert all(ref["Ref"].startswith("NetworkIpv6Egress") for ref in egress[2]["Fn::Join"][1])
     (keys,) = by_type(core, "Custom::GenerateKeys").values()
     assert "ServiceToken" in keys["Properties"]
 

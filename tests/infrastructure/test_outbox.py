@@ -141,8 +141,12 @@ def test_the_eventbridge_endpoint_exists_only_where_functions_put_events(synth: 
         for resource in by_type(template, "AWS::EC2::VPCEndpoint").values()
         if ".events" in flatten(resource["Properties"]["ServiceName"])
     ]
-    assert endpoint["Condition"] == "FunctionsPutEvents"
+    # Only with PrivateEndpoints=true (otherwise EventBridge is reached over IPv6).
+    assert endpoint["Condition"] == "EventBridgeEndpointWanted"
     conditions = template["Conditions"]
+    assert conditions["EventBridgeEndpointWanted"] == {
+        "Fn::And": [{"Condition": "PrivateEndpointsAsked"}, {"Condition": "FunctionsPutEvents"}]
+    }
     assert conditions["FunctionsPutEvents"] == {
         "Fn::Or": [{"Condition": "EventsEnabled"}, {"Condition": "IncrOnExpiryEnabled"}]
     }
