@@ -10,6 +10,8 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -114,3 +116,18 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def templates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every template of the session is written under this folder (the scanners read it once)."""
+    return tmp_path_factory.mktemp("templates")
+
+
+@pytest.fixture(scope="session")
+def synth(templates_root: Path) -> Any:
+    """The one synth of the session, shared by every package that reads the templates. Imported
+    here, not at the top: the CDK takes seconds to load, and most tests never synthesize."""
+    from tests.infrastructure.conftest import synthesize
+
+    return synthesize(templates_root)

@@ -1,4 +1,5 @@
-"""One synth of the whole app per test session (bundling skipped), shared by every test.
+"""One synth of the whole app per test session (bundling skipped), shared by every test (the
+`synth` and `templates_root` fixtures live in tests/conftest.py, so every package gets the same one).
 
 The app is built exactly as `app.py` builds it, cdk-nag included; a synth failure (for example
 a cdk-nag finding) is kept and reported by the test that checks it, so the other tests still run
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,14 +55,9 @@ def _stack_keys(built: WaitingRoomApp) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="session")
-def templates_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every template of the session is written under this folder (the scanners read it once)."""
-    return tmp_path_factory.mktemp("templates")
-
-
-@pytest.fixture(scope="session")
-def synth(templates_root: Path) -> Iterator[Synth]:
+def synthesize(templates_root: Path) -> Synth:
+    """The whole app, as `app.py` builds it; the session's `synth` fixture (tests/conftest.py), so
+    the infrastructure and the security tests read one synth, the one the scanners check."""
     outdir = templates_root / "app"
     app = App(outdir=str(outdir), context={"aws:cdk:bundling-stacks": []})
     built = build_app(app)
@@ -77,7 +72,7 @@ def synth(templates_root: Path) -> Iterator[Synth]:
         if path is None:
             path = next(outdir.rglob(stack.template_file))
         result.templates[key] = json.loads(path.read_text())
-    yield result
+    return result
 
 
 STANDALONE = ("core", "authorizer", "sample", "inlet", "openid")

@@ -213,6 +213,10 @@ def test_an_unsigned_or_wrongly_signed_call_is_refused_by_the_gateway(
         sleep=lambda _s: None,
     )
     assert stranger.call("GET", "/counters", params={"event_id": core.event_id}).status == 403
+    unsigned = gateway.request("GET", f"{BASE_URL}/counters?event_id={core.event_id}", body=None, headers={})
+    assert unsigned.status == 403
+    # Neither call reached a handler.
+    assert gateway.calls == []
 
 
 # -- MaxSize ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Fixtures of the security tests: one local runtime per module, the synthesized templates.
 
-The templates come from the infrastructure tests' one synth per session (tests/infrastructure/
-conftest.py), so these tests read the same templates the scanners and cdk-nag check.
+The templates come from the session's one synth (the `synth` fixture of tests/conftest.py), so
+these tests read the same templates the scanners and cdk-nag check.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pytest
 
 from local.testing import Runtime, running_runtime
 from tests.e2e.oidc_client import RUNTIME_ARGS, discovery
-from tests.infrastructure.conftest import synth, templates_root  # noqa: F401 (fixtures)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

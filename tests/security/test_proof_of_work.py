@@ -154,13 +154,23 @@ def test_the_page_solves_the_challenge_in_a_worker_and_enters(runtime: Runtime, 
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     entries: list[dict] = []
-    page.on("request", lambda r: entries.append(r.post_data_json) if "/assign_queue_num" in r.url else None)
+    # In the order they happened: the solver's worker must start before the entry leaves.
+    happened: list[str] = []
+    page.on("worker", lambda worker: happened.append(f"worker {worker.url.rsplit('/', 1)[-1]}"))
+
+    def on_request(request) -> None:
+        if "/assign_queue_num" in request.url:
+            entries.append(request.post_data_json)
+            happened.append("entry")
+
+    page.on("request", on_request)
     try:
         page.goto(runtime.waiting_room + "?poll=200")
         page.get_by_role("button", name="Enter the line").click()
         expect(page.locator("#my-number")).to_have_text(re.compile(r"^\d+$"), timeout=30_000)
     finally:
         context.close()
+    assert happened == ["worker pow-worker.js", "entry"]
     [entry] = entries
     assert pow_.work_of(entry["pow"]["challenge"], entry["pow"]["nonce"]) >= DIFFICULTY
     assert errors == []
