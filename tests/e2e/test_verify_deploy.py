@@ -9,6 +9,7 @@ short through the command's own options, so a failing wait costs seconds, not ha
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -130,6 +131,31 @@ def test_a_worker_that_gets_no_entries_fails_the_position_check(
     )
     assert checks["tokens"]["status"] == "skip" and "position" in checks["serving"]["detail"]
     assert checks["cleanup"]["status"] == "pass" and leftovers(verified_runtime) == []
+
+
+def test_ctrl_c_while_it_waits_removes_what_it_created(verified_runtime: Runtime, tmp_path: Path) -> None:
+    sqs = verified_runtime.boto3_client("sqs")
+    sqs.set_queue_attributes(QueueUrl=verified_runtime.entry_queue_url, Attributes={"DelaySeconds": "900"})
+    ready = tmp_path / "ready.json"
+    ready.write_text(json.dumps(verified_runtime.ready))
+    command = [sys.executable, "-m", "local.cli", "verify-deploy", "--ready", str(ready), "--json"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        # The table goes to stderr with --json, one line per check as it ends.
+        for line in process.stderr:
+            if "entry reaches the queue" in line:
+                break
+        process.send_signal(signal.SIGINT)  # it now waits for a position that cannot come
+        _, rest = process.communicate(timeout=60)
+    finally:
+        sqs.set_queue_attributes(QueueUrl=verified_runtime.entry_queue_url, Attributes={"DelaySeconds": "0"})
+        if process.poll() is None:
+            process.kill()
+
+    assert process.returncode == 130, rest
+    assert "nothing left behind" in rest and "interrupted" in rest
+    assert leftovers(verified_runtime) == []
 
 
 def test_redis_stopped_fails_the_cache_check(
