@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from verify_deploy import deployment as deployments
 from verify_deploy.checks import Context, Options
@@ -123,7 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         deployment = _deployment(args)
     except (ValueError, OSError, KeyError, BotoCoreError, ClientError) as error:
-        print(f"vwr verify-deploy: {error}", file=sys.stderr)
+        hint = (
+            " (configure them as for the AWS CLI, or pass --profile)"
+            if isinstance(error, NoCredentialsError)
+            else ""
+        )
+        print(f"vwr verify-deploy: {error}{hint}", file=sys.stderr)
         return 2
     if args.protected_url:
         deployment.protected_url = args.protected_url

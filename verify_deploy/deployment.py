@@ -136,7 +136,10 @@ def read_ready(path: str) -> dict[str, Any]:
     for line in text.splitlines():
         if line.startswith("READY "):
             return json.loads(line[len("READY ") :])
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{path} holds neither vwr local's READY line nor its JSON") from error
 
 
 def kind_of(description: str) -> str | None:
