@@ -20,8 +20,11 @@ import pytest
 
 from lambdas.waiting_room.keys import generate_key_material
 from local.testing import ROOT, Runtime, running_runtime
+from tests.e2e import test_chaos
 from tests.e2e.test_chaos import RedisProcess
 
+# The chaos test's redis-server, which a test can stop (module-scoped: one for this module).
+redis_process = test_chaos.redis_process
 FAST = ("--batch-window", "0.2", "--visibility-timeout", "2", "--set", "ORDERING_WINDOW_MS=200")
 # What the local runtime has no counterpart of, and the words each skip gives as its reason.
 LOCAL_SKIPS = {
@@ -32,14 +35,6 @@ LOCAL_SKIPS = {
     "alarms": "no CloudWatch alarms",
     "edge": "no edge stack given",
 }
-
-
-@pytest.fixture(scope="module")
-def redis_process() -> Iterator[RedisProcess]:
-    process = RedisProcess()
-    process.start()
-    yield process
-    process.close()
 
 
 @pytest.fixture(scope="module")

@@ -259,37 +259,42 @@ def test_the_visitors_token_generated_is_caught_and_the_listener_removed(bus: De
 # -- the run --------------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_stops_the_checks_but_not_the_clean_up(deployment: Deployment) -> None:
-    removed: list[str] = []
+def creating(removed: list[str], result: Result) -> Check:
+    """A check that creates an event and a queue, whose removals note themselves in `removed`."""
 
     def creates(ctx: Context) -> Result:
         ctx.cleanup.append(Removal("the event", lambda: removed.append("event"), is_event=True))
         ctx.cleanup.append(Removal("the queue", lambda: removed.append("queue")))
         ctx.throwaway_event = "vwr-verify-0002"
-        return checks.passed("created")
+        return result
+
+    return Check("a", "a", creates)
+
+
+def test_ctrl_c_stops_the_checks_but_not_the_clean_up(deployment: Deployment) -> None:
+    removed: list[str] = []
 
     def interrupted(ctx: Context) -> Result:
         raise KeyboardInterrupt
 
     never_run = Check("never", "never", lambda ctx: pytest.fail("ran after Ctrl-C"))
     with pytest.raises(KeyboardInterrupt):
-        run(context(deployment), checks=(Check("a", "a", creates), Check("b", "b", interrupted), never_run))
+        run(
+            context(deployment),
+            checks=(creating(removed, checks.passed("created")), Check("b", "b", interrupted), never_run),
+        )
     assert removed == ["queue", "event"]
 
 
 def test_keep_leaves_the_event_and_a_failed_check_skips_what_needs_it(deployment: Deployment) -> None:
     removed: list[str] = []
-
-    def creates(ctx: Context) -> Result:
-        ctx.cleanup.append(Removal("the event", lambda: removed.append("event"), is_event=True))
-        ctx.cleanup.append(Removal("the queue", lambda: removed.append("queue")))
-        ctx.throwaway_event = "vwr-verify-0003"
-        return checks.failed("broken", "fix it")
-
     lines = run(
         context(deployment),
         keep=True,
-        checks=(Check("a", "a", creates), Check("b", "b", lambda ctx: checks.passed("ran"), needs=("a",))),
+        checks=(
+            creating(removed, checks.failed("broken", "fix it")),
+            Check("b", "b", lambda ctx: checks.passed("ran"), needs=("a",)),
+        ),
     )
 
     assert [(line.check.id, line.result.status) for line in lines] == [
@@ -298,7 +303,7 @@ def test_keep_leaves_the_event_and_a_failed_check_skips_what_needs_it(deployment
         ("cleanup", "pass"),
     ]
     assert lines[1].result.detail == "needs a"
-    assert removed == ["queue"] and "vwr-verify-0003 stays" in lines[2].result.detail
+    assert removed == ["queue"] and "vwr-verify-0002 stays" in lines[2].result.detail
 
 
 def test_a_removal_that_fails_fails_the_clean_up_line(deployment: Deployment) -> None:
