@@ -28,7 +28,8 @@ KINDS = {
     "Virtual waiting room: OpenID Connect adapter": "openid",
     "Virtual waiting room: edge": "edge",
 }
-# The outputs docs/DEPLOY.md documents for each kind (the inlet's topic exists with MaxSize only).
+# The outputs docs/DEPLOY.md documents for each kind that every deployment has (the core's
+# DashboardName exists with EnableDashboard=true only, the inlet's topic with MaxSize only).
 DOCUMENTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "core": (
         "PublicApiUrl",
@@ -36,7 +37,6 @@ DOCUMENTED_OUTPUTS: dict[str, tuple[str, ...]] = {
         "PrivateApiGroupName",
         "TokenIssuer",
         "AlarmTopicArn",
-        "DashboardName",
         "EventBusName",
         "JwtKeysSecretArn",
         "JwtPublicKeyParameter",
