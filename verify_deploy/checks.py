@@ -253,12 +253,11 @@ def entry(ctx: Context) -> Result:
     """API Gateway puts an entry on the queue (the request template, the send role)."""
     body: dict[str, Any] = {"event_id": ctx.throwaway_event}
     challenge = ctx.public("GET", "/pow_challenge", params={"event_id": ctx.throwaway_event})
-    if challenge.status_code == 200 and challenge.json().get("difficulty", 0) > 0:
-        puzzle = challenge.json()
-        body[ENTRY_POW_FIELD] = {
-            "challenge": puzzle["challenge"],
-            "nonce": solve(puzzle["challenge"], puzzle["difficulty"]),
-        }
+    difficulty = int(challenge.json().get("difficulty", 0)) if challenge.status_code == 200 else 0
+    if difficulty > 0:
+        # The event asks each entry for a proof of work: solved here as the page's worker does.
+        puzzle = challenge.json()["challenge"]
+        body[ENTRY_POW_FIELD] = {"challenge": puzzle, "nonce": solve(puzzle, difficulty)}
     answer = ctx.public("POST", "/assign_queue_num", json=body)
     request_id = answer.json().get("api_request_id") if answer.status_code == 200 else None
     if not request_id:
@@ -268,7 +267,8 @@ def entry(ctx: Context) -> Result:
             "request template; a 403 at the WAF or the origin lock (DEPLOY.md pre-flight 6-7)",
         )
     ctx.request_id = request_id
-    return passed("entry accepted, request id issued")
+    solved = f", after a proof of work of {difficulty} bits" if difficulty else ""
+    return passed(f"entry accepted, request id issued{solved}")
 
 
 def position(ctx: Context) -> Result:
@@ -396,7 +396,8 @@ def cdn_cache(ctx: Context) -> Result:
     params = {"event_id": ctx.throwaway_event}
     ctx.public("GET", "/serving_num", params=params)
     second = ctx.public("GET", "/serving_num", params=params)
-    if not second.headers.get("X-Cache", "").startswith("Hit"):
+    # CloudFront says "Hit from cloudfront", or "RefreshHit ..." when it revalidated a kept copy.
+    if "Hit" not in second.headers.get("X-Cache", ""):
         return failed(
             f"the second GET /serving_num was X-Cache {second.headers.get('X-Cache')!r}, not a hit",
             "the distribution's cache behaviour for /serving_num must use the wiring table's cache "
@@ -404,7 +405,7 @@ def cdn_cache(ctx: Context) -> Result:
         )
     bad = {"event_id": ctx.throwaway_event, "request_id": "not-a-request-id"}
     errors = [ctx.public("GET", "/queue_num", params=bad) for _ in range(2)]
-    kept = [e for e in errors if e.headers.get("X-Cache", "").startswith("Hit")]
+    kept = [e for e in errors if "Hit" in e.headers.get("X-Cache", "")]
     if any(e.status_code != 400 for e in errors) or kept:
         return failed(
             f"a bad GET /queue_num answered {[e.status_code for e in errors]}, "

@@ -170,9 +170,9 @@ def test_redis_stopped_fails_the_cache_check(
 def test_a_wrong_signing_key_fails_the_tokens_check(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
-    with running_runtime(
-        ("--event-id", "rekeyed", *FAST), log_dir=tmp_path_factory.mktemp("vwr-rekeyed")
-    ) as runtime:
+    # With a proof of work to solve too: the command's entry solves it as the page does.
+    args = ("--event-id", "rekeyed", "--set", "POW_DIFFICULTY=8", *FAST)
+    with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-rekeyed")) as runtime:
         # Before any token is signed: the signing functions read this key, /public_key keeps the first.
         runtime.boto3_client("secretsmanager").put_secret_value(
             SecretId="vwr-jwt-keys", SecretString=json.dumps(generate_key_material())
@@ -181,7 +181,8 @@ def test_a_wrong_signing_key_fails_the_tokens_check(
 
     checks = by_id(report)
     assert code == 1
-    assert checks["serving"]["status"] == "pass"
+    assert checks["entry"]["status"] == checks["serving"]["status"] == "pass"
+    assert "proof of work of 8 bits" in checks["entry"]["detail"]
     assert checks["tokens"]["status"] == "fail"
     assert (
         "JwtKeysSecretArn" in checks["tokens"]["advice"]
