@@ -598,9 +598,7 @@ EDGE_STORE_REGION = "us-east-1"
 def read_edge_store(deployment: Deployment) -> dict[str, str | None]:
     """The gate's entries in its KeyValueStore (None: absent), and `key:<kid>`'s presence only."""
     assert deployment.edge is not None
-    (name,) = deployment.edge.physical_ids("AWS::CloudFront::KeyValueStore")
-    control = deployment.client("cloudfront", EDGE_STORE_REGION)
-    arn = control.describe_key_value_store(Name=name)["KeyValueStore"]["ARN"]
+    arn = deployment.edge.outputs["KeyValueStoreArn"]
     store = deployment.client("cloudfront-keyvaluestore", EDGE_STORE_REGION)
 
     def get(key: str) -> str | None:
@@ -614,6 +612,16 @@ def read_edge_store(deployment: Deployment) -> dict[str, str | None]:
     # The key itself is a secret: only whether it is there leaves this function.
     entries["key"] = None if kid is None or get(f"key:{kid}") is None else "present"
     return entries
+
+
+def edge_site(deployment: Deployment, gate: dict[str, Any]) -> str | None:
+    """Where a visitor meets the gate: the edge stack's distribution, else the gate's first host."""
+    assert deployment.edge is not None
+    domain = deployment.edge.outputs.get("DistributionDomainName")
+    if domain:
+        return f"https://{domain}"
+    hosts = gate.get("hosts") or []
+    return f"{gate.get('scheme') or 'https'}://{hosts[0]}" if hosts else None
 
 
 def _edge_store_problems(entries: dict[str, str | None]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
@@ -646,21 +654,23 @@ def edge(ctx: Context) -> Result:
     deployment = ctx.deployment
     if deployment.edge is None:
         return skipped("no edge stack given")
+    if "KeyValueStoreArn" not in deployment.edge.outputs:
+        return failed(f"{deployment.edge.name} has no KeyValueStoreArn output", "redeploy the edge stack")
     problems, gate, state = _edge_store_problems(read_edge_store(deployment))
     if problems:
         return failed(
             f"{deployment.edge.name}'s KeyValueStore: {'; '.join(problems)}",
-            "the EdgeSync function fills the store each minute from the event and the pass keys: see "
-            "its log group; until then the gate lets everyone through",
+            "the EdgeSync function copies the event's state and the pass keys into the store every "
+            "few seconds: see its log group; until then the gate lets everyone through",
         )
     mode = str(state.get("mode"))
-    hosts = gate.get("hosts") or []
-    if not hosts:
+    base = edge_site(deployment, gate)
+    if base is None:
         return failed(
-            f"the gate of {gate['event']} names no host, so the command cannot visit it",
-            "give the edge stack the protected site's host name",
+            f"the gate of {gate['event']} names no host and the stack no DistributionDomainName",
+            "redeploy the edge stack: its outputs name the gate's distribution",
         )
-    site = f"{gate.get('scheme') or 'https'}://{hosts[0]}/vwr-verify-probe"
+    site = base + "/vwr-verify-probe"
     answer = ctx.http.get(site, allow_redirects=False, timeout=ctx.options.http_timeout)
     problem = _edge_answer_problem(answer, gate, mode)
     if problem:

@@ -32,7 +32,6 @@ IAM_POLICY: dict[str, Any] = {
                 "pipes:DescribePipe",
                 "cloudwatch:DescribeAlarms",
                 "sqs:GetQueueAttributes",
-                "cloudfront:DescribeKeyValueStore",
                 "cloudfront-keyvaluestore:GetKey",
             ],
             "Resource": "*",

@@ -46,7 +46,7 @@ DOCUMENTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "sample": ("WaitingRoomURL", "ControlPanelURL", "StoreApiUrl"),
     "inlet": (),
     "openid": ("OidcIssuer", "HostedPageUrl", "ClientSecretArn"),
-    "edge": (),
+    "edge": ("DistributionDomainName", "GateFunctionArn", "KeyValueStoreArn"),
 }
 HEALTHY_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 

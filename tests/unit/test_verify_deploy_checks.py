@@ -370,18 +370,11 @@ ROOM = "https://room.example/waiting-room/"
 def edge_deployment(
     deployment: Deployment, monkeypatch: pytest.MonkeyPatch, entries: dict[str, str]
 ) -> Deployment:
-    """An edge stack whose KeyValueStore (moto's control plane) holds `entries` (the data plane, which
-    moto does not serve, through botocore's Stubber)."""
-    name = f"gate-{uuid.uuid4().hex[:8]}"
-    arn = deployment.client("cloudfront").create_key_value_store(Name=name)["KeyValueStore"]["ARN"]
+    """An edge stack whose KeyValueStore holds `entries`. moto serves no KeyValueStore data API
+    (GetKey): botocore's Stubber answers for it, as the service documents its answers."""
+    arn = f"arn:aws:cloudfront::{ACCOUNT}:key-value-store/{uuid.uuid4()}"
     deployment.edge = Stack(
-        "WaitingRoom-Edge",
-        "edge",
-        "CREATE_COMPLETE",
-        "",
-        {},
-        {},
-        [("AWS::CloudFront::KeyValueStore", "GateStore", name)],
+        "WaitingRoom-Edge", "edge", "CREATE_COMPLETE", "", {"KeyValueStoreArn": arn}, {}, []
     )
     store = boto3.client(
         "cloudfront-keyvaluestore", region_name=REGION, aws_access_key_id="a", aws_secret_access_key="b"
@@ -394,14 +387,7 @@ def edge_deployment(
         elif key != "key:None":
             stubber.add_client_error("get_key", "ResourceNotFoundException", http_status_code=404)
     stubber.activate()
-    real_client = deployment.client
-    monkeypatch.setattr(
-        deployment,
-        "client",
-        lambda service, region=None: (
-            store if service == "cloudfront-keyvaluestore" else real_client(service, region)
-        ),
-    )
+    monkeypatch.setattr(deployment, "client", lambda service, region=None: store)
     return deployment
 
 
@@ -457,3 +443,13 @@ def test_an_edge_store_without_its_keys_fails_naming_them(
 
 def test_no_edge_stack_is_a_skip_that_says_so(deployment: Deployment) -> None:
     assert checks.edge(context(deployment)) == checks.skipped("no edge stack given")
+
+
+def test_the_gate_is_visited_on_the_edge_stacks_distribution_first(deployment: Deployment) -> None:
+    gate = {"event": "Sample", "room": ROOM, "hosts": ["shop.example"]}
+    deployment.edge = Stack("WaitingRoom-Edge", "edge", "CREATE_COMPLETE", "", {}, {}, [])
+    assert checks.edge_site(deployment, gate) == "https://shop.example"
+
+    deployment.edge.outputs["DistributionDomainName"] = "d111111abcdef8.cloudfront.net"
+    assert checks.edge_site(deployment, gate) == "https://d111111abcdef8.cloudfront.net"
+    assert checks.edge_site(deployment, {**gate, "hosts": []}) == "https://d111111abcdef8.cloudfront.net"
