@@ -112,8 +112,11 @@ def _flags(words: list[str]) -> list[str]:
 @cache
 def _makefile() -> tuple[frozenset[str], str]:
     text = (REPO_ROOT / "Makefile").read_text()
-    targets = frozenset(re.findall(r"^([A-Za-z0-9_./-]+):(?!=)", text, re.M))
-    return targets, text
+    # Targets may be written with the Makefile's own variables: `$(VENV)/.installed`.
+    variables = dict(re.findall(r"^([A-Z_]+) *:?= *(\S+) *$", text, re.M))
+    targets = re.findall(r"^([A-Za-z0-9_./$()-]+):(?!=)", text, re.M)
+    expanded = {re.sub(r"\$\((\w+)\)", lambda m: variables.get(m[1], m[0]), t) for t in targets}
+    return frozenset(expanded), text
 
 
 def _problems_of_vwr(words: list[str]) -> list[str]:
