@@ -664,6 +664,15 @@ def edge(ctx: Context) -> Result:
             "few seconds: see its log group; until then the gate lets everyone through",
         )
     mode = str(state.get("mode"))
+    registered = ctx.signed("GET", f"/events/{gate['event']}")
+    known = registered.json().get("mode", "queue") if registered.status_code == 200 else None
+    if known != mode:
+        said = f"mode {known}" if known else _said(registered)
+        return failed(
+            f"the store says {gate['event']} is in mode {mode}; GET /events/{gate['event']}: {said}",
+            "the gate serves another event than the core knows, or EdgeSync has not copied the mode: "
+            "see its log group",
+        )
     base = edge_site(deployment, gate)
     if base is None:
         return failed(

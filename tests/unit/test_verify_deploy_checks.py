@@ -340,16 +340,20 @@ def test_help_and_deploy_md_show_the_policy_statement_the_command_carries(
 
 
 class GateSite:
-    """A site behind a gate, answering a visitor without a pass as its mode says (edge_gate/gate.js)."""
+    """A site behind a gate, answering a visitor without a pass as its mode says (edge_gate/gate.js),
+    and the private API's event registry, which knows the event in `registered_mode`."""
 
-    def __init__(self, status: int, location: str = "") -> None:
-        answer = (status, location)
-
+    def __init__(self, status: int, location: str, registered_mode: str) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                self.send_response(answer[0])
-                if answer[1]:
-                    self.send_header("Location", answer[1])
+                if self.path.startswith("/private/events/"):
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(json.dumps({"event_id": "Sample", "mode": registered_mode}).encode())
+                    return
+                self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -419,7 +423,8 @@ def test_the_edge_check_reads_the_store_and_visits_the_site_without_a_pass(
     location: str,
     outcome: str,
 ) -> None:
-    site = GateSite(status, location)
+    site = GateSite(status, location, registered_mode=mode)
+    deployment.private_api = f"http://{site.host}/private"
     try:
         result = checks.edge(context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, mode))))
     finally:
@@ -453,3 +458,19 @@ def test_the_gate_is_visited_on_the_edge_stacks_distribution_first(deployment: D
     deployment.edge.outputs["DistributionDomainName"] = "d111111abcdef8.cloudfront.net"
     assert checks.edge_site(deployment, gate) == "https://d111111abcdef8.cloudfront.net"
     assert checks.edge_site(deployment, {**gate, "hosts": []}) == "https://d111111abcdef8.cloudfront.net"
+
+
+def test_a_store_whose_mode_is_not_the_events_fails(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = GateSite(302, ROOM, registered_mode="closed")
+    deployment.private_api = f"http://{site.host}/private"
+    try:
+        result = checks.edge(
+            context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, "queue")))
+        )
+    finally:
+        site.close()
+
+    assert result.status == "fail"
+    assert result.detail == "the store says Sample is in mode queue; GET /events/Sample: mode closed"
