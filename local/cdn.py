@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,13 +52,24 @@ def _cacheable(status: int, headers: Mapping[str, str]) -> bool:
 class Cdn:
     """A TTL cache shared by every request, safe across the gateway's threads."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        max_entries: int = MAX_ENTRIES,
+        max_ttl_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._entries: dict[tuple[Any, ...], Cached] = {}
         self._lock = threading.Lock()
         self._max_entries = max_entries
+        self._max_ttl = max_ttl_seconds
+        self._clock = clock
+
+    def ttl_of(self, policy: CachePolicy) -> float:
+        """How long an answer under this policy is kept: the policy's TTL, under the cap if any."""
+        return policy.ttl_seconds if self._max_ttl is None else min(policy.ttl_seconds, self._max_ttl)
 
     def get(self, key: tuple[Any, ...]) -> Cached | None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -72,13 +83,14 @@ class Cdn:
         self, key: tuple[Any, ...], policy: CachePolicy, status: int, headers: Mapping[str, str], body: bytes
     ) -> bool:
         """Keeps the answer if CloudFront would; says whether it did."""
-        if policy.ttl_seconds <= 0 or not _cacheable(status, headers):
+        ttl = self.ttl_of(policy)
+        if ttl <= 0 or not _cacheable(status, headers):
             return False
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 self._evict(now)
-            self._entries[key] = Cached(status, dict(headers), body, now + policy.ttl_seconds)
+            self._entries[key] = Cached(status, dict(headers), body, now + ttl)
         return True
 
     def _evict(self, now: float) -> None:

@@ -122,6 +122,12 @@ def _local_parser(sub: Any) -> None:
         help="run moto in a process of its own (a core of its own, for load)",
     )
     parser.add_argument(
+        "--cache-seconds",
+        type=_positive,
+        help="keep CDN answers and authorizer decisions at most this long (tests: shorter waits; the "
+        "READY line says the bounds in force)",
+    )
+    parser.add_argument(
         "--waf",
         action="store_true",
         help="imitate the stack's WAF rate rule on entries (per client address; off by default, since "
@@ -167,6 +173,7 @@ def options_from(args: argparse.Namespace) -> Options:
         inlet_period_seconds=args.inlet_period,
         batch_size=args.batch_size,
         batching_window_seconds=args.batch_window,
+        cache_seconds=args.cache_seconds,
         visibility_timeout_seconds=args.visibility_timeout,
         pollers=args.pollers,
         queue_concurrency=args.queue_concurrency,
@@ -288,11 +295,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for chatty in ("botocore", "boto3", "urllib3"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
-        return run_local(options, out)
+        code = run_local(options, out)
     except KeyboardInterrupt:
-        return 130
+        code = 130
     finally:
         sys.stdout = out
+    # run_local stopped every service and thread: the interpreter's own teardown after that
+    # (collecting moto's and the SDK's objects) only adds seconds to every stop, so skip it.
+    logging.shutdown()
+    out.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -132,6 +132,7 @@ class Gateway:
         entry_queue_url: str,
         sites_served: list[sites.Site],
         entry_rate_limit: waf.EntryRateLimit | None = None,
+        cache_seconds: float | None = None,
     ) -> None:
         self._functions = functions
         self._region = region
@@ -142,10 +143,22 @@ class Gateway:
         self._entry_rate_limit = entry_rate_limit
         self._routes = _route_table()
         self._authorizer = _authorizer()
-        self._decisions = authorization.ResultCache(
-            self._authorizer[1].result_cache_seconds if self._authorizer else 0
+        decision_ttl = self._authorizer[1].result_cache_seconds if self._authorizer else 0
+        self.authorizer_cache_seconds = (
+            decision_ttl if cache_seconds is None else min(decision_ttl, cache_seconds)
         )
-        self.cdn = cdn.Cdn()
+        self._decisions = authorization.ResultCache(self.authorizer_cache_seconds)
+        self.cdn = cdn.Cdn(max_ttl_seconds=cache_seconds)
+        # The longest any cached answer lives: a reset or a closed session shows within it.
+        self.cdn_max_ttl_seconds = max(
+            (
+                self.cdn.ttl_of(t.route.cache)
+                for table in self._routes.values()
+                for t in table.values()
+                if t.route.cache
+            ),
+            default=0,
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)

@@ -75,6 +75,8 @@ class Options:
     moto_process: bool = False
     # The stack's WAF rate rule on entries (local/waf.py); off: every local client shares an address.
     waf: bool = False
+    # A cap on every CDN TTL and on the authorizer's result cache (None: the wiring table's own).
+    cache_seconds: float | None = None
     # The only credentials the private API accepts; they also sign the moto calls.
     access_key_id: str = field(default_factory=lambda: "AKIA" + secrets.token_hex(8).upper())
     secret_access_key: str = field(default_factory=lambda: secrets.token_urlsafe(30))

@@ -131,7 +131,7 @@ class LocalRuntime:
 
         vtl.warm_up()
         sqs = session.client("sqs", config=_SDK_CONFIG)
-        deferred.app = gateway.Gateway(
+        served = gateway.Gateway(
             functions,
             region=options.region,
             credentials=gateway.Credentials(options.access_key_id, options.secret_access_key),
@@ -144,7 +144,9 @@ class LocalRuntime:
                 keys={"access_key_id": options.access_key_id, "secret_access_key": options.secret_access_key},
             ),
             entry_rate_limit=waf.EntryRateLimit() if options.waf else None,
+            cache_seconds=options.cache_seconds,
         )
+        deferred.app = served
         self._start_pollers(functions, wired, sqs, env[Resource.ENTRY_QUEUE.value], mapping)
         self._start_subscriptions(functions, wired, session, sqs, topics)
         self._start_timers(functions, wired, env)
@@ -174,6 +176,10 @@ class LocalRuntime:
             "event_bus": env[Resource.EVENT_BUS.value],
             "inlet": options.inlet,
             "unavailable_functions": sorted(self.unavailable),
+            # The bounds in force (--cache-seconds shortens them): the longest a CDN copy and an
+            # authorizer decision live.
+            "cdn_max_ttl_seconds": served.cdn_max_ttl_seconds,
+            "authorizer_cache_seconds": served.authorizer_cache_seconds,
         }
         return self.ready
 

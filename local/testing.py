@@ -128,8 +128,8 @@ def _wait_ready(
         if process.poll() is not None:
             break
         time.sleep(0.1)
-    stop(process)
     state = f"exited with {process.returncode}" if process.poll() is not None else "timed out"
+    stop(process)
     tail = stderr_path.read_text(errors="replace")[-4000:]
     raise RuntimeFailed(f"vwr local did not print READY ({state}); its stderr ends with:\n{tail}")
 

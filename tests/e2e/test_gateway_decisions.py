@@ -82,3 +82,19 @@ def test_the_cdn_keeps_no_answer_but_a_200(status: int) -> None:
     key = cdn.cache_key("GET", "/public/serving_num", SHORT, [("event_id", "e")])
     assert not store.put(key, SHORT, status, {"Content-Type": "application/json"}, b"{}")
     assert store.get(key) is None
+
+
+@pytest.mark.parametrize("cap", [None, 1.0])
+def test_the_cdn_keeps_an_answer_for_its_ttl_and_no_longer(cap: float | None) -> None:
+    """The bound a reset relies on: a copy is served until its TTL (under `--cache-seconds`, if
+    given) and never after. A fake clock, so the bound is exact."""
+    now = [1000.0]
+    store = cdn.Cdn(max_ttl_seconds=cap, clock=lambda: now[0])
+    ttl = SHORT.ttl_seconds if cap is None else min(SHORT.ttl_seconds, cap)
+    assert store.ttl_of(SHORT) == ttl
+    key = cdn.cache_key("GET", "/public/serving_num", SHORT, [("event_id", "e")])
+    assert store.put(key, SHORT, 200, {}, b"{}")
+    now[0] += ttl - 0.001
+    assert store.get(key) is not None
+    now[0] += 0.001
+    assert store.get(key) is None

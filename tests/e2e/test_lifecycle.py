@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -89,10 +88,9 @@ def test_no_child_outlives_a_killed_runtime(tmp_path: Path, args: list[str]) -> 
 
 
 def test_a_bad_option_fails_fast_with_its_reason(tmp_path: Path) -> None:
-    started = time.monotonic()
-    with pytest.raises(testing.RuntimeFailed, match="unknown setting"):
-        testing.start(["--set", "NO_SUCH_SETTING=1"], log_dir=tmp_path, timeout=20)
-    assert time.monotonic() - started < 20
+    """The runtime exits at once with the reason (a usage error), instead of waiting to be stopped."""
+    with pytest.raises(testing.RuntimeFailed, match=r"(?s)\(exited with 2\).*unknown setting"):
+        testing.start(["--set", "NO_SUCH_SETTING=1"], log_dir=tmp_path, timeout=60)
 
 
 def test_the_runtime_stops_when_redis_server_dies(tmp_path: Path) -> None:

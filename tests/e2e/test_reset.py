@@ -6,29 +6,35 @@ resets here must not disturb the session runtime's tests.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 import requests
 
-from lambdas.catalog import RESET_VISIBLE_WITHIN_SECONDS, AuthorizerTrigger, by_name
+from lambdas.catalog import RESET_VISIBLE_WITHIN_SECONDS
 from lambdas.waiting_room.gatekeeper import GENERATION_MAX_AGE_SECONDS
 from local.testing import Runtime, running_runtime
 from tests.e2e.journey import counters, eventually, increment, reset
 from tests.e2e.retired_clients import RetiredPage, retired_page, route
 
-# HTTP and scheduling slack on top of a bound, so the test judges the rule, not the machine's speed.
-MARGIN_SECONDS = 1.0
-[_TRIGGER] = [t for t in by_name("Authorizer").triggers if isinstance(t, AuthorizerTrigger)]
-# The CDN's copy of /generation, the authorizer's own copy, then API Gateway's cached decision.
-OLD_TOKENS_REFUSED_WITHIN = (
-    RESET_VISIBLE_WITHIN_SECONDS + GENERATION_MAX_AGE_SECONDS + _TRIGGER.result_cache_seconds + MARGIN_SECONDS
-)
+# How long these tests wait for what the bounds promise, on top of the bounds: HTTP and scheduling
+# on a busy machine. The bounds themselves are exact under a fake clock (test_gateway_decisions.py);
+# here the caches are shortened (--cache-seconds) and their bounds read from the READY line.
+SLACK_SECONDS = 10.0
+CACHE_SECONDS = "2"
+
+
+def _old_tokens_refused_within(runtime: Runtime) -> float:
+    """The CDN's copy of /generation, the authorizer's own copy, then API Gateway's decision."""
+    ready = runtime.ready
+    return ready["cdn_max_ttl_seconds"] + GENERATION_MAX_AGE_SECONDS + ready["authorizer_cache_seconds"]
 
 
 def _start(tmp_path_factory: pytest.TempPathFactory, *extra: str) -> Iterator[Runtime]:
-    args = ("--event-id", "reset-event", "--batch-window", "2", "--visibility-timeout", "4", *extra)
+    args = (
+        "--event-id", "reset-event", "--batch-window", "2", "--visibility-timeout", "4",
+        "--cache-seconds", CACHE_SECONDS, *extra,
+    )  # fmt: skip
     with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-reset")) as started:
         yield started
 
@@ -61,7 +67,6 @@ def test_after_a_reset_no_old_answer_survives_its_bound(own_runtime: Runtime) ->
     assert page.checkout(old_token).status_code == 200
 
     # The CDN holds this visitor's position; a second visitor's entry is still on the queue.
-    cached_at = time.monotonic()
     assert _queue_num(page, served).headers["X-Cache"].startswith(("Miss", "Hit"))
     assert _queue_num(page, served).headers["X-Cache"].startswith("Hit")
     on_the_queue = page.enter()
@@ -69,13 +74,15 @@ def test_after_a_reset_no_old_answer_survives_its_bound(own_runtime: Runtime) ->
     reset(own_runtime)
 
     # The cached position may still be served, but not beyond its TTL, which the reset window bounds.
+    assert own_runtime.ready["cdn_max_ttl_seconds"] <= RESET_VISIBLE_WITHIN_SECONDS
     first = _queue_num(page, served)
-    assert first.status_code == 200 and first.headers["X-Cache"].startswith("Hit")
+    assert first.status_code == 410 or first.headers["X-Cache"].startswith("Hit"), first.text
     # (In a list: a 4xx Response is falsy.)
     [gone] = eventually(
-        lambda: (a := _queue_num(page, served)).status_code == 410 and [a], within=10, every=0.1
+        lambda: (a := _queue_num(page, served)).status_code == 410 and [a],
+        within=own_runtime.ready["cdn_max_ttl_seconds"] + SLACK_SECONDS,
+        every=0.1,
     )
-    assert time.monotonic() - cached_at <= RESET_VISIBLE_WITHIN_SECONDS + MARGIN_SECONDS
     assert gone.json()["reason"] == "reset"
 
     # The entry that was on the queue: 410 once the worker has seen it, not 202 forever.
@@ -83,9 +90,10 @@ def test_after_a_reset_no_old_answer_survives_its_bound(own_runtime: Runtime) ->
     assert voided.status_code == 410 and voided.json()["reason"] == "reset"
 
     # The old token stops opening the store; a token of the new generation opens it the first time.
-    refused_from = time.monotonic()
-    eventually(lambda: page.checkout(old_token).status_code == 401, within=OLD_TOKENS_REFUSED_WITHIN)
-    assert time.monotonic() - refused_from <= OLD_TOKENS_REFUSED_WITHIN
+    eventually(
+        lambda: page.checkout(old_token).status_code == 401,
+        within=_old_tokens_refused_within(own_runtime) + SLACK_SECONDS,
+    )
     fresh = retired_page(own_runtime)
     _, new_token = _served_with_token(own_runtime, fresh)
     assert fresh.checkout(new_token).status_code == 200
@@ -110,6 +118,7 @@ def test_deny_closed_sessions_refuses_a_closed_sessions_token(strict_runtime: Ru
     )
     assert answer.status_code == 200, answer.text
     # The CDN's copy of /session_status, then API Gateway's cached decision.
-    within = RESET_VISIBLE_WITHIN_SECONDS + _TRIGGER.result_cache_seconds + MARGIN_SECONDS
+    ready = strict_runtime.ready
+    within = ready["cdn_max_ttl_seconds"] + ready["authorizer_cache_seconds"] + SLACK_SECONDS
     eventually(lambda: page.checkout(closing_token).status_code == 401, within=within)
     assert page.checkout(open_token).status_code == 200
