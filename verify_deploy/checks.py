@@ -13,128 +13,28 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.catalog import ENTRY_POW_FIELD, EVENT_SOURCE
 from lambdas.waiting_room.proof_of_work import solve
 from lambdas.waiting_room.verification import InvalidToken, KeyCache, KeysUnavailable, Verifier
-from verify_deploy.deployment import DOCUMENTED_OUTPUTS, HEALTHY_STATES, Deployment
-
-Status = Literal["pass", "fail", "skip"]
-# What every failure caused by the cache looks like from outside, and where to look.
-CACHE_ADVICE = (
-    "the functions cannot use the cache (Redis/Valkey): see DEPLOY.md pre-flight 1-3 (the users and "
-    "user group, TLS, the security group's ports, WRONGPASS/NOAUTH in the InitializeState log)"
+from verify_deploy.context import (
+    Context,
+    NoCredentials,
+    Removal,
+    Result,
+    failed,
+    passed,
+    said,
+    server_fault_advice,
+    skipped,
 )
-
-
-@dataclass(frozen=True)
-class Result:
-    status: Status
-    detail: str
-    advice: str = ""
-
-
-def passed(detail: str) -> Result:
-    return Result("pass", detail)
-
-
-def failed(detail: str, advice: str) -> Result:
-    return Result("fail", detail, advice)
-
-
-def skipped(reason: str) -> Result:
-    return Result("skip", reason)
-
-
-@dataclass(frozen=True)
-class Removal:
-    what: str
-    remove: Callable[[], None]
-    # The throw-away event itself, which --keep leaves for inspection.
-    is_event: bool = False
-
-
-@dataclass
-class Options:
-    position_timeout: float = 30.0
-    event_timeout: float = 30.0
-    http_timeout: float = 10.0
-    poll_every: float = 0.5
-
-
-@dataclass
-class Context:
-    deployment: Deployment
-    options: Options = field(default_factory=Options)
-    http: requests.Session = field(default_factory=requests.Session)
-    # Called with a short line while a check waits (the report shows it as a progress line).
-    progress: Callable[[str], None] = lambda _line: None
-    # Removals of what the checks created, run last to first (run.py), even on failure or Ctrl-C.
-    cleanup: list[Removal] = field(default_factory=list)
-    # What the journey found, for the checks after it.
-    throwaway_event: str | None = None
-    request_id: str | None = None
-    queue_number: int | None = None
-    access_token: str | None = None
-    bus_queue_url: str | None = None
-
-    # -- HTTP ---------------------------------------------------------------------------------------
-
-    def public(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.http.request(
-            method, self.deployment.public_api + path, timeout=self.options.http_timeout, **kwargs
-        )
-
-    def signed(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
-    ) -> requests.Response:
-        """A SigV4-signed call to the private API with the caller's credentials."""
-        prepared = requests.Request(method, self.deployment.private_api + path, params=params).prepare()
-        data = b"" if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        request = AWSRequest(method=method, url=prepared.url, data=data, headers=headers)
-        credentials = self.deployment.session.get_credentials()
-        if credentials is None:
-            raise NoCredentials()
-        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", self.deployment.region).add_auth(
-            request
-        )
-        return self.http.request(
-            method,
-            prepared.url,
-            data=data or None,
-            headers=dict(request.headers.items()),
-            timeout=self.options.http_timeout,
-        )
-
-
-class NoCredentials(Exception):
-    def __str__(self) -> str:
-        return "no AWS credentials found (environment, profile, SSO or instance role)"
-
-
-def _said(answer: requests.Response) -> str:
-    """An answer in a few words: its status and its error, never more than a line."""
-    try:
-        error = answer.json().get("error")
-    except (ValueError, AttributeError):
-        error = None
-    text = f"{answer.status_code}" + (f" {error!r}" if error else "")
-    return text[:160]
-
-
-def _server_fault_advice(answer: requests.Response, function: str) -> str:
-    if answer.status_code == 503:
-        return "the answer was 503: the event's state is being rebuilt, or " + CACHE_ADVICE
-    return f"a function failed: see the {function} log group; most often after a deploy, {CACHE_ADVICE}"
-
+from verify_deploy.deployment import DOCUMENTED_OUTPUTS, HEALTHY_STATES
+from verify_deploy.edge import edge
 
 # -- the stacks ------------------------------------------------------------------------------------
 
@@ -172,7 +72,7 @@ def private_api(ctx: Context) -> Result:
     )
     if unsigned.status_code != 403:
         return failed(
-            f"an unsigned GET /events answered {_said(unsigned)}, not 403",
+            f"an unsigned GET /events answered {said(unsigned)}, not 403",
             "the private API must use IAM authorization on every route: redeploy the core stack "
             "and check no method was changed by hand in the API Gateway console",
         )
@@ -183,14 +83,12 @@ def private_api(ctx: Context) -> Result:
     if signed.status_code == 403:
         group = ctx.deployment.group_name or "the core stack's PrivateApiGroupName"
         return failed(
-            f"your signed GET /events was refused: {_said(signed)}",
+            f"your signed GET /events was refused: {said(signed)}",
             f"add your IAM user to the group {group} (DEPLOY.md, 'Letting someone call the private "
             "API'), or give your role execute-api:Invoke on the private API's routes",
         )
     if signed.status_code != 200:
-        return failed(
-            f"a signed GET /events answered {_said(signed)}", _server_fault_advice(signed, "Events")
-        )
+        return failed(f"a signed GET /events answered {said(signed)}", server_fault_advice(signed, "Events"))
     return passed("unsigned call refused with 403, signed call accepted")
 
 
@@ -198,7 +96,7 @@ def cache(ctx: Context) -> Result:
     """The functions reach Redis: the deployment's own event's counters are read (read only)."""
     answer = ctx.signed("GET", "/counters", params={"event_id": ctx.deployment.event_id})
     if answer.status_code != 200:
-        return failed(f"GET /counters answered {_said(answer)}", _server_fault_advice(answer, "Counters"))
+        return failed(f"GET /counters answered {said(answer)}", server_fault_advice(answer, "Counters"))
     counters = answer.json()
     return passed(
         f"{ctx.deployment.event_id}: serving {counters.get('serving_counter')}, read from the cache"
@@ -218,11 +116,11 @@ def throwaway_event(ctx: Context) -> Result:
     )
     answer = ctx.signed("POST", "/events", body={"event_id": event_id})
     if answer.status_code != 201:
-        return failed(f"POST /events answered {_said(answer)}", _server_fault_advice(answer, "Events"))
+        return failed(f"POST /events answered {said(answer)}", server_fault_advice(answer, "Events"))
     changed = ctx.signed("PATCH", f"/events/{event_id}", body={"name": "vwr verify-deploy"})
     if changed.status_code != 200:
         return failed(
-            f"PATCH /events/{event_id} answered {_said(changed)}",
+            f"PATCH /events/{event_id} answered {said(changed)}",
             "your credentials may create events but not change them: the group's policy must allow "
             "/events/* (DEPLOY.md pre-flight 13)",
         )
@@ -233,7 +131,7 @@ def throwaway_event(ctx: Context) -> Result:
 def _delete_event(ctx: Context, event_id: str) -> None:
     answer = ctx.signed("DELETE", f"/events/{event_id}")
     if answer.status_code not in (200, 404):
-        raise RuntimeError(f"DELETE /events/{event_id} answered {_said(answer)}")
+        raise RuntimeError(f"DELETE /events/{event_id} answered {said(answer)}")
 
 
 def public_key(ctx: Context) -> Result:
@@ -242,7 +140,7 @@ def public_key(ctx: Context) -> Result:
     key = answer.json() if answer.status_code == 200 else {}
     if key.get("kty") != "RSA" or not key.get("kid"):
         return failed(
-            f"GET /public_key answered {_said(answer)}",
+            f"GET /public_key answered {said(answer)}",
             "the GenerateKeys custom resource did not publish the key: see its CloudFormation event "
             "and the JwtPublicKeyParameter (DEPLOY.md pre-flight 5)",
         )
@@ -262,7 +160,7 @@ def entry(ctx: Context) -> Result:
     request_id = answer.json().get("api_request_id") if answer.status_code == 200 else None
     if not request_id:
         return failed(
-            f"POST /assign_queue_num answered {_said(answer)}",
+            f"POST /assign_queue_num answered {said(answer)}",
             "a 500 'the queue did not accept the entry' points at the EntrySendRole policy or the "
             "request template; a 403 at the WAF or the origin lock (DEPLOY.md pre-flight 6-7)",
         )
@@ -282,12 +180,10 @@ def position(ctx: Context) -> Result:
             ctx.queue_number = int(answer.json()["queue_number"])
             return passed(f"position {ctx.queue_number} after {time.monotonic() - started:.1f} s")
         if answer.status_code >= 500:
-            return failed(
-                f"GET /queue_num answered {_said(answer)}", _server_fault_advice(answer, "QueueNum")
-            )
+            return failed(f"GET /queue_num answered {said(answer)}", server_fault_advice(answer, "QueueNum"))
         if answer.status_code != 202:
             return failed(
-                f"GET /queue_num answered {_said(answer)}",
+                f"GET /queue_num answered {said(answer)}",
                 "the worker refused the entry: see the QueueWorker log group",
             )
         if time.monotonic() >= deadline:
@@ -311,8 +207,8 @@ def serving(ctx: Context) -> Result:
     )
     if answer.status_code != 200:
         return failed(
-            f"POST /increment_serving_counter answered {_said(answer)}",
-            _server_fault_advice(answer, "IncrementServingCounter"),
+            f"POST /increment_serving_counter answered {said(answer)}",
+            server_fault_advice(answer, "IncrementServingCounter"),
         )
     served = int(answer.json()["serving_num"])
     if served < ctx.queue_number:
@@ -329,11 +225,11 @@ def tokens(ctx: Context) -> Result:
     )
     if answer.status_code != 200:
         advice = (
-            _server_fault_advice(answer, "GenerateToken")
+            server_fault_advice(answer, "GenerateToken")
             if answer.status_code >= 500
             else "the position was served but no token came: see the GenerateToken log group"
         )
-        return failed(f"POST /generate_token answered {_said(answer)}", advice)
+        return failed(f"POST /generate_token answered {said(answer)}", advice)
     access = answer.json().get("access_token", "")
     key_document = ctx.public("GET", "/public_key", params={"event_id": ctx.throwaway_event}).json()
     issuer = ctx.deployment.issuer or ""
@@ -586,109 +482,6 @@ def openid(ctx: Context) -> Result:
             "the OpenId stack's PublicApiUrl/issuer settings (DEPLOY.md pre-flight 11)",
         )
     return passed("discovery document's issuer is OidcIssuer")
-
-
-# What the edge gate reads from its KeyValueStore (edge_gate/gate.js); `key:<kid>` is read by name.
-EDGE_KEYS = ("gate", "state", "kid")
-EDGE_MODES = ("queue", "open", "closed")
-# The gate's KeyValueStore is global; its API lives in us-east-1 and signs with SigV4A.
-EDGE_STORE_REGION = "us-east-1"
-
-
-def read_edge_store(deployment: Deployment) -> dict[str, str | None]:
-    """The gate's entries in its KeyValueStore (None: absent), and `key:<kid>`'s presence only."""
-    assert deployment.edge is not None
-    arn = deployment.edge.outputs["KeyValueStoreArn"]
-    store = deployment.client("cloudfront-keyvaluestore", EDGE_STORE_REGION)
-
-    def get(key: str) -> str | None:
-        try:
-            return store.get_key(KvsARN=arn, Key=key)["Value"]
-        except store.exceptions.ResourceNotFoundException:
-            return None
-
-    entries = {key: get(key) for key in EDGE_KEYS}
-    kid = entries["kid"]
-    # The key itself is a secret: only whether it is there leaves this function.
-    entries["key"] = None if kid is None or get(f"key:{kid}") is None else "present"
-    return entries
-
-
-def edge_site(deployment: Deployment, gate: dict[str, Any]) -> str | None:
-    """Where a visitor meets the gate: the edge stack's distribution, else the gate's first host."""
-    assert deployment.edge is not None
-    domain = deployment.edge.outputs.get("DistributionDomainName")
-    if domain:
-        return f"https://{domain}"
-    hosts = gate.get("hosts") or []
-    return f"{gate.get('scheme') or 'https'}://{hosts[0]}" if hosts else None
-
-
-def _edge_store_problems(entries: dict[str, str | None]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
-    problems = [f"no `{key}`" for key in (*EDGE_KEYS, "key") if entries.get(key) is None]
-    try:
-        gate = json.loads(entries["gate"] or "{}")
-        state = json.loads(entries["state"] or "{}")
-    except ValueError:
-        return [*problems, "`gate` or `state` is not JSON"], {}, {}
-    if entries["gate"] and not (gate.get("event") and gate.get("room")):
-        problems.append("`gate` names no event or no room")
-    if entries["state"] and state.get("mode") not in EDGE_MODES:
-        problems.append(f"`state` has mode {state.get('mode')!r}")
-    return problems, gate, state
-
-
-def _edge_answer_problem(answer: requests.Response, gate: dict[str, Any], mode: str) -> str | None:
-    location = answer.headers.get("Location", "")
-    if mode == "queue" and not (answer.status_code == 302 and location.startswith(str(gate.get("room")))):
-        return f"without a pass: {answer.status_code} {location[:80]!r}, not a redirect to the room"
-    if mode == "closed" and answer.status_code != 503:
-        return f"closed, yet without a pass: {answer.status_code}"
-    if mode == "open" and answer.status_code == 302 and location.startswith(str(gate.get("room"))):
-        return "open, yet a visitor without a pass is sent to the room"
-    return None
-
-
-def edge(ctx: Context) -> Result:
-    """The edge gate's KeyValueStore holds its keys and the event's mode; no pass means the room."""
-    deployment = ctx.deployment
-    if deployment.edge is None:
-        return skipped("no edge stack given")
-    if "KeyValueStoreArn" not in deployment.edge.outputs:
-        return failed(f"{deployment.edge.name} has no KeyValueStoreArn output", "redeploy the edge stack")
-    problems, gate, state = _edge_store_problems(read_edge_store(deployment))
-    if problems:
-        return failed(
-            f"{deployment.edge.name}'s KeyValueStore: {'; '.join(problems)}",
-            "the EdgeSync function copies the event's state and the pass keys into the store every "
-            "few seconds: see its log group; until then the gate lets everyone through",
-        )
-    mode = str(state.get("mode"))
-    registered = ctx.signed("GET", f"/events/{gate['event']}")
-    known = registered.json().get("mode", "queue") if registered.status_code == 200 else None
-    if known != mode:
-        said = f"mode {known}" if known else _said(registered)
-        return failed(
-            f"the store says {gate['event']} is in mode {mode}; GET /events/{gate['event']}: {said}",
-            "the gate serves another event than the core knows, or EdgeSync has not copied the mode: "
-            "see its log group",
-        )
-    base = edge_site(deployment, gate)
-    if base is None:
-        return failed(
-            f"the gate of {gate['event']} names no host and the stack no DistributionDomainName",
-            "redeploy the edge stack: its outputs name the gate's distribution",
-        )
-    site = base + "/vwr-verify-probe"
-    answer = ctx.http.get(site, allow_redirects=False, timeout=ctx.options.http_timeout)
-    problem = _edge_answer_problem(answer, gate, mode)
-    if problem:
-        return failed(
-            f"{site}: {problem}",
-            "associate the edge stack's CloudFront Function (viewer request) with every behaviour of "
-            "the protected distribution",
-        )
-    return passed(f"{gate['event']} in mode {mode}; keys present; {site} answers {answer.status_code}")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from verify_deploy import deployment as deployments
-from verify_deploy.checks import Context, Options
+from verify_deploy.context import Context, Options
 from verify_deploy.report import Table, write_json
 from verify_deploy.run import run
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from verify_deploy.checks import CHECKS, ERRORS, Check, Context, Result, failed, skipped
+from verify_deploy.checks import CHECKS, ERRORS, Check
+from verify_deploy.context import Context, Result, failed, skipped
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ import pytest
 from botocore.stub import Stubber
 
 from lambdas.catalog import EVENT_SOURCE
-from verify_deploy import checks, cli
-from verify_deploy.checks import Check, Context, Options, Removal, Result
+from verify_deploy import checks, cli, edge
+from verify_deploy.checks import Check
+from verify_deploy.context import Context, Options, Removal, Result, failed, passed, skipped
 from verify_deploy.deployment import DOCUMENTED_OUTPUTS, Deployment, Stack, from_stacks
 from verify_deploy.run import run
 
@@ -77,9 +78,7 @@ def test_a_core_stack_is_read_from_its_outputs_and_resources(
     assert found.public_api == "https://publicapiurl.example"
     assert "EntryDeadLetters1A2B3C" in str(found.dead_letter_queue_url)
     assert found.waf_enabled is True and found.local is False
-    assert checks.stacks(context(found)) == checks.passed(
-        f"complete, with every documented output: {name} (core)"
-    )
+    assert checks.stacks(context(found)) == passed(f"complete, with every documented output: {name} (core)")
 
 
 def test_a_missing_output_fails_the_stacks_check_by_name(session: boto3.Session, moto_endpoint: str) -> None:
@@ -150,7 +149,7 @@ def test_an_alarm_in_alarm_is_named(deployment: Deployment) -> None:
             EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
         )  # fmt: skip
     deployment.alarms = names
-    assert checks.alarms(context(deployment)) == checks.passed("2 alarms, none in ALARM")
+    assert checks.alarms(context(deployment)) == passed("2 alarms, none in ALARM")
 
     cloudwatch.set_alarm_state(AlarmName=names[1], StateValue="ALARM", StateReason="test")
 
@@ -168,7 +167,7 @@ def test_a_stopped_pipe_fails_the_pipes_check(deployment: Deployment) -> None:
             RoleArn=f"arn:aws:iam::{ACCOUNT}:role/pipe",
         )
     deployment.pipes = names
-    assert checks.pipes(context(deployment)) == checks.passed("2 pipes RUNNING")
+    assert checks.pipes(context(deployment)) == passed("2 pipes RUNNING")
 
     client.stop_pipe(Name=names[0])
 
@@ -204,7 +203,7 @@ def test_the_waf_check_reads_the_distribution_and_the_enable_waf_parameter(deplo
     acl = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/WaitingRoom-Core-eu-west-1/0123"
     deployment.waf_enabled = True
     deployment.distribution_id = distribution(deployment, acl)
-    assert checks.waf(context(deployment)) == checks.passed("web ACL WaitingRoom-Core-eu-west-1 attached")
+    assert checks.waf(context(deployment)) == passed("web ACL WaitingRoom-Core-eu-west-1 attached")
 
     deployment.distribution_id = distribution(deployment, "")
     result = checks.waf(context(deployment))
@@ -281,7 +280,7 @@ def test_ctrl_c_stops_the_checks_but_not_the_clean_up(deployment: Deployment) ->
     with pytest.raises(KeyboardInterrupt):
         run(
             context(deployment),
-            checks=(creating(removed, checks.passed("created")), Check("b", "b", interrupted), never_run),
+            checks=(creating(removed, passed("created")), Check("b", "b", interrupted), never_run),
         )
     assert removed == ["queue", "event"]
 
@@ -292,8 +291,8 @@ def test_keep_leaves_the_event_and_a_failed_check_skips_what_needs_it(deployment
         context(deployment),
         keep=True,
         checks=(
-            creating(removed, checks.failed("broken", "fix it")),
-            Check("b", "b", lambda ctx: checks.passed("ran"), needs=("a",)),
+            creating(removed, failed("broken", "fix it")),
+            Check("b", "b", lambda ctx: passed("ran"), needs=("a",)),
         ),
     )
 
@@ -311,7 +310,7 @@ def test_a_removal_that_fails_fails_the_clean_up_line(deployment: Deployment) ->
         ctx.cleanup.append(
             Removal("delete the rule r", lambda: (_ for _ in ()).throw(RuntimeError("denied")))
         )
-        return checks.passed("created")
+        return passed("created")
 
     lines = run(context(deployment), checks=(Check("a", "a", creates),))
 
@@ -426,7 +425,7 @@ def test_the_edge_check_reads_the_store_and_visits_the_site_without_a_pass(
     site = GateSite(status, location, registered_mode=mode)
     deployment.private_api = f"http://{site.host}/private"
     try:
-        result = checks.edge(context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, mode))))
+        result = edge.edge(context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, mode))))
     finally:
         site.close()
 
@@ -440,24 +439,24 @@ def test_an_edge_store_without_its_keys_fails_naming_them(
 ) -> None:
     entries = {"gate": json.dumps({"event": "Sample", "room": ROOM, "hosts": ["x.example"]})}
 
-    result = checks.edge(context(edge_deployment(deployment, monkeypatch, entries)))
+    result = edge.edge(context(edge_deployment(deployment, monkeypatch, entries)))
 
     assert result.status == "fail"
     assert "no `state`; no `kid`; no `key`" in result.detail and "EdgeSync" in result.advice
 
 
 def test_no_edge_stack_is_a_skip_that_says_so(deployment: Deployment) -> None:
-    assert checks.edge(context(deployment)) == checks.skipped("no edge stack given")
+    assert edge.edge(context(deployment)) == skipped("no edge stack given")
 
 
 def test_the_gate_is_visited_on_the_edge_stacks_distribution_first(deployment: Deployment) -> None:
     gate = {"event": "Sample", "room": ROOM, "hosts": ["shop.example"]}
     deployment.edge = Stack("WaitingRoom-Edge", "edge", "CREATE_COMPLETE", "", {}, {}, [])
-    assert checks.edge_site(deployment, gate) == "https://shop.example"
+    assert edge.edge_site(deployment, gate) == "https://shop.example"
 
     deployment.edge.outputs["DistributionDomainName"] = "d111111abcdef8.cloudfront.net"
-    assert checks.edge_site(deployment, gate) == "https://d111111abcdef8.cloudfront.net"
-    assert checks.edge_site(deployment, {**gate, "hosts": []}) == "https://d111111abcdef8.cloudfront.net"
+    assert edge.edge_site(deployment, gate) == "https://d111111abcdef8.cloudfront.net"
+    assert edge.edge_site(deployment, {**gate, "hosts": []}) == "https://d111111abcdef8.cloudfront.net"
 
 
 def test_a_store_whose_mode_is_not_the_events_fails(
@@ -466,7 +465,7 @@ def test_a_store_whose_mode_is_not_the_events_fails(
     site = GateSite(302, ROOM, registered_mode="closed")
     deployment.private_api = f"http://{site.host}/private"
     try:
-        result = checks.edge(
+        result = edge.edge(
             context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, "queue")))
         )
     finally:

@@ -1,0 +1,118 @@
+"""The edge gate's check: its KeyValueStore and what a visitor without a pass meets.
+
+The gate (edge_gate/gate.js) reads `gate` (its event, room and hosts), `state` (the event's mode
+and generation), `kid` and `key:<kid>` from its store; the edge stack outputs the store's ARN and
+the gate's distribution.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from verify_deploy.context import Context, Result, failed, passed, said, skipped
+from verify_deploy.deployment import Deployment
+
+# What the edge gate reads from its KeyValueStore (edge_gate/gate.js); `key:<kid>` is read by name.
+EDGE_KEYS = ("gate", "state", "kid")
+EDGE_MODES = ("queue", "open", "closed")
+# The gate's KeyValueStore is global; its API lives in us-east-1 and signs with SigV4A.
+EDGE_STORE_REGION = "us-east-1"
+
+
+def read_edge_store(deployment: Deployment) -> dict[str, str | None]:
+    """The gate's entries in its KeyValueStore (None: absent), and `key:<kid>`'s presence only."""
+    assert deployment.edge is not None
+    arn = deployment.edge.outputs["KeyValueStoreArn"]
+    store = deployment.client("cloudfront-keyvaluestore", EDGE_STORE_REGION)
+
+    def get(key: str) -> str | None:
+        try:
+            return store.get_key(KvsARN=arn, Key=key)["Value"]
+        except store.exceptions.ResourceNotFoundException:
+            return None
+
+    entries = {key: get(key) for key in EDGE_KEYS}
+    kid = entries["kid"]
+    # The key itself is a secret: only whether it is there leaves this function.
+    entries["key"] = None if kid is None or get(f"key:{kid}") is None else "present"
+    return entries
+
+
+def edge_site(deployment: Deployment, gate: dict[str, Any]) -> str | None:
+    """Where a visitor meets the gate: the edge stack's distribution, else the gate's first host."""
+    assert deployment.edge is not None
+    domain = deployment.edge.outputs.get("DistributionDomainName")
+    if domain:
+        return f"https://{domain}"
+    hosts = gate.get("hosts") or []
+    return f"{gate.get('scheme') or 'https'}://{hosts[0]}" if hosts else None
+
+
+def _edge_store_problems(entries: dict[str, str | None]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    problems = [f"no `{key}`" for key in (*EDGE_KEYS, "key") if entries.get(key) is None]
+    try:
+        gate = json.loads(entries["gate"] or "{}")
+        state = json.loads(entries["state"] or "{}")
+    except ValueError:
+        return [*problems, "`gate` or `state` is not JSON"], {}, {}
+    if entries["gate"] and not (gate.get("event") and gate.get("room")):
+        problems.append("`gate` names no event or no room")
+    if entries["state"] and state.get("mode") not in EDGE_MODES:
+        problems.append(f"`state` has mode {state.get('mode')!r}")
+    return problems, gate, state
+
+
+def _edge_answer_problem(answer: requests.Response, gate: dict[str, Any], mode: str) -> str | None:
+    location = answer.headers.get("Location", "")
+    if mode == "queue" and not (answer.status_code == 302 and location.startswith(str(gate.get("room")))):
+        return f"without a pass: {answer.status_code} {location[:80]!r}, not a redirect to the room"
+    if mode == "closed" and answer.status_code != 503:
+        return f"closed, yet without a pass: {answer.status_code}"
+    if mode == "open" and answer.status_code == 302 and location.startswith(str(gate.get("room"))):
+        return "open, yet a visitor without a pass is sent to the room"
+    return None
+
+
+def edge(ctx: Context) -> Result:
+    """The edge gate's KeyValueStore holds its keys and the event's mode; no pass means the room."""
+    deployment = ctx.deployment
+    if deployment.edge is None:
+        return skipped("no edge stack given")
+    if "KeyValueStoreArn" not in deployment.edge.outputs:
+        return failed(f"{deployment.edge.name} has no KeyValueStoreArn output", "redeploy the edge stack")
+    problems, gate, state = _edge_store_problems(read_edge_store(deployment))
+    if problems:
+        return failed(
+            f"{deployment.edge.name}'s KeyValueStore: {'; '.join(problems)}",
+            "the EdgeSync function copies the event's state and the pass keys into the store every "
+            "few seconds: see its log group; until then the gate lets everyone through",
+        )
+    mode = str(state.get("mode"))
+    registered = ctx.signed("GET", f"/events/{gate['event']}")
+    known = registered.json().get("mode", "queue") if registered.status_code == 200 else None
+    if known != mode:
+        answer = f"mode {known}" if known else said(registered)
+        return failed(
+            f"the store says {gate['event']} is in mode {mode}; GET /events/{gate['event']}: {answer}",
+            "the gate serves another event than the core knows, or EdgeSync has not copied the mode: "
+            "see its log group",
+        )
+    base = edge_site(deployment, gate)
+    if base is None:
+        return failed(
+            f"the gate of {gate['event']} names no host and the stack no DistributionDomainName",
+            "redeploy the edge stack: its outputs name the gate's distribution",
+        )
+    site = base + "/vwr-verify-probe"
+    answer = ctx.http.get(site, allow_redirects=False, timeout=ctx.options.http_timeout)
+    problem = _edge_answer_problem(answer, gate, mode)
+    if problem:
+        return failed(
+            f"{site}: {problem}",
+            "associate the edge stack's CloudFront Function (viewer request) with every behaviour of "
+            "the protected distribution",
+        )
+    return passed(f"{gate['event']} in mode {mode}; keys present; {site} answers {answer.status_code}")
