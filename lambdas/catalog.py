@@ -33,6 +33,8 @@ class Resource(StrEnum):
     ENTRY_QUEUE = "ENTRY_QUEUE_URL"
     EVENT_BUS = "EVENT_BUS_NAME"
     JWT_KEYS_SECRET = "JWT_SECRET_ID"
+    # The edge gate's HMAC keys ({"kid", "secret", "previous"?}), current and previous.
+    EDGE_KEYS_SECRET = "EDGE_KEYS_SECRET_ID"
     # The signing key's public half (a JWK) in an SSM parameter, for functions that only verify.
     JWT_PUBLIC_KEY = "JWT_PUBLIC_KEY_PARAMETER"
     REDIS_AUTH_SECRET = "REDIS_AUTH_SECRET_ID"
@@ -371,6 +373,15 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         triggers=(Route("public", "POST", "/generate_token"),),
         uses=_ISSUES_TOKENS,
+        settings=(*_CORE, *_TOKEN),
+    ),
+    # The served visitor's way back through the edge gate (edge_gate/gate.js), with its pass.
+    Function(
+        name="EdgePass",
+        handler="lambdas.edge_pass.handler",
+        stack="core",
+        triggers=(Route("public", "POST", "/edge_pass"),),
+        uses=(*_ISSUES_TOKENS, (Resource.EDGE_KEYS_SECRET, "read")),
         settings=(*_CORE, *_TOKEN),
     ),
     Function(

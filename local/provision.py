@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets as secrets_module
 from collections.abc import Mapping
 from typing import Any
 
@@ -108,6 +109,9 @@ def provision(
 
     secrets = session.client("secretsmanager")
     env[Resource.JWT_KEYS_SECRET.value] = _secret(secrets, f"{prefix}-jwt-keys", "{}")
+    # As the core stack generates it: a random key under kid "k1".
+    edge_key = {"kid": "k1", "secret": secrets_module.token_urlsafe(36)}
+    env[Resource.EDGE_KEYS_SECRET.value] = _secret(secrets, f"{prefix}-edge-keys", json.dumps(edge_key))
     # Written by `publish_public_key` once the key pair exists, as the stack does.
     env[Resource.JWT_PUBLIC_KEY.value] = f"/{prefix}/jwt-public-key"
     env[Resource.OIDC_CLIENT_SECRET.value] = _secret(

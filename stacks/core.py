@@ -3,6 +3,8 @@ DynamoDB, the key pair, events, schedules, alarms and a dashboard."""
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import CfnCondition, CfnOutput, CfnParameter, CfnResource, Fn, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
@@ -178,6 +180,20 @@ class CoreStack(Stack):
             secret_string_value=SecretValue.unsafe_plain_text("{}"),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # The edge gate's HMAC key. To rotate it, write {"kid": NEW, "secret": ..., "previous":
+        # {the old kid and secret}}: the edge stack copies both keys to the gate (docs/DEPLOY.md).
+        edge_keys = secretsmanager.Secret(
+            self,
+            "EdgeKeys",
+            description="Edge gate admission pass keys (JSON: kid, secret, previous?)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"kid": "k1"}),
+                generate_string_key="secret",
+                exclude_punctuation=True,
+                password_length=48,
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         bus = events.EventBus(self, "EventBus", description="Waiting room events (source custom.waitingroom)")
         outbox = OutboxPipes(self, "Outbox", tables=tables, bus=bus)
         entry_queue = EntryQueue(self, "Entry", worker=catalog.by_name("QueueWorker"))
@@ -198,6 +214,7 @@ class CoreStack(Stack):
         for resource, table in tables.items():
             bind_table(bindings, resource, table)
         bindings.bind(Resource.JWT_KEYS_SECRET, jwt_keys.secret_arn, secret_grant(jwt_keys.secret_arn))
+        bindings.bind(Resource.EDGE_KEYS_SECRET, edge_keys.secret_arn, secret_grant(edge_keys.secret_arn))
         # Named ahead, so functions can be told it before the key generator that fills it exists.
         public_key_name = f"/{self.stack_name}/jwt-public-key"
         bindings.bind(

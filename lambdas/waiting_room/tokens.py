@@ -99,6 +99,20 @@ def issue_recorded(
     adapter gets the adapter's issuer there, and the page gets the public one after an OpenID
     sign-in. The validity is the first call's: it is the place's, stored in the record.
     """
+    now = time.time() if now_s is None else now_s
+    record, new = redeem(event, request_id, issuer=issuer, validity_seconds=validity_seconds, now_s=now)
+    return sign(record, signing_key(), int(now)), new
+
+
+def redeem(
+    event: EventConfig,
+    request_id: str,
+    *,
+    issuer: str | None = None,
+    validity_seconds: int | None = None,
+    now_s: float | None = None,
+) -> tuple[TokenRecord, bool]:
+    """The token record of a served position (made by the first call), and whether this call made it."""
     issuer = issuer or settings().issuer
     now = time.time() if now_s is None else now_s
     now_ms, now_whole = int(now * 1000), int(now)
@@ -114,7 +128,6 @@ def issue_recorded(
     if state.status == "expired":
         raise HttpError(410, "this place in line expired before a token was requested", "expired")
 
-    key = signing_key()
     existing = read_token_record(request_id) if state.status == "issued" else None
     if existing is None:
         if state.status == "issued" and not _record_may_be_pending(state.claimed_at_ms, now_ms):
@@ -133,10 +146,10 @@ def issue_recorded(
             issuer=issuer,
         )
         if put_token_record(record):  # its stream record is the `token_generated` event
-            return sign(record, key, now_whole), True
+            return record, True
         existing = read_token_record(request_id)
         if existing is None:  # the winner's record vanished: only a concurrent TTL delete does that
             raise HttpError(409, "token record changed concurrently: try again")
     if existing.session_status != SESSION_OPEN:
         raise HttpError(410, "this session is closed", "session_closed")
-    return sign(replace(existing, issuer=issuer), key, now_whole), False
+    return replace(existing, issuer=issuer), False
