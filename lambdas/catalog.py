@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 Api = Literal["public", "private", "store", "oidc"]
-Stack = Literal["core", "authorizer", "sample", "inlet", "openid"]
+Stack = Literal["core", "authorizer", "sample", "inlet", "openid", "edge"]
 Access = Literal["read", "write", "read_write", "send", "publish"]
 
 
@@ -35,6 +35,8 @@ class Resource(StrEnum):
     JWT_KEYS_SECRET = "JWT_SECRET_ID"
     # The edge gate's HMAC keys ({"kid", "secret", "previous"?}), current and previous.
     EDGE_KEYS_SECRET = "EDGE_KEYS_SECRET_ID"
+    # The edge gate's CloudFront KeyValueStore (its ARN).
+    EDGE_STORE = "EDGE_KVS_ARN"
     # The signing key's public half (a JWK) in an SSM parameter, for functions that only verify.
     JWT_PUBLIC_KEY = "JWT_PUBLIC_KEY_PARAMETER"
     REDIS_AUTH_SECRET = "REDIS_AUTH_SECRET_ID"
@@ -73,6 +75,8 @@ class Setting(StrEnum):
     # Leading zero bits of the proof of work an entry needs (lambdas/waiting_room/proof_of_work.py);
     # 0: none, as the retired solution's clients expect.
     POW_DIFFICULTY = "POW_DIFFICULTY"
+    # The edge gate's own settings (lambdas/waiting_room/edge_store.py `gate_config`), as JSON.
+    EDGE_GATE = "EDGE_GATE_CONFIG"
 
 
 # A reset must be visible at the CDN within this many seconds: no cached public answer may still
@@ -651,6 +655,19 @@ FUNCTIONS: tuple[Function, ...] = (
         triggers=(Route("oidc", "GET", "/userInfo"),),
         uses=((Resource.JWT_PUBLIC_KEY, "read"),),
         settings=(Setting.EVENT_ID, Setting.OIDC_ISSUER),
+    ),
+    # Feeds the edge gate's KeyValueStore: the event's mode and generation, and the pass keys.
+    Function(
+        name="EdgeSync",
+        handler="lambdas.edge_sync.handler",
+        stack="edge",
+        triggers=(Schedule(rate_minutes=1),),
+        uses=((Resource.EDGE_KEYS_SECRET, "read"), (Resource.EDGE_STORE, "write")),
+        settings=(Setting.PUBLIC_API_URL, Setting.EDGE_GATE),
+        description="Keeps the edge gate's KeyValueStore in step with its event and keys",
+        # Six checks ten seconds apart, then the next scheduled run takes over.
+        timeout_seconds=75,
+        memory_mb=256,
     ),
 )
 

@@ -10,6 +10,7 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.authorizer import AuthorizerStack
 from stacks.config import AppConfig
 from stacks.core import CoreStack
+from stacks.edge import EdgeStack
 from stacks.getting_started import GettingStarted
 from stacks.inlet import InletStack
 from stacks.openid import OpenIdStack
@@ -23,6 +24,7 @@ class WaitingRoomApp:
     sample: SampleStack
     inlet: InletStack
     openid: OpenIdStack
+    edge: EdgeStack
     getting_started: GettingStarted
 
     def stacks(self) -> list[Stack]:
@@ -34,6 +36,7 @@ class WaitingRoomApp:
             self.sample,
             self.inlet,
             self.openid,
+            self.edge,
             gs.core,
             gs.authorizer,
             gs.sample,
@@ -51,6 +54,7 @@ def build_app(app: App, *, nag: bool = True) -> WaitingRoomApp:
         sample=SampleStack(app, f"{prefix}-Sample", config=config),
         inlet=InletStack(app, f"{prefix}-Inlet", config=config),
         openid=OpenIdStack(app, f"{prefix}-OpenId", config=config),
+        edge=EdgeStack(app, f"{prefix}-Edge", config=config),
         getting_started=GettingStarted(app, "GettingStarted", config=config),
     )
     if nag:

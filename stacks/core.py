@@ -376,6 +376,7 @@ class CoreStack(Stack):
             ("AlarmTopicArn", self.monitoring.topic.topic_arn, "Subscribe to get alarm notifications"),
             ("JwtKeysSecretArn", jwt_keys.secret_arn, "Secret holding the token signing key"),
             ("JwtPublicKeyParameter", public_key_name, "SSM parameter holding the signing key's public JWK"),
+            ("EdgeKeysSecretArn", edge_keys.secret_arn, "Secret holding the edge gate's pass keys"),
         ):
             CfnOutput(self, name, value=value, description=description)
         CfnOutput(

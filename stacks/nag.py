@@ -275,3 +275,14 @@ def acknowledge_replication_group(group: IConstruct, *, multi_az: bool) -> None:
             "One node was chosen (redis_nodes=1) to save cost; the counters can be rebuilt by "
             "InitializeState, and redis_nodes=2 turns on Multi-AZ failover.",
         )
+
+
+def acknowledge_edge(stack: Stack) -> None:
+    acknowledge_functions(stack)
+    acknowledge_distribution(stack.node.find_child("GatedDistribution"))
+    ack(
+        stack.node.find_child("GatedDistribution"),
+        "CFR2",
+        "The gate's distribution stands in front of the user's own site; a web ACL is theirs to attach "
+        "(docs/PROTECTING.md), and the waiting room's own API keeps its WAF.",
+    )

@@ -116,6 +116,12 @@ ACCEPTED: tuple[Accepted, ...] = (
         ("SiteDistribution*", "ControlPanelSiteDistribution*", "HostedPageDistribution*"),
     ),
     Accepted(
+        "CKV_AWS_68",
+        "The edge gate's distribution stands in front of the user's own site, whose web ACL (if any) is "
+        "theirs to attach; the waiting room's public API keeps its own (EnableWaf).",
+        ("GatedDistribution*",),
+    ),
+    Accepted(
         "CKV_AWS_174",
         "The distributions use the default *.cloudfront.net certificate, for which CloudFront fixes the "
         "TLS policy; a custom domain and certificate are needed to choose TLSv1.2_2021.",

@@ -49,6 +49,7 @@ def _stack_keys(built: WaitingRoomApp) -> dict[str, Any]:
         "sample": built.sample,
         "inlet": built.inlet,
         "openid": built.openid,
+        "edge": built.edge,
         "gs.core": gs.core,
         "gs.authorizer": gs.authorizer,
         "gs.sample": gs.sample,
@@ -75,7 +76,7 @@ def synthesize(templates_root: Path) -> Synth:
     return result
 
 
-STANDALONE = ("core", "authorizer", "sample", "inlet", "openid")
+STANDALONE = ("core", "authorizer", "sample", "inlet", "openid", "edge")
 ALL_STACKS = (*STANDALONE, "gs.core", "gs.authorizer", "gs.sample")
 
 

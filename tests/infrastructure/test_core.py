@@ -397,7 +397,9 @@ def test_public_routes_cover_the_api_contract(core: dict[str, Any]) -> None:
                      # the entry's proof of work (lambdas/waiting_room/proof_of_work.py)
                      "/pow_challenge",
                      # what the page shows before entry, and the published draw
-                     "/event_info"}  # fmt: skip
+                     "/event_info",
+                     # the served visitor's way back through the edge gate (lambdas/edge_pass.py)
+                     "/edge_pass"}  # fmt: skip
 
 
 def test_every_preflight_allows_the_methods_of_its_resource(synth: Synth) -> None:
