@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,8 +32,10 @@ from tests.e2e.oidc_client import REDIRECT_URI, RUNTIME_ARGS, discovery, session
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 A = "event-a"
-# HTTP and scheduling slack on top of a bound, so the test judges the rule, not the machine's speed.
-MARGIN_SECONDS = 1.0
+# How long these tests wait for what a bound promises, on top of the bound: HTTP and scheduling on
+# a busy machine. The caches are shortened (--cache-seconds) and the bound read from READY; the
+# CDN's TTL itself is checked exactly under a fake clock (test_gateway_decisions.py).
+SLACK_SECONDS = 10.0
 THREADS = 16
 # How long a burst may take to be numbered: a few seconds here, more on a busy machine.
 BURST_SECONDS = 60.0
@@ -50,6 +51,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
         "--visibility-timeout", "2",
         "--queue-concurrency", "2",
         "--moto-process",
+        "--cache-seconds", "2",
         *RUNTIME_ARGS,
     )  # fmt: skip
     with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-events")) as started:
@@ -262,7 +264,7 @@ def test_resetting_one_event_leaves_the_other_untouched(runtime: Runtime, a: Run
         old = visitors[reset_id][0]
         eventually(
             lambda gone=gone, old=old: public_get(gone, "/queue_num", old).status_code == 410,
-            within=RESET_VISIBLE_WITHIN_SECONDS + MARGIN_SECONDS,
+            within=runtime.ready["cdn_max_ttl_seconds"] + SLACK_SECONDS,
         )
         visitors[reset_id] = served(gone, 3)
 
@@ -295,7 +297,6 @@ def test_a_deleted_event_is_unknown_within_seconds_and_the_other_is_untouched(
     before = _snapshot(a, visitors_a)
     answer = runtime.signed("DELETE", f"{runtime.private_api}/events/{b.event_id}")
     assert answer.status_code == 200 and answer.json() == {"event_id": b.event_id}
-    deleted_at = time.monotonic()
 
     def unknown(answer: requests.Response) -> bool:
         return answer.status_code == 400 and "unknown event_id" in answer.json().get("error", "")
@@ -310,10 +311,10 @@ def test_a_deleted_event_is_unknown_within_seconds_and_the_other_is_untouched(
             "GET", runtime.private_api + "/counters", params={"event_id": b.event_id}
         ),
     }
-    within = RESET_VISIBLE_WITHIN_SECONDS + MARGIN_SECONDS
-    for name, check in checks.items():
-        eventually(lambda check=check: unknown(check()), within=within - (time.monotonic() - deleted_at))
-        assert time.monotonic() - deleted_at <= within, name
+    assert runtime.ready["cdn_max_ttl_seconds"] <= RESET_VISIBLE_WITHIN_SECONDS
+    within = runtime.ready["cdn_max_ttl_seconds"] + SLACK_SECONDS
+    for check in checks.values():
+        eventually(lambda check=check: unknown(check()), within=within)
     # An entry made now takes no place: refused at once, or by the worker (API Gateway puts it on
     # the queue without asking anyone), and then its position is asked for in vain.
     late = requests.post(

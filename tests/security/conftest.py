@@ -1,4 +1,4 @@
-"""Fixtures of the security tests: one local runtime per module, the synthesized templates.
+"""Fixtures of the security tests: one local runtime for the package, the synthesized templates.
 
 The templates come from the session's one synth (the `synth` fixture of tests/conftest.py), so
 these tests read the same templates the scanners and cdk-nag check.
@@ -22,16 +22,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     """`vwr local` as a visitor finds it, with the OpenID client of tests/e2e/oidc_client.py,
-    whose redirect URIs the tests catch."""
+    whose redirect URIs the tests catch. One for the package: a module that needs other options
+    starts its own."""
     args = ["--batch-window", "0.2", *RUNTIME_ARGS]
     with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr")) as started:
         yield started
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def metadata(runtime: Runtime) -> dict[str, Any]:
     """The OpenID adapter's discovery document."""
     return discovery(runtime)
