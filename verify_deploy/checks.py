@@ -527,4 +527,15 @@ REMINDERS = (
     "14: after `destroy`, nothing but what 'Tearing down' lists stays",
 )
 
-ERRORS = (requests.RequestException, BotoCoreError, ClientError, NoCredentials, ValueError, KeyError)
+# What a check's failure can raise: AWS and network faults, and answers of an unexpected shape (a
+# deployment that answers a list where an object was expected is a failed check, not a traceback).
+ERRORS = (
+    requests.RequestException,
+    BotoCoreError,
+    ClientError,
+    NoCredentials,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+)

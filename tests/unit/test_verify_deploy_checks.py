@@ -473,3 +473,15 @@ def test_a_store_whose_mode_is_not_the_events_fails(
 
     assert result.status == "fail"
     assert result.detail == "the store says Sample is in mode queue; GET /events/Sample: mode closed"
+
+
+def test_an_answer_of_an_unexpected_shape_fails_its_check_only(deployment: Deployment) -> None:
+    def odd(ctx: Context) -> Result:
+        return passed(str([].get("x")))  # type: ignore[attr-defined] - what a JSON list answer does
+
+    lines = run(
+        context(deployment), checks=(Check("odd", "odd", odd), Check("next", "next", lambda c: passed("ran")))
+    )
+
+    assert [line.result.status for line in lines] == ["fail", "pass", "pass"]
+    assert lines[0].result.detail.startswith("AttributeError")
