@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from lambdas.catalog import EVENT_ID_PATTERN, FUNCTIONS, QueueTrigger, Schedule, Setting, is_event_id
+from lambdas.catalog import EVENT_ID_PATTERN, FUNCTIONS, QueueTrigger, Schedule, Setting, by_name, is_event_id
 
 # The local defaults of settings a deployment would take from CDK context. Settings not listed
 # here keep the defaults of the code that reads them.
@@ -114,7 +114,11 @@ class Options:
         return inlet_choices()[self.inlet] if self.inlet else None
 
     def runs(self, function_name: str) -> bool:
-        """Whether this run wires the function's triggers: the inlet strategies only when chosen."""
+        """Whether this run wires the function's triggers: the inlet strategies only when chosen;
+        never the edge gate's store sync, whose store is CloudFront's (`--protect` feeds a local
+        one with the same sync, local/edge.py)."""
+        if by_name(function_name).stack == "edge":
+            return False
         inlets = set(inlet_choices().values())
         return function_name not in inlets or function_name == self.inlet_function
 
