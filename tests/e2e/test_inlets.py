@@ -4,6 +4,8 @@ ended, Periodic on its schedule. Both reach the core through the SigV4-signed pr
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -25,13 +27,20 @@ def test_max_size_lets_in_as_many_as_left_after_an_sns_message(runtime: Runtime)
     for request_id in served:
         assert token(runtime, request_id).status_code == 200
     assert active_tokens(runtime) == MAX_SIZE  # the site is full
-    before = counters(runtime)["serving_counter"]
+    before = counters(runtime)
 
     sns = runtime.boto3_client("sns")
-    sns.publish(TopicArn=runtime.max_size_topic_arn, Message=json.dumps({"completed": served[:2]}))
+    # One completed, one abandoned, and one the waiting room never saw (counts for nothing).
+    message = {"completed": served[:1], "abandoned": [served[1], str(uuid.uuid4())]}
+    sns.publish(TopicArn=runtime.max_size_topic_arn, Message=json.dumps(message))
+    sns.publish(TopicArn=runtime.max_size_topic_arn, Message="not json")  # skipped, harmless
 
-    after = eventually(lambda: (c := counters(runtime)["serving_counter"]) != before and c, within=20)
-    assert after == before + 2
+    after = eventually(
+        lambda: (c := counters(runtime))["serving_counter"] != before["serving_counter"] and c, within=20
+    )
+    assert after["serving_counter"] == before["serving_counter"] + 2
+    assert after["completed_counter"] == before["completed_counter"] + 1
+    assert after["abandoned_counter"] == before["abandoned_counter"] + 1
     assert active_tokens(runtime) == MAX_SIZE - 2
 
 
@@ -71,3 +80,6 @@ def test_periodic_inlet_moves_the_serving_counter_on_its_schedule(periodic: Runt
         within=10,
     )
     assert settled["serving_counter"] == 10 + PERIODIC_INCREMENT
+    # Idle periods pile up no slack: the counter stays one increment ahead of the queue.
+    time.sleep(2.5)
+    assert counters(periodic)["serving_counter"] == 10 + PERIODIC_INCREMENT

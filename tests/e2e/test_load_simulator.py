@@ -1,9 +1,8 @@
 """`vwr load` against a local runtime it starts itself: a small burst, and the report's invariants.
 
-300 visitors arrive at 300/s and the simulator moves the serving counter at 300 positions/s; each
+120 visitors arrive at 200/s and the simulator moves the serving counter at 200 positions/s; each
 visitor polls on the page's schedule, its near interval shortened to one second.
-Sessions close through the MaxSize inlet's SNS topic. The run takes ~20 s on an idle 2-core
-machine, two minutes when the machine is busy with other work.
+Sessions close through the MaxSize inlet's SNS topic.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ from benchmarks import simulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-VISITORS = 300
+# Enough for every route's percentiles and the fairness figures; the invariants need no more.
+VISITORS = 120
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     simulator.main(
         [
             "--visitors", str(VISITORS),
-            "--rate", "300",
-            "--inlet", "self:300/s",
+            "--rate", "200",
+            "--inlet", "self:200/s",
             "--poll-near", "1000",
             "--max-seconds", "150",
             "--settle-seconds", "60",
