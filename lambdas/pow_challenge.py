@@ -6,7 +6,6 @@ keeps it; a challenge is unique and goes out with `Cache-Control: no-store`.
 
 from lambdas.waiting_room import proof_of_work
 from lambdas.waiting_room.http import NO_STORE, api_handler, query, response
-from lambdas.waiting_room.redis_store import connection
 from lambdas.waiting_room.registry import require_event
 
 
@@ -16,5 +15,5 @@ def handler(event, context):
     event_id, difficulty = registered.event_id, registered.pow_difficulty
     if difficulty <= 0:
         return response(200, {"difficulty": 0})
-    key = proof_of_work.signing_key(connection(), event_id)
+    key = proof_of_work.signing_key(event_id)
     return response(200, proof_of_work.issue(key, event_id, difficulty), NO_STORE)

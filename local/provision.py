@@ -112,6 +112,8 @@ def provision(
     # As the core stack generates it: a random key under kid "k1".
     edge_key = {"kid": "k1", "secret": secrets_module.token_urlsafe(36)}
     env[Resource.EDGE_KEYS_SECRET.value] = _secret(secrets, f"{prefix}-edge-keys", json.dumps(edge_key))
+    # What Secrets Manager's generated string is on AWS: random, made once, kept across restarts.
+    env[Resource.POW_KEY_SECRET.value] = _secret(secrets, f"{prefix}-pow-key", secrets_module.token_hex(32))
     # Written by `publish_public_key` once the key pair exists, as the stack does.
     env[Resource.JWT_PUBLIC_KEY.value] = f"/{prefix}/jwt-public-key"
     env[Resource.OIDC_CLIENT_SECRET.value] = _secret(

@@ -208,6 +208,16 @@ class CoreStack(Stack):
             removal_policy=RemovalPolicy.DESTROY,
         )
         origin_key_value = origin_key.secret_value.unsafe_unwrap()
+        # The proof of work's HMAC keys are derived from it, one per event (never kept in Redis).
+        pow_key = secretsmanager.Secret(
+            self,
+            "PowKey",
+            description="Waiting room proof-of-work key (challenge HMAC keys are derived from it)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=64
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
 
         # -- what functions may use -----------------------------------------------------------------
         bindings = Bindings(extra_permissions=web_acl_permissions())
@@ -215,6 +225,7 @@ class CoreStack(Stack):
             bind_table(bindings, resource, table)
         bindings.bind(Resource.JWT_KEYS_SECRET, jwt_keys.secret_arn, secret_grant(jwt_keys.secret_arn))
         bindings.bind(Resource.EDGE_KEYS_SECRET, edge_keys.secret_arn, secret_grant(edge_keys.secret_arn))
+        bindings.bind(Resource.POW_KEY_SECRET, pow_key.secret_arn, secret_grant(pow_key.secret_arn))
         # Named ahead, so functions can be told it before the key generator that fills it exists.
         public_key_name = f"/{self.stack_name}/jwt-public-key"
         bindings.bind(

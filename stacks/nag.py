@@ -76,7 +76,8 @@ def acknowledge_secrets(scope: IConstruct) -> None:
         "SMG4",
         "These secrets are generated at deploy time and read once per container; rotating the Redis "
         "password or the origin key needs a coordinated update of ElastiCache or CloudFront, and the "
-        "signing key is replaced by redeploying its custom resource.",
+        "signing key is replaced by redeploying its custom resource; rotating the proof-of-work key "
+        "voids the challenges in flight (five minutes' worth), so it is replaced by a deploy.",
     )
 
 

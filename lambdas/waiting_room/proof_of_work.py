@@ -11,8 +11,10 @@ difficulty `d`, an entry takes a place only with a solution of a fresh challenge
   challenge id with SET NX (single use) before the entry may take a position. An entry that fails
   gets no position and its request id is marked, so /queue_num answers 410 `proof_of_work`.
 
-The HMAC key lives in Redis beside the event's counters (created on first use). It needs no
-secret of its own: whoever can write that Redis can already assign positions.
+The HMAC key is derived per event from a secret in Secrets Manager, read once per container:
+nothing of it lives in Redis, so a Redis that loses its data voids no challenge in flight (a
+challenge spent before the loss could be spent once more, at most for its five minutes; each
+place it takes is still one place, numbered once).
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.utilities import parameters
 from redis import Redis
 
-from lambdas.catalog import POW_FIELDS
+from lambdas.catalog import POW_FIELDS, Resource
+from lambdas.waiting_room.keys import SECRET_MAX_AGE_SECONDS
+from lambdas.waiting_room.settings import settings
 
 CHALLENGE_TTL_SECONDS = 300
 # A refused entry's mark outlives any honest page's polling for its position.
@@ -40,19 +46,23 @@ REFUSAL_REASON = "proof_of_work"
 class _Keys:
     def __init__(self, event_id: str) -> None:
         prefix = f"vwr:{{{event_id}}}:pow:"
-        self.signing_key = prefix + "key"
         self.spent = prefix + "spent:"  # + challenge id
         self.refused = prefix + "refused:"  # + request id
 
 
-def signing_key(redis: Redis, event_id: str) -> bytes:
-    """The event's HMAC key: created once, read in the same round trip."""
-    key = _Keys(event_id).signing_key
-    pipe = redis.pipeline(transaction=False)
-    pipe.set(key, secrets.token_hex(32), nx=True)
-    pipe.get(key)
-    _, value = pipe.execute()
-    return str(value).encode()
+def signing_key(event_id: str) -> bytes:
+    """The event's HMAC key, derived from the deployment's secret: the same in every container
+    and across any loss of Redis, and another for each event."""
+    return hmac.new(_deployment_secret(), b"proof-of-work:" + event_id.encode(), hashlib.sha256).digest()
+
+
+@cache
+def _deployment_secret() -> bytes:
+    secret_id = settings().pow_key_secret_id
+    if not secret_id:
+        raise RuntimeError(f"{Resource.POW_KEY_SECRET.value} is not set: the proof of work has no key")
+    value = parameters.get_secret(secret_id, max_age=SECRET_MAX_AGE_SECONDS)
+    return value if isinstance(value, bytes) else str(value).encode()
 
 
 def _b64(data: bytes) -> str:
@@ -141,7 +151,7 @@ def admit(
     if difficulty <= 0 or not entries:
         return {request_id for request_id, _ in entries}
     keys = _Keys(event_id)
-    key = signing_key(redis, event_id)
+    key = signing_key(event_id)
     now = time.time() if now is None else now
     verified = [
         (request_id, verify(key, solution, event_id, difficulty, now=now)) for request_id, solution in entries

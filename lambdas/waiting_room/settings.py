@@ -45,6 +45,7 @@ class Settings:
     issuer: str
     ordering_window_ms: int
     pow_difficulty: int = 0
+    pow_key_secret_id: str = ""
     # How long a DynamoDB item outlives its event (TTL attribute), in seconds.
     record_ttl_seconds: int = 7 * 24 * 3600
 
@@ -57,6 +58,7 @@ def settings() -> Settings:
         redis_url=env(Setting.REDIS_URL.value, "redis://localhost:6379/0"),
         redis_cluster=_flag(Setting.REDIS_CLUSTER.value, False),
         redis_auth_secret_id=env(Resource.REDIS_AUTH_SECRET.value, ""),
+        pow_key_secret_id=env(Resource.POW_KEY_SECRET.value, ""),
         jwt_secret_id=env(Resource.JWT_KEYS_SECRET.value, ""),
         queue_positions_table=env(Resource.QUEUE_POSITIONS_TABLE.value, ""),
         tokens_table=env(Resource.TOKENS_TABLE.value, ""),

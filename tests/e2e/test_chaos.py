@@ -25,6 +25,7 @@ import pytest
 import redis
 import requests
 
+from lambdas.waiting_room import proof_of_work as pow_
 from local.processes import free_port
 from local.testing import Runtime, running_runtime
 from tests.e2e.journey import counters, increment
@@ -268,3 +269,51 @@ def test_no_position_or_token_twice_and_nobody_stranded_through_stalls_losses_an
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     assert dead == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+
+
+def test_a_redis_loss_with_proof_of_work_on_loses_no_visitor(
+    chaos_runtime: Runtime, redis_process: RedisProcess
+) -> None:
+    """Challenges fetched (and solved) before Redis dies empty still admit their entries after it:
+    the challenges' key comes from the deployment's secret, not from Redis."""
+    runtime, event_id, difficulty, visitors = chaos_runtime, "chaos-pow", 8, 20
+    created = runtime.signed(
+        "POST",
+        runtime.private_api + "/events",
+        json_body={"event_id": event_id, "pow_difficulty": difficulty},
+    )
+    assert created.status_code == 201, created.text
+
+    def solved(_: int) -> dict[str, str]:
+        answer = requests.get(
+            runtime.public_api + "/pow_challenge", params={"event_id": event_id}, timeout=TIMEOUT
+        )
+        assert answer.status_code == 200 and answer.json()["difficulty"] == difficulty, answer.text
+        challenge = answer.json()["challenge"]
+        return {"challenge": challenge, "nonce": pow_.solve(challenge, difficulty)}
+
+    def enter(solution: dict[str, str]) -> str:
+        body = {"event_id": event_id, "pow": solution}
+        answer = requests.post(runtime.public_api + "/assign_queue_num", json=body, timeout=TIMEOUT)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["api_request_id"]
+
+    solutions = [solved(i) for i in range(visitors)]  # all fetched before the loss
+    with ThreadPoolExecutor(8) as pool:
+        entered = list(pool.map(enter, solutions[: visitors // 2]))
+        redis_process.kill()
+        redis_process.start()
+        entered += list(pool.map(enter, solutions[visitors // 2 :]))
+
+    deadline = time.monotonic() + SETTLE_SECONDS
+
+    def position(request_id: str) -> requests.Response:
+        params = {"event_id": event_id, "request_id": request_id}
+        return until_definite(
+            lambda: requests.get(runtime.public_api + "/queue_num", params=params, timeout=TIMEOUT), deadline
+        )
+
+    answers = each(entered, position)
+    assert {rid[:8]: a.status_code for rid, a in answers.items() if a.status_code != 200} == {}
+    numbers = sorted(a.json()["queue_number"] for a in answers.values())
+    assert len(set(numbers)) == visitors

@@ -295,6 +295,7 @@ def test_grants_match_the_catalog(core: dict[str, Any]) -> None:
             (catalog.Resource.SERVING_COUNTER_TABLE, "ServingCounterTable"),
             (catalog.Resource.EVENTS_TABLE, "EventsTable"),
             (catalog.Resource.JWT_KEYS_SECRET, "JwtKeys"),
+            (catalog.Resource.POW_KEY_SECRET, "PowKey"),
             (catalog.Resource.EVENT_BUS, "EventBus"),
         ):
             assert (f"<{prefix}" in text) == (resource in used), f"{name} / {resource.name}"

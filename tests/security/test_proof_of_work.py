@@ -27,7 +27,8 @@ DIFFICULTY = 8  # quick for tests: about 256 hashes
 
 
 @pytest.fixture
-def redis(redis_proc) -> Iterator[Redis]:
+def redis(redis_proc, core_env) -> Iterator[Redis]:
+    """A real Redis; `core_env` provides the proof-of-work secret (in moto's Secrets Manager)."""
     client = Redis(host=redis_proc.host, port=redis_proc.port, decode_responses=True)
     client.flushall()
     yield client
@@ -35,7 +36,7 @@ def redis(redis_proc) -> Iterator[Redis]:
 
 
 def _solved(redis: Redis, event_id: str = EVENT, difficulty: int = DIFFICULTY, **issue: float) -> dict:
-    challenge = pow_.issue(pow_.signing_key(redis, event_id), event_id, difficulty, **issue)["challenge"]
+    challenge = pow_.issue(pow_.signing_key(event_id), event_id, difficulty, **issue)["challenge"]
     return {"challenge": challenge, "nonce": pow_.solve(challenge, difficulty)}
 
 
@@ -47,6 +48,16 @@ def test_a_solved_challenge_admits_one_entry_once(redis: Redis) -> None:
     assert pow_.refused(redis, EVENT, "b") and not pow_.refused(redis, EVENT, "a")
     # The same entry redelivered by SQS keeps its admission (its position is already assigned).
     assert pow_.admit(redis, EVENT, DIFFICULTY, [("a", solution)]) == {"a"}
+
+
+def test_a_challenge_issued_before_redis_lost_its_data_is_still_honoured(redis: Redis) -> None:
+    """The key is derived from the deployment's secret: nothing that signs a challenge is in Redis."""
+    solution = _solved(redis)
+    redis.flushall()
+    assert redis.keys("*") == []
+    assert pow_.admit(redis, EVENT, DIFFICULTY, [("a", solution)]) == {"a"}
+    # Each event has a key of its own.
+    assert pow_.signing_key(EVENT) != pow_.signing_key("another-event")
 
 
 def test_two_entries_of_one_batch_cannot_share_a_solution(redis: Redis) -> None:
