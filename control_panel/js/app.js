@@ -40,6 +40,18 @@ async function loadConfig() {
   return {};
 }
 
+// The query string of links made for the retired solution's panel. Its values fill only what the
+// configuration and the operator's own entries leave empty: a link cannot redirect a configured
+// panel, or the keys an operator typed, to another API.
+const RETIRED_QUERY = { public_api: "publicApiUrl", private_api: "privateApiUrl", region: "regionName", event_id: "eventId" };
+
+function retiredQuery() {
+  const params = new URLSearchParams(location.search);
+  const values = {};
+  for (const [field, name] of Object.entries(RETIRED_QUERY)) values[field] = (params.get(name) || "").trim();
+  return values;
+}
+
 function readSession() {
   try {
     return JSON.parse(sessionStorage.getItem(STORAGE_KEY)) || {};
@@ -167,9 +179,10 @@ class ControlPanel {
 
   fillForm() {
     const saved = readSession();
+    const retired = retiredQuery();
     for (const field of FIELDS) {
       const value = saved[field] ?? this.config[field] ?? "";
-      this.form.elements[field].value = value;
+      this.form.elements[field].value = value || retired[field] || "";
     }
   }
 
@@ -209,7 +222,8 @@ class ControlPanel {
     this.setConnection("connecting", "Connecting…");
     if (!quiet) this.log(`Connecting as ${values.access_key_id}.`, "info");
     this.setActionsEnabled(true);
-    this.loadEvents(new URLSearchParams(location.search).get("event_id") || this.config.event_id || "");
+    const wanted = new URLSearchParams(location.search).get("event_id") || this.config.event_id;
+    this.loadEvents(wanted || retiredQuery().event_id || "");
   }
 
   // --- events ------------------------------------------------------------------------------

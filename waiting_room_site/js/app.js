@@ -21,7 +21,10 @@ const DEFAULT_ORDER = { items: [{ sku: "general-admission", quantity: 1 }] };
 
 // ---------------------------------------------------------------------------------------------
 // Configuration: config.json next to this page; the event from `?event_id=` (else config.json's);
-// a few query parameters for tests and for pages served without a configuration.
+// a few query parameters for tests and for pages served without a configuration, under their own
+// names or under those of the retired solution's page (`publicApiUrl`, `commerceApiUrl`).
+
+const RETIRED_NAMES = { public_api: "publicApiUrl", store_api: "commerceApiUrl" };
 
 async function loadConfig() {
   let config = {};
@@ -39,7 +42,10 @@ async function loadConfig() {
   // The API addresses may come from the address bar only when no configuration was deployed, so a
   // link cannot point a configured page at someone else's API.
   const overridable = found ? ["poll"] : ["poll", "public_api", "store_api"];
-  for (const key of overridable) if (params.has(key)) config[key] = params.get(key);
+  for (const key of overridable) {
+    const name = [key, RETIRED_NAMES[key]].find((candidate) => candidate && params.has(candidate));
+    if (name) config[key] = params.get(name);
+  }
   const poll = Number(config.poll ?? config.poll_interval_ms);
   const { eventId, problem } = chooseEvent(location.search, config.event_id);
   return {
