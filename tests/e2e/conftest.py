@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from local.testing import Runtime, running_runtime
+from tests.e2e.oidc_client import RUNTIME_ARGS
 
 MAX_SIZE = 5
 SESSION_ARGS = (
@@ -22,6 +23,8 @@ SESSION_ARGS = (
     "--inlet-max-size", str(MAX_SIZE),
     "--batch-window", "0.2",
     "--visibility-timeout", "2",
+    # The OpenID client the OpenID tests play (tests/e2e/oidc_client.py).
+    *RUNTIME_ARGS,
 )  # fmt: skip
 
 

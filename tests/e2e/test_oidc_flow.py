@@ -9,7 +9,6 @@ reads /userInfo. Each refusal is the OAuth error RFC 6749 names for it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,12 +16,11 @@ import pytest
 import requests
 from authlib.common.security import generate_token
 
-from local.testing import Runtime, running_runtime
+from local.testing import Runtime
 from tests.e2e.oidc_client import (
     CLIENT_SECRET,
     OTHER_REDIRECT_URI,
     REDIRECT_URI,
-    RUNTIME_ARGS,
     authorize,
     discovery,
     entered_visitor,
@@ -34,12 +32,6 @@ from tests.e2e.oidc_client import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Iterator[Runtime]:
-    with running_runtime(RUNTIME_ARGS) as started:
-        yield started
 
 
 @pytest.fixture(scope="module")
