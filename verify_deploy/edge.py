@@ -76,6 +76,23 @@ def _edge_answer_problem(answer: requests.Response, gate: dict[str, Any], mode: 
     return None
 
 
+def _core_mismatch(ctx: Context, gate: dict[str, Any], state: dict[str, Any]) -> str | None:
+    """Where the store's copy of the event differs from what the core says of it, in words."""
+    event_id = gate["event"]
+    registered = ctx.signed("GET", f"/events/{event_id}")
+    mode = registered.json().get("mode", "queue") if registered.status_code == 200 else said(registered)
+    if mode != state.get("mode"):
+        return (
+            f"the store says {event_id} is in mode {state.get('mode')}; GET /events/{event_id}: mode {mode}"
+        )
+    answer = ctx.public("GET", "/generation", params={"event_id": event_id})
+    generation = answer.json().get("generation") if answer.status_code == 200 else said(answer)
+    if generation != state.get("generation"):
+        held = state.get("generation")
+        return f"the store holds generation {held} of {event_id}; GET /generation: {generation}"
+    return None
+
+
 def edge(ctx: Context) -> Result:
     """The edge gate's KeyValueStore holds its keys and the event's mode; no pass means the room."""
     deployment = ctx.deployment
@@ -90,16 +107,15 @@ def edge(ctx: Context) -> Result:
             "the EdgeSync function copies the event's state and the pass keys into the store every "
             "few seconds: see its log group; until then the gate lets everyone through",
         )
-    mode = str(state.get("mode"))
-    registered = ctx.signed("GET", f"/events/{gate['event']}")
-    known = registered.json().get("mode", "queue") if registered.status_code == 200 else None
-    if known != mode:
-        answer = f"mode {known}" if known else said(registered)
+    mismatch = _core_mismatch(ctx, gate, state)
+    if mismatch:
         return failed(
-            f"the store says {gate['event']} is in mode {mode}; GET /events/{gate['event']}: {answer}",
-            "the gate serves another event than the core knows, or EdgeSync has not copied the mode: "
-            "see its log group",
+            mismatch,
+            "EdgeSync copies the event's mode and generation every 10 s: right after a change or a "
+            "reset, run again; otherwise the gate serves another event than the core knows: see "
+            "EdgeSync's log group (a stale generation refuses every pass issued since)",
         )
+    mode = str(state.get("mode"))
     base = edge_site(deployment, gate)
     if base is None:
         return failed(

@@ -340,16 +340,21 @@ def test_help_and_deploy_md_show_the_policy_statement_the_command_carries(
 
 class GateSite:
     """A site behind a gate, answering a visitor without a pass as its mode says (edge_gate/gate.js),
-    and the private API's event registry, which knows the event in `registered_mode`."""
+    and the core's APIs, which know the event in `registered_mode` and `generation`."""
 
-    def __init__(self, status: int, location: str, registered_mode: str) -> None:
+    def __init__(self, status: int, location: str, registered_mode: str, generation: int = 0) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path.startswith("/private/events/"):
-                    self.send_response(200)
-                    self.end_headers()
-                    self.wfile.write(json.dumps({"event_id": "Sample", "mode": registered_mode}).encode())
-                    return
+                answers = {
+                    "/private/events/": {"event_id": "Sample", "mode": registered_mode},
+                    "/public/generation": {"generation": generation},
+                }
+                for prefix, body in answers.items():
+                    if self.path.startswith(prefix):
+                        self.send_response(200)
+                        self.end_headers()
+                        self.wfile.write(json.dumps(body).encode())
+                        return
                 self.send_response(status)
                 if location:
                     self.send_header("Location", location)
@@ -424,6 +429,7 @@ def test_the_edge_check_reads_the_store_and_visits_the_site_without_a_pass(
 ) -> None:
     site = GateSite(status, location, registered_mode=mode)
     deployment.private_api = f"http://{site.host}/private"
+    deployment.public_api = f"http://{site.host}/public"
     try:
         result = edge.edge(context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, mode))))
     finally:
@@ -464,6 +470,7 @@ def test_a_store_whose_mode_is_not_the_events_fails(
 ) -> None:
     site = GateSite(302, ROOM, registered_mode="closed")
     deployment.private_api = f"http://{site.host}/private"
+    deployment.public_api = f"http://{site.host}/public"
     try:
         result = edge.edge(
             context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, "queue")))
@@ -485,3 +492,20 @@ def test_an_answer_of_an_unexpected_shape_fails_its_check_only(deployment: Deplo
 
     assert [line.result.status for line in lines] == ["fail", "pass", "pass"]
     assert lines[0].result.detail.startswith("AttributeError")
+
+
+def test_a_store_behind_the_events_generation_fails(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = GateSite(302, ROOM, registered_mode="queue", generation=1765000000000)
+    deployment.private_api = f"http://{site.host}/private"
+    deployment.public_api = f"http://{site.host}/public"
+    try:
+        result = edge.edge(
+            context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, "queue")))
+        )
+    finally:
+        site.close()
+
+    assert result.status == "fail"
+    assert result.detail == "the store holds generation 0 of Sample; GET /generation: 1765000000000"
