@@ -10,9 +10,9 @@ export CDK_OUTDIR := cdk.out
 
 .PHONY: run test lint format synth cost bench load deps system clean scan-tools
 
-## run: the whole waiting room on this machine (redis-server, a moto server, every API and both pages)
+## run: the whole waiting room on this machine (redis-server, a moto server, every API, both pages, and the edge gate in front of a sample shop)
 run: $(VENV)/.installed $(NODE_MODULES) system-run
-	$(VENV)/bin/vwr local $(ARGS)
+	$(VENV)/bin/vwr local --protect $(ARGS)
 
 ## test: lint, then the JavaScript's tests (every *.test.mjs, by node --test), then every level of
 ## Python tests (unit, integration, infrastructure, security, e2e, browser)

@@ -140,6 +140,14 @@ def _local_parser(sub: Any) -> None:
     )
     parser.add_argument("--oidc-client-secret", default="local-client-secret")
     parser.add_argument(
+        "--protect",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="put the edge gate in front of URL (without one: a sample shop) on a port of its own; "
+        "READY's `protected` is its address",
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -183,6 +191,7 @@ def options_from(args: argparse.Namespace) -> Options:
         oidc_redirect_uris=tuple(args.oidc_redirect_uri),
         oidc_client_secret=args.oidc_client_secret,
         log_level=args.log_level,
+        protect=args.protect,
     )
     if args.access_key_id:
         options.access_key_id = args.access_key_id
@@ -201,6 +210,11 @@ def banner(ready: dict[str, Any]) -> str:
         f"  private API        {ready['private_api']}   (SigV4, service execute-api, {ready['region']})",
         f"  store API          {ready['store_api']}   (Authorization: Bearer <access token>)",
         f"  OpenID adapter     {ready['oidc_api']}",
+        *(
+            [f"  protected site     {ready['protected']}   (through the edge gate)"]
+            if ready.get("protected")
+            else []
+        ),
         f"  event id           {ready['event_id']}",
         f"  AWS endpoint       {ready['aws_endpoint']}   (moto)",
         f"  access key         {ready['access_key_id']} / {ready['secret_access_key']}",

@@ -82,6 +82,8 @@ class Options:
     secret_access_key: str = field(default_factory=lambda: secrets.token_urlsafe(30))
     oidc_redirect_uris: tuple[str, ...] = ()
     oidc_client_secret: str = "local-client-secret"
+    # `--protect`: the site the local edge gate stands in front of ("" = the sample shop); None: no gate.
+    protect: str | None = None
     log_level: str = "WARNING"
 
     def problem(self) -> str | None:

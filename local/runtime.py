@@ -27,6 +27,7 @@ from lambdas.catalog import (
     outbox_of,
 )
 from local import environment, events, gateway, provision, sites, sns_delivery, sqs_poller, vtl, waf
+from local.edge import LocalEdgeGate
 from local.functions import Functions, FunctionUnavailable
 from local.options import Options, is_true
 from local.processes import MotoServer, RedisServer
@@ -71,6 +72,7 @@ class LocalRuntime:
         self._serving: Any = None
         # Pollers and timers: all are asked to stop at once, then awaited.
         self._workers: list[SqsPoller | StreamPoller | Timer] = []
+        self._edge: LocalEdgeGate | None = None
 
     # -- start -------------------------------------------------------------------------------------
 
@@ -153,6 +155,17 @@ class LocalRuntime:
         self._start_outbox(session, env)
         self._serving = gateway.start(self._server)
 
+        if options.protect is not None:
+            self._edge = LocalEdgeGate(
+                host=options.host,
+                origin=options.protect,
+                event_id=options.event_id,
+                room_url=f"{urls.base}/waiting-room/",
+            )
+            protected = self._edge.start(host)
+        else:
+            protected = None
+
         max_size_topic = next((topics[t.topic] for f in wired for t in _triggers(f, TopicTrigger)), None)
         self.ready = {
             "public_api": urls.api("public"),
@@ -180,6 +193,7 @@ class LocalRuntime:
             # authorizer decision live.
             "cdn_max_ttl_seconds": served.cdn_max_ttl_seconds,
             "authorizer_cache_seconds": served.authorizer_cache_seconds,
+            "protected": protected,
         }
         return self.ready
 
@@ -322,6 +336,9 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stops timers and pollers (each finishes what it holds), the gateway, moto, redis-server."""
+        if self._edge is not None:
+            self._edge.stop()
+            self._edge = None
         for worker in self._workers:
             worker.request_stop()
         while self._workers:

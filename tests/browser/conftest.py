@@ -93,6 +93,8 @@ def static_server() -> Iterator[str]:
 RUNTIME_ARGS = (
     "--event-id", "browser-test",
     "--batch-window", "0.2",
+    # The edge gate in front of the sample shop (tests/browser/test_edge_gate.py).
+    "--protect",
 )  # fmt: skip
 
 

@@ -42,6 +42,7 @@ _STACKS = {
     "sample": ("sample",),
     "inlet": ("inlet",),
     "openid": ("openid",),
+    "edge": ("edge",),
     "getting started": ("gs.core", "gs.authorizer", "gs.sample"),
 }
 

@@ -161,6 +161,14 @@ export class WaitingRoomApi {
     });
   }
 
+  /** The way back through the edge gate: `return_to` with an admission pass, once served. */
+  edgePass(requestId, returnTo) {
+    return call("POST", this.publicApi, "/edge_pass", {
+      body: { event_id: this.eventId, request_id: requestId, return_to: returnTo.address, return_sig: returnTo.signature },
+      expect: [202, 404, 410],
+    });
+  }
+
   checkout(accessToken, order) {
     return call("POST", this.storeApi, "/checkout", {
       body: order,

@@ -47,6 +47,7 @@ async function loadConfig() {
     if (name) config[key] = params.get(name);
   }
   const poll = Number(config.poll ?? config.poll_interval_ms);
+  const returnTo = gateReturn(params);
   const { eventId, problem } = chooseEvent(location.search, config.event_id);
   return {
     publicApi: config.public_api || "",
@@ -56,7 +57,27 @@ async function loadConfig() {
     // `poll` sets the near interval (tests make it short); the far one scales with it.
     schedule: Number.isFinite(poll) && poll >= 50 ? scheduleWithNear(poll) : SCHEDULE,
     order: config.order || DEFAULT_ORDER,
+    returnTo,
   };
+}
+
+/**
+ * Where the edge gate sent the visitor from (`?return_to=&return_sig=`), or null without a gate.
+ * The address is only shown here; the waiting room issues a pass only for an address the gate
+ * signed, and the page follows only an answer that leads back to that same address.
+ */
+function gateReturn(params) {
+  const address = params.get("return_to");
+  const signature = params.get("return_sig");
+  if (!address || !signature) return null;
+  let url;
+  try {
+    url = new URL(address);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+  return { address, signature, host: url.host };
 }
 
 /** The server's words from an answer's body, or the fallback. */
@@ -178,6 +199,12 @@ class WaitingRoomPage {
 
   async start() {
     $("event-name").textContent = this.config.eventId;
+    if (this.config.returnTo) {
+      const host = this.config.returnTo.host;
+      $("return-note").textContent = `When it is your turn, you will go back to ${host}.`;
+      $("return-note").hidden = false;
+      $("checkout").textContent = `Continue to ${host}`;
+    }
     $("enter").addEventListener("click", () => this.enter());
     $("enter-again").addEventListener("click", () => this.enter());
     $("checkout").addEventListener("click", () => this.checkout());
@@ -400,6 +427,11 @@ class WaitingRoomPage {
         this.setPhase("served");
         $("checkout").focus({ preventScroll: false });
       }
+      // Behind an edge gate the visitor goes back by themselves, once per page load.
+      if (this.config.returnTo && this.phase === "served" && !this.wentBack) {
+        this.wentBack = true;
+        return this.goBack();
+      }
       await this.pollExpiry(generation);
     } else {
       if (this.phase === "served") {
@@ -500,6 +532,7 @@ class WaitingRoomPage {
 
   async checkout() {
     if (this.phase !== "served") return;
+    if (this.config.returnTo) return this.goBack();
     const generation = this.generation;
     const button = $("checkout");
     $("checkout-error").hidden = true;
@@ -537,6 +570,39 @@ class WaitingRoomPage {
     } finally {
       button.disabled = false;
       button.removeAttribute("aria-busy");
+    }
+  }
+
+  /** Behind an edge gate: back to the page the visitor asked for, with the pass the gate wants. */
+  async goBack() {
+    const generation = this.generation;
+    const returnTo = this.config.returnTo;
+    $("checkout-error").hidden = true;
+    this.setPhase("checking-out");
+    this.say(`Taking you back to ${returnTo.host}…`);
+    try {
+      const answer = await this.api.edgePass(this.requestId, returnTo);
+      if (generation !== this.generation) return;
+      if (answer.status === 202) {
+        this.setPhase("waiting");
+        this.schedule(this.config.schedule.nearMs);
+        return;
+      }
+      if (answer.status === 410) return this.ended(answer.data);
+      if (answer.status === 404) return this.voided(answer.data);
+      const next = answer.data && answer.data.location;
+      if (typeof next !== "string" || !next.startsWith(returnTo.address)) {
+        throw new TransientError("the waiting room answered an unexpected address");
+      }
+      this.stop();
+      location.assign(next);
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.setPhase("served");
+      const message = err instanceof RequestError || err instanceof TransientError ? err.message : String(err);
+      $("checkout-error").textContent = `Going back failed: ${message}. Your place is still held; you can try again.`;
+      $("checkout-error").hidden = false;
+      this.say(`Going back failed: ${message}. You can try again.`);
     }
   }
 
