@@ -94,6 +94,9 @@ class Deployment:
     origin_url: str | None = None
     oidc_issuer: str | None = None
     edge: Stack | None = None
+    # `vwr local --protect`: the gate's address and the room it sends visitors to (no store to read).
+    local_gate: str | None = None
+    waiting_room: str | None = None
     stacks: list[Stack] = field(default_factory=list)
 
     def client(self, service: str, region: str | None = None) -> Any:
@@ -127,6 +130,8 @@ def from_ready(ready: dict[str, Any]) -> Deployment:
         dead_letter_queue_url=ready.get("entry_dlq_url"),
         event_bus=ready.get("event_bus"),
         oidc_issuer=_base(ready["oidc_api"]) if ready.get("oidc_api") else None,
+        local_gate=_base(ready["protected"]) if ready.get("protected") else None,
+        waiting_room=ready.get("waiting_room"),
     )
 
 

@@ -96,6 +96,8 @@ def _core_mismatch(ctx: Context, gate: dict[str, Any], state: dict[str, Any]) ->
 def edge(ctx: Context) -> Result:
     """The edge gate's KeyValueStore holds its keys and the event's mode; no pass means the room."""
     deployment = ctx.deployment
+    if deployment.local_gate is not None:
+        return _local_gate(ctx, deployment.local_gate)
     if deployment.edge is None:
         return skipped("no edge stack given")
     if "KeyValueStoreArn" not in deployment.edge.outputs:
@@ -132,3 +134,24 @@ def edge(ctx: Context) -> Result:
             "the protected distribution",
         )
     return passed(f"{gate['event']} in mode {mode}; keys present; {site} answers {answer.status_code}")
+
+
+def _local_gate(ctx: Context, gate_url: str) -> Result:
+    """`vwr local --protect`: its store lives in the gate's Node process, so only the visit is checked."""
+    event_id = ctx.deployment.event_id
+    registered = ctx.signed("GET", f"/events/{event_id}")
+    if registered.status_code != 200:
+        return failed(f"GET /events/{event_id}: {said(registered)}", "see vwr local's log")
+    mode = str(registered.json().get("mode", "queue"))
+    gate = {"event": event_id, "room": ctx.deployment.waiting_room}
+    site = gate_url + "/vwr-verify-probe"
+    answer = ctx.http.get(site, allow_redirects=False, timeout=ctx.options.http_timeout)
+    problem = _edge_answer_problem(answer, gate, mode)
+    if problem:
+        return failed(
+            f"{site}: {problem}", "see vwr local's log (the gate's Node process and its store sync)"
+        )
+    return passed(
+        f"{event_id} in mode {mode}: {site} answers {answer.status_code} "
+        "(vwr local's gate store lives in its Node process: not read)"
+    )

@@ -509,3 +509,20 @@ def test_a_store_behind_the_events_generation_fails(
 
     assert result.status == "fail"
     assert result.detail == "the store holds generation 0 of Sample; GET /generation: 1765000000000"
+
+
+@pytest.mark.parametrize(("status", "outcome"), [(302, "pass"), (200, "fail")])
+def test_vwr_locals_gate_is_visited_and_its_store_said_to_be_unread(
+    deployment: Deployment, status: int, outcome: str
+) -> None:
+    site = GateSite(status, ROOM + "?event_id=Sample", registered_mode="queue")
+    deployment.private_api = f"http://{site.host}/private"
+    deployment.local_gate, deployment.waiting_room = f"http://{site.host}", ROOM
+    try:
+        result = edge.edge(context(deployment))
+    finally:
+        site.close()
+
+    assert result.status == outcome
+    if outcome == "pass":
+        assert "Sample in mode queue" in result.detail and "not read" in result.detail
