@@ -125,6 +125,10 @@ class Route:
     cache: CachePolicy | None = None
     # The store API's routes sit behind the waiting room's authorizer.
     authorized: bool = False
+    # A public read that every waiting visitor polls and the CDN answers from its cache, shared by
+    # all of them: also served by a second distribution without the web ACL (WAF prices every
+    # request it inspects; the origin sees one request per cache period whatever the traffic).
+    shared_read: bool = False
 
     @property
     def arn_path(self) -> str:
@@ -358,7 +362,7 @@ FUNCTIONS: tuple[Function, ...] = (
         name="ServingNum",
         handler="lambdas.serving_num.handler",
         stack="core",
-        triggers=(Route("public", "GET", "/serving_num", SHORT),),
+        triggers=(Route("public", "GET", "/serving_num", SHORT, shared_read=True),),
         uses=_with_state(),
         settings=_CORE,
     ),
@@ -366,7 +370,7 @@ FUNCTIONS: tuple[Function, ...] = (
         name="WaitingNum",
         handler="lambdas.waiting_num.handler",
         stack="core",
-        triggers=(Route("public", "GET", "/waiting_num", SHORT),),
+        triggers=(Route("public", "GET", "/waiting_num", SHORT, shared_read=True),),
         uses=_with_state(),
         settings=_CORE,
     ),

@@ -363,12 +363,18 @@ class CoreStack(Stack):
         # -- outputs ------------------------------------------------------------------------------------
         self.event_id = event_id.value_as_string
         self.public_api_url = self.cdn.url
+        self.public_reads_url = self.cdn.reads_url
         self.private_api_url = self.private_api.url
         self.issuer = bindings.settings[Setting.ISSUER]
         self.jwt_keys_secret_arn = jwt_keys.secret_arn
         self.jwt_public_key_parameter = public_key_name
         for name, value, description in (
             ("PublicApiUrl", self.public_api_url, "Public API (CloudFront): what browsers call"),
+            (
+                "PublicReadsUrl",
+                self.public_reads_url,
+                "The public API's shared cached reads without the web ACL: where the page polls",
+            ),
             ("PrivateApiUrl", self.private_api_url, "Private API (IAM/SigV4): inlets and operators"),
             (
                 "PrivateApiGroupName",

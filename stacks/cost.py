@@ -586,6 +586,12 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
         "Per million visitors, by how long they wait (the page's poll schedule, lambdas.catalog."
         "PollSchedule; free tiers ignored):"
     )
+    if waf_free:
+        one_address = _total(per_million_visitors(10, waf=True))
+        out.append(
+            f"  (the web ACL does not see {', '.join(sorted(waf_free))}: the page polls them at the "
+            f"core's PublicReadsUrl; a client that knows one address pays ${one_address:,.2f} for 10 minutes)"
+        )
     for minutes in WAITS_MINUTES:
         on = per_million_visitors(minutes, waf=True, waf_free=waf_free)
         off = per_million_visitors(minutes, waf=False)

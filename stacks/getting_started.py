@@ -34,5 +34,6 @@ class GettingStarted(Stage):
             config=config,
             public_api_url=self.core.public_api_url,
             private_api_url=self.core.private_api_url,
+            public_reads_url=self.core.public_reads_url,
             authorizer_arn=self.authorizer.function.function_arn,
         )

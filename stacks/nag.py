@@ -129,6 +129,14 @@ def acknowledge_core(stack: IConstruct) -> None:
         acknowledge_provider(stack.node.find_child(f"{name}Provider"), handler)  # type: ignore[arg-type]
     cdn = stack.node.find_child("Cdn")
     acknowledge_distribution(cdn)
+    reads = stack.node.find_child("ReadsCdn")
+    acknowledge_distribution(reads)
+    ack(
+        reads,
+        "CFR2",
+        "Only the shared, cached reads every visitor polls: the web ACL would price each of them while "
+        "the origin sees one per cache period and edge; all else answers 403 without the origin key.",
+    )
     web_acl = stack.node.find_child("CloudFrontWebAcl")
     acknowledge_provider(
         cdn.node.find_child("WebAclProvider"), web_acl.node.find_child("Function").node.default_child

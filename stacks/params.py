@@ -171,3 +171,21 @@ def given_or_text(
 
 def given_or_event_id(scope: Construct, value: str | None, retired: str | None = None) -> str:
     return value if value is not None else _ours_or_retired(scope, event_id(scope), retired)
+
+
+def given_or_reads_url(scope: Construct, value: str | None, public_api_url: str) -> str:
+    """Where the page polls the shared cached reads: the core's PublicReadsUrl output, or, when a
+    stack is given none (an older core), the public API itself."""
+    if value is not None:
+        return value
+    parameter = CfnParameter(
+        scope, "PublicReadsUrl", type="String", default="",
+        allowed_pattern=f"^$|{URL_PATTERN}",
+        description="The core stack's PublicReadsUrl output (empty: poll the public API URL)",
+    )  # fmt: skip
+    given = CfnCondition(
+        scope,
+        "ReadsUrlGiven",
+        expression=Fn.condition_not(Fn.condition_equals(parameter.value_as_string, "")),
+    )
+    return Fn.condition_if(given.logical_id, parameter.value_as_string, public_api_url).to_string()

@@ -27,6 +27,7 @@ class SampleStack(Stack):
         config: AppConfig,
         public_api_url: str | None = None,
         private_api_url: str | None = None,
+        public_reads_url: str | None = None,
         event_id: str | None = None,
         authorizer_arn: str | None = None,
         **kwargs: object,
@@ -34,6 +35,7 @@ class SampleStack(Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.template_options.description = "Virtual waiting room: sample pages and protected store API"
         public_api_url, private_api_url = params.given_or_core_api_urls(self, public_api_url, private_api_url)
+        public_reads_url = params.given_or_reads_url(self, public_reads_url, public_api_url)
         event_id = params.given_or_event_id(self, event_id, retired="EventID")
         authorizer_arn = params.given_or_text(
             self, authorizer_arn, "AuthorizerArn", "The authorizer stack's AuthorizerArn output",
@@ -79,13 +81,17 @@ class SampleStack(Stack):
 
         site_config = {
             "public_api": public_api_url,
+            "reads_api": public_reads_url,
             "private_api": private_api_url,
             "store_api": self.store_api.url,
             "event_id": event_id,
             "region": core_region,
         }
         self.site = StaticSite(
-            self, "Site", comment="Waiting room sample page", api_urls=[public_api_url, self.store_api.url]
+            self,
+            "Site",
+            comment="Waiting room sample page",
+            api_urls=[public_api_url, public_reads_url, self.store_api.url],
         )
         self.waiting_room_url = self.site.deploy_folder("waiting_room_site", "waiting_room_site", site_config)
         # The control panel gets an origin of its own: a script running in the public waiting room

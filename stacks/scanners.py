@@ -122,6 +122,12 @@ ACCEPTED: tuple[Accepted, ...] = (
         ("GatedDistribution*",),
     ),
     Accepted(
+        "CKV_AWS_68",
+        "The public API's shared, cached reads that every waiting visitor polls: a web ACL would price "
+        "each poll while the origin sees one per cache period and edge; every other path answers 403.",
+        ("ReadsCdn*",),
+    ),
+    Accepted(
         "CKV_AWS_174",
         "The distributions use the default *.cloudfront.net certificate, for which CloudFront fixes the "
         "TLS policy; a custom domain and certificate are needed to choose TLSv1.2_2021.",

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Aws, CfnCondition, CfnParameter, CfnResource, Duration, Fn, Token
+from aws_cdk import Aws, CfnCondition, CfnParameter, CfnResource, Duration, Fn, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -164,6 +164,31 @@ class PublicApiDistribution(Construct):
             web_acl_id=Token.as_string(web_acl_id),
         )
         self.url = f"https://{self.distribution.distribution_domain_name}"
+
+        # The shared cached reads again, on a distribution without the web ACL: AWS WAF prices each
+        # request it inspects, and these are most of a visitor's requests while the origin sees one
+        # per cache period and edge whatever the traffic. The page is configured to poll here; the
+        # distribution above still answers them too, for clients that know one address. Anything
+        # else reaches the origin without the origin key and gets API Gateway's 403.
+        self.reads_distribution = cloudfront.Distribution(
+            Stack.of(self),
+            "ReadsCdn",
+            comment="Waiting room public API: shared cached reads (no web ACL)",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.RestApiOrigin(api),
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            ),
+            additional_behaviors={
+                route.path: behaviors[route.path]
+                for route, _entry in catalog.routes_of("public")
+                if route.shared_read
+            },
+            error_responses=NO_ERROR_CACHING,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+        )
+        self.reads_url = f"https://{self.reads_distribution.distribution_domain_name}"
 
 
 # The rules below are written as the WAF API takes them (lambdas/cloudfront_web_acl.py passes them on).

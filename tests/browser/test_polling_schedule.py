@@ -102,3 +102,37 @@ def test_a_ten_minute_wait_costs_few_requests_and_check_out_comes_within_seconds
     assert not [path for _, path in line.requests if path == "/waiting_num"]  # one poll, not two
     assert page.js_errors == []
     screenshot(page)
+
+
+def test_the_page_polls_the_shared_reads_where_its_configuration_says(page: Page, static_server) -> None:
+    """`reads_api` (the core's PublicReadsUrl: a distribution without the web ACL) gets the
+    serving-counter polls; the entry, the position and everything else stay on `public_api`."""
+    reads = "https://reads.waiting-room.test"
+    line = FakeLine()
+    hosts: list[tuple[str, str]] = []
+
+    def via(base: str):
+        def handle(route: Route) -> None:
+            if route.request.method != "OPTIONS":
+                hosts.append((base, urlparse(route.request.url).path))
+            line.handle(route)
+
+        return handle
+
+    page.route(f"{API}/**", via(API))
+    page.route(f"{reads}/**", via(reads))
+    page.clock.install(time=1_700_000_000_000)
+    page.goto(
+        f"{static_server}/waiting_room_site/index.html?public_api={API}&reads_api={reads}"
+        f"&store_api={API}&event_id=Sample"
+    )
+    page.get_by_role("button", name="Enter the line").click()
+    while line.now_s < 60:
+        page.clock.run_for(1000)
+        line.now_s += 1
+        page.wait_for_timeout(3)
+    polled = {base for base, path in hosts if path == "/serving_num"}
+    others = {base for base, path in hosts if path != "/serving_num"}
+    assert polled == {reads}, hosts
+    assert others == {API} and {"/assign_queue_num", "/queue_num"} <= {p for _, p in hosts}, hosts
+    assert page.js_errors == []

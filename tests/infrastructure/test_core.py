@@ -32,6 +32,14 @@ def _one(template: dict[str, Any], kind: str) -> dict[str, Any]:
     return resource["Properties"]
 
 
+def _api_distribution(template: dict[str, Any]) -> dict[str, Any]:
+    """The public API's distribution (with the web ACL), not the one of shared cached reads."""
+    (resource,) = [
+        r for name, r in by_type(template, "AWS::CloudFront::Distribution").items() if name.startswith("Cdn")
+    ]
+    return resource["Properties"]["DistributionConfig"]
+
+
 def _assign_method(core: dict[str, Any]) -> dict[str, Any]:
     for method in by_type(core, "AWS::ApiGateway::Method").values():
         if method["Properties"].get("Integration", {}).get("Type") == "AWS":
@@ -100,7 +108,7 @@ def test_public_methods_need_the_origin_key_and_private_ones_iam(core: dict[str,
             assert props["AuthorizationType"] == "NONE"
         else:
             assert props["AuthorizationType"] == "AWS_IAM"
-    distribution = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    distribution = _api_distribution(core)
     (origin,) = distribution["Origins"]
     headers = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}
     key = _one(core, "AWS::ApiGateway::ApiKey")["Value"]
@@ -110,7 +118,7 @@ def test_public_methods_need_the_origin_key_and_private_ones_iam(core: dict[str,
 
 
 def test_cache_policies_follow_the_catalog(core: dict[str, Any]) -> None:
-    distribution = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    distribution = _api_distribution(core)
     policies = by_type(core, "AWS::CloudFront::CachePolicy")
     behaviors = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
     cached = {r.path: r.cache for r, _ in catalog.routes_of("public") if r.cache and r.method == "GET"}
@@ -127,7 +135,7 @@ def test_cache_policies_follow_the_catalog(core: dict[str, Any]) -> None:
 
 
 def test_no_cached_public_answer_outlives_a_reset_by_more_than_the_window(core: dict[str, Any]) -> None:
-    distribution = _one(core, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    distribution = _api_distribution(core)
     policies = by_type(core, "AWS::CloudFront::CachePolicy")
     behaviors = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
     state = [r.path for r, _ in catalog.routes_of("public") if r.cache and r.cache.describes_generation]

@@ -39,8 +39,12 @@ NO_VALUE = {"Ref": "AWS::NoValue"}
 def _distribution_web_acl(template: dict[str, Any], **parameters: str) -> Any:
     conditions = cost._Conditions(template)
     conditions.defaults.update(parameters)
+    # The public API's distribution (the one of shared cached reads has no web ACL to choose).
     [distribution] = [
-        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudFront::Distribution"
+        and "WebACLId" in r["Properties"]["DistributionConfig"]
     ]
     return conditions.resolve(distribution["Properties"]["DistributionConfig"]).get("WebACLId")
 
@@ -247,3 +251,34 @@ def test_vwr_local_waf_refuses_entries_over_the_stacks_limit(waf_runtime: Runtim
     assert statuses == [200] * catalog.ENTRY_RATE_LIMIT_PER_IP
     assert refused.status_code == catalog.RATE_LIMITED_STATUS and "error" in refused.json()
     assert polled.status_code == 200  # only entries are limited
+
+
+@pytest.mark.parametrize("stack", ["core", "gs.core"])
+def test_only_the_shared_cached_reads_are_served_without_the_web_acl(synth, stack: str) -> None:
+    """The second distribution answers the polled, shared reads from the CDN's cache and nothing
+    else: every other path reaches the origin without the origin key (API Gateway's 403), and
+    only GET and HEAD pass. The WAF-ed distribution still serves every route, reads included."""
+    template = synth.template(stack)
+    distributions = {
+        "WebACLId" in r["Properties"]["DistributionConfig"]: r["Properties"]["DistributionConfig"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudFront::Distribution"
+    }
+    guarded, reads = distributions[True], distributions[False]
+    shared = {route.path for route, _ in catalog.routes_of("public") if route.shared_read}
+    assert shared == {"/serving_num", "/waiting_num"}
+    assert {b["PathPattern"] for b in reads["CacheBehaviors"]} == shared
+    assert shared < {b["PathPattern"] for b in guarded["CacheBehaviors"]}
+    for behavior in [*reads["CacheBehaviors"], reads["DefaultCacheBehavior"]]:
+        assert set(behavior["AllowedMethods"]) <= {"GET", "HEAD", "OPTIONS"}
+    origins = {o["Id"]: o for o in reads["Origins"]}
+    default_origin = origins[reads["DefaultCacheBehavior"]["TargetOriginId"]]
+    assert "OriginCustomHeaders" not in default_origin  # no origin key: API Gateway answers 403
+    for behavior in reads["CacheBehaviors"]:
+        headers = origins[behavior["TargetOriginId"]]["OriginCustomHeaders"]
+        assert [h["HeaderName"] for h in headers] == ["x-api-key"]
+        # The route's own cache policy (its TTL and query keys), as on the WAF-ed distribution.
+        policy = template["Resources"][behavior["CachePolicyId"]["Ref"]]
+        assert policy["Type"] == "AWS::CloudFront::CachePolicy"
+        assert policy["Properties"]["CachePolicyConfig"]["MaxTTL"] == catalog.RESET_VISIBLE_WITHIN_SECONDS
+    assert "PublicReadsUrl" in template["Outputs"]

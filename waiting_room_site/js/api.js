@@ -76,8 +76,10 @@ export async function call(method, base, path, { params, body, headers = {}, exp
 }
 
 export class WaitingRoomApi {
-  constructor({ publicApi, storeApi, eventId }) {
+  /** `readsApi`: where the shared cached reads are polled (a distribution without the web ACL). */
+  constructor({ publicApi, readsApi, storeApi, eventId }) {
     this.publicApi = publicApi;
+    this.readsApi = readsApi || publicApi;
     this.storeApi = storeApi;
     this.eventId = eventId;
   }
@@ -136,14 +138,14 @@ export class WaitingRoomApi {
 
   /** {serving, waiting}: one poll; a waiting room older than `waiting_num` in this answer is asked twice. */
   async line() {
-    const { data } = await call("GET", this.publicApi, "/serving_num", { params: { event_id: this.eventId } });
+    const { data } = await call("GET", this.readsApi, "/serving_num", { params: { event_id: this.eventId } });
     const serving = Number(data && data.serving_counter);
     if (data && data.waiting_num !== undefined) return { serving, waiting: Number(data.waiting_num) };
     return { serving, waiting: await this.waitingNumber() };
   }
 
   async waitingNumber() {
-    const { data } = await call("GET", this.publicApi, "/waiting_num", { params: { event_id: this.eventId } });
+    const { data } = await call("GET", this.readsApi, "/waiting_num", { params: { event_id: this.eventId } });
     return Number(data && data.waiting_num);
   }
 

@@ -41,7 +41,7 @@ async function loadConfig() {
   const params = new URLSearchParams(location.search);
   // The API addresses may come from the address bar only when no configuration was deployed, so a
   // link cannot point a configured page at someone else's API.
-  const overridable = found ? ["poll"] : ["poll", "public_api", "store_api"];
+  const overridable = found ? ["poll"] : ["poll", "public_api", "reads_api", "store_api"];
   for (const key of overridable) {
     const name = [key, RETIRED_NAMES[key]].find((candidate) => candidate && params.has(candidate));
     if (name) config[key] = params.get(name);
@@ -51,6 +51,7 @@ async function loadConfig() {
   const { eventId, problem } = chooseEvent(location.search, config.event_id);
   return {
     publicApi: config.public_api || "",
+    readsApi: config.reads_api || "",
     storeApi: config.store_api || "",
     eventId,
     eventProblem: problem,
