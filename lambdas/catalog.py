@@ -85,6 +85,11 @@ class Setting(StrEnum):
 # describe the generation before it (API.md, "reset").
 RESET_VISIBLE_WITHIN_SECONDS = 5
 
+# The edge gate's store sync (lambdas/edge_sync.py): a scheduled run checks this often, this many
+# times, so a change reaches the store within the interval however the minute's runs fall.
+EDGE_SYNC_INTERVAL_SECONDS = 10
+EDGE_SYNC_ROUNDS = 6
+
 # How many events one deployment may register, and so the most one page of GET /events holds.
 # The scheduled jobs visit every event each minute; they stay well inside their limits at this size.
 MAX_EVENTS = 1000

@@ -1,6 +1,6 @@
 """Keeps the edge gate's KeyValueStore in step with the event and the pass keys (scheduled).
 
-A schedule runs at most once a minute, so each run checks every SYNC_INTERVAL_SECONDS until the
+A schedule runs at most once a minute, so each run checks every EDGE_SYNC_INTERVAL_SECONDS until the
 next one starts: a mode change, a reset or a deletion reaches the store within that interval (plus
 the public API's 5 s cache), and CloudFront then carries it to every edge location.
 """
@@ -12,14 +12,11 @@ import os
 import time
 from collections.abc import Mapping
 
-from lambdas.catalog import Resource, Setting
+from lambdas.catalog import EDGE_SYNC_INTERVAL_SECONDS, EDGE_SYNC_ROUNDS, Resource, Setting
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.edge_pass import edge_keys
 from lambdas.waiting_room.edge_store import desired, event_state, gate_config, sync
 from lambdas.waiting_room.http import logger
-
-SYNC_INTERVAL_SECONDS = 10
-SYNC_ROUNDS = 6
 
 
 class CloudFrontKeyValueStore:
@@ -68,7 +65,7 @@ def sync_once(store) -> dict[str, int]:
 
 def handler(event, context):
     store = CloudFrontKeyValueStore(os.environ[Resource.EDGE_STORE.value])
-    for round_ in range(SYNC_ROUNDS):
+    for round_ in range(EDGE_SYNC_ROUNDS):
         sync_once(store)
-        if round_ < SYNC_ROUNDS - 1:
-            time.sleep(SYNC_INTERVAL_SECONDS)
+        if round_ < EDGE_SYNC_ROUNDS - 1:
+            time.sleep(EDGE_SYNC_INTERVAL_SECONDS)

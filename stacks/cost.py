@@ -32,6 +32,7 @@ from typing import Any
 
 from lambdas import catalog
 from lambdas.catalog import POLL_SCHEDULE, PollSchedule, QueueTrigger
+from stacks.constructs.function import CATALOG_TAG
 
 PRICES_AS_OF = "2026-12-06 (us-east-1 list prices, each beside the AWS pricing page it was checked on)"
 HOURS_PER_MONTH = 730
@@ -250,29 +251,35 @@ def idle_lines(template: dict[str, Any]) -> list[Line]:
             if state == "DISABLED":
                 continue
             runs = _rate_per_month(props["ScheduleExpression"])
-            memory, arch = _target_memory(resources, props)
-            gb_seconds = runs * SCHEDULED_RUN_SECONDS * memory / 1024
+            memory, arch, seconds = _target_run(resources, props)
+            gb_seconds = runs * seconds * memory / 1024
             cost = gb_seconds * LAMBDA_GB_SECOND[arch] + runs / 1e6 * LAMBDA_PER_MILLION_REQUESTS
             lines.append(
-                Line(
-                    name,
-                    "scheduled Lambda runs",
-                    cost,
-                    f"{runs:,.0f} runs x {SCHEDULED_RUN_SECONDS}s",
-                    assumed=True,
-                )
+                Line(name, "scheduled Lambda runs", cost, f"{runs:,.0f} runs x {seconds}s", assumed=True)
             )
     return lines
 
 
-def _target_memory(resources: dict[str, Any], rule: dict[str, Any]) -> tuple[int, str]:
+# Scheduled functions that run longer than SCHEDULED_RUN_SECONDS each time, by catalog name: the
+# edge gate's sync checks every 10 s until the next run (lambdas/edge_sync.py).
+RUN_SECONDS = {
+    "EdgeSync": (catalog.EDGE_SYNC_ROUNDS - 1) * catalog.EDGE_SYNC_INTERVAL_SECONDS
+    + catalog.EDGE_SYNC_ROUNDS * SCHEDULED_RUN_SECONDS
+}
+
+
+def _target_run(resources: dict[str, Any], rule: dict[str, Any]) -> tuple[int, str, float]:
+    """The scheduled function's memory (MB), architecture and seconds billed per run."""
     for target in rule.get("Targets", []):
         arn = target.get("Arn", {})
         logical = arn.get("Fn::GetAtt", [None])[0] if isinstance(arn, dict) else None
-        function = resources.get(logical or "", {}).get("Properties", {})
+        resource = resources.get(logical or "", {})
+        function = resource.get("Properties", {})
         if function:
-            return int(function.get("MemorySize", 128)), (function.get("Architectures") or ["x86_64"])[0]
-    return 128, "x86_64"
+            seconds = RUN_SECONDS.get(resource.get("Metadata", {}).get(CATALOG_TAG), SCHEDULED_RUN_SECONDS)
+            memory = int(function.get("MemorySize", 128))
+            return memory, (function.get("Architectures") or ["x86_64"])[0], seconds
+    return 128, "x86_64", SCHEDULED_RUN_SECONDS
 
 
 # -- per million visitors ---------------------------------------------------------------------------
@@ -438,6 +445,32 @@ def per_million_visitors(
                  f"{inspected} of the {v.cdn_requests} per visitor reach a distribution with the web ACL")
         )  # fmt: skip
     return lines
+
+
+# -- behind the edge gate (WaitingRoom-Edge) --------------------------------------------------------
+# aws.amazon.com/cloudfront/pricing, checked 2026-12-06: CloudFront Functions $0.10 per million
+# invocations. KeyValueStore reads from a function: no rate found on a pricing page we could check;
+# assumed $0.03 per million (verify before relying on it).
+CLOUDFRONT_FUNCTION_PER_MILLION = 0.10
+KVS_PER_MILLION_READS = 0.03
+# What one visitor asks of the gated site, assumed: pages and assets that reach the gate.
+GATED_REQUESTS_PER_VISITOR = 30
+# Reads per gated request (edge_gate/gate.js): gate settings, state, and the key of the cookie's pass.
+KVS_READS_PER_REQUEST = 3
+
+
+def edge_gate_lines(requests_per_visitor: int = GATED_REQUESTS_PER_VISITOR) -> list[Line]:
+    """What the gate adds per million visitors: its invocations and its store's reads."""
+    requests = requests_per_visitor  # millions, per million visitors
+    return [
+        Line("CloudFront Functions", "invocations", requests * CLOUDFRONT_FUNCTION_PER_MILLION,
+             f"{requests_per_visitor} gated requests per visitor (assumed)"),
+        Line("KeyValueStore reads", "reads", requests * KVS_READS_PER_REQUEST * KVS_PER_MILLION_READS,
+             f"{KVS_READS_PER_REQUEST} per request", assumed=True),
+        Line("POST /edge_pass", "requests",
+             REST_API_PER_MILLION + LAMBDA_PER_MILLION_REQUESTS + CLOUDFRONT_PER_10K_HTTPS * 100,
+             "one per visitor: API Gateway, Lambda and CloudFront requests"),
+    ]  # fmt: skip
 
 
 def _total(lines: list[Line]) -> float:
@@ -617,6 +650,14 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
             f"requests, data and WAF (${acl:.2f}/month idle), 10-minute waits:",
             *flat_rate_lines(10, acl, waf_free),
         ]
+    gate = edge_gate_lines()
+    out += [
+        "",
+        f"Behind the edge gate (WaitingRoom-Edge), added per million visitors: ${_total(gate):,.2f} "
+        "(plus the gated distribution's own requests and data out, as CloudFront prices them):",
+        *(f"    {line.monthly:8.2f}  {line.resource}"
+          + (" (assumed)" if line.assumed else "") + f"  ({line.note})" for line in gate),
+    ]  # fmt: skip
     for periodic, what in ((False, "no inlet running"), (True, "its Periodic inlet inside its window")):
         lines = idle_event_lines(periodic=periodic)
         idle_event = _total(lines)

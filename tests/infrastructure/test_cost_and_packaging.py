@@ -84,3 +84,14 @@ def test_a_failed_bundle_stops_the_synth_with_its_reason_instead_of_trying_docke
     message = str(failure.value)
     assert "uv is needed to build the Lambda bundle" in message and "make .venv/.installed" in message
     assert "docker" not in message.lower()
+
+
+def test_the_edge_stack_prices_its_sync_for_how_long_it_runs_and_the_gate_per_visitor(synth: Synth) -> None:
+    edge = synth.template("edge")
+    (line,) = [line for line in cost.idle_lines(edge) if line.kind == "scheduled Lambda runs"]
+    # Six checks ten seconds apart each minute, at 256 MB on arm64: about $7 a month.
+    assert "x 51.2s" in line.note and 6 < line.monthly < 9
+    text, _ = cost.report(synth.outdir)
+    assert "Behind the edge gate" in text
+    gate = {line.resource: line.monthly for line in cost.edge_gate_lines(requests_per_visitor=10)}
+    assert round(gate["CloudFront Functions"], 2) == 1.00  # $0.10 per million invocations
