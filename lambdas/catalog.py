@@ -349,6 +349,33 @@ FUNCTIONS: tuple[Function, ...] = (
         uses=((Resource.EVENTS_TABLE, "read"),),
         settings=(Setting.EVENT_ID, *_EVENT_DEFAULTS),
     ),
+    # A scheduled sale's draw (lambdas/waiting_room/draw.py): published, and checkable by anyone.
+    Function(
+        name="DrawRecord",
+        handler="lambdas.draw.public_handler",
+        stack="core",
+        description="The draw's commitment before it runs, its seed and list's address after.",
+        triggers=(Route("public", "GET", "/draw", SHORT),),
+        # Whoever asks first after the pre-queue opens makes the record and its secret seed.
+        uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read_write")),
+        settings=_CORE,
+    ),
+    Function(
+        name="DrawList",
+        handler="lambdas.draw.list_handler",
+        stack="core",
+        description="The drawn handles in order, one a line (text/plain).",
+        triggers=(
+            Route(
+                "public",
+                "GET",
+                "/draw_list",
+                CachePolicy(ttl_seconds=RESET_VISIBLE_WITHIN_SECONDS, query_keys=("event_id", "part")),
+            ),
+        ),
+        uses=_with_state(),
+        settings=_CORE,
+    ),
     Function(
         name="PowChallenge",
         handler="lambdas.pow_challenge.handler",
@@ -515,6 +542,20 @@ FUNCTIONS: tuple[Function, ...] = (
         uses=_with_state((Resource.SERVING_COUNTER_TABLE, "write"), _EVENTS),
         settings=_CORE,
         timeout_seconds=60,
+    ),
+    Function(
+        name="Draw",
+        handler="lambdas.draw.handler",
+        stack="core",
+        description="Numbers a scheduled sale's pre-queue at its start, by arrival or by the published draw.",
+        # Each minute it runs any draw that is due and not done: resumable, so a draw that failed
+        # or died half-way is finished by the next tick.
+        triggers=(Schedule(rate_minutes=1),),
+        uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read_write")),
+        settings=_CORE,
+        # Numbering 1,000,000 entries (benchmarks/README.md) stays well inside Lambda's 15 minutes.
+        timeout_seconds=900,
+        memory_mb=1024,
     ),
     Function(
         name="MetricsEvent",

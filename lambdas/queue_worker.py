@@ -21,6 +21,7 @@ from lambdas.waiting_room.entries import Entry, assign_positions, parse_entry
 from lambdas.waiting_room.http import Rebuilding, logger
 from lambdas.waiting_room.redis_store import connection
 from lambdas.waiting_room.registry import EventConfig, lookup
+from lambdas.waiting_room.sale import sort_scheduled
 from lambdas.waiting_room.settings import settings
 from lambdas.waiting_room.tracing import traced
 
@@ -36,11 +37,10 @@ def _assign(event: EventConfig, entries: list[Entry], times_deferred: dict[str, 
         admitted = proof_of_work.admit(
             connection(), event.event_id, event.pow_difficulty, [(e.request_id, e.pow) for e in entries]
         )
-        return assign_positions(
-            event.event_id,
-            [entry for entry in entries if entry.request_id in admitted],
-            settings().ordering_window_ms,
-        )
+        sorted_, failed = sort_scheduled(event, [entry for entry in entries if entry.request_id in admitted])
+        if sorted_.wait:
+            failed |= defer(sorted_.wait, times_deferred, "waiting for the draw")
+        return failed | assign_positions(event.event_id, sorted_.number, settings().ordering_window_ms)
     except (Rebuilding, RedisConnectionError, RedisTimeoutError):
         return defer(entries, times_deferred)
 

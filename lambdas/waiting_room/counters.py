@@ -241,6 +241,26 @@ return counted
 """
 )
 
+# KEYS: queue_counter, positions, entries
+# ARGV: first position - 1, request_id_1, entered_at_ms_1, request_id_2, entered_at_ms_2, ...
+# Gives the entries the positions after the first, in ARGV's order (a drawn pre-queue), and raises
+# the queue counter to the last of them. Writing the same entries again writes the same values, so
+# a draw that resumes after a crash or a rebuild gives every entry the place it gave it before.
+_PLACE = (
+    _GUARD
+    + """
+local offset = tonumber(ARGV[1])
+local position = offset
+for i = 2, #ARGV, 2 do
+  position = position + 1
+  redis.call('HSET', KEYS[2], ARGV[i], string.format('%d:%s', position, ARGV[i + 1]))
+  redis.call('HSET', KEYS[3], position, ARGV[i + 1])
+end
+if num(redis.call('GET', KEYS[1])) < position then redis.call('SET', KEYS[1], position) end
+return position
+"""
+)
+
 PositionStatus = Literal["unknown", "waiting", "expired", "issued", "available", "claimed"]
 
 
@@ -302,6 +322,11 @@ def _scripts(client: Redis) -> tuple[Script, ...]:
 @cache
 def _close_session_script(client: Redis) -> Script:
     return client.register_script(_CLOSE_SESSION)
+
+
+@cache
+def _place_script(client: Redis) -> Script:
+    return client.register_script(_EXPIRES_AT + _PLACE)
 
 
 class EventCounters:
@@ -384,6 +409,13 @@ class EventCounters:
                 position, entered = value.split(":")
                 out.append(Assignment(int(position), int(entered)))
         return Numbering(int(generation), int(wait_ms), out)
+
+    def place(self, after: int, entries: list[tuple[str, int]]) -> int:
+        """Numbers (request id, entered_at ms) pairs after position `after`, in the list's order,
+        in one round trip; returns the last position. Idempotent: the draw's numbering."""
+        k = self.keys
+        argv = [after, *(value for request_id, entered in entries for value in (request_id, entered))]
+        return int(self._run(_place_script(self.redis), [k.queue_counter, k.positions, k.entries], argv))
 
     def position(
         self,

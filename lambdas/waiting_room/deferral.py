@@ -52,7 +52,9 @@ def _message(entry: Entry) -> dict[str, Any]:
     return body
 
 
-def defer(entries: list[Entry], times_deferred: Mapping[str, int]) -> set[str]:
+def defer(
+    entries: list[Entry], times_deferred: Mapping[str, int], why: str = "redis unavailable"
+) -> set[str]:
     """Puts entries back on the entry queue (or records them lost); returns the message ids that
     could not be, which the worker reports as failed so SQS delivers them again."""
     now_ms = int(time.time() * 1000)
@@ -84,5 +86,5 @@ def defer(entries: list[Entry], times_deferred: Mapping[str, int]) -> set[str]:
         )
         failed.update(chunk[int(f["Id"])].message_id for f in answer.get("Failed", []))
     if waiting:
-        logger.warning("redis unavailable: entries put back on the queue", extra={"entries": len(waiting)})
+        logger.warning(f"{why}: entries put back on the queue", extra={"entries": len(waiting)})
     return failed

@@ -124,6 +124,14 @@ def not_found_or_voided(
     record = read_queue_record(request_id)
     if record is not None and record.event_id != event.event_id:
         return HttpError(404, "this request_id entered another event's line", "other_event")
+    if record is not None and record.refusal and record.generation >= generation:
+        return _refused(event, record.refusal)
+    if record is not None and record.prequeued and record.generation == generation:
+        return HttpError(
+            202,
+            "in the pre-queue: numbered at the draw",
+            details={"prequeue": True, "draw_at": event.start_time},
+        )
     if record is not None and record.lost:
         return HttpError(410, "this entry waited too long for a place in line: enter the line again", "lost")
     if record is not None and (record.voided or record.generation < generation):
@@ -145,6 +153,23 @@ def not_found_or_voided(
     if pending_status == 202:
         return HttpError(202, "not assigned a position yet")
     return HttpError(404, "unknown request_id")
+
+
+def _refused(event: EventConfig, reason: str) -> HttpError:
+    """The 410 of an entry the event's settings refused: when it opens, or where to go instead."""
+    if reason == "not_open":
+        return HttpError(
+            410,
+            "this entry was made before the pre-queue opened: enter again once it is open",
+            reason,
+            {"opens_at": event.prequeue_start},
+        )
+    return HttpError(
+        410,
+        "the line was full when this entry arrived",
+        reason,
+        {"overflow_url": event.overflow_url} if event.overflow_url else None,
+    )
 
 
 # How many times a worker asks again for entries still pending. Every entry ripens one window

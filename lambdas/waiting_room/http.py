@@ -55,11 +55,15 @@ class HttpError(Exception):
     reset, an expired place or a closed session); people read `error`.
     """
 
-    def __init__(self, status: int, message: str, reason: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, reason: str | None = None, details: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.reason = reason
+        # More fields of the answer's body (a refusal's `opens_at`, a pre-queue's `draw_at`).
+        self.details = dict(details or {})
 
 
 # How long a client waits before asking again while the state is rebuilt or Redis is unreachable.
@@ -191,6 +195,7 @@ def api_handler(fn: Handler) -> Handler:
             body = {"message" if error.status < 400 else "error": error.message}
             if error.reason:
                 body["reason"] = error.reason
+            body.update(error.details)
             if error.status == 503:
                 return unavailable()
             return response(error.status, body, NO_STORE)

@@ -24,6 +24,7 @@ every other read is of that generation; what is not rebuilt is said so):
 | `serving_history` | the same table: every move up, with its time |
 | `max_queue_position_expired` | the same table: the sweeper's latest `expiry_watermark` (0 if none) |
 | `expired_queue_counter` | the sweeper's moves summed (positions it gave back to serving) |
+| (pre-queued entries) | not in Redis: they wait in DynamoDB for the draw, which numbers them |
 | `pending`, `ordered_through` | not rebuilt: entries not numbered yet are unacknowledged messages |
 | `late_entry_counter` | not rebuilt (a statistic): it counts again from 0 |
 | `increment:<key>` | the serving counter table: a move's `idempotency_key`, for what is left of its day |
@@ -94,7 +95,8 @@ def rebuild(event_id: str, client: Redis) -> dict[str, int]:
     positions: dict[str, str] = {}
     entries: dict[str, int] = {}
     for record in queue_records(event_id, generation):
-        if not record.voided:
+        # Voided and refused entries hold no position; pre-queued ones none yet (the draw's).
+        if not record.voided and not record.prequeued:
             positions[record.request_id] = f"{record.position}:{record.entered_at_ms}"
             entries[str(record.position)] = record.entered_at_ms
 

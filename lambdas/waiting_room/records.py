@@ -32,6 +32,10 @@ def _ttl(from_s: int) -> dict[str, str]:
 
 
 ENTRY_ENTERED, ENTRY_VOIDED, ENTRY_LOST = 1, -1, -2
+# A scheduled sale's entry held without a number until the draw; entries refused by the event's
+# settings (made before its pre-queue opened; the line was full).
+ENTRY_PREQUEUED, ENTRY_NOT_OPEN, ENTRY_FULL = 2, -3, -4
+REFUSALS = {ENTRY_NOT_OPEN: "not_open", ENTRY_FULL: "full"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,18 @@ class QueueRecord:
     # An entry that waited longer than it may for a position (Redis unreachable all along): it
     # holds none, and `/queue_num` says so.
     lost: bool = False
+    # Held without a number until the draw (position 0 until then).
+    prequeued: bool = False
+    # Refused by the event's settings ("not_open", "full"): it holds no position.
+    refusal: str | None = None
+
+    @property
+    def status(self) -> int:
+        if self.refusal:
+            return next(code for code, name in REFUSALS.items() if name == self.refusal)
+        if self.prequeued:
+            return ENTRY_PREQUEUED
+        return ENTRY_LOST if self.lost else ENTRY_VOIDED if self.voided else ENTRY_ENTERED
 
     def item(self) -> dict[str, dict[str, str]]:
         return {
@@ -56,7 +72,7 @@ class QueueRecord:
             "queue_position": {"N": str(self.position)},
             "entered_at": {"N": str(self.entered_at_ms)},
             "generation": {"N": str(self.generation)},
-            "status": {"N": str(ENTRY_LOST if self.lost else ENTRY_VOIDED if self.voided else ENTRY_ENTERED)},
+            "status": {"N": str(self.status)},
             "expires_at": _ttl(self.entered_at_ms // 1000),
         }
 
@@ -69,8 +85,10 @@ class QueueRecord:
             position=int(item["queue_position"]["N"]),
             entered_at_ms=int(item["entered_at"]["N"]),
             generation=int(item.get("generation", {"N": "0"})["N"]),
-            voided=status in (ENTRY_VOIDED, ENTRY_LOST),
+            voided=status in (ENTRY_VOIDED, ENTRY_LOST, *REFUSALS),
             lost=status == ENTRY_LOST,
+            prequeued=status == ENTRY_PREQUEUED,
+            refusal=REFUSALS.get(status),
         )
 
 
@@ -86,16 +104,19 @@ def _queue_actions(record: QueueRecord) -> list[dict[str, Any]]:
     record_put = {
         "TableName": table,
         "Item": record.item(),
+        # A pre-queued record of the generation is numbered by the draw.
         "ConditionExpression": (
             "attribute_not_exists(request_id) OR generation < :gen"
-            " OR (generation = :gen AND queue_position = :pos)"
+            " OR (generation = :gen AND (queue_position = :pos OR #status = :prequeued))"
         ),
+        "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {
             ":gen": {"N": str(record.generation)},
             ":pos": {"N": str(record.position)},
+            ":prequeued": {"N": str(ENTRY_PREQUEUED)},
         },
     }
-    if record.voided:
+    if record.voided or record.prequeued:
         return [{"Put": record_put}]
     reservation = {
         "TableName": table,

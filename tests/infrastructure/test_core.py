@@ -408,7 +408,7 @@ def test_public_routes_cover_the_api_contract(core: dict[str, Any]) -> None:
                      # what the page shows before entry, and the published draw
                      "/event_info",
                      # the served visitor's way back through the edge gate (lambdas/edge_pass.py)
-                     "/edge_pass"}  # fmt: skip
+                     "/edge_pass", "/draw", "/draw_list"}  # fmt: skip
 
 
 def test_every_preflight_allows_the_methods_of_its_resource(synth: Synth) -> None:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
+
+import pytest
+
+from lambdas import draw as draw_handlers
 from lambdas import event_info, events
-from lambdas.waiting_room import registry
-from tests.integration.conftest import Core, call
+from lambdas import queue_num as queue_num_handler
+from lambdas.waiting_room import aws, draw, draw_rule, redis_store, registry
+from lambdas.waiting_room.counters import EventCounters
+from tests.integration.conftest import Core, api_event, call, entry_message
 
 SALE = {
     "name": "Summer concert",
@@ -50,3 +59,163 @@ def test_event_info_of_an_unknown_or_malformed_event_is_a_400(core: Core) -> Non
     for query in ({"event_id": "no-such-event"}, {"event_id": "../x"}, {}):
         status, body = call(event_info.handler, "GET", "/event_info", query=query)
         assert status == 400 and body["error"], (query, body)
+
+
+# -- the pre-queue and the draw ------------------------------------------------------------------
+
+
+class Sale(Core):
+    opens: int
+    starts: int
+
+
+@pytest.fixture
+def sale(core: Core, monkeypatch: pytest.MonkeyPatch) -> Sale:
+    """An event whose pre-queue has just opened and whose draw is 30 s away (the tests run it
+    with a clock of their own); small chunks so that a draw of a few hundred spans several."""
+    monkeypatch.setattr(draw, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(draw, "CHUNK", 64)
+    now = int(time.time())
+    fields = {"name": "Sale", "prequeue_start": now, "start_time": now + 30, "order_at_start": "draw"}
+    status, body = call(events.handler, "POST", "/events", body={"event_id": "sale", **fields})
+    assert status == 201, body
+    sale = Sale({**core.env, "EVENT_ID": "sale"})
+    sale.opens, sale.starts = now, now + 30
+    return sale
+
+
+def enter_at(sale: Sale, entered_at_ms: list[int]) -> list[str]:
+    """Entries made at these times (epoch ms), through the worker, 100 a batch."""
+    request_ids = [str(uuid.uuid4()) for _ in entered_at_ms]
+    records = [
+        entry_message(rid, event_id=sale.event_id, entered_at_ms=at)
+        for rid, at in zip(request_ids, entered_at_ms, strict=True)
+    ]
+    for start in range(0, len(records), 100):
+        assert sale.worker(records[start : start + 100]) == {"batchItemFailures": []}
+    return request_ids
+
+
+def queue_num(sale: Sale, request_id: str) -> tuple[int, dict]:
+    return call(
+        queue_num_handler.handler,
+        "GET",
+        "/queue_num",
+        query={"event_id": sale.event_id, "request_id": request_id},
+    )
+
+
+def published(sale: Sale) -> tuple[dict, list[str]]:
+    status, record = call(draw_handlers.public_handler, "GET", "/draw", query={"event_id": sale.event_id})
+    assert status == 200, record
+    lines: list[str] = []
+    for part in range(record.get("list_parts", 0)):
+        answer = draw_handlers.list_handler(
+            api_event("GET", "/draw_list", query={"event_id": sale.event_id, "part": str(part)}), None
+        )
+        assert answer["statusCode"] == 200 and answer["headers"]["Content-Type"].startswith("text/plain")
+        lines += answer["body"].splitlines()
+    return record, lines
+
+
+def run_draw(sale: Sale, *, later_s: float = 1) -> draw.DrawRecord:
+    """The draw, run `later_s` after the sale's start."""
+    registry.forget()
+    record = draw.run(registry.lookup(sale.event_id), now_s=sale.starts + later_s)
+    assert record is not None
+    return record
+
+
+def test_pre_queued_entries_wait_unnumbered_then_the_draw_numbers_each_once(sale: Sale) -> None:
+    status, before = published(sale)[0]["state"], published(sale)[0]
+    assert status == "pending" and draw_rule.is_hex64(before["commitment"]) and "seed" not in before
+    prequeued = enter_at(sale, [int(time.time() * 1000) + 7 * i for i in range(300)])
+    held = {"message": "in the pre-queue: numbered at the draw", "prequeue": True, "draw_at": sale.starts}
+    assert all(queue_num(sale, rid) == (202, held) for rid in prequeued[:5])
+    assert EventCounters(sale.event_id).counters()["queue_counter"] == 0
+
+    record = run_draw(sale)
+    assert (record.state, record.count) == ("done", 300)
+    places = {rid: queue_num(sale, rid)[1]["queue_number"] for rid in prequeued}
+    assert sorted(places.values()) == list(range(1, 301))
+
+    document, lines = published(sale)
+    assert document["commitment"] == before["commitment"] and document["count"] == 300
+    for rid in prequeued[:20]:
+        verdict = draw_rule.check(document, lines, request_id=rid, place=places[rid])
+        assert verdict.ok and verdict.place == places[rid], verdict.problems
+    # The order is the seed's, not the arrival's.
+    assert [places[rid] for rid in prequeued] != list(range(1, 301))
+    assert lines == draw_rule.drawn_order(document["seed"], [draw_rule.handle(r) for r in prequeued])
+
+    # Later arrivals follow from N + 1; running the draw again changes nothing. (Their arrival
+    # times are ahead of this clock, which counts them all as now: their order is not asserted.)
+    later = enter_at(sale, [sale.starts * 1000 + i for i in range(3)])
+    assert sorted(queue_num(sale, rid)[1]["queue_number"] for rid in later) == [301, 302, 303]
+    assert run_draw(sale) == record
+
+
+def test_an_entry_before_the_pre_queue_opens_is_refused_and_takes_no_number(sale: Sale) -> None:
+    # The pre-queue opens in 10 s; an entry made now is early.
+    sale.opens, sale.starts = sale.opens + 10, sale.starts + 10
+    path = {"resource": "/events/{event_id}", "path_parameters": {"event_id": "sale"}}
+    moved = {"prequeue_start": sale.opens, "start_time": sale.starts}
+    assert call(events.handler, "PATCH", "/events/sale", body=moved, **path)[0] == 200
+    registry.forget()
+    (early,) = enter_at(sale, [int(time.time() * 1000)])
+    assert queue_num(sale, early) == (
+        410,
+        {
+            "error": "this entry was made before the pre-queue opened: enter again once it is open",
+            "reason": "not_open",
+            "opens_at": sale.opens,
+        },
+    )
+    assert run_draw(sale).count == 0
+    assert queue_num(sale, early)[0] == 410
+
+
+def test_an_entry_after_the_start_waits_for_the_draw(sale: Sale) -> None:
+    # The draw has not run: the entry goes back on the entry queue, with its arrival time.
+    (rid,) = enter_at(sale, [sale.starts * 1000 + 5])
+    assert queue_num(sale, rid) == (202, {"message": "not assigned a position yet"})
+    queue = sale.env["ENTRY_QUEUE_URL"]
+    messages = aws.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=5)
+    sent = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    assert any(body["request_id"] == rid for body in sent), sent
+
+
+def test_a_crash_and_a_redis_loss_in_the_middle_of_the_draw_give_the_same_numbers(
+    sale: Sale, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prequeued = enter_at(sale, [int(time.time() * 1000) + i for i in range(200)])
+    # A Redis loss during the pre-queue loses nothing: it is held in DynamoDB alone.
+    redis_store.connection().flushall()
+    assert queue_num(sale, prequeued[0])[0] in (202, 503)
+    assert queue_num(sale, prequeued[0])[1].get("prequeue") is True
+
+    calls = {"n": 0}
+    number = draw._number
+
+    def dies_on_the_third_part(counters, record, part):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            redis_store.connection().flushall()  # Redis lost, and then the process dies
+            raise SystemExit("killed")
+        number(counters, record, part)
+
+    monkeypatch.setattr(draw, "_number", dies_on_the_third_part)
+    monkeypatch.setattr(draw, "_release", lambda record, owner: None)  # a killed process releases nothing
+    with pytest.raises(SystemExit):
+        run_draw(sale)
+    # While the lease holds, another run leaves the draw alone; after it, a run resumes it.
+    assert run_draw(sale).state == "drawing"
+    record = run_draw(sale, later_s=draw.LEASE_SECONDS + 10)
+    assert record.state == "done"
+
+    document, lines = published(sale)
+    expected = draw_rule.drawn_order(document["seed"], [draw_rule.handle(r) for r in prequeued])
+    assert lines == expected
+    by_handle = {draw_rule.handle(r): r for r in prequeued}
+    assert [queue_num(sale, by_handle[h])[1]["queue_number"] for h in expected] == list(range(1, 201))
+    assert EventCounters(sale.event_id).counters()["queue_counter"] == 200
