@@ -287,15 +287,25 @@ def protected(ctx: Context) -> Result:
 # -- CloudFront ----------------------------------------------------------------------------------------
 
 
-def cdn_cache(ctx: Context) -> Result:
-    """CloudFront keeps a second GET /serving_num and never keeps an error."""
-    params = {"event_id": ctx.throwaway_event}
-    ctx.public("GET", "/serving_num", params=params)
-    second = ctx.public("GET", "/serving_num", params=params)
+def _second_read_missed(ctx: Context, base: str) -> str | None:
+    """Two GET /serving_num of the throw-away event on `base`: the X-Cache of a second that is no hit."""
+    url, params = base + "/serving_num", {"event_id": ctx.throwaway_event}
+    ctx.http.get(url, params=params, timeout=ctx.options.http_timeout)
+    second = ctx.http.get(url, params=params, timeout=ctx.options.http_timeout).headers.get("X-Cache")
     # CloudFront says "Hit from cloudfront", or "RefreshHit ..." when it revalidated a kept copy.
-    if "Hit" not in second.headers.get("X-Cache", ""):
+    return None if "Hit" in (second or "") else repr(second)
+
+
+def cdn_cache(ctx: Context) -> Result:
+    """CloudFront keeps a second GET /serving_num (on both distributions) and never keeps an error."""
+    bases = {"PublicApiUrl": ctx.deployment.public_api}
+    if ctx.deployment.public_reads:
+        bases["PublicReadsUrl"] = ctx.deployment.public_reads
+    missed = {name: x_cache for name, base in bases.items() if (x_cache := _second_read_missed(ctx, base))}
+    if missed:
         return failed(
-            f"the second GET /serving_num was X-Cache {second.headers.get('X-Cache')!r}, not a hit",
+            "the second GET /serving_num was no hit: "
+            + ", ".join(f"{name} X-Cache {x_cache}" for name, x_cache in missed.items()),
             "the distribution's cache behaviour for /serving_num must use the wiring table's cache "
             "policy (DEPLOY.md pre-flight 7): redeploy the core stack",
         )
@@ -309,7 +319,7 @@ def cdn_cache(ctx: Context) -> Result:
             "errors must carry Cache-Control: no-store and never be a hit: check the public API's "
             "gateway responses and the distribution's error caching",
         )
-    return passed("second /serving_num a hit; a 400 never kept")
+    return passed(f"second /serving_num a hit on {' and '.join(bases)}; a 400 never kept")
 
 
 def origin_lock(ctx: Context) -> Result:

@@ -33,6 +33,7 @@ KINDS = {
 DOCUMENTED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "core": (
         "PublicApiUrl",
+        "PublicReadsUrl",
         "PrivateApiUrl",
         "PrivateApiGroupName",
         "TokenIssuer",
@@ -92,6 +93,8 @@ class Deployment:
     distribution_id: str | None = None
     waf_enabled: bool | None = None
     origin_url: str | None = None
+    # The core's second distribution: the shared cached reads, without the web ACL (None locally).
+    public_reads: str | None = None
     oidc_issuer: str | None = None
     edge: Stack | None = None
     # `vwr local --protect`: the gate's address and the room it sends visitors to (no store to read).
@@ -199,6 +202,7 @@ def from_stacks(
     )
     return Deployment(
         public_api=_base(outputs.get("PublicApiUrl", "")),
+        public_reads=_base(outputs["PublicReadsUrl"]) if outputs.get("PublicReadsUrl") else None,
         private_api=_base(outputs.get("PrivateApiUrl", "")),
         event_id=outputs.get("WaitingRoomEventId", ""),
         region=region,

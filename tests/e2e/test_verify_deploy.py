@@ -33,7 +33,6 @@ LOCAL_SKIPS = {
     "origin-lock": "no origin",
     "waf": "no CloudFront distribution",
     "alarms": "no CloudWatch alarms",
-    "edge": "no edge stack given",
 }
 
 
@@ -41,7 +40,8 @@ LOCAL_SKIPS = {
 def verified_runtime(
     redis_process: RedisProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Runtime]:
-    args = ("--event-id", "verified", "--redis-url", redis_process.url, *FAST)
+    # --protect: the edge gate in front of a sample shop, so the edge check has a gate to visit.
+    args = ("--event-id", "verified", "--redis-url", redis_process.url, "--protect", *FAST)
     with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-verify")) as started:
         yield started
 
@@ -84,6 +84,7 @@ def test_every_check_passes_or_names_what_vwr_local_lacks(verified_runtime: Runt
     for check_id, words in LOCAL_SKIPS.items():
         assert words in skipped[check_id]
     assert all(c["status"] == "pass" for i, c in checks.items() if i not in LOCAL_SKIPS), checks
+    assert "verified in mode queue" in checks["edge"]["detail"] and "not read" in checks["edge"]["detail"]
     # The journey ran on its own event: the deployment's own counters did not move.
     counters = verified_runtime.signed(
         "GET", verified_runtime.private_api + "/counters", params={"event_id": "verified"}
@@ -189,3 +190,4 @@ def test_a_wrong_signing_key_fails_the_tokens_check(
         and "JwtPublicKeyParameter" in checks["tokens"]["advice"]
     )
     assert checks["protected"]["status"] == "skip"
+    assert checks["edge"] == {**checks["edge"], "status": "skip", "detail": "no edge stack given"}

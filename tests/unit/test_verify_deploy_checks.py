@@ -526,3 +526,58 @@ def test_vwr_locals_gate_is_visited_and_its_store_said_to_be_unread(
     assert result.status == outcome
     if outcome == "pass":
         assert "Sample in mode queue" in result.detail and "not read" in result.detail
+
+
+class CachingCdn:
+    """Two distributions in front of one API: `/public` keeps /serving_num, `/reads` keeps it if told."""
+
+    def __init__(self, *, reads_keep: bool) -> None:
+        seen: set[str] = set()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if "/queue_num" in self.path:
+                    self.send_response(400)
+                    self.send_header("Cache-Control", "no-store")
+                    self.send_header("X-Cache", "Error from cloudfront")
+                else:
+                    keeps = self.path.startswith("/public") or reads_keep
+                    hit = keeps and self.path in seen
+                    seen.add(self.path)
+                    self.send_response(200)
+                    self.send_header("X-Cache", "Hit from cloudfront" if hit else "Miss from cloudfront")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(("reads_keep", "outcome"), [(True, "pass"), (False, "fail")])
+def test_both_distributions_must_keep_serving_num(
+    deployment: Deployment, reads_keep: bool, outcome: str
+) -> None:
+    cdn = CachingCdn(reads_keep=reads_keep)
+    deployment.public_api, deployment.public_reads = cdn.base + "/public", cdn.base + "/reads"
+    ctx = context(deployment)
+    ctx.throwaway_event = "vwr-verify-0004"
+    try:
+        result = checks.cdn_cache(ctx)
+    finally:
+        cdn.close()
+
+    assert result.status == outcome
+    if outcome == "fail":
+        assert (
+            result.detail
+            == "the second GET /serving_num was no hit: PublicReadsUrl X-Cache 'Miss from cloudfront'"
+        )
+    else:
+        assert "PublicApiUrl and PublicReadsUrl" in result.detail
