@@ -310,6 +310,25 @@ def cdn_cache(ctx: Context) -> Result:
             "policy (DEPLOY.md pre-flight 7): redeploy the core stack",
         )
     bad = {"event_id": ctx.throwaway_event, "request_id": "not-a-request-id"}
+    if ctx.deployment.public_reads:
+        reads = ctx.deployment.public_reads
+        answers = {
+            "GET /queue_num": ctx.http.get(
+                reads + "/queue_num", params=bad, timeout=ctx.options.http_timeout
+            ),
+            "POST /assign_queue_num": ctx.http.post(
+                reads + "/assign_queue_num",
+                json={"event_id": ctx.throwaway_event},
+                timeout=ctx.options.http_timeout,
+            ),
+        }
+        answered = {what: a.status_code for what, a in answers.items() if a.status_code != 403}
+        if answered:
+            return failed(
+                f"PublicReadsUrl answered {answered}, not 403",
+                "the reads distribution must serve the shared cached reads only, GET and HEAD "
+                "(DEPLOY.md pre-flight 15): redeploy the core stack",
+            )
     errors = [ctx.public("GET", "/queue_num", params=bad) for _ in range(2)]
     kept = [e for e in errors if "Hit" in e.headers.get("X-Cache", "")]
     if any(e.status_code != 400 for e in errors) or kept:
@@ -319,7 +338,8 @@ def cdn_cache(ctx: Context) -> Result:
             "errors must carry Cache-Control: no-store and never be a hit: check the public API's "
             "gateway responses and the distribution's error caching",
         )
-    return passed(f"second /serving_num a hit on {' and '.join(bases)}; a 400 never kept")
+    refusal = "; PublicReadsUrl refuses the rest" if ctx.deployment.public_reads else ""
+    return passed(f"second /serving_num a hit on {' and '.join(bases)}; a 400 never kept{refusal}")
 
 
 def origin_lock(ctx: Context) -> Result:

@@ -535,8 +535,14 @@ class CachingCdn:
         seen: set[str] = set()
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.send_response(403)
+                self.end_headers()
+
             def do_GET(self) -> None:
-                if "/queue_num" in self.path:
+                if self.path.startswith("/reads/queue_num"):
+                    self.send_response(403)
+                elif "/queue_num" in self.path:
                     self.send_response(400)
                     self.send_header("Cache-Control", "no-store")
                     self.send_header("X-Cache", "Error from cloudfront")
@@ -580,4 +586,4 @@ def test_both_distributions_must_keep_serving_num(
             == "the second GET /serving_num was no hit: PublicReadsUrl X-Cache 'Miss from cloudfront'"
         )
     else:
-        assert "PublicApiUrl and PublicReadsUrl" in result.detail
+        assert "PublicApiUrl and PublicReadsUrl" in result.detail and "refuses the rest" in result.detail
