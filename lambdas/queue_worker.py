@@ -21,7 +21,7 @@ from lambdas.waiting_room.entries import Entry, assign_positions, parse_entry
 from lambdas.waiting_room.http import Rebuilding, logger
 from lambdas.waiting_room.redis_store import connection
 from lambdas.waiting_room.registry import EventConfig, lookup
-from lambdas.waiting_room.sale import sort_scheduled
+from lambdas.waiting_room.sale import cap_line, sort_scheduled
 from lambdas.waiting_room.settings import settings
 from lambdas.waiting_room.tracing import traced
 
@@ -40,7 +40,9 @@ def _assign(event: EventConfig, entries: list[Entry], times_deferred: dict[str, 
         sorted_, failed = sort_scheduled(event, [entry for entry in entries if entry.request_id in admitted])
         if sorted_.wait:
             failed |= defer(sorted_.wait, times_deferred, "waiting for the draw")
-        return failed | assign_positions(event.event_id, sorted_.number, settings().ordering_window_ms)
+        admitted_now, refused_failed = cap_line(event, sorted_.number)
+        numbered = assign_positions(event.event_id, admitted_now, settings().ordering_window_ms)
+        return failed | refused_failed | numbered
     except (Rebuilding, RedisConnectionError, RedisTimeoutError):
         return defer(entries, times_deferred)
 

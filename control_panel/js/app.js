@@ -458,6 +458,7 @@ class ControlPanel {
     set("t-completed", counters ? Number(c.completed_counter) : null);
     set("t-abandoned", counters ? Number(c.abandoned_counter) : null);
     set("t-max-expired", counters ? Number(c.max_queue_position_expired) : null);
+    set("t-full-refused", counters ? Number(c.full_refused_counter ?? 0) : null);
     set("t-waiting", waiting ? Number(waiting.waiting_num) : null);
     set("t-active", active ? Number(active.active_tokens) : null);
 

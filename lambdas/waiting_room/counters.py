@@ -417,6 +417,17 @@ class EventCounters:
         argv = [after, *(value for request_id, entered in entries for value in (request_id, entered))]
         return int(self._run(_place_script(self.redis), [k.queue_counter, k.positions, k.entries], argv))
 
+    def numbered(self, request_ids: list[str]) -> set[str]:
+        """Those of the request ids that hold a position, in one read."""
+        values = self.redis.hmget(self.keys.positions, request_ids) if request_ids else []
+        return {
+            request_id for request_id, value in zip(request_ids, values, strict=True) if value is not None
+        }
+
+    def count_full_refusals(self, refused: int) -> None:
+        """Counts entries refused because the line was full (a statistic, not rebuilt)."""
+        self.redis.incrby(self.keys.full_refused_counter, refused)
+
     def position(
         self,
         request_id: str,

@@ -26,7 +26,7 @@ every other read is of that generation; what is not rebuilt is said so):
 | `expired_queue_counter` | the sweeper's moves summed (positions it gave back to serving) |
 | (pre-queued entries) | not in Redis: they wait in DynamoDB for the draw, which numbers them |
 | `pending`, `ordered_through` | not rebuilt: entries not numbered yet are unacknowledged messages |
-| `late_entry_counter` | not rebuilt (a statistic): it counts again from 0 |
+| `late_entry_counter`, `full_refused_counter` | not rebuilt (statistics): they count again from 0 |
 | `increment:<key>` | the serving counter table: a move's `idempotency_key`, for what is left of its day |
 | `incarnation` | written last, when everything above is in place |
 

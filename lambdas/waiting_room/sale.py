@@ -73,3 +73,27 @@ def sort_scheduled(event: EventConfig, entries: list[Entry]) -> tuple[Sorted, se
         else:
             sorted_.wait = later
     return sorted_, failed
+
+
+def cap_line(event: EventConfig, entries: list[Entry]) -> tuple[list[Entry], set[str]]:
+    """The entries that fit in a line of at most `max_waiting` people, the earliest first; the
+    others are refused (`full`) and counted. Returns those to number and the message ids that
+    failed. Workers running at once read the same count, so a line may overshoot by a batch.
+
+    An entry that already holds a position (a redelivered message) is never refused.
+    """
+    if not event.max_waiting or not entries:
+        return entries, set()
+    counters = EventCounters(event.event_id)
+    room = max(0, event.max_waiting - counters.waiting())
+    if len(entries) <= room:
+        return entries, set()
+    held = counters.numbered([e.request_id for e in entries])
+    fresh = sorted((e for e in entries if e.request_id not in held), key=lambda e: e.entered_at_ms)
+    refused = fresh[room:]
+    if not refused:
+        return entries, set()
+    failed = _refuse(refused, "full", counters.generation())
+    counters.count_full_refusals(len(refused) - len(failed))
+    turned_away = {e.message_id for e in refused}
+    return [e for e in entries if e.message_id not in turned_away], failed

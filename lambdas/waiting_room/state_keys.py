@@ -25,6 +25,8 @@ COUNTER_NAMES = (
     "max_queue_position_expired",
     # Entries delivered after the ordering window had passed them: numbered at once, out of order.
     "late_entry_counter",
+    # Entries refused because the line was full (max_waiting): they took no number.
+    "full_refused_counter",
 )
 
 
@@ -57,6 +59,7 @@ class Keys:
     abandoned_counter: str
     max_queue_position_expired: str
     late_entry_counter: str
+    full_refused_counter: str
 
     def all(self) -> list[str]:
         return [

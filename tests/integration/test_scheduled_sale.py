@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
+from lambdas import counters, event_info, events
 from lambdas import draw as draw_handlers
-from lambdas import event_info, events
 from lambdas import queue_num as queue_num_handler
 from lambdas.waiting_room import aws, draw, draw_rule, redis_store, registry
 from lambdas.waiting_room.counters import EventCounters
@@ -96,7 +96,7 @@ def enter_at(sale: Sale, entered_at_ms: list[int]) -> list[str]:
     return request_ids
 
 
-def queue_num(sale: Sale, request_id: str) -> tuple[int, dict]:
+def queue_num(sale: Core, request_id: str) -> tuple[int, dict]:
     return call(
         queue_num_handler.handler,
         "GET",
@@ -219,3 +219,35 @@ def test_a_crash_and_a_redis_loss_in_the_middle_of_the_draw_give_the_same_number
     by_handle = {draw_rule.handle(r): r for r in prequeued}
     assert [queue_num(sale, by_handle[h])[1]["queue_number"] for h in expected] == list(range(1, 201))
     assert EventCounters(sale.event_id).counters()["queue_counter"] == 200
+
+
+# -- a line that can be full ---------------------------------------------------------------------
+
+
+def test_a_full_line_refuses_entries_beyond_max_waiting_and_counts_them(core: Core) -> None:
+    fields = {"max_waiting": 3, "overflow_url": "https://example.com/later"}
+    assert call(events.handler, "POST", "/events", body={"event_id": "capped", **fields})[0] == 201
+    capped = Core({**core.env, "EVENT_ID": "capped"})
+    first = capped.enter(5)
+    answers = [queue_num(capped, rid) for rid in first]
+    assert [a[1].get("queue_number") for a in answers[:3]] == [1, 2, 3]
+    assert answers[3] == (
+        410,
+        {
+            "error": "the line was full when this entry arrived",
+            "reason": "full",
+            "overflow_url": "https://example.com/later",
+        },
+    )
+    assert answers[4][1]["reason"] == "full"
+    status, counted = call(counters.handler, "GET", "/counters", query={"event_id": "capped"})
+    assert status == 200, counted
+    assert (counted["queue_counter"], counted["full_refused_counter"]) == (3, 2)
+    # A redelivered entry keeps its place, whatever the line's size; once someone is served and
+    # holds a token, there is room again.
+    assert capped.worker([entry_message(first[0], event_id="capped")]) == {"batchItemFailures": []}
+    assert queue_num(capped, first[0])[1]["queue_number"] == 1
+    capped.serve(1)
+    assert capped.token(first[0])[0] == 200
+    (next_one,) = capped.enter(1)
+    assert queue_num(capped, next_one)[1]["queue_number"] == 4
