@@ -680,7 +680,9 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.oidc.authorize_handler",
         stack="openid",
         description="Sends the visitor to wait on the hosted page; issues a code once the core says served.",
-        triggers=(Route("oidc", "GET", "/authorize"),),
+        # GET: the relying party's link. POST: the hosted page coming back with the visitor's
+        # request id in a form body, so the id appears in no URL (history, access logs, Referer).
+        triggers=(Route("oidc", "GET", "/authorize"), Route("oidc", "POST", "/authorize")),
         uses=(
             (Resource.OIDC_CLIENT_SECRET, "read"),
             (Resource.OIDC_CODES_TABLE, "write"),

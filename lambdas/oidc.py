@@ -89,8 +89,25 @@ def jwks_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @api_handler
 def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Sends the visitor to wait on the hosted page, then back to the client with a code."""
+    """Sends the visitor to wait on the hosted page, then back to the client with a code.
+
+    GET is the relying party's link: the answer is a redirect. POST is the hosted page coming back
+    with the request id in its form body, read from nowhere else so that no URL ever holds it; the
+    page is told where to go (`{"redirect_to": ...}`) and goes there itself.
+    """
     params = _query(event)
+    if event.get("httpMethod") != "POST":
+        return _redirect(_next_location(params, request_id=None))
+    try:
+        posted = parse_form(_body_text(event))
+    except OAuthError as error:
+        raise HttpError(400, error.description) from error
+    location = _next_location({**params, **posted}, request_id=posted.get("request_id") or None)
+    return response(200, {"redirect_to": location}, {**NO_STORE, "Referrer-Policy": "no-referrer"})
+
+
+def _next_location(params: dict[str, str], *, request_id: str | None) -> str:
+    """Where the visitor goes next: the hosted page to wait, or the client with a code or an error."""
     registration = client_registration()
     try:
         request = parse_authorization_request(
@@ -99,24 +116,23 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except NoRedirectError as error:
         raise HttpError(400, str(error)) from error
     except RedirectError as error:
-        return _redirect(error.location())
+        return error.location()
 
-    def refuse(error: str, description: str) -> dict[str, Any]:
-        return _redirect(RedirectError(error, description, request.redirect_uri, request.state).location())
+    def refuse(error: str, description: str) -> str:
+        return RedirectError(error, description, request.redirect_uri, request.state).location()
 
-    request_id = params.get("request_id")
     if not request_id:
         if request.prompt == "none":
             return refuse("login_required", "the visitor has not been through the waiting room")
-        return _wait_on_page(request)
+        return _page_location(request)
     if len(request_id) != _UUID_LENGTH:
         return refuse("invalid_request", "request_id must be a UUID")
 
     # The core decides whether this visitor was served: the token call succeeds only then.
     answer = private_api().generate_token(request_id, issuer=issuer())
     if answer.status == 202:
-        # Back too early (a stale tab, a hand-made link): keep waiting on the page.
-        return _wait_on_page(request)
+        # Back too early (a stale tab, a hand-made request): keep waiting on the page.
+        return _page_location(request)
     if answer.status != 200 or not _still_valid(answer.body):
         if answer.status >= 500:
             raise RuntimeError(f"the private API answered {answer.status}")
@@ -130,14 +146,14 @@ def authorize_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         code_challenge=request.code_challenge,
         nonce=request.nonce,
     )
-    return _redirect(with_query(request.redirect_uri, {"code": code, "state": request.state}))
+    return with_query(request.redirect_uri, {"code": code, "state": request.state})
 
 
-def _wait_on_page(request: AuthorizationRequest) -> dict[str, Any]:
-    """To the hosted page, which waits in this adapter's event (one page serves every event)."""
+def _page_location(request: AuthorizationRequest) -> str:
+    """The hosted page, which waits in this adapter's event (one page serves every event)."""
     if not page_url():
         raise RuntimeError("OIDC_PAGE_URL is not set: there is no page to wait on")
-    return _redirect(with_query(page_url(), {**request.parameters(), "event_id": event_id()}))
+    return with_query(page_url(), {**request.parameters(), "event_id": event_id()})
 
 
 def _still_valid(tokens: Any) -> bool:

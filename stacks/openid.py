@@ -31,8 +31,9 @@ _ENDPOINT_OUTPUTS = {
 
 
 def _route_path(function: str) -> str:
-    (route,) = catalog.by_name(function).routes
-    return route.path
+    """The path of a function's routes (/authorize answers GET and POST on one path)."""
+    (path,) = {route.path for route in catalog.by_name(function).routes}
+    return path
 
 
 class OpenIdStack(Stack):

@@ -71,6 +71,19 @@ def served_visitor(runtime: Runtime) -> str:
     return request_id
 
 
+def come_back(authorization_url: str, request_id: str) -> requests.Response:
+    """What the hosted page does once served: POST the authorization request and the request id
+    (in the body, never a URL) to /authorize, which answers where to go in `redirect_to`."""
+    parts = urlsplit(authorization_url)
+    form = {name: values[0] for name, values in parse_qs(parts.query).items()}
+    return requests.post(
+        f"{parts.scheme}://{parts.netloc}{parts.path}",
+        data={**form, "request_id": request_id},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
 @dataclass
 class Flow:
     client: OAuth2Session
@@ -114,9 +127,9 @@ def authorize(
     query = parse_qs(page.query)
     assert query["state"] == [state] and query["code_challenge_method"] == ["S256"]
     assert query["event_id"] == [runtime.event_id]
-    back = requests.get(url, params={"request_id": request_id}, allow_redirects=False, timeout=10)
-    assert back.status_code == 302, back.text
-    callback = back.headers["Location"]
+    back = come_back(url, request_id)
+    assert back.status_code == 200, back.text
+    callback = back.json()["redirect_to"]
     assert callback.startswith(REDIRECT_URI + "?")
     assert parse_qs(urlsplit(callback).query)["state"] == [state]  # returned untouched
     return Flow(client, verifier, state, extra.get("nonce"), callback)

@@ -22,6 +22,7 @@ from tests.e2e.oidc_client import (
     OTHER_REDIRECT_URI,
     REDIRECT_URI,
     authorize,
+    come_back,
     discovery,
     entered_visitor,
     oauth_error,
@@ -94,9 +95,7 @@ def test_an_unregistered_redirect_uri_is_never_redirected_to(
     url, _ = client.create_authorization_url(
         metadata["authorization_endpoint"], code_verifier=generate_token(64)
     )
-    answer = requests.get(
-        url, params={"request_id": served_visitor(runtime)}, allow_redirects=False, timeout=10
-    )
+    answer = come_back(url, served_visitor(runtime))
     assert answer.status_code == 400 and "Location" not in answer.headers
     assert "redirect_uri" in answer.json()["error"]
 
@@ -192,16 +191,16 @@ def test_no_code_for_a_visitor_who_is_not_served_or_unknown(
 
     # Entered but not served: back to the hosted page to keep waiting, no code.
     waiting, _ = entered_visitor(runtime)
-    answer = requests.get(url, params={"request_id": waiting}, allow_redirects=False, timeout=10)
-    assert answer.status_code == 302
-    assert not answer.headers["Location"].startswith(REDIRECT_URI)
-    page = parse_qs(urlsplit(answer.headers["Location"]).query)
+    answer = come_back(url, waiting)
+    assert answer.status_code == 200
+    assert not answer.json()["redirect_to"].startswith(REDIRECT_URI)
+    page = parse_qs(urlsplit(answer.json()["redirect_to"]).query)
     assert "code" not in page and page["event_id"] == [runtime.event_id]
 
     # Never entered: the client hears access_denied, with its state.
-    answer = requests.get(url, params={"request_id": str(uuid.uuid4())}, allow_redirects=False, timeout=10)
-    query = parse_qs(urlsplit(answer.headers["Location"]).query)
-    assert answer.headers["Location"].startswith(REDIRECT_URI)
+    answer = come_back(url, str(uuid.uuid4()))
+    query = parse_qs(urlsplit(answer.json()["redirect_to"]).query)
+    assert answer.json()["redirect_to"].startswith(REDIRECT_URI)
     assert query["error"] == ["access_denied"] and query["state"] == [state]
 
 

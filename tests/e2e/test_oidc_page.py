@@ -69,6 +69,24 @@ def test_the_hosted_page_queues_the_visitor_and_returns_with_a_code(runtime: Run
         route.fulfill(status=200, content_type="text/html", body="<p>signed in</p>")
 
     page.route(re.compile(r"^https://rp\.example/.*"), relying_party)
+    # Every URL the journey produces: each address the tab showed, every request's Referer, and
+    # every request but the public API's polls (its contract takes the id as a query parameter,
+    # GET /queue_num; those are the API's own calls, never an address shown or sent on).
+    urls: list[str] = []
+    request_ids: list[str] = []
+
+    def record(request) -> None:
+        urls.append(request.headers.get("referer", ""))
+        if not request.url.startswith(runtime.public_api + "/"):
+            urls.append(request.url)
+
+    def entered(answer) -> None:
+        if answer.url.endswith("/assign_queue_num") and answer.ok:
+            request_ids.append(answer.json()["api_request_id"])
+
+    page.on("request", record)
+    page.on("response", entered)
+    page.on("framenavigated", lambda frame: urls.append(frame.url))
     try:
         page.goto(url)
         page.wait_for_url(re.compile(r".*/waiting-room/openid/.*"))
@@ -81,9 +99,14 @@ def test_the_hosted_page_queues_the_visitor_and_returns_with_a_code(runtime: Run
             serve_everyone(runtime)
             assert time.monotonic() < deadline, page.locator("#status").inner_text()
             page.wait_for_timeout(500)
+        urls.extend(page.evaluate("() => [location.href, document.referrer]"))
     finally:
         context.close()
     assert errors == []
+    # The request id (the visitor's bearer secret) is in no URL: not the page's way back to
+    # /authorize, not a Referer, not an address in the tab's history.
+    assert len(request_ids) == 1 and any("/authorize" in url for url in urls)
+    assert [url for url in urls if request_ids[0] in url.lower()] == []
 
     callback = callbacks[0]
     assert callback.startswith(REDIRECT_URI + "?") and parse_qs(urlsplit(callback).query)["state"] == [state]

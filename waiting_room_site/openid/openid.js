@@ -1,5 +1,6 @@
 // The OpenID adapter's hosted page: queue the visitor, wait until served, then go back to
-// /authorize with the visitor's request id so the adapter can issue the code and redirect.
+// /authorize with the visitor's request id (in a POST body, never a URL) so the adapter can
+// issue the code and say where to go.
 //
 // The page is given the authorization request in its query string by /authorize and hands it back
 // untouched; the adapter validates it again on return, so nothing here is trusted by the server.
@@ -47,12 +48,24 @@ export function authorizationRequest(search, eventId) {
   return request;
 }
 
-/** Where to send the served visitor: /authorize again, with the request and the request id. */
-export function returnUrl(oidcApi, request, requestId) {
-  const url = new URL(oidcApi.replace(/\/+$/, "") + "/authorize");
-  for (const [name, value] of Object.entries(request)) url.searchParams.set(name, value);
-  url.searchParams.set("request_id", requestId);
-  return url.toString();
+/**
+ * Where the served visitor goes next. The page POSTs the request and the request id to
+ * /authorize (a body, so the id lands in no URL: browser history, access logs, a `Referer`) and
+ * the adapter answers where to go: the client's redirect URI with a code, or this page again.
+ */
+export async function returnTo(oidcApi, request, requestId, fetchFn = fetch) {
+  const response = await fetchFn(oidcApi.replace(/\/+$/, "") + "/authorize", {
+    method: "POST",
+    body: new URLSearchParams({ ...request, request_id: requestId }),
+    cache: "no-store",
+    referrerPolicy: "no-referrer",
+  });
+  const data = await response.json().catch(() => ({}));
+  if (response.status >= 500) throw new TransientError(`the sign-in service answered ${response.status}`, response.status);
+  if (!response.ok || typeof data.redirect_to !== "string") {
+    throw new RequestError((data && data.error) || `the sign-in service answered ${response.status}`, response.status);
+  }
+  return data.redirect_to;
 }
 
 class SavedPlace {
@@ -157,9 +170,10 @@ async function main() {
       }
       await waitUntilServed(api, position, backoff);
       say("It is your turn: signing you in…", "served");
-      // One place in line per sign-in: the adapter turns it into a single-use code.
+      const next = await returnTo(config.oidcApi, request, requestId);
+      // One place in line per sign-in: the adapter turned it into a single-use code.
       place.clear();
-      location.assign(returnUrl(config.oidcApi, request, requestId));
+      location.assign(next);
       return;
     }
   } catch (error) {
