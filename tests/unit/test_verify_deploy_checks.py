@@ -338,12 +338,31 @@ def test_help_and_deploy_md_show_the_policy_statement_the_command_carries(
 # -- the edge gate -------------------------------------------------------------------------------------
 
 
-class GateSite:
+class LocalSite:
+    """An HTTP server on a free loopback port, answering with `handler`, until closed."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.host = f"127.0.0.1:{self.server.server_port}"
+        self.base = f"http://{self.host}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Quiet(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class GateSite(LocalSite):
     """A site behind a gate, answering a visitor without a pass as its mode says (edge_gate/gate.js),
     and the core's APIs, which know the event in `registered_mode` and `generation`."""
 
     def __init__(self, status: int, location: str, registered_mode: str, generation: int = 0) -> None:
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(Quiet):
             def do_GET(self) -> None:
                 answers = {
                     "/private/events/": {"event_id": "Sample", "mode": registered_mode},
@@ -360,16 +379,7 @@ class GateSite:
                     self.send_header("Location", location)
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 ROOM = "https://room.example/waiting-room/"
@@ -465,23 +475,6 @@ def test_the_gate_is_visited_on_the_edge_stacks_distribution_first(deployment: D
     assert edge.edge_site(deployment, {**gate, "hosts": []}) == "https://d111111abcdef8.cloudfront.net"
 
 
-def test_a_store_whose_mode_is_not_the_events_fails(
-    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = GateSite(302, ROOM, registered_mode="closed")
-    deployment.private_api = f"http://{site.host}/private"
-    deployment.public_api = f"http://{site.host}/public"
-    try:
-        result = edge.edge(
-            context(edge_deployment(deployment, monkeypatch, gate_entries(site.host, "queue")))
-        )
-    finally:
-        site.close()
-
-    assert result.status == "fail"
-    assert result.detail == "the store says Sample is in mode queue; GET /events/Sample: mode closed"
-
-
 def test_an_answer_of_an_unexpected_shape_fails_its_check_only(deployment: Deployment) -> None:
     def odd(ctx: Context) -> Result:
         return passed(str([].get("x")))  # type: ignore[attr-defined] - what a JSON list answer does
@@ -494,10 +487,23 @@ def test_an_answer_of_an_unexpected_shape_fails_its_check_only(deployment: Deplo
     assert lines[0].result.detail.startswith("AttributeError")
 
 
-def test_a_store_behind_the_events_generation_fails(
-    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("core", "detail"),
+    [
+        (
+            {"registered_mode": "closed"},
+            "the store says Sample is in mode queue; GET /events/Sample: mode closed",
+        ),
+        (
+            {"registered_mode": "queue", "generation": 1765000000000},
+            "the store holds generation 0 of Sample; GET /generation: 1765000000000",
+        ),
+    ],
+)
+def test_a_store_behind_the_core_fails(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, core: dict, detail: str
 ) -> None:
-    site = GateSite(302, ROOM, registered_mode="queue", generation=1765000000000)
+    site = GateSite(302, ROOM, **core)
     deployment.private_api = f"http://{site.host}/private"
     deployment.public_api = f"http://{site.host}/public"
     try:
@@ -507,8 +513,7 @@ def test_a_store_behind_the_events_generation_fails(
     finally:
         site.close()
 
-    assert result.status == "fail"
-    assert result.detail == "the store holds generation 0 of Sample; GET /generation: 1765000000000"
+    assert result.status == "fail" and result.detail == detail
 
 
 @pytest.mark.parametrize(("status", "outcome"), [(302, "pass"), (200, "fail")])
@@ -528,13 +533,13 @@ def test_vwr_locals_gate_is_visited_and_its_store_said_to_be_unread(
         assert "Sample in mode queue" in result.detail and "not read" in result.detail
 
 
-class CachingCdn:
+class CachingCdn(LocalSite):
     """Two distributions in front of one API: `/public` keeps /serving_num, `/reads` keeps it if told."""
 
     def __init__(self, *, reads_keep: bool) -> None:
         seen: set[str] = set()
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(Quiet):
             def do_POST(self) -> None:
                 self.send_response(403)
                 self.end_headers()
@@ -554,16 +559,7 @@ class CachingCdn:
                     self.send_header("X-Cache", "Hit from cloudfront" if hit else "Miss from cloudfront")
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.mark.parametrize(("reads_keep", "outcome"), [(True, "pass"), (False, "fail")])
