@@ -12,6 +12,7 @@ import { renderReceipt } from "./receipt.js";
 import { assignRetryMs, pollDelayMs, SCHEDULE, scheduleWithNear } from "./schedule.js";
 import { checkingSentence } from "./pow.js";
 import { chooseEvent } from "./event.js";
+import { countdownText, handleOf, prequeueDelayMs, prequeueWords, salePhase } from "./sale.js";
 
 const $ = (id) => document.getElementById(id);
 // Each wait is the schedule's delay times a factor in [1 - JITTER, 1 + JITTER], so pages that
@@ -132,6 +133,8 @@ class SavedPlace {
 // ---------------------------------------------------------------------------------------------
 
 const HEADLINES = {
+  before: "Opening soon",
+  prequeue: "You are in the pre-queue",
   idle: "Join the line",
   entering: "Joining the line…",
   assigning: "You are in the line",
@@ -244,10 +247,27 @@ class WaitingRoomPage {
     }
     const saved = this.place.load();
     if (saved) this.resume(saved);
-    else {
-      this.setPhase("idle");
-      this.say("Press “Enter the line” to get your place.");
+    else this.idle();
+  }
+
+  /** Ready to enter; before a scheduled sale's pre-queue opens, a countdown to it instead. */
+  idle() {
+    const now = Date.now();
+    if (salePhase(this.info, now) === "before") {
+      this.setPhase("before");
+      const opensAt = this.info.prequeue_start * 1000;
+      const tick = () => {
+        if (this.phase !== "before") return;
+        if (Date.now() >= opensAt) return this.idle();
+        this.say(`The line opens in ${countdownText(opensAt - Date.now())}. Keep this page open: the button appears then.`);
+        this.timer = setTimeout(tick, Math.min(1000, opensAt - Date.now()));
+      };
+      tick();
+      return;
     }
+    this.setPhase("idle");
+    const words = salePhase(this.info, now) === "prequeue" ? `${prequeueWords(this.info)} ` : "";
+    this.say(`${words}Press “Enter the line” to get your place.`);
   }
 
   resume(saved) {
@@ -335,7 +355,7 @@ class WaitingRoomPage {
   // --- polling -----------------------------------------------------------------------------
 
   isPolling() {
-    return ["assigning", "waiting", "served"].includes(this.phase);
+    return ["assigning", "prequeue", "waiting", "served"].includes(this.phase);
   }
 
   schedule(ms) {
@@ -381,6 +401,7 @@ class WaitingRoomPage {
   nextPollMs() {
     const schedule = this.config.schedule;
     if (this.phase === "assigning") return assignRetryMs(this.assignAttempts, schedule);
+    if (this.phase === "prequeue") return prequeueDelayMs(this.drawAt, Date.now(), schedule.nearMs);
     // Served: the countdown runs here, and asks the server again when it reaches zero.
     if (this.phase === "served") return schedule.farMs;
     const places = this.queueNumber - this.serving;
@@ -389,9 +410,10 @@ class WaitingRoomPage {
   }
 
   async poll(generation) {
-    if (this.phase === "assigning") {
+    if (this.phase === "assigning" || this.phase === "prequeue") {
       const answer = await this.api.queueNumber(this.requestId);
       if (generation !== this.generation) return;
+      if (answer.status === 202 && answer.data && answer.data.prequeue === true) return this.inPrequeue(answer.data);
       if (answer.status === 202) {
         this.assignAttempts += 1;
         this.say("You are in the line. Getting your number…");
@@ -500,14 +522,39 @@ class WaitingRoomPage {
     }, 1000);
   }
 
-  /** The place was cleared (a reset), refused (no valid proof of work) or is unknown. */
+  /** Held for the draw: say so, with the visitor's handle and how to check the draw. */
+  async inPrequeue(data) {
+    const first = this.phase !== "prequeue";
+    this.drawAt = Number(data.draw_at);
+    if (first) this.setPhase("prequeue");
+    const info = this.info || { start_time: this.drawAt, order_at_start: "draw" };
+    const left = this.drawAt * 1000 - Date.now();
+    const when = left > 0 ? `The draw is in ${countdownText(left)}.` : "The draw is running: your number comes in a few seconds.";
+    this.say(`${prequeueWords({ ...info, start_time: this.drawAt })} ${when}`);
+    if (first && info.order_at_start === "draw") {
+      const handle = await handleOf(this.requestId);
+      $("sale-handle").textContent = handle;
+      $("sale-check").hidden = false;
+    }
+  }
+
+  /** The place was cleared (a reset), refused (no valid proof of work, a full line, too early) or is unknown. */
   voided(data) {
     const why = reason(data, "it does not know this place");
-    const sentence =
-      data && data.reason === "proof_of_work"
-        ? "This browser's check did not reach the waiting room in time, so the entry got no place. Press “Enter the line again” to try again."
-        : "Your place in line no longer counts. Press “Enter the line again” to get a new place.";
+    const code = data && data.reason;
+    let sentence = "Your place in line no longer counts. Press “Enter the line again” to get a new place.";
+    if (code === "proof_of_work") {
+      sentence = "This browser's check did not reach the waiting room in time, so the entry got no place. Press “Enter the line again” to try again.";
+    } else if (code === "full") {
+      sentence = "The line is full right now, so this entry got no place. You can try again later.";
+    } else if (code === "not_open") {
+      const opens = new Date(Number(data.opens_at) * 1000).toLocaleTimeString(undefined, { timeStyle: "short" });
+      sentence = `The line was not open yet when you entered. It opens at ${opens}: press “Enter the line again” then.`;
+    }
     this.finish("voided", sentence, why);
+    const overflow = code === "full" && typeof data.overflow_url === "string" && data.overflow_url.startsWith("https://");
+    $("overflow-link").hidden = !overflow;
+    if (overflow) $("overflow-link").href = data.overflow_url;
   }
 
   /** A served place that can no longer be used: it expired, or its session was closed or reset. */
@@ -623,6 +670,7 @@ class WaitingRoomPage {
       $(id).hidden = !visible;
     };
     show("enter-panel", phase === "idle" || phase === "entering");
+    show("sale-check", phase === "prequeue" && !$("sale-check").hidden);
     show("numbers", ["assigning", "waiting", "served", "checking-out"].includes(phase));
     show("estimate-panel", phase === "assigning" || phase === "waiting");
     show("served-panel", phase === "served" || phase === "checking-out");
