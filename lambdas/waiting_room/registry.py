@@ -358,6 +358,10 @@ def update(
     if version is not None and version != current.version:
         raise HttpError(409, f"event {event_id} changed since version {version}: read it again", "version")
     now = int(time.time()) if now_s is None else now_s
+    opened = current.prequeue_start and current.prequeue_start <= now
+    if opened and fields.get("order_at_start", current.order_at_start) != current.order_at_start:
+        # The pre-queue was promised an order (and, for a draw, a published commitment).
+        raise HttpError(409, "order_at_start cannot change once the pre-queue has opened", "prequeue_open")
     changed = _checked(
         replace(
             current,

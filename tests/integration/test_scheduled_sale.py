@@ -251,3 +251,12 @@ def test_a_full_line_refuses_entries_beyond_max_waiting_and_counts_them(core: Co
     assert capped.token(first[0])[0] == 200
     (next_one,) = capped.enter(1)
     assert queue_num(capped, next_one)[1]["queue_number"] == 4
+
+
+def test_the_order_cannot_change_once_the_pre_queue_opened(sale: Sale) -> None:
+    path = {"resource": "/events/{event_id}", "path_parameters": {"event_id": "sale"}}
+    status, body = call(events.handler, "PATCH", "/events/sale", body={"order_at_start": "arrival"}, **path)
+    assert (status, body["reason"]) == (409, "prequeue_open")
+    # Other settings still change (the sale may be postponed).
+    moved = {"start_time": sale.starts + 60}
+    assert call(events.handler, "PATCH", "/events/sale", body=moved, **path)[0] == 200
