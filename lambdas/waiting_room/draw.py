@@ -141,7 +141,7 @@ def ensure(event: EventConfig, generation: int) -> DrawRecord:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
     found = read(event.event_id, generation)
-    assert found is not None
+    assert found is not None, "the record was just made"
     return found
 
 
@@ -260,23 +260,11 @@ def run(event: EventConfig, *, now_s: float | None = None) -> DrawRecord | None:
         _release(record, owner)
 
 
-def _update(record: DrawRecord, **request: Any) -> None:
-    client("dynamodb").update_item(
-        TableName=_table(), Key=_key("draw", record.event_id, record.generation), **request
-    )
-
-
-def _lease(record: DrawRecord, owner: str, now: float) -> bool:
+def _update(record: DrawRecord, **request: Any) -> bool:
+    """One update of the draw's record; False when its condition failed (another run did it)."""
     try:
-        _update(
-            record,
-            UpdateExpression="SET lease_owner = :owner, lease_until = :until",
-            ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
-            ExpressionAttributeValues={
-                ":owner": {"S": owner},
-                ":until": {"N": str(int(now) + LEASE_SECONDS)},
-                ":now": {"N": str(int(now))},
-            },
+        client("dynamodb").update_item(
+            TableName=_table(), Key=_key("draw", record.event_id, record.generation), **request
         )
         return True
     except ClientError as error:
@@ -285,38 +273,46 @@ def _lease(record: DrawRecord, owner: str, now: float) -> bool:
         return False
 
 
+def _reread(record: DrawRecord) -> DrawRecord:
+    found = read(record.event_id, record.generation)
+    assert found is not None, "a draw's record is never deleted while it runs"
+    return found
+
+
+def _lease(record: DrawRecord, owner: str, now: float) -> bool:
+    return _update(
+        record,
+        UpdateExpression="SET lease_owner = :owner, lease_until = :until",
+        ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+        ExpressionAttributeValues={
+            ":owner": {"S": owner},
+            ":until": {"N": str(int(now) + LEASE_SECONDS)},
+            ":now": {"N": str(int(now))},
+        },
+    )
+
+
 def _release(record: DrawRecord, owner: str) -> None:
-    try:
-        _update(
-            record,
-            UpdateExpression="REMOVE lease_owner, lease_until",
-            ConditionExpression="lease_owner = :owner",
-            ExpressionAttributeValues={":owner": {"S": owner}},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    _update(
+        record,
+        UpdateExpression="REMOVE lease_owner, lease_until",
+        ConditionExpression="lease_owner = :owner",
+        ExpressionAttributeValues={":owner": {"S": owner}},
+    )
 
 
 def _seal(record: DrawRecord, now: float) -> DrawRecord:
-    sealed_at = int(now * 1000)
-    try:
-        _update(
-            record,
-            UpdateExpression="SET draw_state = :drawing, sealed_at = :at",
-            ConditionExpression="draw_state = :pending",
-            ExpressionAttributeValues={
-                ":drawing": {"S": "drawing"},
-                ":pending": {"S": "pending"},
-                ":at": {"N": str(sealed_at)},
-            },
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-    found = read(record.event_id, record.generation)
-    assert found is not None
-    return found
+    _update(
+        record,
+        UpdateExpression="SET draw_state = :drawing, sealed_at = :at",
+        ConditionExpression="draw_state = :pending",
+        ExpressionAttributeValues={
+            ":drawing": {"S": "drawing"},
+            ":pending": {"S": "pending"},
+            ":at": {"N": str(int(now * 1000))},
+        },
+    )
+    return _reread(record)
 
 
 def prequeued(event_id: str, generation: int) -> Iterator[tuple[str, int]]:
@@ -362,20 +358,14 @@ def _order(record: DrawRecord) -> DrawRecord:
         items.append({**_key("drawlist", record.event_id, record.generation, part), "handles": {"S": public}})
     for start in range(0, len(items), BATCH_WRITE):
         _batch_write([{**item, "expires_at": _ttl()} for item in items[start : start + BATCH_WRITE]])
-    try:
-        _update(
-            record,
-            UpdateExpression="SET #count = :count",
-            ConditionExpression="attribute_not_exists(#count)",
-            ExpressionAttributeNames={"#count": "count"},
-            ExpressionAttributeValues={":count": {"N": str(len(entries))}},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-    found = read(record.event_id, record.generation)
-    assert found is not None
-    return found
+    _update(
+        record,
+        UpdateExpression="SET #count = :count",
+        ConditionExpression="attribute_not_exists(#count)",
+        ExpressionAttributeNames={"#count": "count"},
+        ExpressionAttributeValues={":count": {"N": str(len(entries))}},
+    )
+    return _reread(record)
 
 
 def _batch_write(items: list[dict[str, Any]]) -> None:
@@ -419,13 +409,9 @@ def _number(counters: EventCounters, record: DrawRecord, part: int) -> None:
 
 def _finish(record: DrawRecord) -> DrawRecord:
     _update(
-        record,
-        UpdateExpression="SET draw_state = :done",
-        ExpressionAttributeValues={":done": {"S": "done"}},
+        record, UpdateExpression="SET draw_state = :done", ExpressionAttributeValues={":done": {"S": "done"}}
     )
-    found = read(record.event_id, record.generation)
-    assert found is not None
-    return found
+    return _reread(record)
 
 
 def list_part(record: DrawRecord, part: int) -> str:
