@@ -688,7 +688,9 @@ FUNCTIONS: tuple[Function, ...] = (
             (Resource.OIDC_CODES_TABLE, "write"),
             (Resource.PRIVATE_API, "read"),
         ),
-        calls=("POST /generate_token",),
+        # Any registered event is a client: one the list lacks is refused before any redirect. The
+        # list (one page holds every event) rather than /events/{event_id}, whose grant needs a star.
+        calls=("POST /generate_token", "GET /events"),
         settings=(Setting.EVENT_ID, Setting.OIDC_PAGE_URL, Setting.CORE_API_REGION, Setting.OIDC_ISSUER),
     ),
     Function(

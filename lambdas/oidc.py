@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from lambdas.catalog import is_event_id
 from lambdas.waiting_room import oidc_codes
 from lambdas.waiting_room.http import CORS_HEADERS, HttpError, api_handler, masked, response
 from lambdas.waiting_room.keys import signing_key, verifying_key
@@ -36,7 +37,12 @@ from lambdas.waiting_room.oidc_protocol import (
     with_query,
 )
 from lambdas.waiting_room.oidc_settings import client_registration, event_id, issuer, page_url
-from lambdas.waiting_room.oidc_tokens import InvalidToken, relying_party_tokens, verify_access_token
+from lambdas.waiting_room.oidc_tokens import (
+    InvalidToken,
+    claimed_audience,
+    relying_party_tokens,
+    verify_access_token,
+)
 from lambdas.waiting_room.private_api_settings import private_api
 
 logger = Logger(service="waiting-room-oidc")
@@ -111,7 +117,7 @@ def _next_location(params: dict[str, str], *, request_id: str | None) -> str:
     registration = client_registration()
     try:
         request = parse_authorization_request(
-            params, client_id=event_id(), redirect_uris=registration.redirect_uris
+            params, client_id=_client_event(params), redirect_uris=registration.redirect_uris
         )
     except NoRedirectError as error:
         raise HttpError(400, str(error)) from error
@@ -129,7 +135,7 @@ def _next_location(params: dict[str, str], *, request_id: str | None) -> str:
         return refuse("invalid_request", "request_id must be a UUID")
 
     # The core decides whether this visitor was served: the token call succeeds only then.
-    answer = private_api().generate_token(request_id, issuer=issuer())
+    answer = private_api().for_event(request.client_id).generate_token(request_id, issuer=issuer())
     if answer.status == 202:
         # Back too early (a stale tab, a hand-made request): keep waiting on the page.
         return _page_location(request)
@@ -149,11 +155,22 @@ def _next_location(params: dict[str, str], *, request_id: str | None) -> str:
     return with_query(request.redirect_uri, {"code": code, "state": request.state})
 
 
+def _client_event(params: Mapping[str, str]) -> str:
+    """The client id is an event id: the stack's own or any other event the core has. One the core
+    does not have is answered like any unknown client: 400, no redirect."""
+    asked = params.get("client_id", "")
+    if asked == event_id() or (
+        is_event_id(asked) and asked in {event["event_id"] for event in private_api().list_events()}
+    ):
+        return asked
+    return event_id()  # parse_authorization_request then refuses the unknown client id
+
+
 def _page_location(request: AuthorizationRequest) -> str:
-    """The hosted page, which waits in this adapter's event (one page serves every event)."""
+    """The hosted page, which waits in the client's event (one page serves every event)."""
     if not page_url():
         raise RuntimeError("OIDC_PAGE_URL is not set: there is no page to wait on")
-    return with_query(page_url(), {**request.parameters(), "event_id": event_id()})
+    return with_query(page_url(), {**request.parameters(), "event_id": request.client_id})
 
 
 def _still_valid(tokens: Any) -> bool:
@@ -176,7 +193,7 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
     credentials = client_credentials(authorization, form)
     registration = client_registration()
     # Both checks always run, so a wrong id and a wrong secret take the same time.
-    id_ok = secrets_equal(credentials.client_id, event_id())
+    id_ok = is_event_id(credentials.client_id)
     secret_ok = secrets_equal(credentials.client_secret, registration.client_secret)
     if not (id_ok and secret_ok):
         raise OAuthError("invalid_client", "client authentication failed", 401)
@@ -201,14 +218,14 @@ def _exchange(event: Mapping[str, Any], authorization: str | None) -> dict[str, 
     if not pkce_matches(form.get("code_verifier"), grant.code_challenge):
         raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
 
-    answer = private_api().generate_token(grant.request_id, issuer=issuer())
+    answer = private_api().for_event(grant.client_id).generate_token(grant.request_id, issuer=issuer())
     if answer.status != 200 or not _still_valid(answer.body):
         if answer.status >= 500:
             raise RuntimeError(f"the private API answered {answer.status}")
         raise OAuthError("invalid_grant", "the visitor's place is no longer valid")
     try:
         signed = relying_party_tokens(
-            answer.body, key=signing_key(), audience=event_id(), issuer=issuer(), nonce=grant.nonce
+            answer.body, key=signing_key(), audience=grant.client_id, issuer=issuer(), nonce=grant.nonce
         )
     except InvalidToken as error:
         raise RuntimeError("the private API's tokens are not this adapter's") from error
@@ -242,7 +259,10 @@ def userinfo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             401, {"error": "invalid_request", "error_description": "a Bearer token is required"}, headers
         )
     try:
-        claims = verify_access_token(token.strip(), key=verifying_key(), audience=event_id(), issuer=issuer())
+        token = token.strip()
+        claims = verify_access_token(
+            token, key=verifying_key(), audience=claimed_audience(token), issuer=issuer()
+        )
     except InvalidToken as error:
         challenge = f'Bearer realm="waiting-room", error="invalid_token", error_description="{error}"'
         headers = {**NO_STORE, "WWW-Authenticate": challenge}

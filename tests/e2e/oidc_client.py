@@ -39,15 +39,15 @@ def discovery(runtime: Runtime) -> dict[str, Any]:
     return answer.json()
 
 
-def entered_visitor(runtime: Runtime) -> tuple[str, int]:
+def entered_visitor(runtime: Runtime, event_id: str | None = None) -> tuple[str, int]:
     """A visitor who entered the line and holds a position (request id, position)."""
-    public = runtime.public_api
-    answer = requests.post(public + "/assign_queue_num", json={"event_id": runtime.event_id}, timeout=10)
+    public, event_id = runtime.public_api, event_id or runtime.event_id
+    answer = requests.post(public + "/assign_queue_num", json={"event_id": event_id}, timeout=10)
     request_id = answer.json()["api_request_id"]
     deadline = time.monotonic() + 30
     while True:
         answer = requests.get(
-            public + "/queue_num", params={"event_id": runtime.event_id, "request_id": request_id}, timeout=10
+            public + "/queue_num", params={"event_id": event_id, "request_id": request_id}, timeout=10
         )
         if answer.status_code == 200:
             break
@@ -56,16 +56,17 @@ def entered_visitor(runtime: Runtime) -> tuple[str, int]:
     return request_id, answer.json()["queue_number"]
 
 
-def served_visitor(runtime: Runtime) -> str:
+def served_visitor(runtime: Runtime, event_id: str | None = None) -> str:
     """A visitor who entered the line and was served: what the hosted page waits for."""
-    request_id, position = entered_visitor(runtime)
-    counters = runtime.signed("GET", runtime.private_api + "/counters", params={"event_id": runtime.event_id})
+    event_id = event_id or runtime.event_id
+    request_id, position = entered_visitor(runtime, event_id)
+    counters = runtime.signed("GET", runtime.private_api + "/counters", params={"event_id": event_id})
     behind = position - counters.json()["serving_counter"]
     if behind > 0:
         moved = runtime.signed(
             "POST",
             runtime.private_api + "/increment_serving_counter",
-            json_body={"event_id": runtime.event_id, "increment_by": behind},
+            json_body={"event_id": event_id, "increment_by": behind},
         )
         assert moved.status_code == 200, moved.text
     return request_id
@@ -98,10 +99,14 @@ class Flow:
 
 
 def session(
-    runtime: Runtime, *, secret: str = CLIENT_SECRET, method: str = "client_secret_basic"
+    runtime: Runtime,
+    *,
+    secret: str = CLIENT_SECRET,
+    method: str = "client_secret_basic",
+    client_id: str | None = None,
 ) -> OAuth2Session:
     return OAuth2Session(
-        client_id=runtime.event_id,
+        client_id=client_id or runtime.event_id,
         client_secret=secret,
         token_endpoint_auth_method=method,
         redirect_uri=REDIRECT_URI,
@@ -126,7 +131,7 @@ def authorize(
     # the adapter's event.
     query = parse_qs(page.query)
     assert query["state"] == [state] and query["code_challenge_method"] == ["S256"]
-    assert query["event_id"] == [runtime.event_id]
+    assert query["event_id"] == [client.client_id]
     back = come_back(url, request_id)
     assert back.status_code == 200, back.text
     callback = back.json()["redirect_to"]
@@ -146,14 +151,16 @@ def oauth_error(call: Any) -> str:
     return refused.value.error
 
 
-def verified_id_token(runtime: Runtime, metadata: dict[str, Any], tokens: dict[str, Any]) -> dict[str, Any]:
+def verified_id_token(
+    runtime: Runtime, metadata: dict[str, Any], tokens: dict[str, Any], event_id: str | None = None
+) -> dict[str, Any]:
     """The ID token's claims, checked as a relying party checks them: this JWKS, issuer, audience."""
     # joserfc: the JOSE library Authlib's own deprecation notice for authlib.jose points to.
     keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
     id_token = jwt.decode(tokens["id_token"], keys, algorithms=["RS256"])
     jwt.JWTClaimsRegistry(
         iss={"essential": True, "value": metadata["issuer"]},
-        aud={"essential": True, "value": runtime.event_id},
+        aud={"essential": True, "value": event_id or runtime.event_id},
         exp={"essential": True},
     ).validate(id_token.claims)
     return dict(id_token.claims)

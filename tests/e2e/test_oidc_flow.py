@@ -64,6 +64,28 @@ def test_a_served_visitor_gets_verifiable_tokens_and_userinfo(
     assert info.json()["sub"] == claims["sub"] and info.json()["event_id"] == runtime.event_id
 
 
+def test_any_registered_event_signs_in_through_the_one_adapter(
+    runtime: Runtime, metadata: dict[str, Any]
+) -> None:
+    """The client id is an event id: an event created after the stack, not the stack's own, gets
+    its visitors queued in its own line and tokens for its own audience."""
+    other = "oidc-second-event"
+    created = runtime.signed("POST", runtime.private_api + "/events", json_body={"event_id": other})
+    assert created.status_code in (201, 409), created.text
+    request_id = served_visitor(runtime, other)
+    flow = authorize(runtime, metadata, session(runtime, client_id=other), request_id)
+    claims = verified_id_token(runtime, metadata, redeem(metadata, flow), other)
+    assert claims["aud"] == other
+    info = flow.client.get(metadata["userinfo_endpoint"], timeout=10)
+    assert info.status_code == 200 and info.json()["event_id"] == other
+    # A request id of that event is not the stack's event's: its client gets no code for it.
+    url, _ = session(runtime).create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=generate_token(64)
+    )
+    refused = parse_qs(urlsplit(come_back(url, served_visitor(runtime, other)).json()["redirect_to"]).query)
+    assert refused["error"] == ["access_denied"]
+
+
 def test_a_replayed_code_is_refused(runtime: Runtime, metadata: dict[str, Any]) -> None:
     flow = authorize(runtime, metadata, session(runtime), served_visitor(runtime))
     redeem(metadata, flow)

@@ -9,6 +9,7 @@
 // visitor's bearer secret) to another site.
 
 import { RequestError, TransientError, WaitingRoomApi } from "../js/api.js";
+import { chooseEvent } from "../js/event.js";
 import { Backoff } from "../js/backoff.js";
 import { ServingRate } from "../js/estimate.js";
 import { assignRetryMs, pollDelayMs } from "../js/schedule.js";
@@ -21,7 +22,11 @@ export const AUTHORIZE_PARAMETERS = [
   "code_challenge", "code_challenge_method", "prompt",
 ];
 
-/** The page's configuration: the site's config.json, or (only without one) the query string. */
+/**
+ * The page's configuration: the site's config.json, or (only without one) the query string. The
+ * event is the one /authorize names (the client's: one adapter serves every event), else the
+ * configured one.
+ */
 export async function loadConfig(search = location.search, fetchFn = fetch) {
   let config = null;
   try {
@@ -35,7 +40,7 @@ export async function loadConfig(search = location.search, fetchFn = fetch) {
   return {
     publicApi: source.public_api || "",
     oidcApi: source.oidc_api || "",
-    eventId: source.event_id || "",
+    eventId: chooseEvent(search, source.event_id || "").eventId,
   };
 }
 
