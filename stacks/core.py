@@ -198,25 +198,13 @@ class CoreStack(Stack):
         outbox = OutboxPipes(self, "Outbox", tables=tables, bus=bus)
         entry_queue = EntryQueue(self, "Entry", worker=catalog.by_name("QueueWorker"))
         # Only CloudFront knows this key; it proves an origin request came through the CDN.
-        origin_key = secretsmanager.Secret(
-            self,
-            "OriginKey",
-            description="API key CloudFront sends to the public API origin",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                exclude_punctuation=True, password_length=40
-            ),
-            removal_policy=RemovalPolicy.DESTROY,
+        origin_key = _generated_secret(
+            self, "OriginKey", "API key CloudFront sends to the public API origin", 40
         )
         origin_key_value = origin_key.secret_value.unsafe_unwrap()
         # The proof of work's HMAC keys are derived from it, one per event (never kept in Redis).
-        pow_key = secretsmanager.Secret(
-            self,
-            "PowKey",
-            description="Waiting room proof-of-work key (challenge HMAC keys are derived from it)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                exclude_punctuation=True, password_length=64
-            ),
-            removal_policy=RemovalPolicy.DESTROY,
+        pow_key = _generated_secret(
+            self, "PowKey", "Waiting room proof-of-work key (challenge HMAC keys are derived from it)", 64
         )
 
         # -- what functions may use -----------------------------------------------------------------
@@ -413,3 +401,18 @@ class CoreStack(Stack):
         plan = api.add_usage_plan("OriginPlan", description="CloudFront origin requests")
         plan.add_api_key(key)
         plan.add_api_stage(stage=api.deployment_stage)
+
+
+def _generated_secret(
+    scope: Construct, construct_id: str, description: str, length: int
+) -> secretsmanager.Secret:
+    """A random string Secrets Manager generates at deploy time (letters and digits)."""
+    return secretsmanager.Secret(
+        scope,
+        construct_id,
+        description=description,
+        generate_secret_string=secretsmanager.SecretStringGenerator(
+            exclude_punctuation=True, password_length=length
+        ),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
