@@ -7,8 +7,12 @@ SCAN_VENV := .venv-scan
 export PYTHONPATH := $(CURDIR)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_OUTDIR := cdk.out
+# Defined before the rules that name it: make expands a rule's prerequisites as it reads the rule.
+# The JavaScript that runs outside Python (mapping templates, CloudFront Functions) and its
+# packages, pinned by package-lock.json; installed again only when the lockfile changes.
+NODE_MODULES := node_modules/.installed
 
-.PHONY: run test lint format synth cost bench load deps system clean scan-tools
+.PHONY: run test lint format synth cost bench deps clean scan-tools system-run system-test
 
 ## run: the whole waiting room on this machine (redis-server, a moto server, every API, both pages, and the edge gate in front of a sample shop)
 run: $(VENV)/.installed $(NODE_MODULES) system-run
@@ -60,9 +64,6 @@ $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	$(UV) pip install -q --python $(PY) --no-deps -e .
 	touch $@
 
-# The JavaScript that runs outside Python (mapping templates, CloudFront Functions) and its
-# packages, pinned by package-lock.json; installed again only when the lockfile changes.
-NODE_MODULES := node_modules/.installed
 # Node's tests live next to the file they test, named *.test.mjs.
 NODE_TESTS = $(shell find . -name '*.test.mjs' -not -path './node_modules/*' -not -path './.venv*' \
 	-not -path './cdk.out/*' | sort)
