@@ -428,7 +428,8 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.edge_pass.handler",
         stack="core",
         triggers=(Route("public", "POST", "/edge_pass"),),
-        uses=(*_ISSUES_TOKENS, (Resource.EDGE_KEYS_SECRET, "read")),
+        # Records the visitor's tokens as a token route does, but signs nothing: no signing key.
+        uses=_with_state((Resource.TOKENS_TABLE, "read_write"), (Resource.EDGE_KEYS_SECRET, "read")),
         settings=(*_CORE, *_TOKEN),
     ),
     Function(

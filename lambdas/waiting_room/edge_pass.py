@@ -4,8 +4,9 @@ The gate runs as a CloudFront Function, which cannot verify RS256, so the pass i
 signed with a key the gate reads from its KeyValueStore. It is one string the gate splits on `~`:
 `v1~event~subject~expiry~generation~kid~host~mac`, the mac (hex) over everything before it.
 
-- subject: derived from the request id as the OpenID adapter derives its `sub`; the request id is
-  the visitor's bearer secret and never leaves in a pass.
+- subject: derived one-way from the request id with the pass key (the request id is the visitor's
+  bearer secret and never leaves in a pass); keyed by the edge key, not the token signing key, so
+  this function never reads the private key that signs tokens.
 - expiry and generation: the token record's, so a pass lives as long as the visitor's tokens and
   is refused by the gate after a reset (the generation moves) or a deletion (the gate's state goes).
 - host: the gate's host the visitor goes back to; another gate refuses the pass.
@@ -20,6 +21,7 @@ stack copies both to the gate's KeyValueStore, so a rotation turns away no visit
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -32,8 +34,6 @@ from aws_lambda_powertools.utilities import parameters
 
 from lambdas.catalog import Resource
 from lambdas.waiting_room.http import HttpError
-from lambdas.waiting_room.keys import signing_key
-from lambdas.waiting_room.oidc_tokens import subject_of
 from lambdas.waiting_room.registry import EventConfig
 from lambdas.waiting_room.tokens import redeem
 
@@ -69,6 +69,12 @@ def mac(secret: str, text: str) -> str:
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
+def pass_subject(event_id: str, request_id: str, key: EdgeKey) -> str:
+    """The visitor's subject in a pass: the same for every pass of one place in line and key."""
+    digest = hmac.new(key.secret.encode(), f"subject~{event_id}~{request_id}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
 def returning_host(event_id: str, return_to: str, return_sig: str, keys: tuple[EdgeKey, ...]) -> str:
     """The gate's host in `return_to`, if the gate signed that address for this event."""
     kid, _, given = return_sig.partition("~")
@@ -98,7 +104,7 @@ def issue_pass(
     record, _ = redeem(event, request_id, now_s=now)
     admission = make_pass(
         event_id=event.event_id,
-        subject=subject_of(request_id, key=signing_key(), audience=event.event_id),
+        subject=pass_subject(event.event_id, request_id, keys[0]),
         expiry=record.expires_at,
         generation=record.generation,
         host=host,
