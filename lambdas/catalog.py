@@ -31,6 +31,8 @@ class Resource(StrEnum):
     EVENTS_TABLE = "EVENTS_TABLE"
     OIDC_CODES_TABLE = "OIDC_CODES_TABLE"
     ENTRY_QUEUE = "ENTRY_QUEUE_URL"
+    # The entry queue's dead-letter queue: "read" is its depth, "read_write" also takes entries off it.
+    ENTRY_DEAD_LETTERS = "ENTRY_DLQ_URL"
     EVENT_BUS = "EVENT_BUS_NAME"
     JWT_KEYS_SECRET = "JWT_SECRET_ID"
     # The edge gate's HMAC keys ({"kid", "secret", "previous"?}), current and previous.
@@ -89,6 +91,11 @@ RESET_VISIBLE_WITHIN_SECONDS = 5
 # times, so a change reaches the store within the interval however the minute's runs fall.
 EDGE_SYNC_INTERVAL_SECONDS = 10
 EDGE_SYNC_ROUNDS = 6
+
+# The dead-letter redrive's wait for a first message (lambdas/waiting_room/dead_letters.py): a short
+# long-poll, since an empty short poll may miss messages SQS keeps on hosts it did not sample. An
+# idle run lasts about this long, which the cost model bills.
+DEAD_LETTER_POLL_SECONDS = 1
 
 # How many events one deployment may register, and so the most one page of GET /events holds.
 # The scheduled jobs visit every event each minute; they stay well inside their limits at this size.
@@ -503,7 +510,8 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.counters.handler",
         stack="core",
         triggers=(Route("private", "GET", "/counters"),),
-        uses=_with_state(),
+        # The dead-letter queue's depth is shown beside the counters (the control panel's tile).
+        uses=_with_state((Resource.ENTRY_DEAD_LETTERS, "read")),
         settings=_CORE,
     ),
     Function(
@@ -557,6 +565,21 @@ FUNCTIONS: tuple[Function, ...] = (
         # Numbering 1,000,000 entries (benchmarks/README.md) stays well inside Lambda's 15 minutes.
         timeout_seconds=900,
         memory_mb=1024,
+    ),
+    Function(
+        name="DeadLetterRedrive",
+        handler="lambdas.dead_letter_redrive.handler",
+        stack="core",
+        description="Sends dead-lettered entries back to the worker, at most three times; then refuses them.",
+        triggers=(Schedule(rate_minutes=1),),
+        # No Redis: the refusal is a DynamoDB record in the event's generation, which it reads there.
+        uses=(
+            (Resource.ENTRY_DEAD_LETTERS, "read_write"),
+            (Resource.ENTRY_QUEUE, "send"),
+            (Resource.QUEUE_POSITIONS_TABLE, "read_write"),
+        ),
+        timeout_seconds=60,
+        memory_mb=256,
     ),
     Function(
         name="MetricsEvent",

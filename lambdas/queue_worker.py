@@ -16,6 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lambdas.waiting_room import proof_of_work
+from lambdas.waiting_room.dead_letters import redrives_of_record
 from lambdas.waiting_room.deferral import defer, deferrals
 from lambdas.waiting_room.entries import Entry, assign_positions, parse_entry
 from lambdas.waiting_room.http import Rebuilding, logger
@@ -30,7 +31,9 @@ class PositionNotStored(Exception):
     """The position was assigned but not persisted; redelivery will store the same position."""
 
 
-def _assign(event: EventConfig, entries: list[Entry], times_deferred: dict[str, int]) -> set[str]:
+def _assign(
+    event: EventConfig, entries: list[Entry], times_deferred: dict[str, int], redriven: dict[str, int]
+) -> set[str]:
     """One event's entries of the batch; returns the message ids that failed."""
     try:
         # Before any position: an entry without a valid, unspent proof of work gets none (off: all pass).
@@ -39,12 +42,12 @@ def _assign(event: EventConfig, entries: list[Entry], times_deferred: dict[str, 
         )
         sorted_, failed = sort_scheduled(event, [entry for entry in entries if entry.request_id in admitted])
         if sorted_.wait:
-            failed |= defer(sorted_.wait, times_deferred, "waiting for the draw")
+            failed |= defer(sorted_.wait, times_deferred, "waiting for the draw", redriven)
         admitted_now, refused_failed = cap_line(event, sorted_.number)
         numbered = assign_positions(event.event_id, admitted_now, settings().ordering_window_ms)
         return failed | refused_failed | numbered
     except (Rebuilding, RedisConnectionError, RedisTimeoutError):
-        return defer(entries, times_deferred)
+        return defer(entries, times_deferred, redriven=redriven)
 
 
 @traced
@@ -56,13 +59,15 @@ def handler(event, context):
         if entry is not None:
             by_event[entry.event_id].append(entry)
     times_deferred = {r["messageId"]: deferrals(r) for r in records}
+    # An entry put back keeps how often it came back from the dead-letter queue: the bound holds.
+    redriven = {r["messageId"]: redrives_of_record(r) for r in records}
     failed: set[str] = set()
     for event_id, entries in by_event.items():
         registered = lookup(event_id)
         if registered is None:
             logger.warning("entries for an unknown event dropped", extra={"entries": len(entries)})
             continue
-        failed |= _assign(registered, entries, times_deferred)
+        failed |= _assign(registered, entries, times_deferred, redriven)
 
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in failed:

@@ -17,9 +17,6 @@ import boto3
 
 from lambdas.catalog import FUNCTIONS, TABLES, Resource, Table, TopicTrigger, outbox_of
 
-# The entry queue's dead-letter queue: no function reads it, so it is not a catalog Resource.
-ENTRY_DLQ_URL = "ENTRY_DLQ_URL"
-
 
 def _create_table(dynamodb: Any, name: str, table: Table, *, streamed: bool) -> None:
     keys = [table.partition_key, *([table.sort_key] if table.sort_key else [])]
@@ -99,7 +96,7 @@ def provision(
             )
         },
     )["QueueUrl"]
-    env[ENTRY_DLQ_URL] = dlq_url
+    env[Resource.ENTRY_DEAD_LETTERS.value] = dlq_url
 
     bus = f"{prefix}-events"
     events = session.client("events")

@@ -185,7 +185,7 @@ class LocalRuntime:
             "redis_pid": self._redis.pid if self._redis else None,
             "moto_pid": self._moto.pid,
             "entry_queue_url": env[Resource.ENTRY_QUEUE.value],
-            "entry_dlq_url": provisioned.get(provision.ENTRY_DLQ_URL),
+            "entry_dlq_url": env[Resource.ENTRY_DEAD_LETTERS.value],
             "event_bus": env[Resource.EVENT_BUS.value],
             "inlet": options.inlet,
             "unavailable_functions": sorted(self.unavailable),

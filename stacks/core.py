@@ -22,6 +22,7 @@ from stacks.config import AppConfig
 from stacks.constructs import triggers
 from stacks.constructs.bindings import (
     Bindings,
+    dead_letter_grant,
     event_bus_grant,
     parameter_arn,
     parameter_grant,
@@ -229,6 +230,11 @@ class CoreStack(Stack):
         bindings.bind(Resource.EVENT_BUS, bus.event_bus_name, event_bus_grant(bus.event_bus_arn))
         bindings.bind(
             Resource.ENTRY_QUEUE, entry_queue.queue.queue_url, queue_grant(entry_queue.queue.queue_arn)
+        )
+        bindings.bind(
+            Resource.ENTRY_DEAD_LETTERS,
+            entry_queue.dead_letters.queue_url,
+            dead_letter_grant(entry_queue.dead_letters.queue_arn),
         )
         bindings.settings.update(
             {

@@ -261,10 +261,12 @@ def idle_lines(template: dict[str, Any]) -> list[Line]:
 
 
 # Scheduled functions that run longer than SCHEDULED_RUN_SECONDS each time, by catalog name: the
-# edge gate's sync checks every 10 s until the next run (lambdas/edge_sync.py).
+# edge gate's sync checks every 10 s until the next run (lambdas/edge_sync.py); the dead-letter
+# redrive waits for a first message that, idle, never comes.
 RUN_SECONDS = {
     "EdgeSync": (catalog.EDGE_SYNC_ROUNDS - 1) * catalog.EDGE_SYNC_INTERVAL_SECONDS
-    + catalog.EDGE_SYNC_ROUNDS * SCHEDULED_RUN_SECONDS
+    + catalog.EDGE_SYNC_ROUNDS * SCHEDULED_RUN_SECONDS,
+    "DeadLetterRedrive": catalog.DEAD_LETTER_POLL_SECONDS + SCHEDULED_RUN_SECONDS,
 }
 
 

@@ -79,7 +79,8 @@ ACCEPTED: tuple[Accepted, ...] = (
     ),
     Accepted(
         "ES6000",
-        "This is the dead-letter queue itself: its messages wait there for an operator, with an alarm.",
+        "This is the dead-letter queue itself: a scheduled function sends its entries back to the "
+        "worker, three times at most, then refuses them (410 not_numbered); an alarm watches it.",
         ("EntryDeadLetters*",),
     ),
     Accepted(

@@ -20,6 +20,7 @@ from typing import Any
 
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
 from lambdas.waiting_room.aws import client
+from lambdas.waiting_room.dead_letters import REDRIVES
 from lambdas.waiting_room.entries import Entry
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.records import QueueRecord, record_lost_entry
@@ -52,8 +53,18 @@ def _message(entry: Entry) -> dict[str, Any]:
     return body
 
 
+def _attributes(times_deferred: int, redrives: int) -> dict[str, Any]:
+    attributes = {DEFERRALS: {"DataType": "Number", "StringValue": str(times_deferred)}}
+    if redrives:
+        attributes[REDRIVES] = {"DataType": "Number", "StringValue": str(redrives)}
+    return attributes
+
+
 def defer(
-    entries: list[Entry], times_deferred: Mapping[str, int], why: str = "redis unavailable"
+    entries: list[Entry],
+    times_deferred: Mapping[str, int],
+    why: str = "redis unavailable",
+    redriven: Mapping[str, int] | None = None,
 ) -> set[str]:
     """Puts entries back on the entry queue (or records them lost); returns the message ids that
     could not be, which the worker reports as failed so SQS delivers them again."""
@@ -74,12 +85,9 @@ def defer(
                     "Id": str(index),
                     "MessageBody": json.dumps(_message(e)),
                     "DelaySeconds": delay_seconds(times_deferred.get(e.message_id, 0)),
-                    "MessageAttributes": {
-                        DEFERRALS: {
-                            "DataType": "Number",
-                            "StringValue": str(times_deferred.get(e.message_id, 0) + 1),
-                        }
-                    },
+                    "MessageAttributes": _attributes(
+                        times_deferred.get(e.message_id, 0) + 1, (redriven or {}).get(e.message_id, 0)
+                    ),
                 }
                 for index, e in enumerate(chunk)
             ],

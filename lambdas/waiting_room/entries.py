@@ -156,7 +156,10 @@ def not_found_or_voided(
 
 
 def _refused(event: EventConfig, reason: str) -> HttpError:
-    """The 410 of an entry the event's settings refused: when it opens, or where to go instead."""
+    """The 410 of an entry the event's settings refused (when it opens, or where to go instead), or
+    that the worker failed on every time it was tried."""
+    if reason == "not_numbered":
+        return HttpError(410, "this entry could not be given a place in line: enter the line again", reason)
     if reason == "not_open":
         return HttpError(
             410,

@@ -33,9 +33,10 @@ def _ttl(from_s: int) -> dict[str, str]:
 
 ENTRY_ENTERED, ENTRY_VOIDED, ENTRY_LOST = 1, -1, -2
 # A scheduled sale's entry held without a number until the draw; entries refused by the event's
-# settings (made before its pre-queue opened; the line was full).
-ENTRY_PREQUEUED, ENTRY_NOT_OPEN, ENTRY_FULL = 2, -3, -4
-REFUSALS = {ENTRY_NOT_OPEN: "not_open", ENTRY_FULL: "full"}
+# settings (made before its pre-queue opened; the line was full); an entry the worker failed on
+# every time it was redriven from the dead-letter queue (lambdas/waiting_room/dead_letters.py).
+ENTRY_PREQUEUED, ENTRY_NOT_OPEN, ENTRY_FULL, ENTRY_NOT_NUMBERED = 2, -3, -4, -5
+REFUSALS = {ENTRY_NOT_OPEN: "not_open", ENTRY_FULL: "full", ENTRY_NOT_NUMBERED: "not_numbered"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ class QueueRecord:
     lost: bool = False
     # Held without a number until the draw (position 0 until then).
     prequeued: bool = False
-    # Refused by the event's settings ("not_open", "full"): it holds no position.
+    # Refused by the event's settings ("not_open", "full"), or never numbered ("not_numbered"): it
+    # holds no position.
     refusal: str | None = None
 
     @property

@@ -46,6 +46,7 @@ class Settings:
     ordering_window_ms: int
     pow_difficulty: int = 0
     pow_key_secret_id: str = ""
+    entry_dead_letters_url: str = ""
     # How long a DynamoDB item outlives its event (TTL attribute), in seconds.
     record_ttl_seconds: int = 7 * 24 * 3600
 
@@ -66,6 +67,7 @@ def settings() -> Settings:
         events_table=env(Resource.EVENTS_TABLE.value, ""),
         event_bus_name=env(Resource.EVENT_BUS.value, ""),
         entry_queue_url=env(Resource.ENTRY_QUEUE.value, ""),
+        entry_dead_letters_url=env(Resource.ENTRY_DEAD_LETTERS.value, ""),
         token_validity_seconds=_int(Setting.TOKEN_VALIDITY_SECONDS.value, 3600),
         expiry_enabled=_flag(Setting.ENABLE_QUEUE_POSITION_EXPIRY.value, True),
         expiry_seconds=_int(Setting.QUEUE_POSITION_EXPIRY_SECONDS.value, 900),

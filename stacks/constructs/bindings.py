@@ -91,6 +91,20 @@ def queue_grant(queue_arn: str) -> Grant:
     return grant
 
 
+def dead_letter_grant(queue_arn: str) -> Grant:
+    """read: the queue's depth; read_write: also take its messages off it (receive and delete)."""
+
+    def grant(grantee: iam.IGrantable, access: Access, _entry: Function) -> None:
+        if access == "read":
+            _allow(grantee, ["sqs:GetQueueAttributes"], [queue_arn])
+        elif access == "read_write":
+            _allow(grantee, ["sqs:ReceiveMessage", "sqs:DeleteMessage"], [queue_arn])
+        else:
+            raise ValueError(f"a dead-letter queue is read or drained, not {access!r}")
+
+    return grant
+
+
 def invoke_grant(route_arn: Callable[[Route], str]) -> Grant:
     """execute-api:Invoke on the private routes the function calls (its catalog `calls`), never `*`."""
 

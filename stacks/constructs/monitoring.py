@@ -77,7 +77,7 @@ class Monitoring(Construct):
         self.alarms = [
             alarm(
                 "DeadLetters",
-                "Entries failed five times and wait in the dead-letter queue",
+                "Entries failed five times and reached the dead-letter queue (sent back each minute)",
                 dead_letters.metric_approximate_number_of_messages_visible(period=five_minutes),
                 above=0,
             ),

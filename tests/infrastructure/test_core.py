@@ -431,3 +431,22 @@ def test_every_preflight_allows_the_methods_of_its_resource(synth: Synth) -> Non
                 assert props["HttpMethod"] in allowed[resource], (stack, props["HttpMethod"], resource)
                 checked += 1
     assert checked >= len(catalog.routes_of("private"))
+
+
+def test_the_dead_letter_redrive_runs_each_minute_outside_the_vpc(core: dict[str, Any]) -> None:
+    """It needs no Redis: the refusal it writes is a DynamoDB record, so it costs no VPC interface."""
+    functions = catalog_functions(core)
+    (logical,) = [k for k, name in functions.items() if name == "DeadLetterRedrive"]
+    props = core["Resources"][logical]["Properties"]
+    assert "VpcConfig" not in props
+    variables = props["Environment"]["Variables"]
+    assert variables[catalog.Resource.ENTRY_DEAD_LETTERS.value]["Ref"].startswith("EntryDeadLetters")
+    assert variables[catalog.Resource.ENTRY_QUEUE.value]["Ref"].startswith("EntryQueue")
+    rules = [
+        rule["Properties"]
+        for rule in by_type(core, "AWS::Events::Rule").values()
+        if any(flatten(t["Arn"]) == f"<{logical}.Arn>" for t in rule["Properties"]["Targets"])
+    ]
+    assert [(r["ScheduleExpression"], r.get("State", "ENABLED")) for r in rules] == [
+        ("rate(1 minute)", "ENABLED")
+    ]

@@ -104,3 +104,32 @@ def test_the_public_key_parameter_holds_the_generated_public_jwk(synth: Synth) -
         )
     }
     assert readers == PUBLIC_KEY_READERS & {f.name for f in catalog.functions_of("core")}
+
+
+def test_only_the_redrive_drains_the_dead_letter_queue_and_only_the_counters_read_its_depth(
+    synth: Synth,
+) -> None:
+    """The dead-letter queue's messages are entries (request ids are bearer secrets): one function
+    takes them off it, one reads how many there are, and no grant names the queue with a wildcard."""
+    template = synth.template("core")
+    (dead_letters,) = [
+        logical
+        for logical, queue in by_type(template, "AWS::SQS::Queue").items()
+        if logical.startswith("EntryDeadLetters")
+    ]
+    on_queue: dict[str, set[str]] = {}
+    for name, statements in _statements_by_function(template).items():
+        for statement in statements:
+            resources = [flatten(r) for r in as_list(statement["Resource"])]
+            actions = [a for a in as_list(statement["Action"]) if a.startswith("sqs:")]
+            assert not any("*" in a for a in actions), (name, actions)
+            if any(r == f"<{dead_letters}.Arn>" for r in resources):
+                assert resources == [f"<{dead_letters}.Arn>"], name
+                on_queue.setdefault(name, set()).update(actions)
+    assert on_queue == {
+        "DeadLetterRedrive": {"sqs:ReceiveMessage", "sqs:DeleteMessage"},
+        "Counters": {"sqs:GetQueueAttributes"},
+    }
+    redrive = _statements_by_function(template)["DeadLetterRedrive"]
+    (entry_queue,) = [r for r in _resources_for(redrive, "sqs:SendMessage")]
+    assert entry_queue.startswith("<EntryQueue") and entry_queue.endswith(".Arn>")
