@@ -459,6 +459,9 @@ class ControlPanel {
     set("t-abandoned", counters ? Number(c.abandoned_counter) : null);
     set("t-max-expired", counters ? Number(c.max_queue_position_expired) : null);
     set("t-full-refused", counters ? Number(c.full_refused_counter ?? 0) : null);
+    // The deployment's entries the worker failed on, redriven each minute; a core that does not
+    // report it leaves the tile stale rather than showing a 0 it does not know.
+    set("t-dead-letters", counters && c.dead_letter_entries !== undefined ? Number(c.dead_letter_entries) : null);
     set("t-waiting", waiting ? Number(waiting.waiting_num) : null);
     set("t-active", active ? Number(active.active_tokens) : null);
 
