@@ -61,11 +61,13 @@ def served_to_offered(run: Run) -> dict[str, Any]:
     """Seconds from the serving counter reaching a visitor to the visitor seeing it (check-out offered).
 
     From the later of the move that reached the position and the visitor learning its number (the
-    page cannot offer anything before). Known only for moves the simulator made itself (`--inlet
-    self` or `open`): each is timed when its request was sent, so the figure errs long. The
-    visitor's times leave out waits for the simulator's connections, which a browser does not have.
+    page cannot offer anything before). For moves the simulator made itself (`--inlet self`,
+    `periodic` or `open`) each is timed when its request was sent, so the figure errs long; for an
+    inlet of the runtime's (`maxsize`) a move is timed by the counter samples (every
+    0.5 s, benchmarks/simulator.py), when the sample was answered, so the figure errs short by up to that.
+    The visitor's times leave out waits for the simulator's connections, which a browser does not have.
     """
-    moves = sorted(run.serving_moves)
+    moves = sorted(run.serving_moves) or sorted((c["t"], int(c["serving_counter"])) for c in run.counters)
     delays = []
     for v in run.visitors:
         if v.offered_at is None or v.position is None:
@@ -76,7 +78,14 @@ def served_to_offered(run: Run) -> dict[str, Any]:
     if not delays:
         return {"visitors": 0}
     p50, p95, top = np.percentile(delays, [50, 95, 100])
-    return {"visitors": len(delays), "p50_s": float(p50), "p95_s": float(p95), "max_s": float(top)}
+    timed_by = "requests" if run.serving_moves else "samples"
+    return {
+        "visitors": len(delays),
+        "p50_s": float(p50),
+        "p95_s": float(p95),
+        "max_s": float(top),
+        "moves_timed_by": timed_by,
+    }
 
 
 def estimate_error(run: Run) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class Inlet:
 
     - `self:N/s`: the simulator, every tick, like the Periodic inlet's rule
       (new serving = min(serving, queue) + step), so slack never piles up ahead of the queue;
+    - `periodic:N/Ss`: the simulator, a step of N places every S seconds, as the Periodic inlet
+      moves the counter (once a minute, by its rule), so the line moves in steps;
     - `maxsize:M`: the MaxSize inlet alone. The simulator publishes `{"exited": M}` once (the site
       opens with M free places), then every session a visitor closes frees one place; a local
       runtime this command starts runs MaxSize with max size M;
@@ -65,6 +67,7 @@ class Inlet:
 
     kind: str
     amount: float = 0.0
+    every_s: float = 0.0
 
     @classmethod
     def parse(cls, text: str) -> Inlet:
@@ -72,9 +75,13 @@ class Inlet:
             return cls("none")
         if match := re.fullmatch(r"self:(\d+(?:\.\d+)?)/s", text):
             return cls("self", float(match[1]))
+        if match := re.fullmatch(r"periodic:(\d+)/(\d+(?:\.\d+)?)s", text):
+            return cls("periodic", float(match[1]), float(match[2]))
         if match := re.fullmatch(r"(open|maxsize):(\d+)", text):
             return cls(match[1], float(match[2]))
-        raise argparse.ArgumentTypeError(f"--inlet must be self:N/s, maxsize:M, open:M or none, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--inlet must be self:N/s, periodic:N/Ss, maxsize:M, open:M or none, not {text!r}"
+        )
 
     def runtime_args(self) -> list[str]:
         """How a local runtime started for this run is told about its inlet."""
@@ -84,6 +91,8 @@ class Inlet:
     def describe(self) -> str:
         if self.kind == "self":
             return f"the simulator, {self.amount:g} positions/s (Periodic rule: min(serving, queue) + step)"
+        if self.kind == "periodic":
+            return f"the simulator, a step of {self.amount:g} places every {self.every_s:g} s (Periodic rule)"
         if self.kind == "maxsize":
             return f"the MaxSize inlet, max size {self.amount:g} (primed with exited={self.amount:g})"
         if self.kind == "open":
@@ -101,7 +110,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--inlet",
         type=Inlet.parse,
         default=Inlet("self", 100.0),
-        help="self:N/s (default self:100/s), maxsize:M, open:M or none",
+        help="self:N/s (default), periodic:N/Ss (N places every S seconds), maxsize:M, open:M, none",
     )
     parser.add_argument(
         "--close",
@@ -316,6 +325,22 @@ class Simulation:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), INLET_TICK_SECONDS)
 
+    async def _periodic_inlet(self, api: Api, stop: asyncio.Event) -> None:
+        """A step every `every_s` seconds on the clock, like the Periodic inlet's scheduled runs."""
+        step, every = int(self.args.inlet.amount), self.args.inlet.every_s
+        next_at = time.monotonic() + every
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, next_at - time.monotonic()))
+            if stop.is_set():
+                return
+            next_at += every
+            values = await self._counters(api)
+            if values is not None:
+                increment = periodic_increment(values["serving_counter"], values["queue_counter"], step)
+                if increment > 0:
+                    await self._increment(api, increment)
+
     # -- the run ---------------------------------------------------------------------------------
     async def main(self) -> Run:
         limits = httpx.Limits(
@@ -385,6 +410,8 @@ class Simulation:
         background = [asyncio.create_task(self._sample_counters(control, stop))]
         if self.args.inlet.kind == "self":
             background.append(asyncio.create_task(self._self_inlet(control, stop)))
+        if self.args.inlet.kind == "periodic":
+            background.append(asyncio.create_task(self._periodic_inlet(control, stop)))
         abuser = abuse.Abuser(
             api,
             self.endpoints.event_id,

@@ -96,6 +96,7 @@ class Journey:
         self.close = close
         self.rng = rng
         self.event_id = api.endpoints.event_id
+        self.clock_offset_ms: float | None = None
 
     async def _wait(self, delay_ms: float, errors: int = 0, *, jittered: bool = True) -> None:
         """Sleeps the schedule's delay (with jitter, as the page waits for the line); after errors,
@@ -164,14 +165,24 @@ class Journey:
                 errors += 1
             await self._wait(self.settings.schedule.assign_retry_ms(attempts), errors, jittered=False)
 
-    async def _serving(self, visitor: Visitor) -> tuple[int | None, float]:
-        """One poll of the page: the serving counter (the answer also holds the number waiting), and
-        when the page would have had it."""
+    async def _serving(self, visitor: Visitor) -> tuple[int | None, float, list[float]]:
+        """One poll of the page: the serving counter (the answer also holds the number waiting), when
+        the page would have had it, and when the counter last moved (ms in the run's clock)."""
         self._spend(visitor)
         response = await self.api.public("GET", "/serving_num", params={"event_id": self.event_id})
         if response is None or response.status_code != 200:
-            return None, self.api.recorder.now()
-        return int(response.json()["serving_counter"]), self._unqueued_now(response)
+            return None, self.api.recorder.now(), []
+        answer = response.json()
+        answered_at = self._unqueued_now(response)
+        moved: list[float] = []
+        if "answered_at_ms" in answer:
+            # The page's clock offset: the smallest (its clock - the answer's) seen so far.
+            offset = answered_at * 1000 - float(answer["answered_at_ms"])
+            self.clock_offset_ms = (
+                offset if self.clock_offset_ms is None else min(self.clock_offset_ms, offset)
+            )
+            moved = [float(t) + self.clock_offset_ms for t in answer.get("moved_at_ms", [])]
+        return int(answer["serving_counter"]), answered_at, moved
 
     def _unqueued_now(self, response: Any) -> float:
         """Now, less the time the request waited for one of the simulator's connections (a browser
@@ -184,8 +195,9 @@ class Journey:
         errors = 0
         rate = ServingRate(min_span_ms=max(1000, 5 * self.settings.schedule.near_ms))
         while True:
-            serving, answered_at = await self._serving(visitor)
+            serving, answered_at, moved_at_ms = await self._serving(visitor)
             delay_ms = self.settings.schedule.near_ms
+            aligned_ms: int | None = None
             if serving is None:
                 errors += 1
             elif serving < visitor.position:
@@ -198,6 +210,9 @@ class Journey:
                     visitor.estimates.append((now_ms / 1000, estimate))
                 delay_ms = self.settings.schedule.delay_ms(
                     places, rate.rate(now_ms), rate.largest_step(), rate.watched_ms(now_ms)
+                )
+                aligned_ms = self.settings.schedule.step_aligned_ms(
+                    places, delay_ms, rate.largest_step(), moved_at_ms, now_ms
                 )
             else:
                 errors = 0
@@ -218,7 +233,12 @@ class Journey:
                     raise GiveUp(f"/generate_token answered {response.status_code}")
                 if response is None or response.status_code >= 500:
                     errors += 1
-            await self._wait(delay_ms, errors)
+            if aligned_ms is not None and not errors:
+                # Just after a step, as the page: later by up to a near interval's jitter, never earlier.
+                extra = self.settings.jitter * self.settings.schedule.near_ms * self.rng.random()
+                await self._wait(aligned_ms + extra, jittered=False)
+            else:
+                await self._wait(delay_ms, errors)
 
     async def _checkout(self, visitor: Visitor, token: str) -> None:
         self._spend(visitor)

@@ -306,11 +306,21 @@ def _step_every_ms() -> float:
     return schedule.rate_minutes * 60_000
 
 
-def serving_polls(wait_ms: float, schedule: PollSchedule = POLL_SCHEDULE) -> int:
-    """How many times the page polls `/serving_num` during a wait of `wait_ms` on the model's line.
+def serving_polls(wait_ms: float, schedule: PollSchedule = POLL_SCHEDULE, *, regular: bool = True) -> int:
+    """How many times the page polls `/serving_num` during a wait of `wait_ms` on the model's line."""
+    return len(serving_poll_times(wait_ms, schedule, regular=regular))
+
+
+def serving_poll_times(
+    wait_ms: float, schedule: PollSchedule = POLL_SCHEDULE, *, regular: bool = True
+) -> list[float]:
+    """When the page polls `/serving_num` (ms since it knows its position) during a wait of `wait_ms`.
 
     Replays the page: its rate estimate from what it has seen (steps of PLACES_PER_STEP every
-    step period, the last one serving the visitor at `wait_ms`), and its schedule between polls.
+    step period, the last one serving the visitor at `wait_ms`), the answer's last three moves
+    (the line stepped before the visitor came too), and its schedule between polls, aligned to
+    the steps as the page aligns them (jitter left out). `regular=False`: the answers show no
+    regular period (a line that moved irregularly before), so the page polls by `delay_ms` alone.
     """
     step_ms = _step_every_ms()
     steps = max(1, math.ceil(wait_ms / step_ms))
@@ -321,10 +331,16 @@ def serving_polls(wait_ms: float, schedule: PollSchedule = POLL_SCHEDULE) -> int
         done = sum(1 for k in range(steps) if wait_ms - k * step_ms <= at_ms)
         return done * PLACES_PER_STEP
 
+    def moved_at(at_ms: float) -> list[float]:
+        if not regular:
+            return []
+        last = wait_ms - math.ceil((wait_ms - at_ms) / step_ms) * step_ms
+        return [last - 2 * step_ms, last - step_ms, last]
+
     samples: list[tuple[float, int]] = []
-    now, polls = 0.0, 0
+    now, polls = 0.0, []
     while True:
-        polls += 1
+        polls.append(now)
         value = serving(now)
         if value >= position:
             return polls
@@ -333,7 +349,9 @@ def serving_polls(wait_ms: float, schedule: PollSchedule = POLL_SCHEDULE) -> int
         span = now - first_t
         per_ms = (value - first_v) / span if span >= RATE_MIN_SPAN_MS and value > first_v else None
         largest = max((b[1] - a[1] for a, b in itertools.pairwise(samples)), default=0)
-        now += schedule.delay_ms(position - value, per_ms, largest, span)
+        delay = schedule.delay_ms(position - value, per_ms, largest, span)
+        aligned = schedule.step_aligned_ms(position - value, delay, largest, moved_at(now), now)
+        now += delay if aligned is None else aligned
 
 
 def assign_polls(schedule: PollSchedule = POLL_SCHEDULE) -> int:
@@ -343,6 +361,18 @@ def assign_polls(schedule: PollSchedule = POLL_SCHEDULE) -> int:
         attempt += 1
         at += schedule.assign_retry_ms(attempt)
     return attempt + 1
+
+
+# The browser asks before each cross-origin POST with a JSON body: /assign_queue_num, /generate_token.
+PREFLIGHT = "OPTIONS (CORS preflights)"
+PREFLIGHTS_PER_VISITOR = 2
+# The page's own files on its first load (index.html, 2 style sheets, 9 modules, config.json, the
+# icon), where a distribution of the deployment serves the page (the Sample stack; the OpenId
+# stack's hosted page). Counted in Chromium by tests/browser/test_polling_schedule.py.
+PAGE_FILES_PER_VISIT = 14
+# The OpenID adapter's requests per visitor (lambdas/oidc.py): the client's GET /authorize, the
+# hosted page's POST /authorize (and its preflight), the client's POST /token and GET /userInfo.
+OIDC_REQUESTS_PER_VISITOR = 5
 
 
 @dataclass(frozen=True)
@@ -355,16 +385,20 @@ class Visitor:
 
     @property
     def requests(self) -> dict[str, int]:
-        # The page's calls, in order (waiting_room_site/js/api.js): the proof-of-work challenge,
-        # the entry, the position until known, the serving counter, the served position's expiry
-        # once, the token.
+        # The page's calls, in order (waiting_room_site/js/api.js): the event's facts once, the
+        # proof-of-work challenge, the entry, the position until known, the serving counter, the
+        # served position's expiry once, the token; and the browser's CORS preflight before each
+        # POST (JSON is not a "simple" request). Measured in Chromium: tests/browser/
+        # test_polling_schedule.py counts what the page really sends.
         return {
+            "/event_info": 1,
             "/pow_challenge": 1,
             catalog.ASSIGN_QUEUE_NUM.path: 1,
             "/queue_num": self.queue_num_polls,
             "/serving_num": self.serving_polls,
             "/queue_pos_expiry": 1,
             "/generate_token": 1,
+            PREFLIGHT: PREFLIGHTS_PER_VISITOR,
         }
 
     @property
@@ -373,15 +407,17 @@ class Visitor:
 
     @property
     def origin_requests(self) -> int:
-        # /serving_num, and /pow_challenge while no proof of work is asked (the default), are
-        # cached at the edge for seconds and shared by every visitor: about none of them reaches
-        # API Gateway. The rest does, plus the session's close (private API).
-        return self.cdn_requests - self.serving_polls - 1 + 1
+        # /serving_num, /event_info, and /pow_challenge while no proof of work is asked (the
+        # default), are cached at the edge for seconds and shared by every visitor: about none of
+        # them reaches API Gateway. The rest does (preflights too: API Gateway answers them itself),
+        # plus the session's close (private API).
+        return self.cdn_requests - self.serving_polls - 1 - 1 + 1
 
     @property
     def lambda_invocations(self) -> float:
-        # every origin request but the entry (API Gateway puts it on SQS), plus a worker batch share
-        return self.origin_requests - 1 + 1 / WORKER_BATCH
+        # every origin request but the entry (API Gateway puts it on SQS) and the preflights,
+        # plus a worker batch share
+        return self.origin_requests - 1 - PREFLIGHTS_PER_VISITOR + 1 / WORKER_BATCH
 
     def inspected(self, waf_free_paths: frozenset[str]) -> int:
         """Requests a web ACL inspects: all but those sent to a distribution without one."""
@@ -434,7 +470,8 @@ def per_million_visitors(
         # token (conditional put); session close
         Line("DynamoDB writes", "WRU", (4 + 2 + 2) * DYNAMODB_PER_MILLION_WRITES),
         Line("DynamoDB reads", "RRU", 3 * DYNAMODB_PER_MILLION_READS),
-        Line("ElastiCache ECPU", "ECPU", (v.origin_requests + 4) * SERVERLESS_PER_MILLION_ECPU[engine]),
+        Line("ElastiCache ECPU", "ECPU",
+             (v.origin_requests - PREFLIGHTS_PER_VISITOR + 4) * SERVERLESS_PER_MILLION_ECPU[engine]),
         # token_generated, session_updated (measured by `vwr load`)
         Line("EventBridge", "events", 2 * EVENTBRIDGE_PER_MILLION_EVENTS),
         # the same two, carried from the tokens table's stream by a pipe each
@@ -470,8 +507,38 @@ def edge_gate_lines(requests_per_visitor: int = GATED_REQUESTS_PER_VISITOR) -> l
         Line("KeyValueStore reads", "reads", requests * KVS_READS_PER_REQUEST * KVS_PER_MILLION_READS,
              f"{KVS_READS_PER_REQUEST} per request", assumed=True),
         Line("POST /edge_pass", "requests",
-             REST_API_PER_MILLION + LAMBDA_PER_MILLION_REQUESTS + CLOUDFRONT_PER_10K_HTTPS * 100,
-             "one per visitor: API Gateway, Lambda and CloudFront requests"),
+             2 * REST_API_PER_MILLION + LAMBDA_PER_MILLION_REQUESTS + 2 * CLOUDFRONT_PER_10K_HTTPS * 100,
+             "one per visitor and its CORS preflight: API Gateway, Lambda and CloudFront requests"),
+    ]  # fmt: skip
+
+
+def page_files_lines(waf: bool = True) -> list[Line]:
+    """The page's own files per million visitors, where a distribution of the deployment serves it."""
+    files = PAGE_FILES_PER_VISIT
+    lines = [
+        Line("CloudFront requests", "HTTPS", files * 100 * CLOUDFRONT_PER_10K_HTTPS,
+             f"{files} files on the page's first load"),
+    ]  # fmt: skip
+    if waf:
+        lines.append(
+            Line(
+                "AWS WAF requests",
+                "requests",
+                files * WAF_PER_MILLION_REQUESTS,
+                "if its distribution has one",
+            )
+        )
+    return lines
+
+
+def oidc_lines() -> list[Line]:
+    """What the OpenID adapter adds per million visitors (its discovery and keys are cached: per
+    client, not per visitor)."""
+    n = OIDC_REQUESTS_PER_VISITOR
+    return [
+        Line("CloudFront requests", "HTTPS", n * 100 * CLOUDFRONT_PER_10K_HTTPS, f"{n} per visitor"),
+        Line("API Gateway (REST)", "requests", n * REST_API_PER_MILLION, f"{n} per visitor"),
+        Line("Lambda requests", "requests", (n - 1) * LAMBDA_PER_MILLION_REQUESTS, "all but the preflight"),
     ]  # fmt: skip
 
 
@@ -652,6 +719,17 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
             f"requests, data and WAF (${acl:.2f}/month idle), 10-minute waits:",
             *flat_rate_lines(10, acl, waf_free),
         ]
+    files, oidc = page_files_lines(), oidc_lines()
+    out += [
+        "",
+        f"The page's own files, where a distribution of the deployment serves it (Sample; OpenId's "
+        f"hosted page), added per million visitors: ${_total(files):,.2f} with a web ACL "
+        f"(${_total(page_files_lines(waf=False)):,.2f} without):",
+        *(f"    {line.monthly:8.2f}  {line.resource}  ({line.note})" for line in files),
+        "",
+        f"Through the OpenID adapter (WaitingRoom-OpenId), added per million visitors: ${_total(oidc):,.2f}:",
+        *(f"    {line.monthly:8.2f}  {line.resource}  ({line.note})" for line in oidc),
+    ]
     gate = edge_gate_lines()
     out += [
         "",

@@ -564,6 +564,12 @@ class EventCounters:
         serving, queue, tokens, expired = self._read(lambda: self.redis.mget(keys))
         return int(serving or 0), max(0, int(queue or 0) - int(tokens or 0) - int(expired or 0))
 
+    def recent_moves_ms(self, serving: int, count: int = 3) -> list[int]:
+        """When the counter last moved up to `serving` or below it, oldest first (ms since the epoch):
+        the page tells a line that moves in steps from these, and when its next step is due."""
+        members = self.redis.zrevrangebyscore(self.keys.serving_history, serving, "-inf", start=0, num=count)
+        return sorted(int(member.rsplit(":", 1)[1]) for member in members)
+
     def lookup(self, request_id: str) -> Assignment | None:
         value = self.redis.hget(self.keys.positions, request_id)
         if value is None:

@@ -15,6 +15,9 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, Route
 
+from lambdas.catalog import LINE_CACHE_SECONDS
+from stacks import cost
+
 API = "https://api.waiting-room.test"
 REQUEST_ID = "8a1f4c2e-5b7d-4e9a-9c3b-2d6f8e0a1b4c"
 POSITION = 301
@@ -135,4 +138,127 @@ def test_the_page_polls_the_shared_reads_where_its_configuration_says(page: Page
     others = {base for base, path in hosts if path != "/serving_num"}
     assert polled == {reads}, hosts
     assert others == {API} and {"/assign_queue_num", "/queue_num"} <= {p for _, p in hosts}, hosts
+    assert page.js_errors == []
+
+
+EPOCH_MS = 1_700_000_000_000
+
+
+@dataclass
+class CachedLine(FakeLine):
+    """The line as the page sees it through the CDN: `/serving_num`'s answer says when the counter
+    moved and when it was made, and a cache keeps it `LINE_CACHE_SECONDS` (made at the first poll
+    after the last one expired, as one edge cache in front of everyone would)."""
+
+    kind: str = "periodic"
+    cached: tuple[float, dict] | None = None
+    json_posts: list[str] = field(default_factory=list)
+
+    def serving_at(self, at_s: float) -> int:
+        # Periodic: 30 places once a minute; MaxSize: one place every 2 s (a session closes). Both
+        # reach the visitor, number 301, at 600 s.
+        if self.kind == "periodic":
+            return 1 + 30 * int(at_s // 60)
+        return 1 + int(at_s // 2)
+
+    def moved_at_ms(self, at_s: float) -> list[int]:
+        every = 60 if self.kind == "periodic" else 2
+        last = int(at_s // every) * every
+        return [EPOCH_MS + 1000 * (last - k * every) for k in (2, 1, 0)]
+
+    def answer(self) -> dict:
+        if self.cached is None or self.now_s >= self.cached[0] + LINE_CACHE_SECONDS:
+            body = {
+                "serving_counter": self.serving_at(self.now_s),
+                "waiting_num": 400,
+                "moved_at_ms": self.moved_at_ms(self.now_s),
+                "answered_at_ms": EPOCH_MS + int(1000 * self.now_s),
+            }
+            self.cached = (self.now_s, body)
+        return self.cached[1]
+
+    def handle(self, route: Route) -> None:
+        if route.request.method == "POST" and route.request.headers.get("content-type") == "application/json":
+            self.json_posts.append(urlparse(route.request.url).path)
+        if urlparse(route.request.url).path == "/serving_num" and route.request.method == "GET":
+            self.requests.append((self.now_s, "/serving_num"))
+            route.fulfill(
+                status=200,
+                headers={**CORS, "Content-Type": "application/json"},
+                body=json.dumps(self.answer()),
+            )
+            return
+        super().handle(route)
+
+
+def wait_in_line(page: Page, static_server: str, line: CachedLine, tick_s: float = 0.5) -> float | None:
+    """Enters, and runs the page's clock until check-out is offered; returns when (s), or None."""
+    page.route(f"{API}/**", line.handle)
+    page.clock.install(time=EPOCH_MS)
+    page.goto(
+        f"{static_server}/waiting_room_site/index.html?public_api={API}&store_api={API}&event_id=Sample"
+    )
+    page.get_by_role("button", name="Enter the line").click()
+    checkout = page.locator("#checkout")
+    while line.now_s < 660:
+        page.clock.run_for(int(tick_s * 1000))
+        line.now_s += tick_s
+        page.wait_for_timeout(3)
+        if checkout.is_visible():
+            return line.now_s
+    return None
+
+
+def test_a_line_that_steps_once_a_minute_is_asked_just_after_each_step(
+    page: Page, static_server, screenshot
+) -> None:
+    """Periodic: the page asks once per step instead of every 30 s far from the front and every
+    2 s near it, and still sees the step that serves it within 5 s."""
+    line = CachedLine(kind="periodic")
+    every: list[str] = []
+    page.on("request", lambda request: every.append(request.url))
+    offered_at = wait_in_line(page, static_server, line)
+    polls = [at for at, path in line.requests if path == "/serving_num"]
+    files = [url for url in every if not url.startswith(API)]
+    print(
+        f"\nperiodic: {len(line.requests)} API requests ({len(polls)} /serving_num), "
+        f"{len(files)} of the page's own files; check-out offered "
+        f"{offered_at and offered_at - 600} s after the step"
+    )
+    assert offered_at is not None, f"check-out never offered; requests: {line.requests}"
+    assert offered_at - 600 <= 5
+    # One poll a minute once the period is known (the first answer tells it), a few seconds after
+    # each step: 11 or 12 for the 10 minutes, where the schedule alone makes about 50.
+    assert len(polls) <= 14, polls
+    # Once a minute after the first answer (when exactly within the minute: tests/unit/
+    # test_cost_model.py; this test's answers come a tick or two after the page asks).
+    assert all(55 <= b - a <= 65 for a, b in itertools.pairwise(polls[1:])), str(polls)
+    # What the cost model counts besides the polls is what the page sent. (Chromium sends no
+    # preflight for a request that page.route answers; a JSON POST is not a "simple" request, so
+    # it does send one to a real API: the model counts one for the entry and one for the token.)
+    assert len(files) == cost.PAGE_FILES_PER_VISIT, files
+    assert line.json_posts == ["/assign_queue_num"]
+    paths = {"/event_info", "/pow_challenge", "/assign_queue_num", "/queue_num", "/serving_num"}
+    assert {path for _, path in line.requests} == {*paths, "/queue_pos_expiry"}
+    assert page.js_errors == []
+    screenshot(page)
+
+
+def test_a_line_that_moves_continuously_is_polled_as_the_schedule_says(page: Page, static_server) -> None:
+    """MaxSize: the counter moves every 2 s, so there is no step to wait for: rare far from the
+    front, every 2 s near it, as before."""
+    line = CachedLine(kind="maxsize")
+    every: list[str] = []
+    page.on("request", lambda request: every.append(request.url))
+    offered_at = wait_in_line(page, static_server, line)
+    polls = [at for at, path in line.requests if path == "/serving_num"]
+    print(
+        f"\nmaxsize: {len(line.requests)} API requests ({len(polls)} /serving_num), "
+        f"{len(every) - len(line.requests)} of the page's own files; "
+        f"check-out offered {offered_at and offered_at - 600} s after the counter reached the visitor"
+    )
+    assert offered_at is not None, f"check-out never offered; requests: {line.requests}"
+    assert offered_at - 600 <= 5
+    gaps = [b - a for a, b in itertools.pairwise(polls)]
+    assert max(gaps) <= 35 and sum(gap >= 25 for gap in gaps) >= 10 and sum(gap <= 3 for gap in gaps) >= 5
     assert page.js_errors == []

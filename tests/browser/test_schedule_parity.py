@@ -41,6 +41,51 @@ def test_poll_delays_agree(module_page) -> None:
     assert {2000, 30000} <= set(expected) and len(set(expected)) > 20
 
 
+# Last moves of the counter (page clock, oldest first): regular once a minute, regular but too
+# often, irregular, too few; and now before, at and well after the next step is due.
+MOVES = [[], [0, 60_000], [0, 60_000, 120_000], [1000, 61_500, 120_400], [0, 3000, 6000],
+         [0, 10_000, 60_000], [0, 20_000, 40_000]]  # fmt: skip
+NOW = [120_000, 125_000, 150_000, 179_000, 182_600, 185_000, 200_000, 400_000]
+DELAYS = [2000, 15_000, 30_000]
+
+
+def test_step_aligned_polls_agree(module_page) -> None:
+    grid = [list(case) for case in itertools.product(NEAR, [0, 5, 40, 300], DELAYS, [0, 100], MOVES, NOW)]
+    got = module_page.evaluate(
+        """async (grid) => {
+            const m = await import('/waiting_room_site/js/schedule.js');
+            return grid.map(([near, places, delay, step, moves, now]) => m.stepAlignedMs(
+                places, delay, step, moves, now, near === 2000 ? m.SCHEDULE : m.scheduleWithNear(near)));
+        }""",
+        grid,
+    )
+    expected = [
+        (POLL_SCHEDULE if near == 2000 else POLL_SCHEDULE.with_near(near)).step_aligned_ms(
+            places, delay, step, moves, now
+        )
+        for near, places, delay, step, moves, now in grid
+    ]
+    assert got == expected
+    # Both kinds of line and every branch: not aligned, just after the next step, late (near),
+    # the capped far poll.
+    assert None in expected and POLL_SCHEDULE.near_ms in expected and 62_500 in expected
+    assert len({e for e in expected if e is not None}) > 20
+
+
+def test_the_page_copy_has_the_same_constants(module_page) -> None:
+    got = module_page.evaluate(
+        "async () => ({ ...(await import('/waiting_room_site/js/schedule.js')).SCHEDULE })"
+    )
+    assert got == {
+        "nearMs": POLL_SCHEDULE.near_ms,
+        "farMs": POLL_SCHEDULE.far_ms,
+        "fraction": POLL_SCHEDULE.fraction,
+        "nearPlaces": POLL_SCHEDULE.near_places,
+        "afterStepMs": POLL_SCHEDULE.after_step_ms,
+        "regularity": POLL_SCHEDULE.regularity,
+    }
+
+
 def test_assign_retries_agree_and_stay_bounded(module_page) -> None:
     got = module_page.evaluate(
         """async () => {

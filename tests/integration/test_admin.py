@@ -45,7 +45,8 @@ def test_serving_counter_moves_by_integers(core: Core) -> None:
         200,
         {"serving_num": 3},
     )
-    assert get(serving_num.handler, "/serving_num", core) == (200, {"serving_counter": 3, "waiting_num": 0})
+    status, body = get(serving_num.handler, "/serving_num", core)
+    assert (status, body["serving_counter"], body["waiting_num"]) == (200, 3, 0)
 
 
 @pytest.mark.parametrize("increment_by", [True, False, 1.0, 2.5, "3", None, [1], {"n": 1}, -4])
@@ -289,5 +290,31 @@ def test_serving_num_also_answers_the_number_waiting(core: Core) -> None:
     first, _second, _third = core.enter(3)
     core.serve(1)
     assert core.token(first)[0] == 200
-    assert get(serving_num.handler, "/serving_num", core) == (200, {"serving_counter": 1, "waiting_num": 2})
+    status, body = get(serving_num.handler, "/serving_num", core)
+    assert (status, body["serving_counter"], body["waiting_num"]) == (200, 1, 2)
     assert get(waiting_num.handler, "/waiting_num", core) == (200, {"waiting_num": 2})
+
+
+def test_serving_num_says_when_the_counter_moved_and_when_it_answered(core: Core) -> None:
+    """The page tells a line that moves in steps from these (lambdas/catalog.py `PollSchedule`):
+    the last three moves up to the counter it answers, oldest first, in ms since the epoch."""
+    assert get(serving_num.handler, "/serving_num", core)[1]["moved_at_ms"] == []
+    moves = []
+    for by in (2, 3, 1, 4):
+        before = int(time.time() * 1000)
+        post(increment_serving_counter.handler, "/increment_serving_counter", core, increment_by=by)
+        moves.append((before, int(time.time() * 1000)))
+        time.sleep(0.01)
+    before = int(time.time() * 1000)
+    status, body = get(serving_num.handler, "/serving_num", core)
+    assert status == 200 and body["serving_counter"] == 10
+    assert before <= body["answered_at_ms"] <= int(time.time() * 1000)
+    assert len(body["moved_at_ms"]) == 3
+    for at, (low, high) in zip(body["moved_at_ms"], moves[1:], strict=True):
+        assert low <= at <= high
+    # A move down (an operator's correction) leaves the counter below the later moves' values:
+    # only moves up to the counter it answers count.
+    post(increment_serving_counter.handler, "/increment_serving_counter", core, increment_by=-4)
+    body = get(serving_num.handler, "/serving_num", core)[1]
+    assert body["serving_counter"] == 6 and len(body["moved_at_ms"]) == 3
+    assert body["moved_at_ms"][-1] <= moves[2][1]

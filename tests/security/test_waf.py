@@ -280,5 +280,6 @@ def test_only_the_shared_cached_reads_are_served_without_the_web_acl(synth, stac
         # The route's own cache policy (its TTL and query keys), as on the WAF-ed distribution.
         policy = template["Resources"][behavior["CachePolicyId"]["Ref"]]
         assert policy["Type"] == "AWS::CloudFront::CachePolicy"
-        assert policy["Properties"]["CachePolicyConfig"]["MaxTTL"] == catalog.RESET_VISIBLE_WITHIN_SECONDS
+        ttl = policy["Properties"]["CachePolicyConfig"]["MaxTTL"]
+        assert ttl == catalog.LINE_CACHE_SECONDS <= catalog.RESET_VISIBLE_WITHIN_SECONDS
     assert "PublicReadsUrl" in template["Outputs"]

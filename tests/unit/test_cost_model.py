@@ -9,12 +9,21 @@ from stacks import cost
 def test_polls_follow_the_schedule_and_grow_slower_than_the_wait() -> None:
     short, ten, hour = (cost.visitor(minutes) for minutes in (1, 10, 60))
     assert short.serving_polls < ten.serving_polls < hour.serving_polls
-    # Far from the front the page polls at most every far interval, never more often than near.
-    assert hour.serving_polls >= 3600 / (POLL_SCHEDULE.far_ms / 1000)
-    assert hour.serving_polls <= 3600 / (POLL_SCHEDULE.near_ms / 1000) / 10
-    assert ten.cdn_requests <= 60
-    # A slower schedule makes fewer polls for the same wait.
-    assert cost.serving_polls(600_000, POLL_SCHEDULE.with_near(4000)) < ten.serving_polls
+    # The model's line steps once a minute: the page asks just after each step, once, and again
+    # at the step that serves the visitor; never once per far interval or per near interval.
+    minutes = 60
+    assert minutes <= hour.serving_polls <= minutes + 2
+    assert 10 <= ten.serving_polls <= 12 and short.serving_polls <= 3
+    assert ten.cdn_requests <= 22
+    # A line that moved irregularly before (no period to align to) is polled as before.
+    assert cost.serving_polls(600_000, POLL_SCHEDULE, regular=False) > 40
+
+
+def test_the_polls_of_a_stepping_line_come_just_after_each_step() -> None:
+    times = cost.serving_poll_times(600_000)
+    step_ms = 60_000
+    late = [t % step_ms for t in times[1:]]
+    assert all(POLL_SCHEDULE.after_step_ms <= ms <= POLL_SCHEDULE.after_step_ms + 1 for ms in late), times
 
 
 def test_the_position_is_asked_for_until_the_ordering_window_has_passed() -> None:

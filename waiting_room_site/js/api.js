@@ -136,12 +136,19 @@ export class WaitingRoomApi {
     });
   }
 
-  /** {serving, waiting}: one poll; a waiting room older than `waiting_num` in this answer is asked twice. */
+  /**
+   * {serving, waiting, movedAtMs, answeredAtMs}: one poll; a waiting room older than `waiting_num` in
+   * this answer is asked twice. movedAtMs (when the counter last moved) and answeredAtMs are in the
+   * server's clock, [] and null from a waiting room that does not say.
+   */
   async line() {
     const { data } = await call("GET", this.readsApi, "/serving_num", { params: { event_id: this.eventId } });
     const serving = Number(data && data.serving_counter);
-    if (data && data.waiting_num !== undefined) return { serving, waiting: Number(data.waiting_num) };
-    return { serving, waiting: await this.waitingNumber() };
+    const moved = data && Array.isArray(data.moved_at_ms) ? data.moved_at_ms.map(Number).filter(Number.isFinite) : [];
+    const answered = Number(data && data.answered_at_ms);
+    const times = { movedAtMs: moved, answeredAtMs: Number.isFinite(answered) ? answered : null };
+    if (data && data.waiting_num !== undefined) return { serving, waiting: Number(data.waiting_num), ...times };
+    return { serving, waiting: await this.waitingNumber(), ...times };
   }
 
   async waitingNumber() {

@@ -9,7 +9,7 @@ import { RequestError, TransientError, WaitingRoomApi } from "./api.js";
 import { Backoff } from "./backoff.js";
 import { estimateWait, formatClock, formatDuration, formatRange, ServingRate } from "./estimate.js";
 import { renderReceipt } from "./receipt.js";
-import { assignRetryMs, pollDelayMs, SCHEDULE, scheduleWithNear } from "./schedule.js";
+import { assignRetryMs, pollDelayMs, SCHEDULE, scheduleWithNear, stepAlignedMs } from "./schedule.js";
 import { checkingSentence } from "./pow.js";
 import { chooseEvent } from "./event.js";
 import { countdownText, handleOf, prequeueDelayMs, prequeueWords, salePhase } from "./sale.js";
@@ -154,6 +154,10 @@ class WaitingRoomPage {
     this.place = new SavedPlace(config.eventId);
     this.backoff = new Backoff({ baseMs: Math.max(1000, config.schedule.nearMs), maxMs: 30000 });
     this.rate = new ServingRate({ minSpanMs: Math.max(1000, 5 * config.schedule.nearMs) });
+    // When the counter last moved, in this page's clock: the server's times plus the smallest
+    // (this page's clock - the answer's) seen, which a fresh answer makes about the trip's time.
+    this.movedAtMs = [];
+    this.clockOffsetMs = null;
     this.assignAttempts = 0; // answers of 202 since the page started waiting for its number
     this.phase = "idle";
     this.requestId = null;
@@ -275,6 +279,7 @@ class WaitingRoomPage {
     this.requestId = saved.request_id;
     this.queueNumber = Number.isFinite(saved.queue_number) ? saved.queue_number : null;
     this.rate = new ServingRate({ windowMs: this.rate.windowMs, minSpanMs: this.rate.minSpanMs });
+    this.movedAtMs = [];
     this.startServing = null;
     this.expiresAt = null;
     this.assignAttempts = 0;
@@ -406,6 +411,9 @@ class WaitingRoomPage {
     if (this.phase === "served") return schedule.farMs;
     const places = this.queueNumber - this.serving;
     const delay = pollDelayMs(places, this.rate.rate(), this.rate.largestStep(), this.rate.watchedMs(), schedule);
+    const aligned = stepAlignedMs(places, delay, this.rate.largestStep(), this.movedAtMs, Date.now(), schedule);
+    // Just after a step: later by up to a near interval's JITTER, never earlier.
+    if (aligned !== null) return Math.round(aligned + JITTER * schedule.nearMs * Math.random());
     return Math.round(delay * (1 - JITTER + 2 * JITTER * Math.random()));
   }
 
@@ -427,8 +435,13 @@ class WaitingRoomPage {
       this.setPhase("waiting");
     }
 
-    const { serving, waiting } = await this.api.line();
+    const { serving, waiting, movedAtMs, answeredAtMs } = await this.api.line();
     if (generation !== this.generation) return;
+    if (answeredAtMs !== null) {
+      const offset = Date.now() - answeredAtMs;
+      this.clockOffsetMs = this.clockOffsetMs === null ? offset : Math.min(this.clockOffsetMs, offset);
+      this.movedAtMs = movedAtMs.map((t) => t + this.clockOffsetMs);
+    }
     const unserved = serving < this.queueNumber;
     const suspicious = (this.serving !== null && serving < this.serving) || (unserved && waiting === 0);
     if (suspicious && Date.now() - this.lastCheck > Math.max(3000, 3 * this.config.schedule.nearMs)) {

@@ -5,10 +5,23 @@
 // could reach (within `nearPlaces`, or within the largest step seen) polls every nearMs. Before the
 // page knows a rate it polls again after half the time it has watched, so a line that moves is
 // measured within seconds and one that stands still is asked rarely.
+// A line that moves in regular steps (the Periodic inlet: once a minute) is asked just after each
+// step is due instead (stepAlignedMs): `/serving_num` says when the counter moved, and the page asks
+// `afterStepMs` after the next step (the CDN may keep the answer before it that long), then every
+// nearMs while a due step is late. A line that moves often or irregularly is polled as above.
 // The Python copy is lambdas/catalog.py `PollSchedule`, used by `vwr load` and the cost model;
 // tests/browser/test_schedule_parity.py runs both over the same inputs.
 
-export const SCHEDULE = Object.freeze({ nearMs: 2000, farMs: 30000, fraction: 0.25, nearPlaces: 10 });
+export const SCHEDULE = Object.freeze({
+  nearMs: 2000,
+  farMs: 30000,
+  fraction: 0.25,
+  nearPlaces: 10,
+  // The CDN's cache of `/serving_num` (2 s), plus a margin for the request and a late step.
+  afterStepMs: 2500,
+  // Steps count as regular when every gap is within this share of the period.
+  regularity: 0.2,
+});
 
 /** The schedule with another near interval (the page's `poll` setting); the far one scales with it. */
 export function scheduleWithNear(nearMs, schedule = SCHEDULE) {
@@ -27,6 +40,35 @@ export function pollDelayMs(places, perMs, largestStep, watchedMs, schedule = SC
   if (places <= Math.max(nearPlaces, largestStep)) return nearMs;
   const delay = perMs === null || !(perMs > 0) ? watchedMs / 2 : (fraction * places) / perMs;
   return Math.floor(Math.min(farMs, Math.max(nearMs, delay)) + 0.5);
+}
+
+/** The period of a line that moves in regular steps, from its last moves (page clock, oldest first);
+ * null for a line that moves irregularly, or more often than 4 near intervals. */
+export function stepPeriodMs(movedAtMs, schedule = SCHEDULE) {
+  if (movedAtMs.length < 3) return null;
+  const gaps = movedAtMs.slice(1).map((t, i) => t - movedAtMs[i]);
+  const period = (movedAtMs[movedAtMs.length - 1] - movedAtMs[0]) / gaps.length;
+  if (period < 4 * schedule.nearMs || gaps.some((gap) => Math.abs(gap - period) > schedule.regularity * period)) return null;
+  return period;
+}
+
+/**
+ * Milliseconds to a poll just after a step is due, for a line that moves in regular steps; null
+ * otherwise (poll after `delayMs`, the schedule's delay). Near the front: just after the next step,
+ * then every nearMs while it is late. Farther: just after the last step due within `delayMs`, or
+ * else the first one after it, at most two far intervals (and the margin) away.
+ */
+export function stepAlignedMs(places, delayMs, largestStep, movedAtMs, nowMs, schedule = SCHEDULE) {
+  const period = stepPeriodMs(movedAtMs, schedule);
+  if (period === null) return null;
+  const firstDue = movedAtMs[movedAtMs.length - 1] + period + schedule.afterStepMs;
+  if (places <= Math.max(schedule.nearPlaces, largestStep)) {
+    return firstDue > nowMs ? Math.floor(firstDue - nowMs + 0.5) : schedule.nearMs;
+  }
+  let due = firstDue + Math.max(0, Math.floor((nowMs + delayMs - firstDue) / period)) * period;
+  if (due > nowMs + delayMs) due = firstDue;
+  else if (due <= nowMs + schedule.nearMs) due += period;
+  return Math.floor(Math.min(due - nowMs, 2 * schedule.farMs + schedule.afterStepMs) + 0.5);
 }
 
 /** Milliseconds before asking for the position again after `attempt` answers of 202 (0, 1, …). */
