@@ -75,7 +75,7 @@ class Inlet:
             return cls("none")
         if match := re.fullmatch(r"self:(\d+(?:\.\d+)?)/s", text):
             return cls("self", float(match[1]))
-        if match := re.fullmatch(r"periodic:(\d+)/(\d+(?:\.\d+)?)s", text):
+        if (match := re.fullmatch(r"periodic:(\d+)/(\d+(?:\.\d+)?)s", text)) and float(match[2]) > 0:
             return cls("periodic", float(match[1]), float(match[2]))
         if match := re.fullmatch(r"(open|maxsize):(\d+)", text):
             return cls(match[1], float(match[2]))
