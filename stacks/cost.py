@@ -424,8 +424,9 @@ class Visitor:
         return sum(n for path, n in self.requests.items() if path not in waf_free_paths)
 
 
-def visitor(wait_minutes: float) -> Visitor:
-    return Visitor(wait_minutes, serving_polls(wait_minutes * 60_000), assign_polls())
+def visitor(wait_minutes: float, *, regular: bool = True) -> Visitor:
+    """`regular=False`: a line with no regular steps to wait for (MaxSize), polled by the schedule alone."""
+    return Visitor(wait_minutes, serving_polls(wait_minutes * 60_000, regular=regular), assign_polls())
 
 
 def waf_free_paths(template: dict[str, Any]) -> frozenset[str]:
@@ -448,10 +449,12 @@ def per_million_visitors(
     *,
     waf: bool = True,
     waf_free: frozenset[str] = frozenset(),
+    regular: bool = True,
 ) -> list[Line]:
-    """`waf`: EnableWaf (the default); `waf_free`: the paths the page reaches without the web ACL."""
+    """`waf`: EnableWaf (the default); `waf_free`: the paths the page reaches without the web ACL;
+    `regular`: the line moves in regular steps (Periodic), else the page polls as `visitor` says."""
     m = 1_000_000
-    v = visitor(wait_minutes)
+    v = visitor(wait_minutes, regular=regular)
     gb_s = v.lambda_invocations * INVOCATION_SECONDS * LAMBDA_MEMORY_GB * m
     # The queue worker holds each batch about one ordering window (arrival order): billed time.
     window_gb_s = catalog.ordering_window_ms() / 1000 * LAMBDA_MEMORY_GB * m / WORKER_BATCH
@@ -705,6 +708,17 @@ def report(outdir: Path) -> tuple[str, dict[str, float]]:
             label = f"{line.resource} (assumed)" if line.assumed else line.resource
             note = f"  ({line.note})" if line.note else ""
             out.append(f"    {line.monthly:8.2f}  {label}{note}")
+    continuous = [
+        _total(per_million_visitors(minutes, waf=True, waf_free=waf_free, regular=False))
+        for minutes in WAITS_MINUTES
+    ]
+    polls = [visitor(minutes, regular=False).serving_polls for minutes in WAITS_MINUTES]
+    out.append(
+        "  on a line whose moves are not regular steps (MaxSize: the counter moves as sessions close), the "
+        "page polls by the schedule alone, on the model's line "
+        f"{' / '.join(map(str, polls))} /serving_num polls: "
+        f"{' / '.join(f'${total:,.2f}' for total in continuous)} with the WAF"
+    )
     out.append(
         "  assumed: each request-path invocation bills "
         f"{INVOCATION_SECONDS * 1000:.0f} ms at {LAMBDA_MEMORY_GB * 1024:.0f} MB; "

@@ -15,8 +15,13 @@ def test_polls_follow_the_schedule_and_grow_slower_than_the_wait() -> None:
     assert minutes <= hour.serving_polls <= minutes + 2
     assert 10 <= ten.serving_polls <= 12 and short.serving_polls <= 3
     assert ten.cdn_requests <= 22
-    # A line that moved irregularly before (no period to align to) is polled as before.
+    # A line that moved irregularly before (no period to align to) is polled as before, and
+    # `make cost` prices that too.
     assert cost.serving_polls(600_000, POLL_SCHEDULE, regular=False) > 40
+    continuous = cost.per_million_visitors(10, regular=False)
+    assert sum(line.monthly for line in continuous) > sum(
+        line.monthly for line in cost.per_million_visitors(10)
+    )
 
 
 def test_the_polls_of_a_stepping_line_come_just_after_each_step() -> None:
