@@ -48,6 +48,14 @@ class Resource(StrEnum):
     OIDC_CLIENT_SECRET = "OIDC_CLIENT_SECRET_ID"
     PRIVATE_API = "PRIVATE_API_URL"
     CLOUDWATCH_ALARMS = "CLOUDWATCH_ALARM_NAME"
+    # The EventBridge Scheduler group of the draws' one-time schedules (its name); a function that
+    # writes them also gets DRAW_TARGET_VARIABLE and DRAW_SCHEDULE_ROLE_VARIABLE.
+    DRAW_SCHEDULES = "DRAW_SCHEDULE_GROUP"
+
+
+# What a draw's schedule invokes (the Draw function's ARN) and the role it invokes it as.
+DRAW_TARGET_VARIABLE = "DRAW_FUNCTION_ARN"
+DRAW_SCHEDULE_ROLE_VARIABLE = "DRAW_SCHEDULE_ROLE_ARN"
 
 
 class Setting(StrEnum):
@@ -82,6 +90,9 @@ class Setting(StrEnum):
     POW_DIFFICULTY = "POW_DIFFICULTY"
     # The edge gate's own settings (lambdas/waiting_room/edge_store.py `gate_config`), as JSON.
     EDGE_GATE = "EDGE_GATE_CONFIG"
+    # Seconds to which the scheduler fires a one-time schedule: 60 on AWS (EventBridge Scheduler),
+    # 1 locally (lambdas/waiting_room/draw_schedule.py).
+    SCHEDULER_PRECISION_SECONDS = "SCHEDULER_PRECISION_SECONDS"
 
 
 # A reset must be visible at the CDN within this many seconds: no cached public answer may still
@@ -97,6 +108,10 @@ EDGE_SYNC_ROUNDS = 6
 # long-poll, since an empty short poll may miss messages SQS keeps on hosts it did not sample. An
 # idle run lasts about this long, which the cost model bills.
 DEAD_LETTER_POLL_SECONDS = 1
+
+# The Draw function's sweep: each draw runs at its sale's start from a one-time schedule; this rare
+# rule runs any draw that is due and not done (a schedule that failed), at most this late.
+DRAW_SWEEP_MINUTES = 15
 
 # How many events one deployment may register, and so the most one page of GET /events holds.
 # The scheduled jobs visit every event each minute; they stay well inside their limits at this size.
@@ -597,10 +612,13 @@ FUNCTIONS: tuple[Function, ...] = (
             Route("private", "DELETE", "/events/{event_id}"),
         ),
         # A new event starts in a new generation, so that no record of a deleted namesake counts.
+        # A scheduled sale's draw gets its one-time schedule (lambdas/waiting_room/draw_schedule.py).
         uses=_with_state(
-            (Resource.EVENTS_TABLE, "read_write"), (Resource.QUEUE_POSITIONS_TABLE, "read_write")
+            (Resource.EVENTS_TABLE, "read_write"),
+            (Resource.QUEUE_POSITIONS_TABLE, "read_write"),
+            (Resource.DRAW_SCHEDULES, "write"),
         ),
-        settings=_CORE,
+        settings=(*_CORE, Setting.SCHEDULER_PRECISION_SECONDS),
     ),
     # -- scheduled jobs ------------------------------------------------------------------------
     Function(
@@ -618,11 +636,12 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.draw.handler",
         stack="core",
         description="Numbers a scheduled sale's pre-queue at its start, by arrival or by the published draw.",
-        # Each minute it runs any draw that is due and not done: resumable, so a draw that failed
-        # or died half-way is finished by the next tick.
-        triggers=(Schedule(rate_minutes=1),),
+        # Invoked at its sale's start by the sale's one-time schedule; and, rarely, by a sweep
+        # that runs any draw that is due and not done (resumable: one that failed or died
+        # half-way is finished by the next sweep).
+        triggers=(Schedule(rate_minutes=DRAW_SWEEP_MINUTES),),
         uses=_with_state((Resource.QUEUE_POSITIONS_TABLE, "read_write")),
-        settings=_CORE,
+        settings=(*_CORE, Setting.SCHEDULER_PRECISION_SECONDS),
         # Numbering 1,000,000 entries (benchmarks/README.md) stays well inside Lambda's 15 minutes.
         timeout_seconds=900,
         memory_mb=1024,

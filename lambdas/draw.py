@@ -1,15 +1,16 @@
 """The draw of a scheduled sale: running it at the sale's start, and publishing it.
 
-`handler`: invoked at `start_time` by the event's one-time schedule (`{"event_id": ...}`), and
-each minute by a catch-up rule that runs any draw that is due and not done (a schedule that
-failed, a draw that died half-way: each run resumes where the last stopped).
+`handler`: invoked just before `start_time` by the event's one-time schedule (`{"event_id": ...}`,
+lambdas/waiting_room/draw_schedule.py), it waits for the start and draws; and every 15 minutes
+by a sweep that runs any draw that is due and not done (a schedule that failed, a draw that died
+half-way: each run resumes where the last stopped).
 `public_handler`: GET /draw, the commitment before the draw and the seed after it.
 `list_handler`: GET /draw_list, the drawn handles in order, one a line (text/plain).
 """
 
 import time
 
-from lambdas.waiting_room import draw, registry
+from lambdas.waiting_room import draw, draw_schedule, registry
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import CORS_HEADERS, HttpError, api_handler, logger, query, query_int, response
 from lambdas.waiting_room.tracing import traced
@@ -20,6 +21,8 @@ def handler(event, context):
     if isinstance(event, dict) and "event_id" in event:
         config = registry.lookup(str(event["event_id"]))
         due = [config] if config is not None else []
+        if config is not None:
+            _wait_for_start(config.start_time)
     else:
         now = time.time()
         due = [e for e in registry.list_events() if e.prequeue_start and e.start_time <= now]
@@ -31,6 +34,15 @@ def handler(event, context):
     if drawn:
         logger.info("draws visited", extra={"draws": drawn})
     return {"draws": drawn}
+
+
+def _wait_for_start(start_time: int) -> None:
+    """A schedule fires within the minute before the start (Scheduler's precision): the draw
+    starts on the second. One fired far earlier (the sale was moved later, and the move's new
+    schedule failed) does not wait: the draw is not due, and the sweep or the new schedule runs it."""
+    early = start_time - time.time()
+    if 0 < early <= 2 * draw_schedule.precision_seconds() + 1:
+        time.sleep(early)
 
 
 @api_handler

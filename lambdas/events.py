@@ -3,17 +3,19 @@
 GET /events pages through them by event id; POST /events registers one and starts its state;
 GET, PATCH and DELETE /events/{event_id} read, change and unregister one (a PATCH with `version`
 changes only what nobody changed since it was read; a DELETE voids the event's state). Each change
-leaves an audit line. See lambdas/waiting_room/registry.py for the settings.
+leaves an audit line, and a scheduled sale's change writes its draw's one-time schedule
+(lambdas/waiting_room/draw_schedule.py). See lambdas/waiting_room/registry.py for the settings.
 """
 
 from typing import Any
 
 from lambdas.catalog import MAX_EVENTS, is_event_id
-from lambdas.waiting_room import audit, lifecycle, registry
+from lambdas.waiting_room import audit, draw_schedule, lifecycle, registry
 from lambdas.waiting_room.http import (
     HttpError,
     api_handler,
     json_body,
+    logger,
     optional_int,
     query,
     query_int,
@@ -54,6 +56,7 @@ def _create(event, body: dict[str, Any]) -> dict[str, Any]:
     event_id = require_event_id(body)
     created = registry.create(event_id, registry.settable_fields(body))
     lifecycle.new_generation(event_id)
+    _schedule_draw(None, created)
     _audit(event, "create_event", event_id, None, created)
     return response(201, created.as_json())
 
@@ -63,6 +66,7 @@ def _change(event, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
         raise HttpError(400, "the body's event_id is not the path's: an event's id cannot change")
     version = optional_int(body, "version", minimum=0, maximum=2**53 - 1)
     before, changed = registry.update(event_id, registry.settable_fields(body), version=version)
+    _schedule_draw(before, changed)
     _audit(event, "update_event", event_id, before, changed)
     return response(200, changed.as_json())
 
@@ -70,8 +74,20 @@ def _change(event, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
 def _delete(event, event_id: str) -> dict[str, Any]:
     before = registry.delete(event_id)
     lifecycle.clear(event_id)
+    _schedule_draw(before, None)
     _audit(event, "delete_event", event_id, before, None)
     return response(200, {"event_id": event_id})
+
+
+def _schedule_draw(before: registry.EventConfig | None, after: registry.EventConfig | None) -> None:
+    """The event is saved whatever happens here: a schedule that cannot be written is logged, and
+    the Draw function's sweep runs the draw anyway (at most 15 minutes late); saving the event
+    again before its start writes the schedule again."""
+    try:
+        draw_schedule.sync(before, after)
+    except Exception:
+        event_id = (after or before).event_id  # type: ignore[union-attr]
+        logger.exception("the draw's schedule was not written", extra={"event_id": event_id})
 
 
 def _path_event_id(event) -> str:

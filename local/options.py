@@ -24,6 +24,8 @@ LOCAL_SETTINGS: dict[Setting, str] = {
     Setting.INLET_INCREMENT_BY: "10",
     Setting.INLET_MAX_SIZE: "100",
     Setting.DENY_CLOSED_SESSIONS: "false",
+    # The local schedules fire on the second (local/scheduler.py), not within Scheduler's minute.
+    Setting.SCHEDULER_PRECISION_SECONDS: "1",
 }
 
 

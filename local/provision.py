@@ -15,7 +15,17 @@ from typing import Any
 
 import boto3
 
-from lambdas.catalog import FUNCTIONS, TABLES, Resource, Table, TopicTrigger, outbox_of
+from lambdas.catalog import (
+    DRAW_SCHEDULE_ROLE_VARIABLE,
+    DRAW_TARGET_VARIABLE,
+    FUNCTIONS,
+    TABLES,
+    Resource,
+    Table,
+    TopicTrigger,
+    outbox_of,
+)
+from local.events import ACCOUNT_ID
 
 
 def _create_table(dynamodb: Any, name: str, table: Table, *, streamed: bool) -> None:
@@ -104,6 +114,8 @@ def provision(
         events.create_event_bus(Name=bus)
     env[Resource.EVENT_BUS.value] = bus
 
+    env.update(provision_draw_schedules(session, prefix=prefix))
+
     secrets = session.client("secretsmanager")
     env[Resource.JWT_KEYS_SECRET.value] = _secret(secrets, f"{prefix}-jwt-keys", "{}")
     # As the core stack generates it: a random key under kid "k1".
@@ -119,6 +131,23 @@ def provision(
         json.dumps({"client_secret": oidc_client_secret, "redirect_uris": list(oidc_redirect_uris)}),
     )
     return env
+
+
+def provision_draw_schedules(session: boto3.Session, *, prefix: str = "vwr") -> dict[str, str]:
+    """The draws' schedule group, and what their schedules name: the Draw function (as the local
+    runtime names functions) and the role they would run as (moto stores it, nothing assumes it)."""
+    group = f"{prefix}-draws"
+    scheduler = session.client("scheduler")
+    # Looked up first: moto's CreateScheduleGroup would replace a group (and its schedules).
+    try:
+        scheduler.get_schedule_group(Name=group)
+    except scheduler.exceptions.ResourceNotFoundException:
+        scheduler.create_schedule_group(Name=group)
+    return {
+        Resource.DRAW_SCHEDULES.value: group,
+        DRAW_TARGET_VARIABLE: f"arn:aws:lambda:{session.region_name}:{ACCOUNT_ID}:function:Draw",
+        DRAW_SCHEDULE_ROLE_VARIABLE: f"arn:aws:iam::{ACCOUNT_ID}:role/{prefix}-draw-schedules",
+    }
 
 
 def publish_public_key(ssm: Any, env: Mapping[str, str], generated: Mapping[str, Any]) -> None:

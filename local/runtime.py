@@ -31,6 +31,7 @@ from local.edge import LocalEdgeGate
 from local.functions import Functions, FunctionUnavailable
 from local.options import Options, is_true
 from local.processes import MotoServer, RedisServer
+from local.scheduler import OneTimeSchedules
 from local.sqs_poller import SqsPoller
 from local.stream_poller import StreamPoller
 from local.timers import Timer
@@ -71,7 +72,7 @@ class LocalRuntime:
         self._server: Any = None
         self._serving: Any = None
         # Pollers and timers: all are asked to stop at once, then awaited.
-        self._workers: list[SqsPoller | StreamPoller | Timer] = []
+        self._workers: list[SqsPoller | StreamPoller | Timer | OneTimeSchedules] = []
         self._edge: LocalEdgeGate | None = None
 
     # -- start -------------------------------------------------------------------------------------
@@ -152,6 +153,7 @@ class LocalRuntime:
         self._start_pollers(functions, wired, sqs, env[Resource.ENTRY_QUEUE.value], mapping)
         self._start_subscriptions(functions, wired, session, sqs, topics)
         self._start_timers(functions, wired, env)
+        self._start_schedules(functions, session, env)
         self._start_outbox(session, env)
         self._serving = gateway.start(self._server)
 
@@ -323,6 +325,16 @@ class LocalRuntime:
                 timer = Timer(function.name, self.options.period_of(function.name, schedule), fire)
                 timer.start()
                 self._workers.append(timer)
+
+    def _start_schedules(self, functions: Functions, session: boto3.Session, env: dict[str, str]) -> None:
+        """What EventBridge Scheduler does with the draws' one-time schedules: fires them."""
+        schedules = OneTimeSchedules(
+            session.client("scheduler", config=_SDK_CONFIG),
+            env[Resource.DRAW_SCHEDULES.value],
+            functions.invoke,
+        )
+        schedules.start()
+        self._workers.append(schedules)
 
     def failure(self) -> str | None:
         """Why the runtime cannot go on (a child service died), or None while all is well."""

@@ -31,6 +31,7 @@ from stacks.constructs.bindings import (
     table_grant,
 )
 from stacks.constructs.cdn import PublicApiDistribution, web_acl_permissions
+from stacks.constructs.draw_schedules import DrawSchedules
 from stacks.constructs.entry_queue import EntryQueue
 from stacks.constructs.function import CatalogFunction
 from stacks.constructs.monitoring import Monitoring
@@ -236,6 +237,13 @@ class CoreStack(Stack):
             entry_queue.dead_letters.queue_url,
             dead_letter_grant(entry_queue.dead_letters.queue_arn),
         )
+        draw_schedules = DrawSchedules(self, "DrawSchedules")
+        bindings.bind(
+            Resource.DRAW_SCHEDULES,
+            draw_schedules.group_name,
+            draw_schedules.grant,
+            draw_schedules.environment,
+        )
         bindings.settings.update(
             {
                 Setting.EVENT_ID: event_id.value_as_string,
@@ -249,6 +257,8 @@ class CoreStack(Stack):
                 # The wiring table's window, written out so the template shows what the worker uses.
                 Setting.ORDERING_WINDOW_MS: str(catalog.ordering_window_ms()),
                 Setting.POW_DIFFICULTY: pow_difficulty.value_as_string,
+                # EventBridge Scheduler fires a one-time schedule within the minute it names.
+                Setting.SCHEDULER_PRECISION_SECONDS: "60",
             }
         )
 
@@ -281,6 +291,7 @@ class CoreStack(Stack):
             for entry in catalog.functions_of("core")
         }
         functions: dict[str, lambda_.IFunction] = {name: c.function for name, c in self.functions.items()}
+        draw_schedules.target(functions["Draw"])
         self.public_api.add_catalog_routes(functions)
         self.private_api.add_catalog_routes(functions)
         entry_queue.add_route(self.public_api.rest_api)

@@ -12,10 +12,11 @@ Per visitor, the requests follow the waiting room page's poll schedule (the wiri
 `PollSchedule`, which the page and `vwr load` share) over a wait of 1, 10 or 60 minutes.
 
 Idle means deployed and unused: pay-per-request services (Lambda, API Gateway, SQS, SNS,
-DynamoDB on-demand, CloudFront, EventBridge) cost nothing then, except the scheduled jobs that run
-each minute whatever the traffic, and the pipes, whose stream polls are billed reads. Resources
-behind a CloudFormation condition are priced with the parameters' default values (e.g. the WAF
-web ACL only when EnableWaf=true).
+DynamoDB on-demand, CloudFront, EventBridge and its Scheduler) cost nothing then, except the
+scheduled jobs that run on a rate whatever the traffic (most each minute, the draw's sweep every
+15 minutes), and the pipes, whose stream polls are billed reads. Resources behind a
+CloudFormation condition are priced with the parameters' default values (e.g. the WAF web ACL
+only when EnableWaf=true).
 """
 
 from __future__ import annotations
@@ -627,12 +628,14 @@ def idle_event_lines(
     """
     runs = MINUTES_PER_MONTH
     gb_s = runs * (SWEEP_SECONDS_PER_EVENT + METRICS_SECONDS_PER_EVENT) * LAMBDA_MEMORY_GB
-    read_units = 2 * runs * EVENT_ITEM_BYTES / 4096
+    # The draw's sweep lists the events too, once every DRAW_SWEEP_MINUTES.
+    read_units = (2 + 1 / catalog.DRAW_SWEEP_MINUTES) * runs * EVENT_ITEM_BYTES / 4096
     lines = [
         Line("Lambda compute", "GB-s", gb_s * LAMBDA_GB_SECOND[architecture],
              "the sweeper's and the metrics job's minute, per event"),
         Line("DynamoDB reads", "RRU", read_units / 1e6 * DYNAMODB_PER_MILLION_READS,
-             "its registry item, read by both jobs each minute"),
+             f"its registry item, read by both jobs each minute and the draw's sweep every "
+             f"{catalog.DRAW_SWEEP_MINUTES} minutes"),
         Line("ElastiCache ECPU", "ECPU",
              runs * REDIS_COMMANDS_PER_EVENT_MINUTE / 1e6 * SERVERLESS_PER_MILLION_ECPU[engine]),
     ]  # fmt: skip

@@ -151,6 +151,7 @@ def acknowledge_core(stack: IConstruct) -> None:
         "IAM5[Resource::arn:<AWS::Partition>:wafv2:us-east-1:<AWS::AccountId>:global/managedruleset/*/*]",
         "Writing a web ACL that names AWS managed rule groups needs this permission on them; AWS names them.",
     )
+    acknowledge_draw_schedules(stack)
     public_api = stack.node.find_child("PublicApi")
     ack(
         public_api,
@@ -180,6 +181,21 @@ def acknowledge_core(stack: IConstruct) -> None:
         "API Gateway's account-wide CloudWatch role for the private API's access log: AWS documents this "
         "managed policy for it, and the role is API Gateway's, not any function's.",
     )
+
+
+def acknowledge_draw_schedules(stack: IConstruct) -> None:
+    """The functions that write the draws' schedules (stacks/constructs/draw_schedules.py)."""
+    group = stack.node.find_child("DrawSchedules").node.find_child("Group").node.default_child
+    name = Stack.of(stack).resolve(group.name)  # type: ignore[union-attr]
+    for entry in catalog.functions_of("core"):
+        if catalog.Resource.DRAW_SCHEDULES in dict(entry.uses):
+            ack(
+                stack.node.find_child(entry.name),
+                "IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
+                f"schedule/{name}/*]",
+                "A schedule is named by its event's id, which the operator chooses after deployment; "
+                "the grant covers the schedules of the deployment's own draw group and no other.",
+            )
 
 
 def acknowledge_site(scope: IConstruct) -> None:

@@ -128,6 +128,9 @@ def alarm_grant(alarm_arn: str) -> Grant:
 class Binding:
     value: str
     grant: Grant
+    # More variables the resource's users read beside its own (the draws' schedules: their target
+    # and role).
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -139,8 +142,10 @@ class Bindings:
     # Catalog `extra_permissions` (IAM actions) -> the resources the stack scopes them to.
     extra_permissions: dict[str, list[str]] = field(default_factory=dict)
 
-    def bind(self, resource: Resource, value: str, grant: Grant) -> None:
-        self.resources[resource] = Binding(value, grant)
+    def bind(
+        self, resource: Resource, value: str, grant: Grant, environment: dict[str, str] | None = None
+    ) -> None:
+        self.resources[resource] = Binding(value, grant, dict(environment or {}))
 
     def resource(self, resource: Resource) -> Binding:
         try:

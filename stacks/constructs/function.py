@@ -72,6 +72,7 @@ class CatalogFunction(Construct):
         for resource, access in entry.uses:
             binding = bindings.resource(resource)
             environment[resource.value] = binding.value
+            environment.update(binding.environment)
             binding.grant(self.role, access, entry)
         for action in entry.extra_permissions:
             bindings.grant_extra(self.role, action)

@@ -6,16 +6,18 @@ What VPC functions reach outside the VPC, and how:
 - Secrets Manager (the Redis password and the JWT signing key, read once per container: passing
   them in environment variables would put them in the function configuration in plain text),
   EventBridge (the metrics event each minute with EnableEventGeneration, the expiry sweeper's
-  automatic increments with IncrSvcOnQueuePositionExpiry) and SQS (the queue worker puts entries
-  back while Redis is away), by one of two ways:
+  automatic increments with IncrSvcOnQueuePositionExpiry), SQS (the queue worker puts entries
+  back while Redis is away) and EventBridge Scheduler (the events API writes a scheduled sale's
+  draw schedule), by one of two ways:
   - by default, over IPv6: the subnets are dual-stack, an egress-only internet gateway (free; it
     lets connections out and none in) is their route to ::/0, and the functions may send IPv6
     (Lambda's `Ipv6AllowedForDualStack`). Secrets Manager's regional endpoint is dual-stack as it
-    is; EventBridge and SQS have separate dual-stack endpoints (`events.<region>.api.aws`,
-    `sqs.<region>.api.aws`), which the functions' SDK is told to use for those two services only
+    is; EventBridge, SQS and Scheduler have separate dual-stack endpoints (`events.<region>.api.aws`,
+    `sqs.<region>.api.aws`, `scheduler.<region>.api.aws`), which the functions' SDK is told to use
+    for those services only
     (`DUAL_STACK_SERVICES`, lambdas/waiting_room/aws.py), so DynamoDB stays on its gateway endpoint;
   - with `PrivateEndpoints=true`, through interface endpoints (AWS PrivateLink) for Secrets
-    Manager and, where functions put events, EventBridge, and no route out of the VPC at all. They
+    Manager, Scheduler and, where functions put events, EventBridge, and no route out of the VPC. They
     cost ~$7.30 a month per AZ each, so they get one ENI in one AZ (`endpoint_azs` context);
     functions in the other AZ reach it across the AZ boundary.
 """
@@ -33,7 +35,7 @@ from stacks.constructs.function import VpcPlacement
 
 # The services whose dual-stack endpoint has its own name, which the SDK must be asked for. Secrets
 # Manager's regional endpoint answers over IPv4 and IPv6 under its usual name.
-DUAL_STACK_SERVICES = ("events", "sqs")
+DUAL_STACK_SERVICES = ("events", "sqs", "scheduler")
 
 
 class Network(Construct):
@@ -51,7 +53,7 @@ class Network(Construct):
             stack,
             "PrivateEndpoints",
             False,
-            "Reach Secrets Manager and EventBridge through interface endpoints (about $7.30 a "
+            "Reach Secrets Manager, EventBridge and Scheduler through interface endpoints (about $7.30 a "
             "month each) instead of over IPv6 through an egress-only internet gateway",
         )
         self.private = params.is_true(stack, "PrivateEndpointsAsked", private_endpoints)
@@ -140,6 +142,8 @@ class Network(Construct):
                 expression=Fn.condition_and(self.private, event_bus_endpoint_condition),
             )
         endpoint("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, events_condition)
+        # CDK names no constant for it: the service is `com.amazonaws.<region>.scheduler`.
+        endpoint("Scheduler", ec2.InterfaceVpcEndpointAwsService("scheduler"), self.private)
 
         # What must exist before a function in the VPC first runs (a custom resource that reads a
         # secret): the secrets endpoint, or the IPv6 routes. A resource cannot depend on another

@@ -188,7 +188,12 @@ def test_no_nat_gateway_and_only_the_needed_endpoints(synth: Synth) -> None:
         flatten(e["ServiceName"]).rsplit(".", 1)[-1] + ":" + e.get("VpcEndpointType", "Gateway")
         for e in endpoints
     )
-    assert services == ["dynamodb:Gateway", "events:Interface", "secretsmanager:Interface"]
+    assert services == [
+        "dynamodb:Gateway",
+        "events:Interface",
+        "scheduler:Interface",
+        "secretsmanager:Interface",
+    ]
     for endpoint in endpoints:
         if endpoint.get("VpcEndpointType") == "Interface":
             assert len(endpoint["SubnetIds"]) == 1  # one AZ by default: $7.30/month each
@@ -197,8 +202,9 @@ def test_no_nat_gateway_and_only_the_needed_endpoints(synth: Synth) -> None:
 def test_vpc_functions_go_out_over_ipv6_unless_private_endpoints_are_asked_for(synth: Synth) -> None:
     """By default no interface endpoint is made: the subnets are dual-stack and route ::/0 to an
     egress-only internet gateway (outbound only: nothing in the VPC can be reached from outside),
-    the VPC functions may send IPv6 and use EventBridge's and SQS's dual-stack endpoints. With
-    PrivateEndpoints=true it is the other way round: interface endpoints and no route out."""
+    the VPC functions may send IPv6 and use EventBridge's, SQS's and Scheduler's dual-stack
+    endpoints. With PrivateEndpoints=true it is the other way round: interface endpoints and no
+    route out."""
     template = synth.template("core")
     resources = template["Resources"]
     assert template["Parameters"]["PrivateEndpoints"]["Default"] == "false"
@@ -236,7 +242,7 @@ def test_vpc_functions_go_out_over_ipv6_unless_private_endpoints_are_asked_for(s
     for function in vpc_functions:
         assert function["Properties"]["VpcConfig"]["Ipv6AllowedForDualStack"] is True
         assert function["Properties"]["Environment"]["Variables"]["DUAL_STACK_SERVICES"] == {
-            "Fn::If": ["PrivateEndpointsAsked", "", "events,sqs"]
+            "Fn::If": ["PrivateEndpointsAsked", "", "events,sqs,scheduler"]
         }
     (functions_sg,) = [
         sg

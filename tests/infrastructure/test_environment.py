@@ -2,7 +2,8 @@
 variable a stack sets is read.
 
 What the code reads is found in the source, not in a list kept by hand: every `Setting.X` or
-`Resource.X` of the wiring table a module refers to (their values are the variable names), and
+`Resource.X` of the wiring table a module refers to (their values are the variable names), every
+`..._VARIABLE` constant of the wiring table it names, and
 every literal name passed to `os.environ.get`, `os.getenv`, `os.environ[...]` or `env_int`, in the
 handler's module and in every project module it imports, transitively.
 """
@@ -64,7 +65,10 @@ def _literal(node: ast.expr) -> str | None:
 def _reads(tree: ast.Module) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if isinstance(node, ast.Name) and node.id.endswith("_VARIABLE") and hasattr(catalog, node.id):
+            # A wiring table constant that names a variable (`DRAW_TARGET_VARIABLE`).
+            names.add(getattr(catalog, node.id))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             kind = {"Setting": catalog.Setting, "Resource": catalog.Resource}.get(node.value.id)
             if kind is not None and node.attr in kind.__members__:
                 names.add(kind[node.attr].value)
