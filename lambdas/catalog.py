@@ -179,6 +179,25 @@ class QueueTrigger:
 
 
 @dataclass(frozen=True)
+class StreamTrigger:
+    """Lambda event source mappings on the streams of the tables that carry outbox events (OUTBOX),
+    one per table, each filtered to its events so that other changes never invoke the function.
+
+    A failed record is retried on its own (partial batch responses), its batch halved on each
+    error until the record stands alone, at most `retry_attempts` times and while it is younger
+    than `max_record_age_seconds`; then the mapping sends its position to the failure queue, so a
+    record that could not be delivered is known, never silently dropped.
+    """
+
+    batch_size: int = 100
+    # 0: invoked as soon as records arrive (an event is late by Lambda's poll, about a second).
+    max_batching_window_seconds: int = 0
+    retry_attempts: int = 10
+    # A day: what the stream keeps, so only retries, never age, end a record's chances.
+    max_record_age_seconds: int = 86_400
+
+
+@dataclass(frozen=True)
 class Schedule:
     rate_minutes: int = 1
     # A Setting that must be "true" for the rule to be enabled; None: always enabled.
@@ -216,7 +235,9 @@ class AuthorizerTrigger:
     result_cache_seconds: int = RESET_VISIBLE_WITHIN_SECONDS
 
 
-Trigger = Route | QueueTrigger | Schedule | TopicTrigger | CustomResourceTrigger | AuthorizerTrigger
+Trigger = (
+    Route | QueueTrigger | StreamTrigger | Schedule | TopicTrigger | CustomResourceTrigger | AuthorizerTrigger
+)
 
 
 @dataclass(frozen=True)
@@ -263,8 +284,8 @@ _EVENT_DEFAULTS = (
 # Settings most core functions read.
 _CORE = (Setting.EVENT_ID, Setting.REDIS_URL, Setting.REDIS_CLUSTER, *_EVENT_DEFAULTS)
 _TOKEN = (Setting.ISSUER,)
-# Functions that put events themselves; token and session events leave through the tokens
-# table's stream instead (OUTBOX below).
+# Functions that put events themselves (the metrics job); token, session and automatic increment
+# events leave through their tables' streams instead (OUTBOX below).
 _EVENTS = (Resource.EVENT_BUS, "write")
 
 
@@ -627,9 +648,21 @@ FUNCTIONS: tuple[Function, ...] = (
         stack="core",
         description="Counts queue positions whose grace window passed unused.",
         triggers=(Schedule(rate_minutes=1, enabled_by=Setting.ENABLE_QUEUE_POSITION_EXPIRY),),
-        uses=_with_state((Resource.SERVING_COUNTER_TABLE, "write"), _EVENTS),
+        # Its increments' events leave through the serving counter table's stream (OUTBOX).
+        uses=_with_state((Resource.SERVING_COUNTER_TABLE, "write")),
         settings=_CORE,
         timeout_seconds=60,
+    ),
+    Function(
+        name="Outbox",
+        handler="lambdas.outbox.handler",
+        stack="core",
+        description="Puts the events that are record changes (tokens, sessions, increments) on the bus.",
+        # Its stream reads and its failure queue are granted with the mappings (stacks/constructs/outbox.py).
+        triggers=(StreamTrigger(),),
+        uses=(_EVENTS,),
+        timeout_seconds=30,
+        memory_mb=256,
     ),
     Function(
         name="Draw",
@@ -885,83 +918,122 @@ TABLES: dict[Resource, Table] = {
 
 # -- events that leave through a table's stream (a transactional outbox) ------------------------
 EVENT_SOURCE = "custom.waitingroom"
-# Stream records come in DynamoDB's JSON; every record that is an event is a change of one item.
-StreamChange = Literal["INSERT", "MODIFY"]
+# Stream records come in DynamoDB's JSON; every record that is an event is a change of one item:
+# INSERT a new item, MODIFY one that sets an attribute for the first time, WRITE any put that
+# leaves the item carrying its mark (a new item, or one replacing an older generation's).
+StreamChange = Literal["INSERT", "MODIFY", "WRITE"]
+
+
+@dataclass(frozen=True)
+class DetailField:
+    """A detail field taken from the item after the change (the stream's new image)."""
+
+    name: str
+    attribute: str
+    # "S": the attribute's string as is; "N": the attribute's number as a JSON integer.
+    type: Literal["S", "N"] = "S"
 
 
 @dataclass(frozen=True)
 class OutboxEvent:
     """An event that is a record change: it leaves when the record is written, never after.
 
-    The core stack turns each into an EventBridge pipe (the table's stream -> the deployment's bus,
-    with this filter and this input template); the local runtime's stream poller reads moto's
-    stream with the same two. Delivery is at least once: `dedup_id` is the same for every delivery
-    of one change (detail type and request id: each of these happens once per request id).
+    The core stack filters its table's stream with `filter_pattern` (the outbox function's event
+    source mapping) and the outbox function (lambdas/waiting_room/outbox.py) turns each record
+    into the event; the local runtime's stream poller reads moto's stream with the same filter and
+    invokes the same function. Delivery is at least once: `dedup_id` is the same for every delivery
+    of one change (the detail type and the `dedup` attributes, which name the change).
     """
 
     detail_type: str
     table: Resource
     change: StreamChange
-    # detail field -> string attribute of the item after the change (the stream's new image)
-    fields: tuple[tuple[str, str], ...]
+    fields: tuple[DetailField, ...]
+    # The new image's attributes whose values name the change, for its `dedup_id`.
+    dedup: tuple[str, ...]
     # MODIFY: the attribute the change sets for the first time (absent before it, present after).
     sets: str | None = None
+    # INSERT, WRITE: the attribute (and its type) the new item carries when it is this event;
+    # None: the first field's.
+    marked_by: tuple[str, Literal["S", "N"]] | None = None
 
     def filter_pattern(self) -> dict[str, object]:
-        """The EventBridge pattern a stream record matches when it is this event."""
-        pattern: dict[str, object] = {"eventName": [self.change]}
-        if self.sets:
-            pattern["dynamodb"] = {
-                "NewImage": {self.sets: {"S": [{"exists": True}]}},
-                "OldImage": {self.sets: {"S": [{"exists": False}]}},
-            }
-        return pattern
+        """The Lambda filter a stream record passes when it is this event.
+
+        Lambda filters a DynamoDB stream on its `dynamodb` key only, so the change is read from
+        the keys and the images: an INSERT has no old image, a MODIFY has both, a REMOVE has no
+        new image.
+        """
+        if self.change == "MODIFY":
+            assert self.sets is not None, f"{self.detail_type}: a MODIFY event names what it sets"
+            attribute, kind = self.sets, "S"
+        else:
+            attribute, kind = self.marked_by or (self.fields[0].attribute, self.fields[0].type)
+        # The table's key: a record of another table never reads as this event.
+        table = TABLES[self.table]
+        keys = [key for key in (table.partition_key, table.sort_key) if key is not None]
+        images: dict[str, object] = {
+            "Keys": {key.name: {key.type: [{"exists": True}]} for key in keys},
+            "NewImage": {attribute: {kind: [{"exists": True}]}},
+        }
+        if self.change != "WRITE":
+            images["OldImage"] = {attribute: {kind: [{"exists": False}]}}
+        return {"dynamodb": images}
 
     def matches(self, record: dict[str, Any]) -> bool:
         """`filter_pattern` read in Python, for the local runtime's stream poller."""
-        if record["eventName"] != self.change:
-            return False
-        if not self.sets:
-            return True
-        images = record["dynamodb"]
-        return "S" in images["NewImage"].get(self.sets, {}) and self.sets not in images.get("OldImage", {})
-
-    def input_template(self) -> str:
-        """The pipe's input template: the detail, its values taken from the new image (every
-        outbox event names its `request_id`, which its `dedup_id` carries)."""
-        values = {name: f"<$.dynamodb.NewImage.{attribute}.S>" for name, attribute in self.fields}
-        values["dedup_id"] = f"{self.detail_type}:{values['request_id']}"
-        return "{" + ", ".join(f'"{name}": "{value}"' for name, value in values.items()) + "}"
-
-    def detail(self, record: dict[str, Any]) -> dict[str, str]:
-        """`input_template` applied to one stream record, for the local runtime's stream poller."""
-        image = record["dynamodb"]["NewImage"]
-        detail = {name: image[attribute]["S"] for name, attribute in self.fields}
-        detail["dedup_id"] = f"{self.detail_type}:{detail['request_id']}"
-        return detail
+        images = record.get("dynamodb") or {}
+        for image, attributes in self.filter_pattern()["dynamodb"].items():  # type: ignore[union-attr]
+            item = images.get(image) or {}
+            for attribute, types in attributes.items():
+                [(kind, [rule])] = types.items()
+                wanted, value = rule["exists"], item.get(attribute)
+                if (isinstance(value, dict) and kind in value) != wanted:
+                    return False
+        return True
 
 
-# `automatic_serving_counter_incr` (from the serving counter's trail record) and
-# `waiting_room_metrics` are not here: their details are integers, and a pipe's input template can
-# only write a stream image's numbers (strings in DynamoDB's JSON) as strings. They would need an
-# enrichment function; their jobs put them (lambdas/waiting_room/events.py), at most once a minute.
 OUTBOX: tuple[OutboxEvent, ...] = (
     OutboxEvent(
         "token_generated",
         Resource.TOKENS_TABLE,
         "INSERT",
-        fields=(("event_id", "event_id"), ("request_id", "request_id")),
+        fields=(DetailField("event_id", "event_id"), DetailField("request_id", "request_id")),
+        dedup=("request_id",),
     ),
-    # The status's name is on the record (`session_outcome`) because a template cannot map 1 or -1
-    # to a word; it is written in the same update as the status.
+    # The status's name is on the record (`session_outcome`), written in the same update as the
+    # status: the filter keys on it being set for the first time.
     OutboxEvent(
         "session_updated",
         Resource.TOKENS_TABLE,
         "MODIFY",
-        fields=(("event_id", "event_id"), ("request_id", "request_id"), ("status", "session_outcome")),
+        fields=(
+            DetailField("event_id", "event_id"),
+            DetailField("request_id", "request_id"),
+            DetailField("status", "session_outcome"),
+        ),
+        dedup=("request_id",),
         sets="session_outcome",
     ),
+    # The serving counter's trail record of the expiry sweeper's move (an operator's carries no
+    # `expiry_watermark`). Each move writes a record of its own (the key is the counter after it);
+    # a reset starts the counter again, so the dedup names the generation too.
+    OutboxEvent(
+        "automatic_serving_counter_incr",
+        Resource.SERVING_COUNTER_TABLE,
+        "WRITE",
+        fields=(
+            DetailField("event_id", "event_id"),
+            DetailField("previous_serving_counter_position", "previous_serving_counter", "N"),
+            DetailField("increment_by", "increment_by", "N"),
+            DetailField("current_serving_counter_position", "serving_counter", "N"),
+        ),
+        dedup=("event_id", "generation", "serving_counter"),
+        marked_by=("expiry_watermark", "N"),
+    ),
 )
+# `waiting_room_metrics` is not here: it is no record change but a reading of the counters, put
+# by its job each minute (lambdas/waiting_room/events.py), where a lost one is replaced a minute on.
 
 
 def outbox_of(table: Resource) -> tuple[OutboxEvent, ...]:

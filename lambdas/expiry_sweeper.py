@@ -1,12 +1,13 @@
 """Scheduled each minute: counts served positions whose grace window passed unused, in every event.
 
 With auto-increment on, those positions go back to the serving counter, so expired visitors do
-not hold capacity that nobody will use.
+not hold capacity that nobody will use. Each such move's trail record is also its
+`automatic_serving_counter_incr` event: the serving counter table's stream carries it to the bus
+(lambdas.catalog.OUTBOX), so a crash after the write cannot lose it.
 """
 
 import time
 
-from lambdas.waiting_room import events
 from lambdas.waiting_room.counters import EventCounters
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.records import record_serving_increment
@@ -33,15 +34,6 @@ def sweep(event: EventConfig, now: float) -> dict[str, int]:
             now,
             generation=result.generation,
             expiry_watermark=result.watermark,
-        )
-        events.emit(
-            "automatic_serving_counter_incr",
-            {
-                "event_id": event.event_id,
-                "previous_serving_counter_position": result.serving_before,
-                "increment_by": increment,
-                "current_serving_counter_position": result.serving_after,
-            },
         )
     logger.info(
         "expiry sweep",

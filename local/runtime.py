@@ -23,6 +23,7 @@ from lambdas.catalog import (
     QueueTrigger,
     Resource,
     Schedule,
+    StreamTrigger,
     TopicTrigger,
     outbox_of,
 )
@@ -154,7 +155,7 @@ class LocalRuntime:
         self._start_subscriptions(functions, wired, session, sqs, topics)
         self._start_timers(functions, wired, env)
         self._start_schedules(functions, session, env)
-        self._start_outbox(session, env)
+        self._start_outbox(functions, wired, session, env)
         self._serving = gateway.start(self._server)
 
         if options.protect is not None:
@@ -293,19 +294,30 @@ class LocalRuntime:
                 poller.start()
                 self._workers.append(poller)
 
-    def _start_outbox(self, session: boto3.Session, env: dict[str, str]) -> None:
-        """What the core stack's pipes do: each streamed table's outbox events onto the bus."""
-        for resource in TABLES:
-            if outbox := outbox_of(resource):
-                poller = StreamPoller(
-                    session,
-                    table_name=env[resource.value],
-                    outbox=outbox,
-                    bus=env[Resource.EVENT_BUS.value],
-                    config=_SDK_CONFIG,
-                )
-                poller.start()
-                self._workers.append(poller)
+    def _start_outbox(
+        self, functions: Functions, wired: list[Function], session: boto3.Session, env: dict[str, str]
+    ) -> None:
+        """What the core stack's event source mappings do: each streamed table's records that are
+        outbox events go to the outbox function, the one the stack deploys."""
+        for function in wired:
+            for trigger in _triggers(function, StreamTrigger):
+
+                def invoke(event: dict[str, Any], name: str = function.name) -> Any:
+                    return functions.invoke(name, event)
+
+                for resource in TABLES:
+                    if outbox := outbox_of(resource):
+                        poller = StreamPoller(
+                            session,
+                            table_name=env[resource.value],
+                            outbox=outbox,
+                            invoke=invoke,
+                            trigger=trigger,
+                            region=self.options.region,
+                            config=_SDK_CONFIG,
+                        )
+                        poller.start()
+                        self._workers.append(poller)
 
     def _start_timers(self, functions: Functions, wired: list[Function], env: dict[str, str]) -> None:
         for function in wired:

@@ -1,30 +1,36 @@
-"""EventBridge Pipes from a table's DynamoDB stream to the event bus, as the core stack wires them.
+"""Lambda's event source mapping on a table's DynamoDB stream, as the core stack wires it for the
+outbox function (lambdas.catalog.OUTBOX, StreamTrigger).
 
-moto accepts a pipe but runs none, so the local runtime reads the stream itself. Each record that
-matches an outbox event of `lambdas.catalog.OUTBOX` (its filter) goes on the bus shaped by the
-same event's input template, as the pipe would put it. What a pipe does, and so this poller:
+moto keeps a stream but invokes nothing, so the local runtime reads it itself and invokes the
+very function the stack deploys, with the records in Lambda's event shape. What the mapping does,
+and so this poller:
 - it reads every shard of the stream from its oldest record (TRIM_HORIZON), in order;
-- a shard's position moves on only once the bus accepted every event of the records read, so a
-  failed put is tried again (at least once: an event may come twice, never not at all).
+- only records that pass the table's filters (its events' `filter_pattern`) reach the function;
+- a record the function reports as failed (a partial batch response), or every record of a batch
+  whose invocation raised, is read again from there: at least once, an event may come twice,
+  never not at all; after `retry_attempts` failed tries a record is given up, as the mapping
+  sends it to its failure queue (logged here, and kept in `given_up`).
 """
 
 from __future__ import annotations
 
-import json
+import datetime
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from lambdas.catalog import EVENT_SOURCE, OutboxEvent
+from lambdas.catalog import OutboxEvent, StreamTrigger
 
 logger = logging.getLogger("vwr.local.streams")
 
-# The PutEvents limit on entries per call.
-PUT_LIMIT = 10
+Invoke = Callable[[dict[str, Any]], Any]
+# The mapping's settings where the caller names none (the wiring table's defaults).
+MAPPING = StreamTrigger()
 
 
 class StreamPoller:
-    """Reads one table's stream and puts its outbox events on the bus; `poll()` is one pass."""
+    """Reads one table's stream and invokes the outbox function; `poll()` is one pass."""
 
     def __init__(
         self,
@@ -32,68 +38,96 @@ class StreamPoller:
         *,
         table_name: str,
         outbox: tuple[OutboxEvent, ...],
-        bus: str,
+        invoke: Invoke,
+        trigger: StreamTrigger = MAPPING,
+        region: str = "us-east-1",
         interval_seconds: float = 0.25,
         config: Any = None,
     ) -> None:
         self._streams = session.client("dynamodbstreams", config=config)
-        self._events = session.client("events", config=config)
         self._stream_arn = session.client("dynamodb", config=config).describe_table(TableName=table_name)[
             "Table"
         ]["LatestStreamArn"]
         self._outbox = outbox
-        self._bus = bus
+        self._invoke = invoke
+        self._trigger = trigger
+        self._region = region
         self._interval = interval_seconds
         self._iterators: dict[str, str | None] = {}  # shard id -> where to read next (None: closed)
+        self._failures: dict[str, int] = {}  # sequence number -> failed tries
+        self.given_up: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def poll(self) -> int:
-        """Reads every shard up to its end; returns how many events went on the bus."""
+        """Reads every shard up to its end; returns how many records the function took."""
         with self._lock:
             shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
-            put = 0
+            taken = 0
             for shard in shards:
                 shard_id = shard["ShardId"]
                 if shard_id not in self._iterators:
-                    self._iterators[shard_id] = self._streams.get_shard_iterator(
-                        StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                    )["ShardIterator"]
-                put += self._drain(shard_id)
-            return put
+                    self._iterators[shard_id] = self._iterator(shard_id, "TRIM_HORIZON")
+                taken += self._drain(shard_id)
+            return taken
+
+    def _iterator(self, shard_id: str, kind: str, sequence_number: str | None = None) -> str:
+        at = {"SequenceNumber": sequence_number} if sequence_number else {}
+        return self._streams.get_shard_iterator(
+            StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType=kind, **at
+        )["ShardIterator"]
 
     def _drain(self, shard_id: str) -> int:
-        put = 0
+        taken = 0
         while (iterator := self._iterators[shard_id]) is not None:
-            answer = self._streams.get_records(ShardIterator=iterator)
-            records = answer.get("Records", [])
-            entries = [entry for record in records for entry in self._entries(record)]
-            self._put(entries)
-            put += len(entries)
+            answer = self._streams.get_records(ShardIterator=iterator, Limit=self._trigger.batch_size)
+            records = [self._lambda_record(r) for r in answer.get("Records", [])]
+            wanted = [r for r in records if any(event.matches(r) for event in self._outbox)]
+            failed_at = self._deliver(wanted) if wanted else None
+            if failed_at is not None:
+                # Read again from the failed record (those before it were taken).
+                self._iterators[shard_id] = self._iterator(shard_id, "AT_SEQUENCE_NUMBER", failed_at)
+                return taken + sum(1 for r in wanted if int(_sequence(r)) < int(failed_at))
+            taken += len(wanted)
             self._iterators[shard_id] = answer.get("NextShardIterator")
             if not records:
                 break
-        return put
+        return taken
 
-    def _entries(self, record: dict[str, Any]) -> list[dict[str, str]]:
-        return [
-            {
-                "Source": EVENT_SOURCE,
-                "DetailType": event.detail_type,
-                "Detail": json.dumps(event.detail(record)),
-                "EventBusName": self._bus,
-            }
-            for event in self._outbox
-            if event.matches(record)
-        ]
+    def _deliver(self, records: list[dict[str, Any]]) -> str | None:
+        """Invokes the function; returns the sequence number to read again from (None: all taken)."""
+        try:
+            answer = self._invoke({"Records": records}) or {}
+            failures = [item["itemIdentifier"] for item in answer.get("batchItemFailures", [])]
+        except Exception:
+            logger.exception("the outbox function failed on a batch of %s", self._stream_arn)
+            failures = [_sequence(records[0])]
+        if not failures:
+            return None
+        first = min(failures, key=int)
+        self._failures[first] = tries = self._failures.get(first, 0) + 1
+        if tries <= self._trigger.retry_attempts:
+            return first
+        record = next(r for r in records if _sequence(r) == first)
+        logger.error("outbox record given up after %d tries: %s", tries, record["dynamodb"].get("Keys"))
+        self.given_up.append(record)
+        later = [r for r in records if int(_sequence(r)) > int(first)]
+        return self._deliver(later) if later else None
 
-    def _put(self, entries: list[dict[str, str]]) -> None:
-        """Raises unless the bus took every entry: the shard's position then stays where it was."""
-        for start in range(0, len(entries), PUT_LIMIT):
-            answer = self._events.put_events(Entries=entries[start : start + PUT_LIMIT])
-            if answer.get("FailedEntryCount"):
-                raise RuntimeError(f"the bus refused {answer['FailedEntryCount']} event(s)")
+    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A GetRecords record as Lambda hands it to a function (JSON values, its source named)."""
+        images = dict(record["dynamodb"])
+        created = images.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime.datetime):
+            images["ApproximateCreationDateTime"] = created.timestamp()
+        return {
+            **record,
+            "dynamodb": images,
+            "eventSource": "aws:dynamodb",
+            "eventSourceARN": self._stream_arn,
+            "awsRegion": self._region,
+        }
 
     # -- as a background worker of the local runtime -----------------------------------------------
 
@@ -114,5 +148,9 @@ class StreamPoller:
             try:
                 self.poll()
             except Exception:
-                # The endpoint hiccuped: the next pass reads again from where the last put succeeded.
+                # The endpoint hiccuped: the next pass reads again from where the last batch ended.
                 logger.exception("reading the stream %s failed", self._stream_arn)
+
+
+def _sequence(record: dict[str, Any]) -> str:
+    return record["dynamodb"]["SequenceNumber"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import CfnCondition, CfnOutput, CfnParameter, CfnResource, Fn, RemovalPolicy, SecretValue, Stack
+from aws_cdk import CfnCondition, CfnOutput, CfnParameter, CfnResource, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -36,7 +36,7 @@ from stacks.constructs.entry_queue import EntryQueue
 from stacks.constructs.function import CatalogFunction
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.network import Network
-from stacks.constructs.outbox import OutboxPipes
+from stacks.constructs.outbox import OutboxMappings
 from stacks.constructs.redis import RedisCache
 from stacks.constructs.rest_api import CatalogRestApi
 from stacks.nag import ack_template_check, acknowledge_core
@@ -157,16 +157,9 @@ class CoreStack(Stack):
             ),
             Setting.ENABLE_QUEUE_POSITION_EXPIRY: params.is_true(self, "ExpiryEnabled", enable_expiry),
         }
-        # Token and session events leave through the tokens table's stream; only the metrics event
-        # and the sweeper's automatic increments are still put by (VPC) functions.
-        functions_put_events = CfnCondition(
-            self,
-            "FunctionsPutEvents",
-            expression=Fn.condition_or(
-                conditions[Setting.ENABLE_EVENTS],
-                params.is_true(self, "IncrOnExpiryEnabled", incr_on_expiry),
-            ),
-        )
+        # Token, session and automatic increment events leave through their tables' streams (the
+        # outbox function runs outside the VPC); only the metrics job puts events from inside it.
+        functions_put_events = conditions[Setting.ENABLE_EVENTS]
 
         # -- state ----------------------------------------------------------------------------------
         network = Network(self, "Network", config, event_bus_endpoint_condition=functions_put_events)
@@ -197,7 +190,6 @@ class CoreStack(Stack):
             removal_policy=RemovalPolicy.DESTROY,
         )
         bus = events.EventBus(self, "EventBus", description="Waiting room events (source custom.waitingroom)")
-        outbox = OutboxPipes(self, "Outbox", tables=tables, bus=bus)
         entry_queue = EntryQueue(self, "Entry", worker=catalog.by_name("QueueWorker"))
         # Only CloudFront knows this key; it proves an origin request came through the CDN.
         origin_key = _generated_secret(
@@ -297,10 +289,20 @@ class CoreStack(Stack):
         entry_queue.add_route(self.public_api.rest_api)
         self._origin_lock(origin_key_value)
 
+        outbox: OutboxMappings | None = None
         for built in self.functions.values():
             for trigger in built.entry.triggers:
                 if isinstance(trigger, catalog.QueueTrigger):
                     triggers.queue_trigger(built.function, trigger, entry_queue.queue)
+                elif isinstance(trigger, catalog.StreamTrigger):
+                    outbox = OutboxMappings(
+                        self,
+                        "OutboxStreams",
+                        function=built.function,
+                        role=built.role,
+                        trigger=trigger,
+                        tables=tables,
+                    )
                 elif isinstance(trigger, catalog.Schedule):
                     triggers.schedule_trigger(self, built.entry.name, built.function, trigger, conditions)
                 elif isinstance(trigger, catalog.CustomResourceTrigger):
@@ -347,11 +349,13 @@ class CoreStack(Stack):
             )
         )
 
+        if outbox is None:
+            raise ValueError("the wiring table has no function for the tables' streams")
         self.monitoring = Monitoring(
             self, "Monitoring", functions=functions, worker="QueueWorker", queue=entry_queue.queue,
             dead_letters=entry_queue.dead_letters, public_api_name=self.public_api.rest_api.rest_api_name,
             private_api_name=self.private_api.rest_api.rest_api_name,
-            pipes={pipe.node.id: pipe.ref for pipe in outbox.pipes.values()},
+            outbox="Outbox", outbox_failures=outbox.failures,
         )  # fmt: skip
         # $3 a month unless it is one of the account's first three; the alarms page without it.
         dashboard_wanted = params.is_true(

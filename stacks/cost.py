@@ -5,8 +5,8 @@
 Reads the synthesized templates (so it prices what would really be deployed) and a price table
 whose every entry names the AWS pricing page it was checked on, and when (no pricing API is
 reachable from the build machine: re-check before relying on a figure). Free tiers are ignored.
-A rate that no pricing page states (how often a pipe polls an idle stream, how long a scheduled
-job runs) is an assumption: its lines are labelled and totalled apart.
+A rate that no pricing page states (how long a scheduled job runs) is an assumption: its lines
+are labelled and totalled apart.
 
 Per visitor, the requests follow the waiting room page's poll schedule (the wiring table's
 `PollSchedule`, which the page and `vwr load` share) over a wait of 1, 10 or 60 minutes.
@@ -14,7 +14,7 @@ Per visitor, the requests follow the waiting room page's poll schedule (the wiri
 Idle means deployed and unused: pay-per-request services (Lambda, API Gateway, SQS, SNS,
 DynamoDB on-demand, CloudFront, EventBridge and its Scheduler) cost nothing then, except the
 scheduled jobs that run on a rate whatever the traffic (most each minute, the draw's sweep every
-15 minutes), and the pipes, whose stream polls are billed reads. Resources behind a
+15 minutes); the outbox function's stream polls are free (see below). Resources behind a
 CloudFormation condition are priced with the parameters' default values (e.g. the WAF web ACL
 only when EnableWaf=true).
 """
@@ -94,17 +94,20 @@ STREAM_READS_PER_100K = 0.02
 # GB out for the first 10 TB; $0.0100 per 10,000 HTTPS requests.
 CLOUDFRONT_PER_10K_HTTPS = 0.01
 CLOUDFRONT_PER_GB_OUT = 0.085
-# aws.amazon.com/eventbridge/pricing: custom events $1.00 per million; Pipes $0.40 per million
-# requests that pass the filter (64 KB chunks).
+# aws.amazon.com/eventbridge/pricing: custom events $1.00 per million.
 EVENTBRIDGE_PER_MILLION_EVENTS = 1.00
-PIPES_PER_MILLION_REQUESTS = 0.40
-
-# -- assumptions: rates no pricing page states (shown apart in the report) -----------------------
-# A pipe polls each shard of its stream whether or not anything was written. Pipes publish no
-# rate; this is Lambda's documented base rate for a DynamoDB stream shard, and an idle on-demand
-# table's stream is assumed to have one open shard.
-PIPE_POLLS_PER_SHARD_SECOND = 4
-IDLE_STREAM_SHARDS = 1
+# The outbox (stacks/constructs/outbox.py) reads the tables' streams through Lambda's event source
+# mappings, and those reads cost nothing, idle or not: "Read requests made by AWS Lambda-based
+# consumers of DynamoDB Streams are free", and a stream is "not charged for being idle"
+# (docs.aws.amazon.com/amazondynamodb/latest/developerguide/CostOptimization_StreamsUsage.html,
+# checked 2026-12-06; aws.amazon.com/dynamodb/pricing/on-demand says the same of GetRecords calls
+# made by Lambda triggers). Only the function's invocations are billed, on records that pass the
+# mappings' filters. (EventBridge Pipes, which the outbox used before, were assumed to bill about
+# 4 stream polls a second per pipe: $4.20 a month idle for two.)
+STREAM_MAPPING_IDLE_MONTH = 0.0
+# The outbox function: at most one invocation per event (batches make it fewer), at its memory.
+OUTBOX_INVOCATION_SECONDS = 0.05
+OUTBOX_MEMORY_GB = 0.25
 
 # Assumed average billed duration of a scheduled job run (sweeper, metrics, periodic inlet).
 SCHEDULED_RUN_SECONDS = 0.2
@@ -232,16 +235,13 @@ def idle_lines(template: dict[str, Any]) -> list[Line]:
                 "" if node in NODE_HOUR else " (price unknown: add it to NODE_HOUR)"
             )
             lines.append(Line(name, kind, count * hourly * HOURS_PER_MONTH, note))
-        elif kind == "AWS::Pipes::Pipe" and "DynamoDBStreamParameters" in props.get("SourceParameters", {}):
-            reads = PIPE_POLLS_PER_SHARD_SECOND * IDLE_STREAM_SHARDS * HOURS_PER_MONTH * 3600
+        elif kind == "AWS::Lambda::EventSourceMapping" and "StartingPosition" in props:
             lines.append(
                 Line(
                     name,
-                    "stream polls of a pipe",
-                    reads / 100_000 * STREAM_READS_PER_100K,
-                    f"{reads / 1e6:.1f}M GetRecords, {PIPE_POLLS_PER_SHARD_SECOND}/s x "
-                    f"{IDLE_STREAM_SHARDS} shard",
-                    assumed=True,
+                    "stream polls of a Lambda mapping",
+                    STREAM_MAPPING_IDLE_MONTH,
+                    "free (see stacks/cost.py)",
                 )
             )
         elif kind == "AWS::Events::Rule" and "ScheduleExpression" in props:
@@ -478,8 +478,12 @@ def per_million_visitors(
              (v.origin_requests - PREFLIGHTS_PER_VISITOR + 4) * SERVERLESS_PER_MILLION_ECPU[engine]),
         # token_generated, session_updated (measured by `vwr load`)
         Line("EventBridge", "events", 2 * EVENTBRIDGE_PER_MILLION_EVENTS),
-        # the same two, carried from the tokens table's stream by a pipe each
-        Line("EventBridge Pipes", "requests", 2 * PIPES_PER_MILLION_REQUESTS),
+        # the same two, carried from the tokens table's stream by the outbox function
+        Line("Lambda (outbox)", "requests", 2 * LAMBDA_PER_MILLION_REQUESTS,
+             "one invocation per event at most; its stream reads are free"),
+        Line("Lambda (outbox) compute", "GB-s",
+             2 * OUTBOX_INVOCATION_SECONDS * OUTBOX_MEMORY_GB * m * LAMBDA_GB_SECOND[architecture],
+             f"{OUTBOX_INVOCATION_SECONDS}s x {OUTBOX_MEMORY_GB * 1024:.0f} MB per event", assumed=True),
     ]  # fmt: skip
     if waf:
         inspected = v.inspected(waf_free)

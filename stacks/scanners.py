@@ -80,8 +80,10 @@ ACCEPTED: tuple[Accepted, ...] = (
     Accepted(
         "ES6000",
         "This is the dead-letter queue itself: a scheduled function sends its entries back to the "
-        "worker, three times at most, then refuses them (410 not_numbered); an alarm watches it.",
-        ("EntryDeadLetters*",),
+        "worker, three times at most, then refuses them (410 not_numbered); an alarm watches it. "
+        "Or the outbox mappings' failure destination: its messages (stream positions) wait there "
+        "for an operator, with an alarm.",
+        ("EntryDeadLetters*", "OutboxStreamsFailures*"),
     ),
     Accepted(
         "ES7000",
@@ -181,9 +183,10 @@ ACCEPTED: tuple[Accepted, ...] = (
     ),
     Accepted(
         "CKV_AWS_27",
-        "The entry queues use SQS managed encryption (SqsManagedSseEnabled), which the check does not "
-        "count; a KMS key would add a KMS call to every entry.",
-        ("EntryQueue*", "EntryDeadLetters*"),
+        "The entry queues and the outbox failure queue use SQS managed encryption "
+        "(SqsManagedSseEnabled), which the check does not count; a KMS key would add a KMS call to "
+        "every entry (and $1 a month).",
+        ("EntryQueue*", "EntryDeadLetters*", "OutboxStreamsFailures*"),
     ),
     Accepted(
         "CKV_AWS_111",

@@ -385,20 +385,26 @@ def waf(ctx: Context) -> Result:
 # -- events ----------------------------------------------------------------------------------------------
 
 
-def pipes(ctx: Context) -> Result:
-    """The outbox pipes (tokens table's stream -> bus) are RUNNING."""
-    if ctx.deployment.pipes is None:
-        return skipped("vwr local reads the stream itself (no EventBridge Pipes); the bus check covers it")
-    client = ctx.deployment.client("pipes")
-    states = {name: client.describe_pipe(Name=name)["CurrentState"] for name in ctx.deployment.pipes}
-    stopped = {name: state for name, state in states.items() if state != "RUNNING"}
-    if not states or stopped:
-        return failed(
-            f"pipes not running: {stopped or 'none found'}",
-            "`aws pipes describe-pipe --name <pipe>` shows StateReason; a pipe that cannot read the "
-            "stream or put on the bus points at its role (DEPLOY.md pre-flight 4)",
+def outbox(ctx: Context) -> Result:
+    """The outbox function is Active and its event source mappings (the tables' streams) Enabled."""
+    if ctx.deployment.outbox_mappings is None or ctx.deployment.outbox_function is None:
+        return skipped(
+            "vwr local polls the streams itself (no Lambda event source mappings); the bus check covers it"
         )
-    return passed(f"{len(states)} pipes RUNNING")
+    client = ctx.deployment.client("lambda")
+    state = client.get_function_configuration(FunctionName=ctx.deployment.outbox_function)["State"]
+    states = {
+        uuid: client.get_event_source_mapping(UUID=uuid)["State"] for uuid in ctx.deployment.outbox_mappings
+    }
+    stopped = {uuid: mapping for uuid, mapping in states.items() if mapping != "Enabled"}
+    if state != "Active" or not states or stopped:
+        return failed(
+            f"outbox function {state}; mappings not enabled: {stopped or 'none found'}",
+            "`aws lambda get-event-source-mapping --uuid <uuid>` shows StateTransitionReason and "
+            "LastProcessingResult; a mapping that cannot read its stream points at the function's "
+            "role (DEPLOY.md pre-flight 4)",
+        )
+    return passed(f"outbox function Active, {len(states)} stream mappings Enabled")
 
 
 def bus_listener(ctx: Context) -> Result:
@@ -456,8 +462,9 @@ def bus_delivery(ctx: Context) -> Result:
         ctx.progress(f"waiting for token_generated on the bus... {time.monotonic() - started:.0f} s")
     return failed(
         f"no token_generated within {ctx.options.event_timeout:.0f} s",
-        "the pipes carry the tokens table's stream to the bus: see the pipes line and the pipes' "
-        "StateReason; on AWS, the AWS/Events PutEvents metric of the bus (DEPLOY.md pre-flight 4)",
+        "the outbox function carries the tokens table's stream to the bus: see the outbox line, "
+        "its logs and the outbox alarms; on AWS, the AWS/Events PutEvents metric of the bus "
+        "(DEPLOY.md pre-flight 4)",
     )
 
 
@@ -536,7 +543,7 @@ CHECKS: tuple[Check, ...] = (
     Check("tokens", "tokens issued and verified", tokens, ("serving",)),
     Check("protected", "protected URL refuses bad tokens", protected, ("tokens",)),
     Check("bus", "token_generated reached the bus", bus_delivery, ("tokens", "bus-listener")),
-    Check("pipes", "outbox pipes RUNNING", pipes),
+    Check("outbox", "outbox function and stream mappings enabled", outbox),
     Check("cdn", "CloudFront caching", cdn_cache, ("event",)),
     Check("origin-lock", "origin refuses all but CloudFront", origin_lock, ("event",)),
     Check("waf", "WAF attached", waf),

@@ -29,7 +29,8 @@ IAM_POLICY: dict[str, Any] = {
                 "cloudformation:DescribeStacks",
                 "cloudformation:ListStackResources",
                 "cloudfront:GetDistributionConfig",
-                "pipes:DescribePipe",
+                "lambda:GetFunctionConfiguration",
+                "lambda:GetEventSourceMapping",
                 "cloudwatch:DescribeAlarms",
                 "sqs:GetQueueAttributes",
                 "cloudfront-keyvaluestore:GetKey",
@@ -61,7 +62,7 @@ DESCRIPTION = """\
 Proves a deployment end to end in about a minute: the stacks and their outputs, the private API's
 IAM lock, a visitor's whole journey on a throw-away event (created through the private API and
 deleted afterwards, even on failure or Ctrl-C), CloudFront's caching, the origin lock, the WAF,
-the outbox pipes and the bus, the dead-letter queue and the alarms. Read-only on everything else.
+the outbox function and the bus, the dead-letter queue and the alarms. Read-only on everything else.
 Exit code 0 only when no check fails; a skipped check names the part the deployment lacks.
 
 Against AWS:     vwr verify-deploy --stack WaitingRoom-Core [--stack WaitingRoom-Sample ...]

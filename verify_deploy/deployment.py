@@ -88,7 +88,9 @@ class Deployment:
     protected_url: str | None = None
     dead_letter_queue_url: str | None = None
     event_bus: str | None = None
-    pipes: list[str] | None = None
+    # The outbox function's event source mappings (their UUIDs) and the function's name.
+    outbox_mappings: list[str] | None = None
+    outbox_function: str | None = None
     alarms: list[str] | None = None
     distribution_id: str | None = None
     waf_enabled: bool | None = None
@@ -213,7 +215,8 @@ def from_stacks(
         protected_url=store,
         dead_letter_queue_url=dead_letters[0] if dead_letters else None,
         event_bus=outputs.get("EventBusName"),
-        pipes=core.physical_ids("AWS::Pipes::Pipe"),
+        outbox_mappings=core.physical_ids("AWS::Lambda::EventSourceMapping", "OutboxStreams"),
+        outbox_function=next(iter(core.physical_ids("AWS::Lambda::Function", "OutboxFunction")), None),
         alarms=core.physical_ids("AWS::CloudWatch::Alarm"),
         distribution_id=distributions[0] if distributions else None,
         waf_enabled=core.parameters.get("EnableWaf", "true").lower() == "true",

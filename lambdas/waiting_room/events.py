@@ -1,7 +1,7 @@
 """Events that scheduled jobs put on the deployment's EventBridge bus (source `custom.waitingroom`).
 
-Token and session events are not put here: they leave through the tokens table's stream
-(lambdas.catalog.OUTBOX), so no call after a write can lose them.
+Token, session and automatic increment events are not put here: they leave through their tables'
+streams (lambdas.catalog.OUTBOX), so no call after a write can lose them.
 """
 
 from __future__ import annotations

@@ -400,7 +400,9 @@ def record_serving_increment(
     """The durable trail of serving-counter moves (who was let in when), which a rebuild of the
     serving counter reads back: hence the generation and the time in milliseconds. The expiry
     sweeper's moves also carry how far it had swept, and an operator's move its idempotency key,
-    so that a retry after Redis lost the key still applies once.
+    so that a retry after Redis lost the key still applies once. A sweeper's record is also its
+    `automatic_serving_counter_incr` event: the table's stream carries it to the bus
+    (lambdas.catalog.OUTBOX), so no crash after this write can lose the event.
 
     `only_if_missing`: a retry completing the trail its first call may not have written keeps
     that call's record if it exists. (A reset starts the counter again, so a new move may replace
@@ -411,6 +413,8 @@ def record_serving_increment(
         "event_id": {"S": event_id},
         "serving_counter": {"N": str(serving_counter)},
         "increment_by": {"N": str(increment_by)},
+        # What the counter was: the automatic increment's event carries it (lambdas.catalog.OUTBOX).
+        "previous_serving_counter": {"N": str(serving_counter - increment_by)},
         "issued_at": {"N": str(int(now_s))},
         "issued_at_ms": {"N": str(int(now_s * 1000))},
         "generation": {"N": str(generation)},

@@ -27,9 +27,10 @@ class Monitoring(Construct):
         dead_letters: sqs.IQueue,
         public_api_name: str,
         private_api_name: str,
-        pipes: Mapping[str, str],
+        outbox: str,
+        outbox_failures: sqs.IQueue,
     ) -> None:
-        """`pipes`: construct id -> name of each outbox pipe."""
+        """`outbox`: the name (in `functions`) of the function the tables' streams invoke."""
         super().__init__(scope, construct_id)
         # CloudWatch can only publish to an encrypted topic whose key lets it use the key, which
         # rules out the AWS managed aws/sns key; one customer managed key ($1/month) it is.
@@ -96,16 +97,27 @@ class Monitoring(Construct):
             ),
             alarm("PublicApi5xx", "The public API answers 5xx", api_5xx(public_api_name), above=10),
             alarm("PrivateApi5xx", "The private API answers 5xx", api_5xx(private_api_name), above=0),
-            # A pipe retries a failed put until the record leaves the stream (24 hours), holding
-            # back the events behind it: someone should know long before that.
-            *(
-                alarm(
-                    f"Pipe{pipe_id}Failed",
-                    f"The outbox pipe {pipe_id} fails to put its events on the bus",
-                    summed("AWS/EventBridge/Pipes", "ExecutionFailed", {"PipeName": pipe_name}),
-                    above=0,
-                )
-                for pipe_id, pipe_name in pipes.items()
+            # The outbox: a batch that raises (every record failed: the bus refuses, say), records
+            # waiting behind one that fails (the stream's oldest unread record grows old), and
+            # records whose retries are spent (their positions wait on the failure queue).
+            alarm(
+                "OutboxErrors",
+                "The outbox function fails whole batches of stream records",
+                functions[outbox].metric_errors(period=five_minutes),
+                above=0,
+            ),
+            alarm(
+                "OutboxIteratorAge",
+                "Outbox events wait more than five minutes to leave: a record keeps failing",
+                functions[outbox].metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
+                above=300_000,
+                periods=3,
+            ),
+            alarm(
+                "OutboxFailures",
+                "Stream records gave up reaching the bus: their positions wait on the outbox failure queue",
+                outbox_failures.metric_approximate_number_of_messages_visible(period=five_minutes),
+                above=0,
             ),
         ]
         for alarm in self.alarms:

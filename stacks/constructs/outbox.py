@@ -1,34 +1,37 @@
-"""Events that are record changes (lambdas.catalog.OUTBOX): a table's stream -> an EventBridge pipe
--> the deployment's bus.
+"""Events that are record changes (lambdas.catalog.OUTBOX): each streamed table's stream -> a Lambda
+event source mapping -> the outbox function (lambdas/outbox.py) -> the deployment's bus.
 
 A handler's write is the event, so no event is lost once its record is written and the hot path
-makes no PutEvents call. Each pipe:
-- reads the stream from its oldest record (TRIM_HORIZON), so records written before the pipe ran
-  are not skipped;
-- keeps only the changes its filter names (filtered records are not billed);
-- shapes the detail with an input template, no enrichment function, and puts it with the catalog's
-  detail type and source;
-- retries a failed put until the record leaves the stream (24 hours): delivery is at least once,
-  and the detail's `dedup_id` is the same for every delivery of one change.
-One pipe per detail type, because a pipe's detail type is fixed; a stream shard serves at most two
-readers without throttling, and the tokens table has two.
+makes no PutEvents call. Each mapping:
+- reads its stream from the oldest record (TRIM_HORIZON), so records written before the mapping
+  ran are not skipped;
+- passes only the records its table's events' filters match (the catalog's `filter_pattern`), so
+  other changes never invoke the function;
+- retries what the function reports failed (partial batch responses), halving the batch on each
+  error, within the catalog's StreamTrigger bounds; then it sends the records' position to the
+  failure queue, which raises an alarm (stacks/constructs/monitoring.py).
+Lambda's polling of a DynamoDB stream is not billed (stacks/cost.py), so an idle deployment pays
+nothing for it, with or without automatic increments.
 """
 
 from __future__ import annotations
 
 import json
 
-from aws_cdk import Stack
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambdas import catalog
 from lambdas.catalog import Resource
+from stacks.nag import ack
 
-# What a pipe needs of a DynamoDB stream source (nothing else of the table).
+# What a mapping needs of a DynamoDB stream (nothing else of the table), granted to the function's
+# role on the streams it reads only.
 STREAM_READ = [
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
@@ -37,62 +40,62 @@ STREAM_READ = [
 ]
 
 
-def _pascal(detail_type: str) -> str:
-    return "".join(word.title() for word in detail_type.split("_"))
-
-
-class OutboxPipes(Construct):
+class OutboxMappings(Construct):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
+        function: lambda_.IFunction,
+        role: iam.IRole,
+        trigger: catalog.StreamTrigger,
         tables: dict[Resource, dynamodb.Table],
-        bus: events.IEventBus,
     ) -> None:
         super().__init__(scope, construct_id)
-        account = Stack.of(self).account
-        self.pipes: dict[str, pipes.CfnPipe] = {}
-        for event in catalog.OUTBOX:
-            name = _pascal(event.detail_type)
-            stream_arn = tables[event.table].table_stream_arn
+        # Where a record lands when its retries are spent: its shard and sequence numbers, to
+        # read it again from the stream within the day it keeps it.
+        self.failures = sqs.Queue(
+            self,
+            "Failures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        ack(
+            self.failures,
+            "SQS3",
+            "The outbox mappings' on-failure destination: the last stop of a record whose retries "
+            "are spent, watched by an alarm; a queue behind it would only move the same question.",
+        )
+        self.mappings: dict[Resource, lambda_.EventSourceMapping] = {}
+        for resource, table in tables.items():
+            events = catalog.outbox_of(resource)
+            if not events:
+                continue
+            stream_arn = table.table_stream_arn
             if stream_arn is None:
-                raise ValueError(f"{event.table.name} carries {event.detail_type} but has no stream")
-            role = iam.Role(
+                raise ValueError(f"{resource.name} carries outbox events but has no stream")
+            grant = role.add_to_principal_policy(
+                iam.PolicyStatement(actions=STREAM_READ, resources=[stream_arn])
+            )
+            mapping = lambda_.EventSourceMapping(
                 self,
-                f"{name}Role",
-                description=f"Pipe: {event.table.name} stream -> {event.detail_type} events",
-                # Only pipes of this account may take the role (no confused deputy).
-                assumed_by=iam.ServicePrincipal(
-                    "pipes.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": account}}
-                ),
+                resource.name.title().replace("_", ""),
+                target=function,
+                event_source_arn=stream_arn,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=trigger.batch_size,
+                max_batching_window=Duration.seconds(trigger.max_batching_window_seconds),
+                bisect_batch_on_error=True,
+                retry_attempts=trigger.retry_attempts,
+                max_record_age=Duration.seconds(trigger.max_record_age_seconds),
+                report_batch_item_failures=True,
+                # One batch at a time per shard: the events of one item leave in their order.
+                parallelization_factor=1,
+                on_failure=sources.SqsDlq(self.failures),
+                filters=[{"pattern": json.dumps(event.filter_pattern())} for event in events],
             )
-            role.add_to_policy(iam.PolicyStatement(actions=STREAM_READ, resources=[stream_arn]))
-            role.add_to_policy(
-                iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus.event_bus_arn])
-            )
-            pipe = pipes.CfnPipe(
-                self,
-                name,
-                description=f"{event.detail_type}: {event.change} records of {event.table.name}",
-                role_arn=role.role_arn,
-                source=stream_arn,
-                source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
-                    dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
-                        starting_position="TRIM_HORIZON"
-                    ),
-                    filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
-                        filters=[pipes.CfnPipe.FilterProperty(pattern=json.dumps(event.filter_pattern()))]
-                    ),
-                ),
-                target=bus.event_bus_arn,
-                target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
-                    input_template=event.input_template(),
-                    event_bridge_event_bus_parameters=pipes.CfnPipe.PipeTargetEventBridgeEventBusParametersProperty(
-                        detail_type=event.detail_type, source=catalog.EVENT_SOURCE
-                    ),
-                ),
-            )
-            # The role's policy must exist before the pipe starts reading.
-            pipe.node.add_dependency(role)
-            self.pipes[event.detail_type] = pipe
+            # The mapping starts only once the role may read the stream.
+            if grant.policy_dependable is not None:
+                mapping.node.add_dependency(grant.policy_dependable)
+            self.mappings[resource] = mapping

@@ -1,5 +1,6 @@
 """Token and session events leave through the tokens table's stream: `vwr local` reads moto's
-stream as the stack's pipes read DynamoDB's, and each record change is one event on the bus."""
+stream as the stack's event source mappings read DynamoDB's and invokes the same outbox function,
+and each record change is one event on the bus."""
 
 from __future__ import annotations
 

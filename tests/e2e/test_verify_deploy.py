@@ -29,7 +29,7 @@ FAST = ("--batch-window", "0.2", "--visibility-timeout", "2", "--set", "ORDERING
 # What the local runtime has no counterpart of, and the words each skip gives as its reason.
 LOCAL_SKIPS = {
     "stacks": "no CloudFormation stacks",
-    "pipes": "no EventBridge Pipes",
+    "outbox": "no Lambda event source mappings",
     "origin-lock": "no origin",
     "waf": "no CloudFront distribution",
     "alarms": "no CloudWatch alarms",

@@ -1,10 +1,10 @@
-"""The outbox pipes of the core stack: one per catalog OUTBOX event, from its table's stream to the
-bus, shaped and filtered by the same definition the local stream poller reads."""
+"""The outbox of the core stack: one function, invoked by an event source mapping on each table's
+stream that carries catalog OUTBOX events, filtered by the same definition the local stream poller
+reads, with bounded retries, partial batch responses and a failure queue; and its grants."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -29,42 +29,52 @@ def _table_logical(template: dict[str, Any], resource: Resource) -> str:
     return logical
 
 
-def _pipes(template: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Detail type -> (logical id, properties) of every pipe."""
+def _outbox_function(template: dict[str, Any]) -> str:
+    [logical] = [k for k, name in catalog_functions(template).items() if name == "Outbox"]
+    return logical
+
+
+def _mappings(template: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Stream (table logical id) -> (logical id, properties) of every stream mapping."""
     return {
-        props["TargetParameters"]["EventBridgeEventBusParameters"]["DetailType"]: (logical, props)
-        for logical, resource in by_type(template, "AWS::Pipes::Pipe").items()
+        props["EventSourceArn"]["Fn::GetAtt"][0]: (logical, props)
+        for logical, resource in by_type(template, "AWS::Lambda::EventSourceMapping").items()
         for props in [resource["Properties"]]
+        if "StartingPosition" in props
     }
 
 
-def _bus_logical(template: dict[str, Any]) -> str:
-    [logical] = by_type(template, "AWS::Events::EventBus")
+def _failures_queue(template: dict[str, Any]) -> str:
+    [logical] = [k for k in by_type(template, "AWS::SQS::Queue") if k.startswith("OutboxStreamsFailures")]
     return logical
 
 
 @pytest.mark.parametrize("stack", CORES)
-def test_each_outbox_event_is_a_pipe_from_its_tables_stream_to_the_bus(synth: Synth, stack: str) -> None:
+def test_each_streamed_table_invokes_the_outbox_function_through_a_filtered_bounded_mapping(
+    synth: Synth, stack: str
+) -> None:
     template = synth.template(stack)
-    pipes = _pipes(template)
-    assert set(pipes) == {event.detail_type for event in OUTBOX}
-    for event in OUTBOX:
-        _, props = pipes[event.detail_type]
-        assert props["Source"] == {"Fn::GetAtt": [_table_logical(template, event.table), "StreamArn"]}
-        assert props["Target"] == {"Fn::GetAtt": [_bus_logical(template), "Arn"]}
-        source = props["SourceParameters"]
-        # From the oldest record, retried until the record leaves the stream: none is skipped.
-        assert source["DynamoDBStreamParameters"] == {"StartingPosition": "TRIM_HORIZON"}
-        assert [json.loads(f["Pattern"]) for f in source["FilterCriteria"]["Filters"]] == [
-            event.filter_pattern()
-        ]
-        target = props["TargetParameters"]
-        assert target["EventBridgeEventBusParameters"] == {
-            "DetailType": event.detail_type,
-            "Source": catalog.EVENT_SOURCE,
+    mappings = _mappings(template)
+    streamed = {event.table for event in OUTBOX}
+    assert set(mappings) == {_table_logical(template, table) for table in streamed}
+    trigger = next(t for t in catalog.by_name("Outbox").triggers if isinstance(t, catalog.StreamTrigger))
+    for table in streamed:
+        _, props = mappings[_table_logical(template, table)]
+        assert props["FunctionName"] == {"Ref": _outbox_function(template)}
+        # From the oldest record; failures reported per record, retried within bounds, then kept.
+        assert props["StartingPosition"] == "TRIM_HORIZON"
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BisectBatchOnFunctionError"] is True
+        assert props["MaximumRetryAttempts"] == trigger.retry_attempts
+        assert props["MaximumRecordAgeInSeconds"] == trigger.max_record_age_seconds
+        assert props["ParallelizationFactor"] == 1
+        assert props["DestinationConfig"] == {
+            "OnFailure": {"Destination": {"Fn::GetAtt": [_failures_queue(template), "Arn"]}}
         }
-        assert target["InputTemplate"] == event.input_template()
-        assert "Enrichment" not in props  # shaped by the template, no function in between
+        # Only the table's own events invoke the function; no other change does.
+        assert [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]] == [
+            event.filter_pattern() for event in catalog.outbox_of(table)
+        ]
 
 
 @pytest.mark.parametrize("stack", CORES)
@@ -77,46 +87,46 @@ def test_streamed_tables_carry_both_images_and_the_others_no_stream(synth: Synth
 
 
 @pytest.mark.parametrize("stack", CORES)
-def test_a_pipe_role_reads_its_stream_and_puts_on_the_bus_only(synth: Synth, stack: str) -> None:
+def test_the_outbox_role_reads_its_streams_sends_failures_and_puts_on_the_bus_only(
+    synth: Synth, stack: str
+) -> None:
     template = synth.template(stack)
-    roles = by_type(template, "AWS::IAM::Role")
-    policies = by_type(template, "AWS::IAM::Policy")
-    for event in OUTBOX:
-        logical, props = _pipes(template)[event.detail_type]
-        role = props["RoleArn"]["Fn::GetAtt"][0]
-        trust = roles[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-        assert trust == [
-            {
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
-                "Effect": "Allow",
-                "Principal": {"Service": "pipes.amazonaws.com"},
-            }
-        ]
-        assert not roles[role]["Properties"].get("ManagedPolicyArns")
-        statements = [
-            statement
-            for policy in policies.values()
-            if {"Ref": role} in policy["Properties"].get("Roles", [])
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
-        granted = {
-            (action, flatten(statement["Resource"]))
-            for statement in statements
-            for action in (
-                [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
-            )
-        }
-        stream = f"<{_table_logical(template, event.table)}.StreamArn>"
-        assert granted == {(action, stream) for action in STREAM_READ} | {
-            ("events:PutEvents", f"<{_bus_logical(template)}.Arn>")
-        }
-        # The pipe starts only once its role may read the stream.
-        assert template["Resources"][logical]["DependsOn"]
+    function = template["Resources"][_outbox_function(template)]
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    # Outside the VPC: it reaches no Redis, and EventBridge without an endpoint.
+    assert "VpcConfig" not in function["Properties"]
+    assert not template["Resources"][role]["Properties"].get("ManagedPolicyArns")
+    statements = [
+        statement
+        for policy in by_type(template, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    granted = {
+        (action, flatten(statement["Resource"]))
+        for statement in statements
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    streams = {f"<{_table_logical(template, event.table)}.StreamArn>" for event in OUTBOX}
+    queue = f"<{_failures_queue(template)}.Arn>"
+    logs = {a for a, r in granted if a.startswith("logs:")}
+    assert granted - {(a, r) for a, r in granted if a in logs} == (
+        {(action, stream) for action in STREAM_READ for stream in streams}
+        | {(action, queue) for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")}
+        | {("events:PutEvents", f"<{_bus_logical(template)}.Arn>")}
+    )
+    # Each mapping starts only once the role may read its stream.
+    for logical, _ in _mappings(template).values():
+        assert template["Resources"][logical].get("DependsOn")
+
+
+def _bus_logical(template: dict[str, Any]) -> str:
+    [logical] = by_type(template, "AWS::Events::EventBus")
+    return logical
 
 
 @pytest.mark.parametrize("stack", CORES)
-def test_token_and_session_functions_may_not_put_events(synth: Synth, stack: str) -> None:
+def test_only_the_outbox_and_the_metrics_job_may_put_events(synth: Synth, stack: str) -> None:
     template = synth.template(stack)
     names = catalog_functions(template)
     functions = template["Resources"]
@@ -130,7 +140,7 @@ def test_token_and_session_functions_may_not_put_events(synth: Synth, stack: str
         for logical in names
         if functions[logical]["Properties"]["Role"]["Fn::GetAtt"][0] in may_put
     }
-    assert putting == {"ExpirySweeper", "MetricsEvent"}
+    assert putting == {"Outbox", "MetricsEvent"}
 
 
 @pytest.mark.parametrize("stack", CORES)
@@ -141,26 +151,20 @@ def test_the_eventbridge_endpoint_exists_only_where_functions_put_events(synth: 
         for resource in by_type(template, "AWS::EC2::VPCEndpoint").values()
         if ".events" in flatten(resource["Properties"]["ServiceName"])
     ]
-    # Only with PrivateEndpoints=true (otherwise EventBridge is reached over IPv6).
+    # Only with PrivateEndpoints=true (otherwise EventBridge is reached over IPv6), and only for
+    # the metrics job: the outbox function runs outside the VPC.
     assert endpoint["Condition"] == "EventBridgeEndpointWanted"
-    conditions = template["Conditions"]
-    assert conditions["EventBridgeEndpointWanted"] == {
-        "Fn::And": [{"Condition": "PrivateEndpointsAsked"}, {"Condition": "FunctionsPutEvents"}]
-    }
-    assert conditions["FunctionsPutEvents"] == {
-        "Fn::Or": [{"Condition": "EventsEnabled"}, {"Condition": "IncrOnExpiryEnabled"}]
-    }
-    assert conditions["IncrOnExpiryEnabled"] == {
-        "Fn::Equals": [{"Ref": "IncrSvcOnQueuePositionExpiry"}, "true"]
+    assert template["Conditions"]["EventBridgeEndpointWanted"] == {
+        "Fn::And": [{"Condition": "PrivateEndpointsAsked"}, {"Condition": "EventsEnabled"}]
     }
 
 
-# -- parity: the pipe's filter and template, applied as EventBridge would, against the catalog's
-# Python reading of them (what the local stream poller runs) ---------------------------------------
+# -- parity: the mapping's filter, applied as Lambda would, against the catalog's Python reading of
+# it (what the local stream poller runs) --------------------------------------------------------------
 
 
 def _matches(pattern: Any, value: Any) -> bool:
-    """EventBridge pattern matching for what the outbox filters use: value lists and `exists`."""
+    """Lambda's pattern matching for what the outbox filters use: nested keys and `exists`."""
     if isinstance(pattern, dict):
         node = value if isinstance(value, dict) else {}
         return all(_field_matches(rule, key in node, node.get(key)) for key, rule in pattern.items())
@@ -179,68 +183,81 @@ def _field_matches(rule: Any, present: bool, value: Any) -> bool:
     return False
 
 
-def _render(template: str, record: dict[str, Any]) -> Any:
-    """The input template with each `<$.path>` replaced by the record's string at that path."""
-
-    def value(match: re.Match[str]) -> str:
-        node: Any = record
-        for key in match.group(1).split("."):
-            node = node[key]
-        assert isinstance(node, str)
-        return node
-
-    return json.loads(re.sub(r"<\$\.([A-Za-z0-9_.]+)>", value, template))
-
-
 def _image(**attributes: str) -> dict[str, dict[str, str]]:
-    return {name: {"S": value} for name, value in attributes.items()}
+    return {name: {"N": value} if value.isdigit() else {"S": value} for name, value in attributes.items()}
 
 
 TOKEN = _image(request_id="r-1", event_id="ev", issuer="https://issuer")
 CLOSED = {**TOKEN, **_image(session_outcome="completed")}
+TOKEN_KEYS = {"request_id": {"S": "r-1"}}
+MOVE = _image(
+    event_id="ev", serving_counter="10", increment_by="3", previous_serving_counter="7", generation="2"
+)
+SWEPT = {**MOVE, **_image(expiry_watermark="12")}
+MOVE_KEYS = {"event_id": {"S": "ev"}, "serving_counter": {"N": "10"}}
+
+
+def _change(name: str, keys: dict, old: dict | None = None, new: dict | None = None) -> dict[str, Any]:
+    images: dict[str, Any] = {"Keys": keys}
+    if old is not None:
+        images["OldImage"] = old
+    if new is not None:
+        images["NewImage"] = new
+    return {"eventName": name, "dynamodb": images}
+
+
 RECORDS = {
-    "insert": {"eventName": "INSERT", "dynamodb": {"NewImage": TOKEN}},
-    "close": {"eventName": "MODIFY", "dynamodb": {"OldImage": TOKEN, "NewImage": CLOSED}},
-    "close again": {"eventName": "MODIFY", "dynamodb": {"OldImage": CLOSED, "NewImage": CLOSED}},
-    "other change": {
-        "eventName": "MODIFY",
-        "dynamodb": {"OldImage": TOKEN, "NewImage": {**TOKEN, **_image(issuer="other")}},
-    },
-    "ttl delete": {"eventName": "REMOVE", "dynamodb": {"OldImage": CLOSED}},
+    "insert": _change("INSERT", TOKEN_KEYS, new=TOKEN),
+    "close": _change("MODIFY", TOKEN_KEYS, TOKEN, CLOSED),
+    "close again": _change("MODIFY", TOKEN_KEYS, CLOSED, CLOSED),
+    "other change": _change("MODIFY", TOKEN_KEYS, TOKEN, {**TOKEN, **_image(issuer="other")}),
+    "ttl delete": _change("REMOVE", TOKEN_KEYS, CLOSED),
+    "sweeper's move": _change("INSERT", MOVE_KEYS, new=SWEPT),
+    "sweeper's move over an older generation's": _change("MODIFY", MOVE_KEYS, MOVE, SWEPT),
+    "operator's move": _change("INSERT", MOVE_KEYS, new={**MOVE, **_image(idempotency_key="k")}),
+    "move expired": _change("REMOVE", MOVE_KEYS, SWEPT),
 }
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=str)
 @pytest.mark.parametrize("event", OUTBOX, ids=lambda e: e.detail_type)
-def test_the_synthesized_pipe_and_the_local_poller_agree(
+def test_the_synthesized_filter_and_the_local_poller_agree(
     synth: Synth, event: OutboxEvent, record: str
 ) -> None:
-    _, props = _pipes(synth.template("core"))[event.detail_type]
-    stream_record = RECORDS[record]
-    [pattern] = [json.loads(f["Pattern"]) for f in props["SourceParameters"]["FilterCriteria"]["Filters"]]
-    assert _matches(pattern, stream_record) == event.matches(stream_record)
-    if event.matches(stream_record):
-        assert _render(props["TargetParameters"]["InputTemplate"], stream_record) == event.detail(
-            stream_record
-        )
+    template = synth.template("core")
+    _, props = _mappings(template)[_table_logical(template, event.table)]
+    patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert event.filter_pattern() in patterns
+    assert _matches(event.filter_pattern(), RECORDS[record]) == event.matches(RECORDS[record])
 
 
 def test_each_record_change_is_at_most_one_event() -> None:
-    expected = {"insert": ["token_generated"], "close": ["session_updated"]}
+    expected = {
+        "insert": ["token_generated"],
+        "close": ["session_updated"],
+        "sweeper's move": ["automatic_serving_counter_incr"],
+        "sweeper's move over an older generation's": ["automatic_serving_counter_incr"],
+    }
     for name, record in RECORDS.items():
         assert [e.detail_type for e in OUTBOX if e.matches(record)] == expected.get(name, []), name
 
 
 @pytest.mark.parametrize("stack", CORES)
-def test_a_failing_pipe_raises_an_alarm(synth: Synth, stack: str) -> None:
+def test_a_failing_outbox_raises_an_alarm(synth: Synth, stack: str) -> None:
     template = synth.template(stack)
+    alarms = [r["Properties"] for r in by_type(template, "AWS::CloudWatch::Alarm").values()]
+    function = f"<{_outbox_function(template)}>"
     watched = {
-        flatten(props["Dimensions"][0]["Value"]): props
-        for resource in by_type(template, "AWS::CloudWatch::Alarm").values()
-        for props in [resource["Properties"]]
-        if props.get("Namespace") == "AWS/EventBridge/Pipes"
+        (props.get("Namespace"), props.get("MetricName"), flatten(props["Dimensions"][0]["Value"]))
+        for props in alarms
+        if props.get("AlarmActions")
     }
-    assert set(watched) == {f"<{logical}>" for logical, _ in _pipes(template).values()}
-    for props in watched.values():
-        assert (props["MetricName"], props["Threshold"]) == ("ExecutionFailed", 0)
-        assert props["AlarmActions"]
+    assert ("AWS/Lambda", "Errors", function) in watched
+    assert ("AWS/Lambda", "IteratorAge", function) in watched
+    assert (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        f"<{_failures_queue(template)}.QueueName>",
+    ) in watched
+    assert not [props for props in alarms if props.get("Namespace") == "AWS/EventBridge/Pipes"]
+    assert not by_type(template, "AWS::Pipes::Pipe")

@@ -30,7 +30,8 @@ def test_every_stack_is_recognised_and_has_the_outputs_the_command_requires(
         ("AWS::SQS::Queue", "EntryDeadLetters", 1),
         ("AWS::CloudFront::Distribution", "Cdn", 1),
         ("AWS::ApiGateway::RestApi", "PublicApi", 1),
-        ("AWS::Pipes::Pipe", "", 2),
+        ("AWS::Lambda::EventSourceMapping", "OutboxStreams", 2),
+        ("AWS::Lambda::Function", "OutboxFunction", 1),
     ],
 )
 def test_the_core_resources_the_command_reads_are_found_by_type_and_name(

@@ -212,24 +212,42 @@ def redis_round_trips(monkeypatch: pytest.MonkeyPatch) -> Counter:
     return counts
 
 
+class Outbox:
+    """The streamed tables' records into the outbox function, as the stack's event source
+    mappings carry them; `poll()` is one pass over every stream."""
+
+    def __init__(self, pollers: dict[Resource, StreamPoller]) -> None:
+        self.pollers = pollers
+
+    def poll(self) -> int:
+        return sum(poller.poll() for poller in self.pollers.values())
+
+
 @pytest.fixture(scope="session")
-def outbox(core_env: dict[str, str], aws_session: boto3.Session) -> StreamPoller:
-    """The tokens table's stream into the bus, as the stack's pipes carry it; `poll()` is one pass."""
-    return StreamPoller(
-        aws_session,
-        table_name=core_env[Resource.TOKENS_TABLE.value],
-        outbox=outbox_of(Resource.TOKENS_TABLE),
-        bus=core_env[Resource.EVENT_BUS.value],
+def outbox(core_env: dict[str, str], aws_session: boto3.Session) -> Outbox:
+    from lambdas import outbox as outbox_function
+
+    return Outbox(
+        {
+            resource: StreamPoller(
+                aws_session,
+                table_name=core_env[resource.value],
+                outbox=outbox_of(resource),
+                invoke=lambda event: outbox_function.handler(event, None),
+            )
+            for resource in TABLES
+            if outbox_of(resource)
+        }
     )
 
 
 @pytest.fixture(scope="session")
 def event_sink(
-    core_env: dict[str, str], aws_session: boto3.Session, outbox: StreamPoller
+    core_env: dict[str, str], aws_session: boto3.Session, outbox: Outbox
 ) -> Callable[[], list[dict[str, Any]]]:
     """Every event put on the bus lands in an SQS queue through a rule; returns a drain function.
 
-    The outbox's stream is read up to its end first: what the handlers wrote is then on the bus.
+    The outbox's streams are read up to their end first: what the handlers wrote is then on the bus.
     """
     sqs, events = aws_session.client("sqs"), aws_session.client("events")
     url = sqs.create_queue(QueueName="test-event-sink")["QueueUrl"]

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from lambdas import counters, expiry_sweeper, queue_pos_expiry, waiting_num
+from lambdas.waiting_room.counters import EventCounters
 from tests.integration.conftest import Core, call
 
 PERIOD = 1  # seconds: short enough to wait out in a test
@@ -65,6 +66,10 @@ def sweep(core: Core) -> dict[str, int]:
     return expiry_sweeper.handler({}, None)["events"][core.event_id]
 
 
+def _generation(core: Core) -> int:
+    return EventCounters(core.event_id).generation()
+
+
 def test_expiry_disabled(core: Core, configure) -> None:
     configure(ENABLE_QUEUE_POSITION_EXPIRY="false", QUEUE_POSITION_EXPIRY_SECONDS="1")
     [request_id] = core.enter(1)
@@ -115,7 +120,38 @@ def test_sweeper_returns_expired_positions_to_the_serving_counter(core: Core, co
         "previous_serving_counter_position": 2,
         "increment_by": 2,
         "current_serving_counter_position": 4,
+        "dedup_id": f"automatic_serving_counter_incr:{core.event_id}:{_generation(core)}:4",
     }
+
+
+def test_a_crash_after_the_trail_record_still_delivers_the_increment(
+    core: Core, configure, event_sink, monkeypatch
+) -> None:
+    """The sweeper dies the moment its trail record is written: the record is the event."""
+    configure(QUEUE_POSITION_EXPIRY_SECONDS=str(PERIOD), INCR_SERVING_ON_EXPIRY="true")
+    event_sink()
+    core.enter(3)
+    core.serve(1)
+    time.sleep(PERIOD + 0.2)
+    written = expiry_sweeper.record_serving_increment
+
+    def write_then_die(*args, **kwargs) -> None:
+        written(*args, **kwargs)
+        raise RuntimeError("container killed")
+
+    monkeypatch.setattr(expiry_sweeper, "record_serving_increment", write_then_die)
+    with pytest.raises(RuntimeError, match="container killed"):
+        sweep(core)
+    [event] = [e for e in event_sink() if e["detail-type"] == "automatic_serving_counter_incr"]
+    assert event["detail"]["previous_serving_counter_position"] == 1
+    assert event["detail"]["increment_by"] == 1
+    assert event["detail"]["current_serving_counter_position"] == 2
+
+
+def test_an_operator_increment_is_no_automatic_increment(core: Core, event_sink) -> None:
+    event_sink()
+    core.serve(5)
+    assert [e for e in event_sink() if e["detail-type"] == "automatic_serving_counter_incr"] == []
 
 
 def test_a_position_counted_expired_can_no_longer_be_redeemed(core: Core, short_expiry) -> None:

@@ -1,8 +1,8 @@
 """The transactional outbox: a token record's INSERT and a session's close are the events.
 
 The handlers make no PutEvents call, so there is no moment between the write and the event in
-which a crash could lose it; the stream poller (what the stack's pipes do) carries each change to
-the bus at least once.
+which a crash could lose it; the stream poller (what the stack's event source mappings do) hands
+each change to the outbox function, which puts it on the bus at least once.
 """
 
 from __future__ import annotations
@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from unittest import mock
 
-import pytest
 from botocore.exceptions import ClientError
 
 from lambdas import update_session
 from lambdas.waiting_room import aws, records, tokens
 from lambdas.waiting_room.settings import settings
-from local.stream_poller import StreamPoller
-from tests.integration.conftest import Core, call
+from tests.integration.conftest import Core, Outbox, call
 
 
 def _close(core: Core, request_id: str, status: int) -> int:
@@ -94,13 +92,37 @@ def test_each_record_change_is_one_event_and_other_changes_none(core: Core, even
     assert [kind for kind, _ in _about(events, second)] == ["token_generated"]
 
 
-def test_a_put_the_bus_refuses_is_tried_again(core: Core, outbox: StreamPoller, event_sink) -> None:
-    """The shard's position moves on only once the bus took the events: none is skipped."""
+def test_a_put_the_bus_refuses_is_tried_again(core: Core, outbox: Outbox, event_sink) -> None:
+    """A record whose event the bus refused is reported failed and read again: none is skipped."""
     event_sink()
     [request_id] = core.enter(1)
     core.serve(1)
     assert core.token(request_id)[0] == 200
     refused = ClientError({"Error": {"Code": "InternalException", "Message": "injected"}}, "PutEvents")
-    with mock.patch.object(outbox._events, "put_events", side_effect=refused), pytest.raises(ClientError):
+    with mock.patch.object(aws.client("events"), "put_events", side_effect=refused):
         outbox.poll()
     assert [kind for kind, _ in _about(event_sink(), request_id)] == ["token_generated"]
+
+
+def test_an_entry_the_bus_refuses_fails_only_its_record(core: Core, outbox: Outbox, event_sink) -> None:
+    """PutEvents answers per entry: the refused one's record is read again, the others are not."""
+    event_sink()
+    first, second = core.enter(2)
+    core.serve(2)
+    put = aws.client("events").put_events
+
+    def refuse_the_first(**request):
+        answer = put(**request)
+        answer["Entries"][0] = {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}
+        answer["FailedEntryCount"] = 1
+        return answer
+
+    assert core.token(first)[0] == 200 and core.token(second)[0] == 200
+    with mock.patch.object(aws.client("events"), "put_events", side_effect=refuse_the_first):
+        outbox.poll()
+    events = event_sink()
+    # Delivered twice at most (at least once), each delivery with the same dedup id.
+    for request_id in (first, second):
+        about = _about(events, request_id)
+        assert 1 <= len(about) <= 2
+        assert {detail["dedup_id"] for _, detail in about} == {f"token_generated:{request_id}"}

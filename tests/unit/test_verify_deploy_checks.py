@@ -125,7 +125,7 @@ def test_stacks_without_a_core_are_refused(session: boto3.Session, moto_endpoint
         from_stacks([name], session=session, region=REGION, endpoint_url=moto_endpoint)
 
 
-# -- dead letters, alarms, pipes, WAF ----------------------------------------------------------------
+# -- dead letters, alarms, the outbox, WAF ----------------------------------------------------------------
 
 
 def test_the_dead_letter_queue_passes_empty_and_fails_with_an_entry(deployment: Deployment) -> None:
@@ -156,23 +156,54 @@ def test_an_alarm_in_alarm_is_named(deployment: Deployment) -> None:
     assert checks.alarms(context(deployment)).detail == f"in ALARM: {names[1]}"
 
 
-def test_a_stopped_pipe_fails_the_pipes_check(deployment: Deployment) -> None:
-    client = deployment.client("pipes")
-    names = [f"pipe-{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    for name in names:
-        client.create_pipe(
-            Name=name,
-            Source=f"arn:aws:sqs:{REGION}:{ACCOUNT}:source",
-            Target=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/bus",
-            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/pipe",
+def test_a_disabled_stream_mapping_fails_the_outbox_check(deployment: Deployment) -> None:
+    iam, dynamodb = deployment.client("iam"), deployment.client("dynamodb")
+    role = iam.create_role(
+        RoleName=f"outbox-{uuid.uuid4().hex[:8]}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    name = f"outbox-{uuid.uuid4().hex[:8]}"
+    lambda_ = deployment.client("lambda")
+    lambda_.create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="lambdas.outbox.handler",
+        Code={"ZipFile": _empty_zip()},
+    )  # fmt: skip
+    mappings = []
+    for table in ("tokens", "serving"):
+        table_name = f"{table}-{uuid.uuid4().hex[:8]}"
+        stream = dynamodb.create_table(
+            TableName=table_name,
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]["LatestStreamArn"]
+        mappings.append(
+            lambda_.create_event_source_mapping(
+                EventSourceArn=stream, FunctionName=name, StartingPosition="TRIM_HORIZON"
+            )["UUID"]
         )
-    deployment.pipes = names
-    assert checks.pipes(context(deployment)) == passed("2 pipes RUNNING")
+    deployment.outbox_function, deployment.outbox_mappings = name, mappings
+    assert checks.outbox(context(deployment)) == passed("outbox function Active, 2 stream mappings Enabled")
 
-    client.stop_pipe(Name=names[0])
+    lambda_.update_event_source_mapping(UUID=mappings[0], Enabled=False)
 
-    result = checks.pipes(context(deployment))
-    assert result.status == "fail" and names[0] in result.detail and names[1] not in result.detail
+    result = checks.outbox(context(deployment))
+    assert result.status == "fail" and mappings[0] in result.detail and mappings[1] not in result.detail
+
+
+def test_the_outbox_check_names_what_vwr_local_lacks(deployment: Deployment) -> None:
+    assert checks.outbox(context(deployment)).status == "skip"
+
+
+def _empty_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
 
 
 def distribution(deployment: Deployment, web_acl: str) -> str:
