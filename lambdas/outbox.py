@@ -25,9 +25,15 @@ class NotDelivered(RuntimeError):
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bus = settings().event_bus_name
-    deliveries, failed = [], set()
+    deliveries: list[outbox.Delivery] = []
+    failed: set[str] = set()
     for record in event.get("Records", []):
         sequence = record["dynamodb"]["SequenceNumber"]
+        if failed:
+            # A stream is read again from its first failed record: those after it come again too,
+            # so putting them now would only put them twice.
+            failed.add(sequence)
+            continue
         try:
             deliveries.append(outbox.Delivery(sequence, outbox.entries(outbox.details(record), bus)))
         except outbox.MalformedRecord as error:

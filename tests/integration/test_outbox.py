@@ -7,6 +7,7 @@ each change to the outbox function, which puts it on the bus at least once.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from unittest import mock
 
@@ -126,3 +127,59 @@ def test_an_entry_the_bus_refuses_fails_only_its_record(core: Core, outbox: Outb
         about = _about(events, request_id)
         assert 1 <= len(about) <= 2
         assert {detail["dedup_id"] for _, detail in about} == {f"token_generated:{request_id}"}
+
+
+def test_a_record_that_keeps_failing_is_given_up_after_the_retries_and_the_rest_delivered(
+    core: Core, aws_session, event_sink
+) -> None:
+    """A record that claims to be an event but cannot be read as one blocks its shard only for the
+    mapping's retries; then it is given up (the stack's mapping sends it to the failure queue) and
+    the records behind it are delivered. A table of its own keeps the shared streams clean."""
+    from lambdas import outbox as outbox_function
+    from lambdas.catalog import Resource, StreamTrigger, outbox_of
+    from local.stream_poller import StreamPoller
+
+    event_sink()
+    dynamodb = aws_session.client("dynamodb")
+    name = f"test-poison-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "event_id", "KeyType": "HASH"},
+            {"AttributeName": "serving_counter", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "event_id", "AttributeType": "S"},
+            {"AttributeName": "serving_counter", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    move = {
+        "event_id": {"S": core.event_id},
+        "increment_by": {"N": "2"},
+        "previous_serving_counter": {"N": "3"},
+        "generation": {"N": "7"},
+        "expiry_watermark": {"N": "5"},
+    }
+    broken = {**move, "serving_counter": {"N": "5"}, "increment_by": {"S": "two"}}
+    dynamodb.put_item(TableName=name, Item=broken)
+    dynamodb.put_item(
+        TableName=name, Item={**move, "serving_counter": {"N": "6"}, "previous_serving_counter": {"N": "4"}}
+    )
+    poller = StreamPoller(
+        aws_session,
+        table_name=name,
+        outbox=outbox_of(Resource.SERVING_COUNTER_TABLE),
+        invoke=lambda event: outbox_function.handler(event, None),
+        trigger=StreamTrigger(retry_attempts=2),
+    )
+    for _ in range(2):  # the first try and the first retry
+        poller.poll()
+        assert poller.given_up == []
+    poller.poll()  # the second retry fails too: given up
+    assert [record["dynamodb"]["Keys"]["serving_counter"] for record in poller.given_up] == [{"N": "5"}]
+    moves = [e["detail"] for e in event_sink() if e["detail-type"] == "automatic_serving_counter_incr"]
+    assert [
+        (m["previous_serving_counter_position"], m["current_serving_counter_position"]) for m in moves
+    ] == [(4, 6)]
