@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from local.timers import Timer
+
 logger = logging.getLogger("vwr.local.scheduler")
 
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
@@ -46,29 +48,18 @@ class OneTimeSchedules:
         self._scheduler = scheduler
         self._group = group
         self._invoke = invoke
-        self._period = period_seconds
         # Schedules kept after firing (ActionAfterCompletion NONE) fire once per expression.
         self._fired: set[tuple[str, str]] = set()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="vwr-scheduler", daemon=True)
+        self._timer = Timer(f"schedules-{group}", period_seconds, self.poll)
 
     def start(self) -> None:
-        self._thread.start()
+        self._timer.start()
 
     def request_stop(self) -> None:
-        self._stopping.set()
+        self._timer.request_stop()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._period):
-            try:
-                self.poll()
-            except Exception:
-                logger.exception("reading the schedules of %s failed", self._group)
+        self._timer.stop(timeout)
 
     def poll(self, now: float | None = None) -> list[str]:
         """Fires every schedule that is due; returns their names."""
