@@ -1,6 +1,10 @@
 """A scheduled sale through `vwr local` over HTTP: a burst into the pre-queue, the draw at the
 sale's start (fired by the sale's one-time schedule), every visitor numbered once, and the
-published record verifying."""
+published record verifying; and the same when Redis is lost during the pre-queue or mid-draw.
+
+The runtime uses the chaos test's redis-server (passed with `--redis-url`), so a test can kill it
+and start it again empty: the pre-queue lives in DynamoDB alone, and the draw's numbering rebuilds
+the lost state from DynamoDB before it writes, so a loss changes no number."""
 
 from __future__ import annotations
 
@@ -9,65 +13,128 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from local.testing import Runtime, running_runtime
 from local.verify_draw import verify
+from tests.e2e import test_chaos
 from tests.e2e.journey import TIMEOUT, eventually
+from tests.e2e.test_chaos import RedisProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 SALE = "sale"
 BURST = 60
+# Small sales for the Redis losses: the invariants need a few entries on each side of a loss.
+LOSS_SALE_ENTRIES = 30
 # The draw must seal the pre-queue at the start, give or take a slow machine; the sweep that would
 # otherwise draw it runs every 15 minutes.
 SEALED_WITHIN_SECONDS = 20
-# The scheduled jobs keep their deployed periods: the Draw function's sweep (every 15 minutes)
-# cannot be what draws this sale, its one-time schedule must.
-RUNTIME_ARGS = ("--event-id", "sale-host", "--batch-window", "0.2")
+# The chaos test's redis-server, which a test can kill and start again empty (one for this module).
+redis_process = test_chaos.redis_process
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+def runtime(redis_process: RedisProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     logs: Path = tmp_path_factory.mktemp("vwr-local-sale")
-    with running_runtime(RUNTIME_ARGS, log_dir=logs) as started:
+    # The scheduled jobs keep their deployed periods: the Draw function's sweep (every 15 minutes)
+    # cannot be what draws a sale, its one-time schedule must.
+    args = ("--event-id", "sale-host", "--batch-window", "0.2", "--redis-url", redis_process.url)
+    with running_runtime(args, log_dir=logs) as started:
         yield started
 
 
-def _sealed_at_ms(runtime: Runtime) -> int:
-    """When the sale's draw sealed its pre-queue, from the draw's record (lambdas/waiting_room/draw.py)."""
+def _draw_item(runtime: Runtime, event_id: str) -> dict[str, Any] | None:
+    """The sale's draw record (lambdas/waiting_room/draw.py), read from DynamoDB: no cache between."""
     scan = runtime.boto3_client("dynamodb").scan(
         TableName="vwr-queue_positions",
         FilterExpression="begins_with(request_id, :draw)",
-        ExpressionAttributeValues={":draw": {"S": f"draw#{SALE}#"}},
+        ExpressionAttributeValues={":draw": {"S": f"draw#{event_id}#"}},
     )
-    (record,) = scan["Items"]
-    return int(record["sealed_at"]["N"])
+    items = scan["Items"]
+    assert len(items) <= 1, items
+    return items[0] if items else None
 
 
-def _enter(runtime: Runtime) -> str:
-    answer = requests.post(runtime.public_api + "/assign_queue_num", json={"event_id": SALE}, timeout=TIMEOUT)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["api_request_id"]
-
-
-def _queue_num(runtime: Runtime, request_id: str) -> requests.Response:
-    params = {"event_id": SALE, "request_id": request_id}
-    return requests.get(runtime.public_api + "/queue_num", params=params, timeout=TIMEOUT)
-
-
-def test_a_burst_into_the_pre_queue_is_drawn_once_each_and_the_record_verifies(runtime: Runtime) -> None:
-    starts = int(time.time()) + 12
+def _create_sale(runtime: Runtime, event_id: str, starts: int) -> None:
     sale = {
-        "event_id": SALE,
+        "event_id": event_id,
         "prequeue_start": int(time.time()) - 1,
         "start_time": starts,
         "order_at_start": "draw",
     }
     created = runtime.signed("POST", runtime.private_api + "/events", json_body=sale)
     assert created.status_code == 201, created.text
+
+
+def _enter(runtime: Runtime, event_id: str = SALE) -> str:
+    answer = requests.post(
+        runtime.public_api + "/assign_queue_num", json={"event_id": event_id}, timeout=TIMEOUT
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["api_request_id"]
+
+
+def _enter_many(runtime: Runtime, event_id: str, count: int) -> list[str]:
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda _: _enter(runtime, event_id), range(count)))
+
+
+def _queue_num(runtime: Runtime, request_id: str, event_id: str = SALE) -> requests.Response:
+    params = {"event_id": event_id, "request_id": request_id}
+    return requests.get(runtime.public_api + "/queue_num", params=params, timeout=TIMEOUT)
+
+
+def _held(runtime: Runtime, event_id: str, request_id: str) -> dict[str, Any]:
+    """The entry's answer once it is recorded: 202, pre-queued, with the draw's time."""
+    return eventually(
+        lambda: (
+            (a := _queue_num(runtime, request_id, event_id)).status_code == 202
+            and a.json().get("prequeue")
+            and a.json()
+        )
+    )
+
+
+def _drawn(runtime: Runtime, event_id: str) -> dict[str, Any]:
+    """The published record, once the draw is done."""
+    return eventually(
+        lambda: (
+            (
+                r := requests.get(
+                    runtime.public_api + "/draw", params={"event_id": event_id}, timeout=TIMEOUT
+                ).json()
+            )["state"]
+            == "done"
+            and r
+        ),
+        within=90,
+    )
+
+
+def _numbered_once_each(runtime: Runtime, event_id: str, request_ids: list[str]) -> dict[str, int]:
+    """Every visitor's drawn place: 1..N, each once, nobody left without one; checked against the
+    published record with the same function as `vwr verify-draw`."""
+
+    def place(request_id: str) -> int:
+        answer = eventually(lambda: (a := _queue_num(runtime, request_id, event_id)).status_code == 200 and a)
+        return answer.json()["queue_number"]
+
+    with ThreadPoolExecutor(8) as pool:
+        places = dict(zip(request_ids, pool.map(place, request_ids), strict=True))
+    assert sorted(places.values()) == list(range(1, len(request_ids) + 1))
+    for request_id in request_ids:
+        _, verdict = verify(runtime.public_api, event_id, request_id=request_id, place=places[request_id])
+        assert verdict.ok and verdict.place == places[request_id], verdict.problems
+    return places
+
+
+def test_a_burst_into_the_pre_queue_is_drawn_once_each_and_the_record_verifies(runtime: Runtime) -> None:
+    starts = int(time.time()) + 12
+    _create_sale(runtime, SALE, starts)
     scheduler = runtime.boto3_client("scheduler")
     schedule = scheduler.get_schedule(Name=SALE, GroupName="vwr-draws")
     # Locally a schedule fires to the second: a second before the start, and the draw waits for it.
@@ -77,42 +144,21 @@ def test_a_burst_into_the_pre_queue_is_drawn_once_each_and_the_record_verifies(r
     commitment = requests.get(runtime.public_api + "/draw", params={"event_id": SALE}, timeout=TIMEOUT).json()
     assert commitment["state"] == "pending" and len(commitment["commitment"]) == 64
 
-    with ThreadPoolExecutor(8) as pool:
-        request_ids = list(pool.map(lambda _: _enter(runtime), range(BURST)))
+    request_ids = _enter_many(runtime, SALE, BURST)
     assert time.time() < starts, "the burst took longer than the pre-queue lasted: this machine is too slow"
-    held = eventually(
-        lambda: (
-            (a := _queue_num(runtime, request_ids[-1])).status_code == 202
-            and a.json().get("prequeue")
-            and a.json()
-        )
-    )
-    assert held["draw_at"] == starts
+    assert _held(runtime, SALE, request_ids[-1])["draw_at"] == starts
 
-    record = eventually(
-        lambda: (
-            (
-                r := requests.get(
-                    runtime.public_api + "/draw", params={"event_id": SALE}, timeout=TIMEOUT
-                ).json()
-            )["state"]
-            == "done"
-            and r
-        ),
-        within=90,
-    )
+    record = _drawn(runtime, SALE)
     assert record["commitment"] == commitment["commitment"] and record["count"] == BURST
     # The schedule fired and deleted itself, and the draw sealed the pre-queue at the start: not
     # before it, and not a sweep (15 minutes) after it.
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
         scheduler.get_schedule(Name=SALE, GroupName="vwr-draws")
-    sealed_s = _sealed_at_ms(runtime) / 1000
+    item = _draw_item(runtime, SALE)
+    assert item is not None
+    sealed_s = int(item["sealed_at"]["N"]) / 1000
     assert starts <= sealed_s < starts + SEALED_WITHIN_SECONDS, (starts, sealed_s)
-    places = {rid: _queue_num(runtime, rid).json()["queue_number"] for rid in request_ids}
-    assert sorted(places.values()) == list(range(1, BURST + 1))
-    for rid in request_ids[:10]:
-        _, verdict = verify(runtime.public_api, SALE, request_id=rid, place=places[rid])
-        assert verdict.ok and verdict.place == places[rid], verdict.problems
+    places = _numbered_once_each(runtime, SALE, request_ids)
     _, wrong = verify(
         runtime.public_api, SALE, request_id=request_ids[0], place=places[request_ids[0]] % BURST + 1
     )
@@ -122,3 +168,55 @@ def test_a_burst_into_the_pre_queue_is_drawn_once_each_and_the_record_verifies(r
     late = _enter(runtime)
     answer = eventually(lambda: (a := _queue_num(runtime, late)).status_code == 200 and a.json(), within=60)
     assert answer["queue_number"] == BURST + 1
+
+
+def test_a_redis_loss_during_the_pre_queue_loses_no_entry(
+    runtime: Runtime, redis_process: RedisProcess
+) -> None:
+    event_id = "sale-lost-prequeue"
+    starts = int(time.time()) + 10
+    _create_sale(runtime, event_id, starts)
+    before = _enter_many(runtime, event_id, LOSS_SALE_ENTRIES // 2)
+    _held(runtime, event_id, before[-1])
+
+    redis_process.kill()
+    redis_process.start()  # empty
+    after = _enter_many(runtime, event_id, LOSS_SALE_ENTRIES // 2)
+    assert time.time() < starts, "the entries took longer than the pre-queue lasted: this machine is too slow"
+    for request_id in (before[0], after[-1]):
+        assert _held(runtime, event_id, request_id)["draw_at"] == starts
+
+    record = _drawn(runtime, event_id)
+    assert record["count"] == LOSS_SALE_ENTRIES
+    _numbered_once_each(runtime, event_id, before + after)
+
+
+def test_a_redis_loss_in_the_middle_of_the_draw_gives_each_entry_one_place(
+    runtime: Runtime, redis_process: RedisProcess
+) -> None:
+    event_id = "sale-lost-draw"
+    starts = int(time.time()) + 8
+    _create_sale(runtime, event_id, starts)
+    request_ids = _enter_many(runtime, event_id, LOSS_SALE_ENTRIES)
+    _held(runtime, event_id, request_ids[-1])
+
+    # Sealed and settling (lambdas/waiting_room/draw.py waits SETTLE_SECONDS before it orders and
+    # numbers): Redis dies and comes back empty while the draw is half-way.
+    def drawing() -> bool:
+        item = _draw_item(runtime, event_id)
+        return item is not None and item["draw_state"]["S"] == "drawing"
+
+    eventually(drawing, within=30, every=0.1)
+    redis_process.kill()
+    redis_process.start()
+    assert drawing(), "the draw finished before Redis was lost: the loss was not mid-draw"
+
+    record = _drawn(runtime, event_id)
+    assert record["count"] == LOSS_SALE_ENTRIES
+    _numbered_once_each(runtime, event_id, request_ids)
+    # The rebuilt counters hold the drawn line: the next visitor comes right behind it.
+    late = _enter(runtime, event_id)
+    answer = eventually(
+        lambda: (a := _queue_num(runtime, late, event_id)).status_code == 200 and a.json(), within=60
+    )
+    assert answer["queue_number"] == LOSS_SALE_ENTRIES + 1
