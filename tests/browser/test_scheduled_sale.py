@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import secrets
@@ -11,12 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.helpers import Operator
 
 POLL_MS = 200
 SLOW = 30_000
+# Real seconds from creating the sale to its draw on the server: time to load the page and enter.
+DRAW_IN_REAL_SECONDS = 7
 
 pytestmark = pytest.mark.e2e
 
@@ -66,42 +69,113 @@ def sale_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 def test_the_page_counts_down_to_the_pre_queue_then_waits_for_the_draw_and_shows_the_place(
     context: BrowserContext, sale_runtime: dict, screenshot
 ) -> None:
+    """The page's hour of pre-queue runs on Playwright's clock; the server keeps real time.
+
+    The page learns the sale's times from `/event_info` as absolute times and compares them with
+    its own clock, so its clock starts ten minutes before the pre-queue opens and is moved through
+    the countdown and the hour of pre-queue. The server's pre-queue is already open (it opened an
+    hour ago by its clock) and its draw runs a few real seconds from now: when the page enters,
+    the server holds the entry for the draw, and when the page's clock passes the draw the server
+    has drawn.
+    """
     operator = Operator(sale_runtime)
     now = int(time.time())
-    sale = {"event_id": "draw-sale", "name": "Drawn sale", "prequeue_start": now + 6, "start_time": now + 16,
-            "order_at_start": "draw"}  # fmt: skip
+    prequeue_start, start_time = now - 3600, now + DRAW_IN_REAL_SECONDS
+    sale = {"event_id": "draw-sale", "name": "Drawn sale", "prequeue_start": prequeue_start,
+            "start_time": start_time, "order_at_start": "draw"}  # fmt: skip
     operator.call("POST", "/events", sale, status=201)
     page = context.new_page()
-    asked: list[str] = []
     errors: list[str] = []
-    page.on("request", lambda request: asked.append(request.url))
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{sale_runtime['waiting_room']}?poll={POLL_MS}&event_id=draw-sale")
+    # A number is seconds since the epoch to Playwright's Python clock.
+    page.clock.install(time=prequeue_start - 600)
+    page.add_init_script(ASKED_ON_THE_PAGES_CLOCK)
+    page.goto(f"{sale_runtime['waiting_room']}?event_id=draw-sale")
 
-    # Before the pre-queue: a countdown, and no way in.
+    # Ten minutes before the pre-queue: a countdown, and no way in.
     expect(page.locator("#headline")).to_have_text("Opening soon")
-    expect(page.locator("#status")).to_contain_text("The line opens in")
+    expect(page.locator("#status")).to_contain_text(re.compile(r"The line opens in (10|9) min"))
     expect(page.get_by_role("button", name="Enter the line")).to_be_hidden()
     screenshot(page, "countdown")
+    page.clock.run_for(9 * 60_000)
+    expect(page.locator("#status")).to_contain_text(re.compile(r"The line opens in (1 min 00 s|\d+ s)\."))
+    expect(page.get_by_role("button", name="Enter the line")).to_be_hidden()
+    # The countdown asks nothing: the page's configuration and the event's facts were read once, at load.
+    assert sorted(path.rsplit("/", 1)[-1] for _, path in asked(page)) == ["config.json", "event_info"]
 
-    # The pre-queue opens: the page says how the order is decided, and lets the visitor in.
-    expect(page.get_by_role("button", name="Enter the line")).to_be_visible(timeout=SLOW)
+    # The pre-queue opens on the page's clock: it says how the order is decided, and lets the visitor in.
+    page.clock.run_for(61_000)
+    expect(page.get_by_role("button", name="Enter the line")).to_be_visible()
     expect(page.locator("#status")).to_contain_text("Everyone who joins before then has the same chance")
     page.get_by_role("button", name="Enter the line").click()
     expect(page.locator("#headline")).to_have_text("You are in the pre-queue", timeout=SLOW)
     expect(page.locator("#status")).to_contain_text("Joining earlier in the pre-queue gives no advantage")
+    expect(page.locator("#status")).to_contain_text(re.compile(r"The draw is in (1 h 00|59) min"))
     request_id = json.loads(page.evaluate("localStorage.getItem('vwr:place:draw-sale')"))["request_id"]
     expect(page.locator("#sale-handle")).to_have_text(hashlib.sha256(request_id.encode()).hexdigest())
     screenshot(page, "prequeue")
-    polls_before_draw = sum("/queue_num?" in url for url in asked)
 
-    # The draw: the page asks a moment after its time and shows the drawn place.
-    expect(page.locator("#my-number")).to_have_text("1", timeout=60_000)
+    # The hour of pre-queue on the page's clock, to ten seconds before the draw, quickly: the
+    # server draws at its start in real time, and the page must not ask after that while its own
+    # clock is still in the pre-queue. Jumps of 30 s fire a due poll once, and each answer reaches
+    # the page before the next jump (a jump while a fetch is out would time the fetch out).
+    draw_ms = start_time * 1000
+    while page_ms(page) < draw_ms - 10_000:
+        page.clock.fast_forward(min(30_000, draw_ms - 10_000 - page_ms(page)))
+        page.wait_for_timeout(10)  # a poll's fetch starts after the timer's callback awaited
+        while page.evaluate("window.fetching"):
+            page.wait_for_timeout(5)
+    expect(page.locator("#headline")).to_have_text("You are in the pre-queue")
+    polls = [at for at, path in asked(page) if path.endswith("/queue_num")]
+    # Rare polling: a handful of questions over the hour (half the time left, at most ten minutes
+    # apart), not one every two seconds; and none before the visitor entered.
+    assert 5 <= len(polls) <= 12, str([(at - draw_ms) / 1000 for at in polls])
+    assert all(b - a >= 30_000 for a, b in itertools.pairwise(polls)), str(polls)
+    assert min(polls) >= prequeue_start * 1000, asked(page)
+
+    # The server draws at its start (real time); then the page's clock passes the draw, and the
+    # page asks a moment after it and shows the drawn place.
+    deadline = time.monotonic() + 60
+    draw_url = sale_runtime["public_api"] + "/draw"
+    while requests.get(draw_url, params={"event_id": "draw-sale"}, timeout=10).json()["state"] != "done":
+        assert time.monotonic() < deadline, "the server never drew the sale"
+        time.sleep(0.2)
+    page.clock.run_for(10_000)
+    for _ in range(60):  # the first ask after the draw may meet the CDN's copy of the last answer
+        if page.locator("#my-number").text_content() == "1":
+            break
+        page.clock.run_for(1000)
+        page.wait_for_timeout(200)
+    expect(page.locator("#my-number")).to_have_text("1")
+    first_after = min(at for at, path in asked(page) if path.endswith("/queue_num") and at >= draw_ms)
+    assert first_after <= draw_ms + 3000, asked(page)  # within seconds of the draw's time
     expect(page.locator("#sale-check")).to_be_hidden()
     screenshot(page, "drawn")
-    # Rare polling: a handful of questions over the pre-queue's ten seconds, not one a poll interval.
-    assert polls_before_draw <= 4, asked
     assert errors == []
+
+
+# Every fetch the page makes, with the page's clock when it made it; and how many are out.
+ASKED_ON_THE_PAGES_CLOCK = """
+window.asked = [];
+window.fetching = 0;
+const fetchOfThePage = window.fetch.bind(window);
+window.fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input), window.location.href);
+  window.asked.push([Date.now(), url.pathname]);
+  window.fetching += 1;
+  return fetchOfThePage(input, init).finally(() => { window.fetching -= 1; });
+};
+"""
+
+
+def page_ms(page: Page) -> int:
+    """The page's clock."""
+    return int(page.evaluate("Date.now()"))
+
+
+def asked(page: Page) -> list[tuple[int, str]]:
+    """(the page's clock in ms, the path) of each fetch the page made."""
+    return [(int(at), path) for at, path in page.evaluate("window.asked")]
 
 
 def test_a_full_line_says_so_and_offers_the_events_other_page(
