@@ -19,7 +19,7 @@ from tests.browser.helpers import Operator
 POLL_MS = 200
 SLOW = 30_000
 # Real seconds from creating the sale to its draw on the server: time to load the page and enter.
-DRAW_IN_REAL_SECONDS = 7
+DRAW_IN_REAL_SECONDS = 9
 
 pytestmark = pytest.mark.e2e
 
