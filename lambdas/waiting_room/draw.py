@@ -20,7 +20,9 @@ numbers:
    request ids; public: handles), then the count, once (conditional);
 4. number: each chunk in one Redis round trip (`EventCounters.place`) and TransactWriteItems of 50
    records; the same chunk numbered twice gets the same positions;
-5. done: the seed is published, and the worker numbers later entries.
+5. done: the seed is published, and the worker numbers later entries;
+6. stragglers: a pre-queued entry the index still lacked at step 3 is numbered after the drawn
+   ones, at the draw's end or on a later sweep (`number_stragglers`).
 
 One drawer at a time holds a lease on the record; another invocation finds it held and leaves.
 """
@@ -38,6 +40,7 @@ from botocore.exceptions import ClientError
 from lambdas.waiting_room import draw_rule
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.counters import EventCounters
+from lambdas.waiting_room.entries import Entry, assign_positions
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.records import (
     ENTRY_PREQUEUED,
@@ -233,7 +236,10 @@ def run(event: EventConfig, *, now_s: float | None = None) -> DrawRecord | None:
     generation = counters.generation()
     record = ensure(event, generation)
     now = time.time() if now_s is None else now_s
-    if record.state == "done" or now < event.start_time:
+    if record.state == "done":
+        number_stragglers(record)
+        return record
+    if now < event.start_time:
         return record
     owner = uuid.uuid4().hex
     if not _lease(record, owner, now):
@@ -255,6 +261,7 @@ def run(event: EventConfig, *, now_s: float | None = None) -> DrawRecord | None:
             "draw done",
             extra={"event_id": event.event_id, "count": record.count, "seconds": time.monotonic() - started},
         )
+        number_stragglers(record)
         return record
     finally:
         _release(record, owner)
@@ -405,6 +412,25 @@ def _number(counters: EventCounters, record: DrawRecord, part: int) -> None:
     )
     if result.unwritten:
         raise RuntimeError(f"{len(result.unwritten)} drawn positions were not stored: the draw resumes")
+
+
+def number_stragglers(record: DrawRecord) -> int:
+    """Numbers the pre-queued entries the draw's read missed, after the drawn ones, in arrival
+    order, as late arrivals; returns how many. An entry written before the seal can still be
+    missing from the eventually consistent index `SETTLE_SECONDS` later: rare, but it must not
+    wait unnumbered forever. It is not in the published list (docs/FAIRNESS.md says so). Every
+    run of a done draw looks again: once at its end, then on each sweep."""
+    missed = sorted(prequeued(record.event_id, record.generation), key=lambda entry: (entry[1], entry[0]))
+    if not missed:
+        return 0
+    logger.warning(
+        "pre-queued entries the draw missed are numbered after it",
+        extra={"event_id": record.event_id, "entries": len(missed)},
+    )
+    entries = [Entry(request_id, record.event_id, request_id, entered) for request_id, entered in missed]
+    if assign_positions(record.event_id, entries):
+        raise RuntimeError("entries the draw missed were not all stored: the next run numbers them")
+    return len(missed)
 
 
 def _finish(record: DrawRecord) -> DrawRecord:

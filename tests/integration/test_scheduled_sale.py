@@ -221,6 +221,32 @@ def test_a_crash_and_a_redis_loss_in_the_middle_of_the_draw_give_the_same_number
     assert EventCounters(sale.event_id).counters()["queue_counter"] == 200
 
 
+def test_an_entry_the_index_still_lacked_at_the_draw_is_numbered_after_it_not_stranded(
+    sale: Sale, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prequeued = enter_at(sale, [int(time.time() * 1000) + i for i in range(50)])
+    missed = prequeued[17]
+    index_lags = {"on": True}
+    read_index = draw.prequeued
+
+    def lagging_index(event_id: str, generation: int):
+        return (e for e in read_index(event_id, generation) if not (index_lags["on"] and e[0] == missed))
+
+    monkeypatch.setattr(draw, "prequeued", lagging_index)
+    assert run_draw(sale).count == 49
+    assert queue_num(sale, missed)[1].get("prequeue") is True  # the index has not caught up yet
+
+    index_lags["on"] = False  # it has now; the next sweep visits the done draw
+    assert run_draw(sale, later_s=900).state == "done"
+    assert queue_num(sale, missed) == (200, {**queue_num(sale, missed)[1], "queue_number": 50})
+    drawn = sorted(queue_num(sale, rid)[1]["queue_number"] for rid in prequeued if rid != missed)
+    assert drawn == list(range(1, 50))
+    document, lines = published(sale)
+    assert draw_rule.handle(missed) not in lines and len(lines) == 49
+    # Nothing more to do on the sweeps after it.
+    assert draw.number_stragglers(run_draw(sale, later_s=1800)) == 0
+
+
 # -- a line that can be full ---------------------------------------------------------------------
 
 
