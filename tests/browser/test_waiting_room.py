@@ -113,7 +113,7 @@ def test_backoff_delays_grow_with_jitter(visitor, runtime, screenshot):
 
 @pytest.fixture(scope="module")
 def short_expiry_runtime(tmp_path_factory):
-    args = ("--event-id", "expiry-test", "--batch-window", "0.2", "--expiry-seconds", "20")
+    args = ("--event-id", "expiry-test", "--batch-window", "0.2", "--expiry-seconds", "12")
     with running_runtime(args, log_dir=tmp_path_factory.mktemp("vwr-local-expiry")) as started:
         yield started.ready
 
