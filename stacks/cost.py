@@ -86,10 +86,9 @@ REST_API_PER_MILLION = 3.50
 # aws.amazon.com/sqs/pricing (standard queue, after the first million): $0.40 per million requests.
 SQS_PER_MILLION = 0.40
 # aws.amazon.com/dynamodb/pricing/on-demand: $0.625 per million write request units, $0.125 per
-# million read request units; stream reads by any reader but Lambda $0.02 per 100,000.
+# million read request units.
 DYNAMODB_PER_MILLION_WRITES = 0.625
 DYNAMODB_PER_MILLION_READS = 0.125
-STREAM_READS_PER_100K = 0.02
 # aws.amazon.com/cloudfront/pricing (pay-as-you-go, United States, Mexico and Canada): $0.085 per
 # GB out for the first 10 TB; $0.0100 per 10,000 HTTPS requests.
 CLOUDFRONT_PER_10K_HTTPS = 0.01

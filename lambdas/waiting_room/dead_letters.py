@@ -43,16 +43,18 @@ HIDDEN_SECONDS = 60
 NOT_NUMBERED = "not_numbered"
 
 
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
+
+
 def redrives_of_record(record: Mapping[str, Any]) -> int:
     """The count an SQS record (as Lambda delivers it to the worker) carries."""
-    value = (record.get("messageAttributes") or {}).get(REDRIVES, {}).get("stringValue")
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
+    return _count((record.get("messageAttributes") or {}).get(REDRIVES, {}).get("stringValue"))
 
 
 def _redrives(message: Mapping[str, Any]) -> int:
-    """The count a message received with the SQS API carries."""
-    value = (message.get("MessageAttributes") or {}).get(REDRIVES, {}).get("StringValue")
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
+    """The count a message received with the SQS API (other key casing) carries."""
+    return _count((message.get("MessageAttributes") or {}).get(REDRIVES, {}).get("StringValue"))
 
 
 def _attributes_again(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,9 +73,6 @@ class Drained:
     redriven: int = 0
     refused: int = 0
     dropped: int = 0  # not an entry at all: nothing to answer
-
-    def as_dict(self) -> dict[str, int]:
-        return {"redriven": self.redriven, "refused": self.refused, "dropped": self.dropped}
 
 
 def depth() -> int:

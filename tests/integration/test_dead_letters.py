@@ -141,7 +141,7 @@ def test_a_redrive_sends_the_entry_back_unchanged_with_its_count(core: Core, que
     deferred = {deferral.DEFERRALS: {"DataType": "Number", "StringValue": "4"}}
     aws.client("sqs").send_message(QueueUrl=dlq, MessageBody=body, MessageAttributes=deferred)
 
-    assert dead_letters.redrive().as_dict() == {"redriven": 1, "refused": 0, "dropped": 0}
+    assert dead_letters.redrive() == dead_letters.Drained(redriven=1)
     (again,) = aws.client("sqs").receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
     assert again["Body"] == body  # its arrival time, so its place in line
     assert again["MessageAttributes"][dead_letters.REDRIVES]["StringValue"] == "1"
@@ -166,7 +166,7 @@ def test_a_dead_letter_that_holds_no_entry_is_dropped(core: Core, queues: tuple[
     _, dlq = queues
     spent = {dead_letters.REDRIVES: {"DataType": "Number", "StringValue": str(dead_letters.MAX_REDRIVES)}}
     aws.client("sqs").send_message(QueueUrl=dlq, MessageBody="not json", MessageAttributes=spent)
-    assert dead_letters.redrive().as_dict() == {"redriven": 0, "refused": 0, "dropped": 1}
+    assert dead_letters.redrive() == dead_letters.Drained(dropped=1)
     assert count(dlq) == 0
 
 
