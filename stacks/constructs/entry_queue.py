@@ -18,6 +18,7 @@ from constructs import Construct
 
 import mapping_templates
 from lambdas import catalog
+from stacks.constructs.queues import secure_queue
 
 # The message the worker parses (fields of catalog.ENTRY_MESSAGE_FIELDS plus `pow`, the proof of work
 # as posted or null) and the answer, written by API Gateway from the request with these templates.
@@ -55,23 +56,15 @@ class EntryQueue(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, worker: catalog.Function) -> None:
         super().__init__(scope, construct_id)
         trigger = next(t for t in worker.triggers if isinstance(t, catalog.QueueTrigger))
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letters = secure_queue(self, "DeadLetters")
         # Lambda's guidance: at least six times the function timeout, so a message whose batch is
         # still being retried is not handed to a second worker.
         visibility = max(trigger.visibility_timeout_seconds, 6 * worker.timeout_seconds)
-        self.queue = sqs.Queue(
+        self.queue = secure_queue(
             self,
             "Queue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
+            retention=Duration.days(1),
             visibility_timeout=Duration.seconds(visibility),
-            retention_period=Duration.days(1),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letters, max_receive_count=trigger.max_receive_count
             ),

@@ -23,11 +23,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambdas import catalog
 from lambdas.catalog import Resource
+from stacks.constructs.queues import secure_queue
 from stacks.nag import ack
 
 # What a mapping needs of a DynamoDB stream (nothing else of the table), granted to the function's
@@ -54,13 +54,7 @@ class OutboxMappings(Construct):
         super().__init__(scope, construct_id)
         # Where a record lands when its retries are spent: its shard and sequence numbers, to
         # read it again from the stream within the day it keeps it.
-        self.failures = sqs.Queue(
-            self,
-            "Failures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.failures = secure_queue(self, "Failures")
         ack(
             self.failures,
             "SQS3",
