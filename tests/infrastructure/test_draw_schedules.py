@@ -3,12 +3,16 @@ the schedules invoke the Draw function as, and who may write them, each as littl
 
 from __future__ import annotations
 
+import re
+import string
 from typing import Any
 
+import botocore.session
 import pytest
 
 from lambdas import catalog
 from lambdas.catalog import DRAW_SCHEDULE_ROLE_VARIABLE, DRAW_TARGET_VARIABLE, Resource, Setting
+from lambdas.waiting_room import draw_schedule
 from stacks.constructs.draw_schedules import WRITE_ACTIONS
 from tests.infrastructure.conftest import Synth
 from tests.infrastructure.helpers import as_list, by_type, catalog_functions, env, flatten
@@ -110,3 +114,21 @@ def test_the_draws_sweep_is_rare_and_scheduler_is_reached_from_the_vpc(core: dic
         if flatten(e["Properties"]["ServiceName"]).endswith(".scheduler")
     ]
     assert endpoint["Condition"] == "PrivateEndpointsAsked"
+
+
+def test_every_event_id_is_a_schedule_name_scheduler_accepts_and_the_draw_outlives_its_early_wait(
+    core: dict[str, Any],
+) -> None:
+    """A schedule is named by its event id: Scheduler's own model (botocore's, as AWS checks the
+    call) must take every id the registry takes. And a draw fired early waits for its start inside
+    its own invocation, so its timeout must be longer than that wait and a draw."""
+    model = botocore.session.get_session().get_service_model("scheduler")
+    name = model.operation_model("CreateSchedule").input_shape.members["Name"].metadata
+    assert name["min"] <= 1 and name["max"] >= catalog.EVENT_ID_MAX_LENGTH
+    # Every character an event id may hold, in one id of the longest length.
+    longest = (string.ascii_letters + string.digits + "-_").ljust(catalog.EVENT_ID_MAX_LENGTH, "a")
+    assert catalog.is_event_id(longest) and re.fullmatch(f"({name['pattern']})", longest)
+
+    draw = core["Resources"][_logical(core, "Draw")]
+    longest_wait = 2 * draw_schedule.DEFAULT_PRECISION_SECONDS + 1
+    assert draw["Properties"]["Timeout"] > longest_wait + 60
