@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdas.catalog import OutboxEvent, StreamTrigger
+from local.timers import Timer
 
 logger = logging.getLogger("vwr.local.streams")
 
@@ -52,13 +53,12 @@ class StreamPoller:
         self._invoke = invoke
         self._trigger = trigger
         self._region = region
-        self._interval = interval_seconds
         self._iterators: dict[str, str | None] = {}  # shard id -> where to read next (None: closed)
         self._failures: dict[str, int] = {}  # sequence number -> failed tries
         self.given_up: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A failed pass (the endpoint hiccuped) is logged; the next reads again from where it ended.
+        self._timer = Timer(f"streams-{table_name}", interval_seconds, self.poll)
 
     def poll(self) -> int:
         """Reads every shard up to its end; returns how many records the function took."""
@@ -129,27 +129,16 @@ class StreamPoller:
             "awsRegion": self._region,
         }
 
-    # -- as a background worker of the local runtime -----------------------------------------------
+    # -- as a background worker of the local runtime: a pass every interval -------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="vwr-streams", daemon=True)
-        self._thread.start()
+        self._timer.start()
 
     def request_stop(self) -> None:
-        self._stopping.set()
+        self._timer.request_stop()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                self.poll()
-            except Exception:
-                # The endpoint hiccuped: the next pass reads again from where the last batch ended.
-                logger.exception("reading the stream %s failed", self._stream_arn)
+        self._timer.stop(timeout)
 
 
 def _sequence(record: dict[str, Any]) -> str:
