@@ -42,6 +42,10 @@ logger = logging.getLogger("vwr.local")
 # One connection per gateway thread and poller at most; botocore's default pool of 10 would make
 # a burst of visitors open and drop connections to moto.
 _SDK_CONFIG = Config(max_pool_connections=100, retries={"mode": "standard", "max_attempts": 4})
+# How often the stand-ins read what AWS would push: a table's stream (Lambda's mapping polls about
+# once a second) and the draws' one-time schedules (Scheduler fires to the minute, these to the second).
+STREAM_POLL_SECONDS = 0.25
+SCHEDULES_POLL_SECONDS = 0.5
 
 
 class _Deferred:
@@ -73,7 +77,7 @@ class LocalRuntime:
         self._server: Any = None
         self._serving: Any = None
         # Pollers and timers: all are asked to stop at once, then awaited.
-        self._workers: list[SqsPoller | StreamPoller | Timer | OneTimeSchedules] = []
+        self._workers: list[SqsPoller | Timer] = []
         self._edge: LocalEdgeGate | None = None
 
     # -- start -------------------------------------------------------------------------------------
@@ -316,8 +320,7 @@ class LocalRuntime:
                             region=self.options.region,
                             config=_SDK_CONFIG,
                         )
-                        poller.start()
-                        self._workers.append(poller)
+                        self._every(f"streams-{resource.name}", STREAM_POLL_SECONDS, poller.poll)
 
     def _start_timers(self, functions: Functions, wired: list[Function], env: dict[str, str]) -> None:
         for function in wired:
@@ -334,9 +337,7 @@ class LocalRuntime:
                         name, events.scheduled_event(rule_arn=arn, region=self.options.region)
                     )
 
-                timer = Timer(function.name, self.options.period_of(function.name, schedule), fire)
-                timer.start()
-                self._workers.append(timer)
+                self._every(function.name, self.options.period_of(function.name, schedule), fire)
 
     def _start_schedules(self, functions: Functions, session: boto3.Session, env: dict[str, str]) -> None:
         """What EventBridge Scheduler does with the draws' one-time schedules: fires them."""
@@ -345,8 +346,12 @@ class LocalRuntime:
             env[Resource.DRAW_SCHEDULES.value],
             functions.invoke,
         )
-        schedules.start()
-        self._workers.append(schedules)
+        self._every("draw-schedules", SCHEDULES_POLL_SECONDS, schedules.poll)
+
+    def _every(self, name: str, seconds: float, work: Callable[[], Any]) -> None:
+        timer = Timer(name, seconds, work)
+        timer.start()
+        self._workers.append(timer)
 
     def failure(self) -> str | None:
         """Why the runtime cannot go on (a child service died), or None while all is well."""

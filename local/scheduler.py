@@ -18,8 +18,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from local.timers import Timer
-
 logger = logging.getLogger("vwr.local.scheduler")
 
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
@@ -35,31 +33,19 @@ def due_at(schedule: dict[str, Any]) -> float | None:
 
 
 class OneTimeSchedules:
-    """Polls one schedule group every `period_seconds` and fires what is due."""
+    """Fires what is due in one schedule group, each `poll()` (the runtime polls it on a timer)."""
 
     def __init__(
         self,
         scheduler: Any,
         group: str,
         invoke: Callable[[str, dict[str, Any]], Any],
-        *,
-        period_seconds: float = 0.5,
     ) -> None:
         self._scheduler = scheduler
         self._group = group
         self._invoke = invoke
         # Schedules kept after firing (ActionAfterCompletion NONE) fire once per expression.
         self._fired: set[tuple[str, str]] = set()
-        self._timer = Timer(f"schedules-{group}", period_seconds, self.poll)
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def request_stop(self) -> None:
-        self._timer.request_stop()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._timer.stop(timeout)
 
     def poll(self, now: float | None = None) -> list[str]:
         """Fires every schedule that is due; returns their names."""
