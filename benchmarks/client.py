@@ -19,6 +19,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from benchmarks.runtime import Endpoints
+from lambdas.catalog import PAGE_CONTENT_TYPE
 
 # Transport failures have no HTTP status; they are recorded with this one so they count as errors.
 TRANSPORT_ERROR = 0
@@ -109,7 +110,8 @@ class Api:
         body: dict[str, Any] | None = None,
     ) -> httpx.Response | None:
         url = self.endpoints.public_api + path + (("?" + urlencode(params)) if params else "")
-        headers = {"Content-Type": "application/json"} if body is not None else None
+        # JSON as text/plain, as the page posts it (no CORS preflight)
+        headers = {"Content-Type": PAGE_CONTENT_TYPE} if body is not None else None
         return await self._send(f"{method} {path}", method, url, body=body, headers=headers)
 
     async def store(

@@ -322,6 +322,11 @@ LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id",), describes_generat
 # more requests an hour, about $0.05 of API Gateway and Lambda).
 LINE_CACHE_SECONDS = 2
 LINE = CachePolicy(ttl_seconds=LINE_CACHE_SECONDS, query_keys=("event_id",))
+# An entry is numbered no sooner than it is one ordering window old, and at most one batching
+# window later than that: before then `/queue_num` can only answer 202.
+ENTRY_NUMBERED_WITHIN_MS = (
+    QueueTrigger().ordering_window_ms + 1000 * QueueTrigger().max_batching_window_seconds
+)
 
 
 @dataclass(frozen=True)
@@ -341,6 +346,9 @@ class PollSchedule:
     keep the answer before the step that long), and at near_ms while a due step is late, as before.
     A line that moves often or irregularly (MaxSize) is polled by `delay_ms` alone.
 
+    Before that, the position: asked first once the entry queue has surely numbered the entry
+    (`first_ask_ms`), then again on a short bounded back-off while it answers 202 (`assign_retry_ms`).
+
     `waiting_room_site/js/schedule.js` is the page's copy and `vwr load` visitors use this one;
     tests/browser/test_schedule_parity.py runs both over the same inputs. The cost model
     (stacks/cost.py) counts the polls of a wait with it.
@@ -354,6 +362,9 @@ class PollSchedule:
     after_step_ms: int = LINE_CACHE_SECONDS * 1000 + 500
     # Steps count as regular when every gap is within this share of the period.
     regularity: float = 0.2
+    # The first ask for the position after entering: once the entry has surely been numbered (and a
+    # margin), since every earlier ask is answered 202 and billed.
+    first_ask_ms: int = ENTRY_NUMBERED_WITHIN_MS + 250
 
     def delay_ms(self, places: int, per_ms: float | None, largest_step: int, watched_ms: float) -> int:
         """Milliseconds to the next poll for a visitor `places` from being served.
@@ -401,7 +412,8 @@ class PollSchedule:
         return int(min(due - now_ms, 2 * self.far_ms + self.after_step_ms) + 0.5)
 
     def with_near(self, near_ms: int) -> PollSchedule:
-        """The schedule with another near interval (the page's `poll` setting); far scales with it."""
+        """The schedule with another near interval (the page's `poll` setting, for demos and tests
+        on a runtime that numbers faster); far and the first ask scale with it."""
         return PollSchedule(
             near_ms,
             near_ms * (self.far_ms / self.near_ms),
@@ -409,10 +421,14 @@ class PollSchedule:
             self.near_places,
             self.after_step_ms,
             self.regularity,
+            int(near_ms * (self.first_ask_ms / self.near_ms) + 0.5),
         )
 
     def assign_retry_ms(self, attempt: int) -> int:
-        """Milliseconds before asking `/queue_num` again after `attempt` answers of 202 (0, 1, ...)."""
+        """Milliseconds before asking `/queue_num` after entering (`attempt` 0), and again after
+        `attempt` answers of 202 (1, 2, ...)."""
+        if attempt == 0:
+            return self.first_ask_ms
         return int(min(1.5 * self.near_ms, 0.5 * self.near_ms * 1.5**attempt) + 0.5)
 
 
@@ -1073,9 +1089,14 @@ ENTRY_MESSAGE_FIELDS = ("event_id", "request_id", "entered_at")
 ENTRY_POW_FIELD = "pow"
 POW_FIELDS = {"challenge": 512, "nonce": 64}
 POW_MAX_DIFFICULTY = 32
-# The one content type the integration maps (a request without Content-Type counts as it); API
-# Gateway answers any other with 415.
-ENTRY_CONTENT_TYPE = "application/json"
+# The content types the entry integration maps, the same template and model for each (a request
+# without Content-Type counts as the first); API Gateway answers any other with 415. The page posts
+# its JSON as text/plain: a "simple" cross-origin request, which the browser sends without a CORS
+# preflight (an OPTIONS request that API Gateway, CloudFront and the WAF would each bill).
+ENTRY_CONTENT_TYPES = ("application/json", "text/plain")
+# What the page's POSTs carry as Content-Type (PLAIN_JSON in waiting_room_site/js/api.js); `vwr load`
+# and `vwr verify-deploy` post the same way.
+PAGE_CONTENT_TYPE = "text/plain;charset=UTF-8"
 # The entry's 500 when SQS refuses the message (throttled, misconfigured): the caller may retry.
 ENTRY_REFUSED = "the queue did not accept the entry"
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import mapping_templates
 from lambdas.catalog import (
     ASSIGN_QUEUE_NUM,
-    ENTRY_CONTENT_TYPE,
+    ENTRY_CONTENT_TYPES,
     ENTRY_POW_FIELD,
     ENTRY_REFUSED,
     EVENT_ID_PATTERN,
@@ -38,8 +38,8 @@ class Answer:
 def _maps(content_type: str | None) -> bool:
     """Whether the integration has a template for this content type. Without the header API
     Gateway takes application/json; media types compare without case or parameters (charset)."""
-    media_type = (content_type or ENTRY_CONTENT_TYPE).split(";", 1)[0].strip().lower()
-    return media_type == ENTRY_CONTENT_TYPE
+    media_type = (content_type or ENTRY_CONTENT_TYPES[0]).split(";", 1)[0].strip().lower()
+    return media_type in ENTRY_CONTENT_TYPES
 
 
 class InvalidBody(ValueError):
@@ -89,7 +89,7 @@ def assign_queue_num(
         )
     request = {
         "body": body.decode("utf-8"),
-        "headers": {"Content-Type": content_type or ENTRY_CONTENT_TYPE},
+        "headers": {"Content-Type": content_type or ENTRY_CONTENT_TYPES[0]},
         "httpMethod": ASSIGN_QUEUE_NUM.method,
         "path": ASSIGN_QUEUE_NUM.path,
         "resourcePath": ASSIGN_QUEUE_NUM.path,

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdas import catalog
-from lambdas.catalog import POLL_SCHEDULE, PollSchedule, QueueTrigger
+from lambdas.catalog import POLL_SCHEDULE, PollSchedule
 from stacks.constructs.function import CATALOG_TAG
 
 PRICES_AS_OF = "2026-12-06 (us-east-1 list prices, each beside the AWS pricing page it was checked on)"
@@ -294,7 +294,7 @@ PLACES_PER_STEP = 100
 RATE_MIN_SPAN_MS = 5 * POLL_SCHEDULE.near_ms
 # Before the position: `/queue_num` answers 202 while the ordering window and SQS hold the entry
 # (about this long), then 200; the page retries on its bounded schedule.
-ASSIGNED_AFTER_MS = catalog.ordering_window_ms() + 1000 * QueueTrigger().max_batching_window_seconds
+ASSIGNED_AFTER_MS = catalog.ENTRY_NUMBERED_WITHIN_MS
 # Visitors per queue worker batch, and the average billed duration of a request-path invocation.
 WORKER_BATCH = 50
 INVOCATION_SECONDS = 0.02
@@ -363,16 +363,13 @@ def assign_polls(schedule: PollSchedule = POLL_SCHEDULE) -> int:
     return attempt + 1
 
 
-# The browser asks before each cross-origin POST with a JSON body: /assign_queue_num, /generate_token.
-PREFLIGHT = "OPTIONS (CORS preflights)"
-PREFLIGHTS_PER_VISITOR = 2
 # The page's own files on its first load (index.html, 2 style sheets, 9 modules, config.json, the
 # icon), where a distribution of the deployment serves the page (the Sample stack; the OpenId
 # stack's hosted page). Counted in Chromium by tests/browser/test_polling_schedule.py.
 PAGE_FILES_PER_VISIT = 14
 # The OpenID adapter's requests per visitor (lambdas/oidc.py): the client's GET /authorize, the
-# hosted page's POST /authorize (and its preflight), the client's POST /token and GET /userInfo.
-OIDC_REQUESTS_PER_VISITOR = 5
+# hosted page's POST /authorize (a form: no CORS preflight), the client's POST /token and GET /userInfo.
+OIDC_REQUESTS_PER_VISITOR = 4
 
 
 @dataclass(frozen=True)
@@ -387,9 +384,9 @@ class Visitor:
     def requests(self) -> dict[str, int]:
         # The page's calls, in order (waiting_room_site/js/api.js): the event's facts once, the
         # proof-of-work challenge, the entry, the position until known, the serving counter, the
-        # served position's expiry once, the token; and the browser's CORS preflight before each
-        # POST (JSON is not a "simple" request). Measured in Chromium: tests/browser/
-        # test_polling_schedule.py counts what the page really sends.
+        # served position's expiry once, the token. No CORS preflight: the POSTs are "simple"
+        # requests (their JSON goes as text/plain; tests/browser/test_simple_requests.py). Measured
+        # in Chromium: tests/browser/test_polling_schedule.py counts what the page really sends.
         return {
             "/event_info": 1,
             "/pow_challenge": 1,
@@ -398,7 +395,6 @@ class Visitor:
             "/serving_num": self.serving_polls,
             "/queue_pos_expiry": 1,
             "/generate_token": 1,
-            PREFLIGHT: PREFLIGHTS_PER_VISITOR,
         }
 
     @property
@@ -409,15 +405,13 @@ class Visitor:
     def origin_requests(self) -> int:
         # /serving_num, /event_info, and /pow_challenge while no proof of work is asked (the
         # default), are cached at the edge for seconds and shared by every visitor: about none of
-        # them reaches API Gateway. The rest does (preflights too: API Gateway answers them itself),
-        # plus the session's close (private API).
+        # them reaches API Gateway. The rest does, plus the session's close (private API).
         return self.cdn_requests - self.serving_polls - 1 - 1 + 1
 
     @property
     def lambda_invocations(self) -> float:
-        # every origin request but the entry (API Gateway puts it on SQS) and the preflights,
-        # plus a worker batch share
-        return self.origin_requests - 1 - PREFLIGHTS_PER_VISITOR + 1 / WORKER_BATCH
+        # every origin request but the entry (API Gateway puts it on SQS), plus a worker batch share
+        return self.origin_requests - 1 + 1 / WORKER_BATCH
 
     def inspected(self, waf_free_paths: frozenset[str]) -> int:
         """Requests a web ACL inspects: all but those sent to a distribution without one."""
@@ -474,7 +468,7 @@ def per_million_visitors(
         Line("DynamoDB writes", "WRU", (4 + 2 + 2) * DYNAMODB_PER_MILLION_WRITES),
         Line("DynamoDB reads", "RRU", 3 * DYNAMODB_PER_MILLION_READS),
         Line("ElastiCache ECPU", "ECPU",
-             (v.origin_requests - PREFLIGHTS_PER_VISITOR + 4) * SERVERLESS_PER_MILLION_ECPU[engine]),
+             (v.origin_requests + 4) * SERVERLESS_PER_MILLION_ECPU[engine]),
         # token_generated, session_updated (measured by `vwr load`)
         Line("EventBridge", "events", 2 * EVENTBRIDGE_PER_MILLION_EVENTS),
         # the same two, carried from the tokens table's stream by the outbox function
@@ -514,8 +508,8 @@ def edge_gate_lines(requests_per_visitor: int = GATED_REQUESTS_PER_VISITOR) -> l
         Line("KeyValueStore reads", "reads", requests * KVS_READS_PER_REQUEST * KVS_PER_MILLION_READS,
              f"{KVS_READS_PER_REQUEST} per request", assumed=True),
         Line("POST /edge_pass", "requests",
-             2 * REST_API_PER_MILLION + LAMBDA_PER_MILLION_REQUESTS + 2 * CLOUDFRONT_PER_10K_HTTPS * 100,
-             "one per visitor and its CORS preflight: API Gateway, Lambda and CloudFront requests"),
+             REST_API_PER_MILLION + LAMBDA_PER_MILLION_REQUESTS + CLOUDFRONT_PER_10K_HTTPS * 100,
+             "one per visitor (no CORS preflight): API Gateway, Lambda and CloudFront requests"),
     ]  # fmt: skip
 
 
@@ -545,7 +539,7 @@ def oidc_lines() -> list[Line]:
     return [
         Line("CloudFront requests", "HTTPS", n * 100 * CLOUDFRONT_PER_10K_HTTPS, f"{n} per visitor"),
         Line("API Gateway (REST)", "requests", n * REST_API_PER_MILLION, f"{n} per visitor"),
-        Line("Lambda requests", "requests", (n - 1) * LAMBDA_PER_MILLION_REQUESTS, "all but the preflight"),
+        Line("Lambda requests", "requests", n * LAMBDA_PER_MILLION_REQUESTS, f"{n} per visitor"),
     ]  # fmt: skip
 
 

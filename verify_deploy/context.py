@@ -16,6 +16,7 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from lambdas.catalog import PAGE_CONTENT_TYPE
 from verify_deploy.deployment import Deployment
 
 Status = Literal["pass", "fail", "skip"]
@@ -83,6 +84,11 @@ class Context:
         return self.http.request(
             method, self.deployment.public_api + path, timeout=self.options.http_timeout, **kwargs
         )
+
+    def page_post(self, path: str, body: dict[str, Any]) -> requests.Response:
+        """A POST to the public API as the waiting room page sends it: JSON as text/plain (no CORS
+        preflight), so the check proves the mapping the page relies on."""
+        return self.public("POST", path, data=json.dumps(body), headers={"Content-Type": PAGE_CONTENT_TYPE})
 
     def signed(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None

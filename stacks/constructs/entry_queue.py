@@ -1,7 +1,7 @@
 """The entry path: POST /assign_queue_num goes from API Gateway straight onto SQS, no Lambda.
 
 API Gateway validates the body against a JSON schema (`event_id` matching the wiring table's
-pattern), refuses any content type but `catalog.ENTRY_CONTENT_TYPE` with 415, writes the message
+pattern), refuses any content type but `catalog.ENTRY_CONTENT_TYPES` with 415, writes the message
 the worker reads (`event_id`, `request_id` = the API request id, `entered_at` = epoch ms) and
 answers 200 `{"api_request_id": ...}` at once. The API request id is the visitor's bearer secret.
 """
@@ -90,7 +90,9 @@ class EntryQueue(Construct):
                     "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
                 },
                 # NEVER: a body of another content type is refused (415), not sent to SQS raw.
-                request_templates={catalog.ENTRY_CONTENT_TYPE: REQUEST_TEMPLATE},
+                request_templates={
+                    content_type: REQUEST_TEMPLATE for content_type in catalog.ENTRY_CONTENT_TYPES
+                },
                 integration_responses=[
                     apigw.IntegrationResponse(
                         status_code="200",
@@ -109,7 +111,7 @@ class EntryQueue(Construct):
         )
         model = api.add_model(
             "AssignQueueNumBody",
-            content_type=catalog.ENTRY_CONTENT_TYPE,
+            content_type=catalog.ENTRY_CONTENT_TYPES[0],
             schema=ENTRY_SCHEMA,
             model_name="AssignQueueNumBody",
         )
@@ -123,7 +125,8 @@ class EntryQueue(Construct):
         return api.root.resource_for_path(route.path).add_method(
             route.method,
             integration,
-            request_models={catalog.ENTRY_CONTENT_TYPE: model},
+            # API Gateway validates a body only against the model of its content type: one for each.
+            request_models={content_type: model for content_type in catalog.ENTRY_CONTENT_TYPES},
             request_validator=validator,
             method_responses=responses,
         )

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, Route
 
-from lambdas.catalog import LINE_CACHE_SECONDS
+from lambdas.catalog import LINE_CACHE_SECONDS, PAGE_CONTENT_TYPE
 from stacks import cost
 
 API = "https://api.waiting-room.test"
@@ -152,7 +152,7 @@ class CachedLine(FakeLine):
 
     kind: str = "periodic"
     cached: tuple[float, dict] | None = None
-    json_posts: list[str] = field(default_factory=list)
+    posts: list[tuple[str, str | None]] = field(default_factory=list)
 
     def serving_at(self, at_s: float) -> int:
         # Periodic: 30 places once a minute; MaxSize: one place every 2 s (a session closes). Both
@@ -178,8 +178,8 @@ class CachedLine(FakeLine):
         return self.cached[1]
 
     def handle(self, route: Route) -> None:
-        if route.request.method == "POST" and route.request.headers.get("content-type") == "application/json":
-            self.json_posts.append(urlparse(route.request.url).path)
+        if route.request.method == "POST":
+            self.posts.append((urlparse(route.request.url).path, route.request.headers.get("content-type")))
         if urlparse(route.request.url).path == "/serving_num" and route.request.method == "GET":
             self.requests.append((self.now_s, "/serving_num"))
             route.fulfill(
@@ -234,10 +234,10 @@ def test_a_line_that_steps_once_a_minute_is_asked_just_after_each_step(
     # test_cost_model.py; this test's answers come a tick or two after the page asks).
     assert all(55 <= b - a <= 65 for a, b in itertools.pairwise(polls[1:])), str(polls)
     # What the cost model counts besides the polls is what the page sent. (Chromium sends no
-    # preflight for a request that page.route answers; a JSON POST is not a "simple" request, so
-    # it does send one to a real API: the model counts one for the entry and one for the token.)
+    # preflight for a request that page.route answers; the POSTs' text/plain makes them "simple"
+    # requests that need none from a real API either: tests/browser/test_simple_requests.py.)
     assert len(files) == cost.PAGE_FILES_PER_VISIT, files
-    assert line.json_posts == ["/assign_queue_num"]
+    assert line.posts == [("/assign_queue_num", PAGE_CONTENT_TYPE)]
     paths = {"/event_info", "/pow_challenge", "/assign_queue_num", "/queue_num", "/serving_num"}
     assert {path for _, path in line.requests} == {*paths, "/queue_pos_expiry"}
     assert page.js_errors == []

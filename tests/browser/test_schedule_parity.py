@@ -11,7 +11,7 @@ import itertools
 import random
 
 from benchmarks.page_model import ServingRate, estimate_wait
-from lambdas.catalog import POLL_SCHEDULE
+from lambdas.catalog import ENTRY_NUMBERED_WITHIN_MS, POLL_SCHEDULE
 
 PLACES = [-3, 0, 1, 5, 10, 11, 40, 99, 100, 101, 300, 1000, 5000, 100_000]
 RATES = [None, 0.0, 1e-6, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2, 1.0]
@@ -83,6 +83,7 @@ def test_the_page_copy_has_the_same_constants(module_page) -> None:
         "nearPlaces": POLL_SCHEDULE.near_places,
         "afterStepMs": POLL_SCHEDULE.after_step_ms,
         "regularity": POLL_SCHEDULE.regularity,
+        "firstAskMs": POLL_SCHEDULE.first_ask_ms,
     }
 
 
@@ -90,11 +91,19 @@ def test_assign_retries_agree_and_stay_bounded(module_page) -> None:
     got = module_page.evaluate(
         """async () => {
             const m = await import('/waiting_room_site/js/schedule.js');
-            return [0, 1, 2, 3, 4, 10, 50].map((n) => m.assignRetryMs(n));
+            const attempts = [0, 1, 2, 3, 4, 10, 50];
+            const fast = m.scheduleWithNear(200);
+            return [attempts.map((n) => m.assignRetryMs(n)), attempts.map((n) => m.assignRetryMs(n, fast))];
         }"""
     )
-    assert got == [POLL_SCHEDULE.assign_retry_ms(n) for n in (0, 1, 2, 3, 4, 10, 50)]
-    assert got[0] == 1000 and max(got) == 3000
+    attempts = (0, 1, 2, 3, 4, 10, 50)
+    assert got == [
+        [POLL_SCHEDULE.assign_retry_ms(n) for n in attempts],
+        [POLL_SCHEDULE.with_near(200).assign_retry_ms(n) for n in attempts],
+    ]
+    # The first ask waits until the entry queue has surely numbered the entry; retries stay within
+    # 1.5 near intervals.
+    assert got[0][0] > ENTRY_NUMBERED_WITHIN_MS and got[0][1] == 1500 and max(got[0][1:]) == 3000
 
 
 def test_serving_rate_and_estimate_agree(module_page) -> None:

@@ -24,7 +24,7 @@ def _post(runtime: Runtime, body: bytes, content_type: str | None) -> requests.R
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "application/xml", "multipart/form-data"],
+    ["text/html", "application/x-www-form-urlencoded", "application/xml", "multipart/form-data"],
 )
 def test_an_unmapped_content_type_gets_415(runtime: Runtime, content_type: str) -> None:
     answer = _post(runtime, json.dumps({"event_id": runtime.event_id}).encode(), content_type)
@@ -34,9 +34,17 @@ def test_an_unmapped_content_type_gets_415(runtime: Runtime, content_type: str) 
 
 
 @pytest.mark.parametrize(
-    "content_type", [None, "application/json", "application/json; charset=utf-8", "Application/JSON"]
+    "content_type",
+    # text/plain;charset=UTF-8 is what a browser's fetch sends for a string body: the page's entry.
+    [
+        None,
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "text/plain;charset=UTF-8",
+    ],
 )
-def test_json_or_no_content_type_enters(runtime: Runtime, content_type: str | None) -> None:
+def test_json_text_or_no_content_type_enters(runtime: Runtime, content_type: str | None) -> None:
     answer = _post(runtime, json.dumps({"event_id": runtime.event_id}).encode(), content_type)
     assert answer.status_code == 200
     assert set(answer.json()) == {"api_request_id"}

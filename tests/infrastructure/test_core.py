@@ -74,11 +74,20 @@ def test_entry_body_is_validated_against_a_schema(core: dict[str, Any]) -> None:
     assert model["Schema"]["properties"]["event_id"]["type"] == "string"
 
 
-def test_entry_maps_one_content_type_and_refuses_the_rest(core: dict[str, Any]) -> None:
-    """The local gateway answers 415 for what this integration has no template for."""
-    integration = _assign_method(core)["Integration"]
+def test_entry_maps_json_and_text_and_refuses_the_rest(core: dict[str, Any]) -> None:
+    """The local gateway answers 415 for what this integration has no template for, and the body of
+    each mapped content type is validated (API Gateway skips a content type without a model)."""
+    method = _assign_method(core)
+    integration = method["Integration"]
     assert integration["PassthroughBehavior"] == "NEVER"
-    assert set(integration["RequestTemplates"]) == {catalog.ENTRY_CONTENT_TYPE}
+    assert (
+        set(integration["RequestTemplates"])
+        == set(catalog.ENTRY_CONTENT_TYPES)
+        == {"application/json", "text/plain"}
+    )
+    assert len(set(integration["RequestTemplates"].values())) == 1
+    assert set(method["RequestModels"]) == set(catalog.ENTRY_CONTENT_TYPES)
+    assert len({json.dumps(m) for m in method["RequestModels"].values()}) == 1
 
 
 def test_queue_has_dead_letters_and_six_times_the_worker_timeout(core: dict[str, Any]) -> None:

@@ -59,7 +59,7 @@ def every_template(synth: Synth) -> list[tuple[str, str, str, str]]:
 def _request(body: str, message: str = "", validation: str = "") -> dict[str, Any]:
     return {
         "body": body,
-        "headers": {"Content-Type": catalog.ENTRY_CONTENT_TYPE, "User-Agent": message},
+        "headers": {"Content-Type": catalog.ENTRY_CONTENT_TYPES[0], "User-Agent": message},
         "context": {
             "requestId": REQUEST_ID,
             "requestTimeEpoch": EPOCH_MS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lambdas import catalog
 from lambdas.catalog import POLL_SCHEDULE
 from stacks import cost
 
@@ -31,10 +32,14 @@ def test_the_polls_of_a_stepping_line_come_just_after_each_step() -> None:
     assert all(POLL_SCHEDULE.after_step_ms <= ms <= POLL_SCHEDULE.after_step_ms + 1 for ms in late), times
 
 
-def test_the_position_is_asked_for_until_the_ordering_window_has_passed() -> None:
+def test_the_position_is_asked_for_once_the_entry_queue_has_numbered_it() -> None:
+    worker = next(t for t in catalog.by_name("QueueWorker").triggers if isinstance(t, catalog.QueueTrigger))
+    assert worker.ordering_window_ms + 1000 * worker.max_batching_window_seconds == cost.ASSIGNED_AFTER_MS
     polls = cost.assign_polls()
     retries = [POLL_SCHEDULE.assign_retry_ms(n) for n in range(polls)]
     assert sum(retries[:-1]) < cost.ASSIGNED_AFTER_MS <= sum(retries)
+    # The first ask comes after it: no 202 is asked for.
+    assert polls == 1
 
 
 def test_every_wait_is_priced() -> None:

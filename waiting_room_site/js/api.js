@@ -21,6 +21,11 @@ export class RequestError extends Error {
 }
 
 const TIMEOUT_MS = 10000;
+// The waiting room's POSTs carry JSON as text/plain, which the API maps like application/json: a
+// "simple" cross-origin request, so the browser sends it without first asking OPTIONS (a preflight
+// that would cost every visitor two more billed requests). lambdas/catalog.py PAGE_CONTENT_TYPE
+// names it for the Python clients that post as the page does.
+const PLAIN_JSON = "text/plain;charset=UTF-8";
 
 function joinUrl(base, path, params) {
   const url = new URL(base.replace(/\/+$/, "") + path);
@@ -40,16 +45,22 @@ export function errorMessage(data, status) {
 
 /**
  * One HTTP call. Resolves with {status, data} for 2xx and for the 4xx statuses listed in
- * `expect`; rejects with TransientError or RequestError otherwise.
+ * `expect`; rejects with TransientError or RequestError otherwise. A `body` is sent as JSON, with
+ * `contentType` as its Content-Type.
  */
-export async function call(method, base, path, { params, body, headers = {}, expect = [] } = {}) {
+export async function call(
+  method,
+  base,
+  path,
+  { params, body, headers = {}, expect = [], contentType = "application/json" } = {},
+) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
   let response;
   try {
     response = await fetch(joinUrl(base, path, params), {
       method,
-      headers: body === undefined ? headers : { "Content-Type": "application/json", ...headers },
+      headers: body === undefined ? headers : { "Content-Type": contentType, ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
       signal: controller.signal,
@@ -123,7 +134,7 @@ export class WaitingRoomApi {
     const work = await this.challenge();
     const body = { event_id: this.eventId };
     if (work) body.pow = { challenge: work.challenge, nonce: await solve(work.challenge, work.difficulty, onProgress) };
-    const { data } = await call("POST", this.publicApi, "/assign_queue_num", { body });
+    const { data } = await call("POST", this.publicApi, "/assign_queue_num", { body, contentType: PLAIN_JSON });
     if (!data || typeof data.api_request_id !== "string") throw new TransientError("the answer had no request id");
     return data.api_request_id;
   }
@@ -167,6 +178,7 @@ export class WaitingRoomApi {
     return call("POST", this.publicApi, "/generate_token", {
       body: { event_id: this.eventId, request_id: requestId },
       expect: [202, 404, 410],
+      contentType: PLAIN_JSON,
     });
   }
 
@@ -175,6 +187,7 @@ export class WaitingRoomApi {
     return call("POST", this.publicApi, "/edge_pass", {
       body: { event_id: this.eventId, request_id: requestId, return_to: returnTo.address, return_sig: returnTo.signature },
       expect: [202, 404, 410],
+      contentType: PLAIN_JSON,
     });
   }
 

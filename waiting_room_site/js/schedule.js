@@ -21,11 +21,20 @@ export const SCHEDULE = Object.freeze({
   afterStepMs: 2500,
   // Steps count as regular when every gap is within this share of the period.
   regularity: 0.2,
+  // The first ask for the position after entering: once the entry queue has surely numbered it
+  // (its ordering window, 2 s, and batching window, 1 s, and a margin); every earlier ask gets 202.
+  firstAskMs: 3250,
 });
 
-/** The schedule with another near interval (the page's `poll` setting); the far one scales with it. */
+/** The schedule with another near interval (the page's `poll` setting); the far interval and the
+ * first ask for the position scale with it. */
 export function scheduleWithNear(nearMs, schedule = SCHEDULE) {
-  return { ...schedule, nearMs, farMs: nearMs * (schedule.farMs / schedule.nearMs) };
+  return {
+    ...schedule,
+    nearMs,
+    farMs: nearMs * (schedule.farMs / schedule.nearMs),
+    firstAskMs: Math.floor(nearMs * (schedule.firstAskMs / schedule.nearMs) + 0.5),
+  };
 }
 
 /**
@@ -71,7 +80,9 @@ export function stepAlignedMs(places, delayMs, largestStep, movedAtMs, nowMs, sc
   return Math.floor(Math.min(due - nowMs, 2 * schedule.farMs + schedule.afterStepMs) + 0.5);
 }
 
-/** Milliseconds before asking for the position again after `attempt` answers of 202 (0, 1, …). */
+/** Milliseconds before asking for the position after entering (`attempt` 0), and again after
+ * `attempt` answers of 202 (1, 2, …). */
 export function assignRetryMs(attempt, schedule = SCHEDULE) {
+  if (attempt === 0) return schedule.firstAskMs;
   return Math.floor(Math.min(1.5 * schedule.nearMs, 0.5 * schedule.nearMs * 1.5 ** attempt) + 0.5);
 }

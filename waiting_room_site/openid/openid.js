@@ -115,8 +115,11 @@ function show(position, serving) {
   $("ahead").textContent = String(Math.max(0, position - serving - 1));
 }
 
-async function waitForPosition(api, requestId, backoff) {
-  for (let attempt = 0; ; attempt++) {
+/** The visitor's number, or null if the place is gone. `entered`: the place was taken just now, so
+ * no number can exist before the entry queue's ordering window has passed. */
+async function waitForPosition(api, requestId, backoff, entered) {
+  if (entered) await sleep(assignRetryMs(0));
+  for (let attempt = 1; ; attempt++) {
     try {
       const { status, data } = await api.queueNumber(requestId);
       backoff.succeed();
@@ -163,12 +166,13 @@ async function main() {
   try {
     for (;;) {
       let requestId = place.load();
-      if (!requestId) {
+      const entered = !requestId;
+      if (entered) {
         say("Taking your place in line…", "entering");
         requestId = await api.enter((done) => say(checkingSentence(done), "entering"));
         place.save(requestId);
       }
-      const position = await waitForPosition(api, requestId, backoff);
+      const position = await waitForPosition(api, requestId, backoff, entered);
       if (position === null) {
         place.clear();
         continue;
