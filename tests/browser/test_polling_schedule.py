@@ -21,6 +21,7 @@ from stacks import cost
 API = "https://api.waiting-room.test"
 REQUEST_ID = "8a1f4c2e-5b7d-4e9a-9c3b-2d6f8e0a1b4c"
 POSITION = 301
+EPOCH_MS = 1_700_000_000_000  # the page's clock and the line's answers start here
 STEP_EVERY_S, STEP = 10, 5
 ASSIGNED_AFTER_S = 3  # the entry answers 202 until then (the ordering window and SQS)
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type,Authorization"}
@@ -68,7 +69,7 @@ def test_a_ten_minute_wait_costs_few_requests_and_check_out_comes_within_seconds
 ) -> None:
     line = FakeLine()
     page.route(f"{API}/**", line.handle)
-    page.clock.install(time=1_700_000_000_000)
+    page.clock.install(time=EPOCH_MS / 1000)  # Playwright for Python takes seconds
     page.goto(
         f"{static_server}/waiting_room_site/index.html?public_api={API}&store_api={API}&event_id=Sample"
     )
@@ -124,7 +125,7 @@ def test_the_page_polls_the_shared_reads_where_its_configuration_says(page: Page
 
     page.route(f"{API}/**", via(API))
     page.route(f"{reads}/**", via(reads))
-    page.clock.install(time=1_700_000_000_000)
+    page.clock.install(time=EPOCH_MS / 1000)  # Playwright for Python takes seconds
     page.goto(
         f"{static_server}/waiting_room_site/index.html?public_api={API}&reads_api={reads}"
         f"&store_api={API}&event_id=Sample"
@@ -140,8 +141,6 @@ def test_the_page_polls_the_shared_reads_where_its_configuration_says(page: Page
     assert others == {API} and {"/assign_queue_num", "/queue_num"} <= {p for _, p in hosts}, hosts
     assert page.js_errors == []
 
-
-EPOCH_MS = 1_700_000_000_000
 
 
 @dataclass
@@ -194,7 +193,7 @@ class CachedLine(FakeLine):
 def wait_in_line(page: Page, static_server: str, line: CachedLine, tick_s: float = 0.5) -> float | None:
     """Enters, and runs the page's clock until check-out is offered; returns when (s), or None."""
     page.route(f"{API}/**", line.handle)
-    page.clock.install(time=EPOCH_MS)
+    page.clock.install(time=EPOCH_MS / 1000)  # Playwright for Python takes seconds
     page.goto(
         f"{static_server}/waiting_room_site/index.html?public_api={API}&store_api={API}&event_id=Sample"
     )
