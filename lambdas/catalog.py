@@ -1094,9 +1094,10 @@ POW_MAX_DIFFICULTY = 32
 # its JSON as text/plain: a "simple" cross-origin request, which the browser sends without a CORS
 # preflight (an OPTIONS request that API Gateway, CloudFront and the WAF would each bill).
 ENTRY_CONTENT_TYPES = ("application/json", "text/plain")
-# What the page's POSTs carry as Content-Type (PLAIN_JSON in waiting_room_site/js/api.js); `vwr load`
-# and `vwr verify-deploy` post the same way.
-PAGE_CONTENT_TYPE = "text/plain;charset=UTF-8"
+# What the page's POSTs carry as Content-Type (PLAIN_JSON in waiting_room_site/js/api.js): exactly a
+# mapped type, no charset parameter to match (the body is UTF-8, as API Gateway reads text); `vwr
+# load` and `vwr verify-deploy` post the same way.
+PAGE_CONTENT_TYPE = "text/plain"
 # The entry's 500 when SQS refuses the message (throttled, misconfigured): the caller may retry.
 ENTRY_REFUSED = "the queue did not accept the entry"
 

@@ -35,12 +35,13 @@ def test_an_unmapped_content_type_gets_415(runtime: Runtime, content_type: str) 
 
 @pytest.mark.parametrize(
     "content_type",
-    # text/plain;charset=UTF-8 is what a browser's fetch sends for a string body: the page's entry.
+    # text/plain is the page's entry (PAGE_CONTENT_TYPE); with a charset, what fetch sends by itself.
     [
         None,
         "application/json",
         "application/json; charset=utf-8",
         "Application/JSON",
+        "text/plain",
         "text/plain;charset=UTF-8",
     ],
 )

@@ -25,7 +25,7 @@ const TIMEOUT_MS = 10000;
 // "simple" cross-origin request, so the browser sends it without first asking OPTIONS (a preflight
 // that would cost every visitor two more billed requests). lambdas/catalog.py PAGE_CONTENT_TYPE
 // names it for the Python clients that post as the page does.
-const PLAIN_JSON = "text/plain;charset=UTF-8";
+const PLAIN_JSON = "text/plain";
 
 function joinUrl(base, path, params) {
   const url = new URL(base.replace(/\/+$/, "") + path);
