@@ -38,9 +38,6 @@ class FakeLine:
 
     def handle(self, route: Route) -> None:
         request = route.request
-        if request.method == "OPTIONS":
-            route.fulfill(status=204, headers={**CORS, "Access-Control-Allow-Methods": "GET,POST,OPTIONS"})
-            return
         path = urlparse(request.url).path
         self.requests.append((self.now_s, path))
         status, body = 200, {}
@@ -64,34 +61,41 @@ class FakeLine:
         )
 
 
+def enter(page: Page, static_server: str, query: str = "") -> None:
+    """Opens the page on Playwright's clock, at EPOCH_MS, and enters the line."""
+    page.clock.install(time=EPOCH_MS / 1000)  # Playwright for Python takes seconds
+    page.goto(
+        f"{static_server}/waiting_room_site/index.html?public_api={API}&store_api={API}&event_id=Sample{query}"
+    )
+    page.get_by_role("button", name="Enter the line").click()
+
+
+def run_clock(
+    page: Page, line: FakeLine, until_s: float, tick_s: float, *, until_offered: bool = True
+) -> float | None:
+    """Runs the page's clock to `until_s`; returns when check-out was offered (s), or None."""
+    checkout = page.locator("#checkout")
+    while line.now_s < until_s:
+        page.clock.run_for(int(tick_s * 1000))
+        line.now_s += tick_s
+        # Let fetches answered during that tick reach the page before its clock moves on.
+        page.wait_for_timeout(3)
+        if until_offered and checkout.is_visible():
+            return line.now_s
+    return None
+
+
 def test_a_ten_minute_wait_costs_few_requests_and_check_out_comes_within_seconds(
     page: Page, static_server, screenshot
 ) -> None:
     line = FakeLine()
     page.route(f"{API}/**", line.handle)
-    page.clock.install(time=EPOCH_MS / 1000)  # Playwright for Python takes seconds
-    page.goto(
-        f"{static_server}/waiting_room_site/index.html?public_api={API}&store_api={API}&event_id=Sample"
-    )
-    page.get_by_role("button", name="Enter the line").click()
-
-    checkout = page.locator("#checkout")
-    offered_at = None
-    while line.now_s < 660:
-        page.clock.run_for(1000)
-        line.now_s += 1
-        # Let fetches answered during that second reach the page before its clock moves on.
-        page.wait_for_timeout(3)
-        if checkout.is_visible():
-            offered_at = line.now_s
-            break
-        if line.now_s == 8:
-            # Before a rate is known the note is one whole sentence (it used to be two glued together).
-            assert (
-                page.locator("#estimate-note").inner_text()
-                == "This page is watching how fast the line moves."
-            )
-            assert page.locator("#waiting-tile").is_visible()
+    enter(page, static_server)
+    assert run_clock(page, line, until_s=8, tick_s=1) is None
+    # Before a rate is known the note is one whole sentence (it used to be two glued together).
+    assert page.locator("#estimate-note").inner_text() == "This page is watching how fast the line moves."
+    assert page.locator("#waiting-tile").is_visible()
+    offered_at = run_clock(page, line, until_s=660, tick_s=1)
 
     served_at = STEP_EVERY_S * (POSITION - 1) / STEP  # 600 s
     assert offered_at is not None, f"check-out never offered; requests: {line.requests}"
@@ -117,30 +121,20 @@ def test_the_page_polls_the_shared_reads_where_its_configuration_says(page: Page
 
     def via(base: str):
         def handle(route: Route) -> None:
-            if route.request.method != "OPTIONS":
-                hosts.append((base, urlparse(route.request.url).path))
+            hosts.append((base, urlparse(route.request.url).path))
             line.handle(route)
 
         return handle
 
     page.route(f"{API}/**", via(API))
     page.route(f"{reads}/**", via(reads))
-    page.clock.install(time=EPOCH_MS / 1000)  # Playwright for Python takes seconds
-    page.goto(
-        f"{static_server}/waiting_room_site/index.html?public_api={API}&reads_api={reads}"
-        f"&store_api={API}&event_id=Sample"
-    )
-    page.get_by_role("button", name="Enter the line").click()
-    while line.now_s < 60:
-        page.clock.run_for(1000)
-        line.now_s += 1
-        page.wait_for_timeout(3)
+    enter(page, static_server, f"&reads_api={reads}")
+    run_clock(page, line, until_s=60, tick_s=1, until_offered=False)
     polled = {base for base, path in hosts if path == "/serving_num"}
     others = {base for base, path in hosts if path != "/serving_num"}
     assert polled == {reads}, hosts
     assert others == {API} and {"/assign_queue_num", "/queue_num"} <= {p for _, p in hosts}, hosts
     assert page.js_errors == []
-
 
 
 @dataclass
@@ -193,19 +187,8 @@ class CachedLine(FakeLine):
 def wait_in_line(page: Page, static_server: str, line: CachedLine, tick_s: float = 0.5) -> float | None:
     """Enters, and runs the page's clock until check-out is offered; returns when (s), or None."""
     page.route(f"{API}/**", line.handle)
-    page.clock.install(time=EPOCH_MS / 1000)  # Playwright for Python takes seconds
-    page.goto(
-        f"{static_server}/waiting_room_site/index.html?public_api={API}&store_api={API}&event_id=Sample"
-    )
-    page.get_by_role("button", name="Enter the line").click()
-    checkout = page.locator("#checkout")
-    while line.now_s < 660:
-        page.clock.run_for(int(tick_s * 1000))
-        line.now_s += tick_s
-        page.wait_for_timeout(3)
-        if checkout.is_visible():
-            return line.now_s
-    return None
+    enter(page, static_server)
+    return run_clock(page, line, until_s=660, tick_s=tick_s)
 
 
 def test_a_line_that_steps_once_a_minute_is_asked_just_after_each_step(
