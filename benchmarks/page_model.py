@@ -1,8 +1,8 @@
 """What the waiting room page measures and shows, in Python, so simulated visitors behave like it.
 
-A copy of `waiting_room_site/js/estimate.js` (`ServingRate`, `estimateWait`); the poll schedule is
-`lambdas.catalog.PollSchedule`. tests/browser/test_schedule_parity.py runs the JavaScript and this
-module over the same inputs.
+A copy of `waiting_room_site/js/estimate.js` (`ServingRate`, `estimateWait`) and of schedule.js's
+`ServerClock`; the poll schedule is `lambdas.catalog.PollSchedule`.
+tests/browser/test_schedule_parity.py runs the JavaScript and this module over the same inputs.
 """
 
 from __future__ import annotations
@@ -66,3 +66,21 @@ def estimate_wait(places: int, rate: ServingRate, now_ms: float) -> Estimate | N
     central = places / per_ms
     spread = max(0.25, 1 / math.sqrt(max(1, rate.steps())))
     return Estimate(central / (1 + spread), central * (1 + spread))
+
+
+@dataclass
+class ServerClock:
+    """The server's clock on the page's: the smallest (page clock - answer's clock) seen is the offset
+    least delayed by the network and the CDN's cache."""
+
+    offset_ms: float | None = None
+
+    def page_times(
+        self, moved_at_ms: list[float], answered_at_ms: float | None, now_ms: float
+    ) -> list[float]:
+        """Takes in one answer's time; returns its counter moves on the page's clock ([] if it has none)."""
+        if answered_at_ms is None:
+            return []
+        offset = now_ms - answered_at_ms
+        self.offset_ms = offset if self.offset_ms is None else min(self.offset_ms, offset)
+        return [t + self.offset_ms for t in moved_at_ms]

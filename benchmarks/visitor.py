@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from benchmarks.abuse import solved_proof
 from benchmarks.client import Api
-from benchmarks.page_model import Estimate, ServingRate, estimate_wait
+from benchmarks.page_model import Estimate, ServerClock, ServingRate, estimate_wait
 from lambdas.catalog import POLL_SCHEDULE, PollSchedule
 
 CloseMode = Literal["sns", "private", "none"]
@@ -96,7 +96,7 @@ class Journey:
         self.close = close
         self.rng = rng
         self.event_id = api.endpoints.event_id
-        self.clock_offset_ms: float | None = None
+        self.server_clock = ServerClock()
 
     async def _wait(self, delay_ms: float, errors: int = 0, *, jittered: bool = True) -> None:
         """Sleeps the schedule's delay (with jitter, as the page waits for the line); after errors,
@@ -174,14 +174,11 @@ class Journey:
             return None, self.api.recorder.now(), []
         answer = response.json()
         answered_at = self._unqueued_now(response)
-        moved: list[float] = []
-        if "answered_at_ms" in answer:
-            # The page's clock offset: the smallest (its clock - the answer's) seen so far.
-            offset = answered_at * 1000 - float(answer["answered_at_ms"])
-            self.clock_offset_ms = (
-                offset if self.clock_offset_ms is None else min(self.clock_offset_ms, offset)
-            )
-            moved = [float(t) + self.clock_offset_ms for t in answer.get("moved_at_ms", [])]
+        moved = self.server_clock.page_times(
+            [float(t) for t in answer.get("moved_at_ms", [])],
+            answer.get("answered_at_ms"),
+            answered_at * 1000,
+        )
         return int(answer["serving_counter"]), answered_at, moved
 
     def _unqueued_now(self, response: Any) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from benchmarks.page_model import ServingRate, estimate_wait
+from benchmarks.page_model import ServerClock, ServingRate, estimate_wait
 from lambdas.catalog import ENTRY_NUMBERED_WITHIN_MS, POLL_SCHEDULE
 
 PLACES = [-3, 0, 1, 5, 10, 11, 40, 99, 100, 101, 300, 1000, 5000, 100_000]
@@ -150,3 +150,55 @@ def test_serving_rate_and_estimate_agree(module_page) -> None:
         )
     assert got == expected
     assert sum(e["range"] is not None for e in expected) > 5
+
+
+def test_the_server_clock_agrees(module_page) -> None:
+    """Both copies put the counter's moves on the page's clock by the least delayed answer seen."""
+    rng = random.Random(7)
+    answers = []
+    for n in range(40):
+        now = 1_700_000_000_000 + 5_000 * n
+        answered = (
+            None
+            if n in (0, 17)
+            else now - rng.choice([40, 300, 2_000, 1_900, 90]) + rng.choice([-5_000, 0, 0, 800])
+        )
+        answers.append([[now - 120_000, now - 60_000, now - 1_000], answered, now])
+    got = module_page.evaluate(
+        """async (answers) => {
+            const { ServerClock } = await import('/waiting_room_site/js/schedule.js');
+            const clock = new ServerClock();
+            return answers.map(([moves, answered, now]) => clock.pageTimes(moves, answered, now));
+        }""",
+        answers,
+    )
+    clock = ServerClock()
+    expected = [clock.page_times(moves, answered, now) for moves, answered, now in answers]
+    assert got == expected
+    assert expected[0] == [] and expected[17] == [] and clock.offset_ms is not None
+    # The offset never grows: a later, slower answer does not move the moves later.
+    shifts = [times[0] - moves[0] for times, (moves, _, _) in zip(expected, answers, strict=True) if times]
+    assert shifts == sorted(shifts, reverse=True)
+
+
+def test_the_line_poll_is_jittered_within_its_bounds(module_page) -> None:
+    """`linePollMs`, which the waiting room page and the OpenID page both use: a step-aligned poll
+    only later (by up to JITTER near intervals), any other poll within JITTER of the delay."""
+    got = module_page.evaluate(
+        """async () => {
+            const m = await import('/waiting_room_site/js/schedule.js');
+            const rate = { rate: () => null, largestStep: () => 0, watchedMs: () => 20000 };
+            const now = 1_000_000;
+            const steps = [now - 150_000, now - 90_000, now - 30_000];
+            return [0, 1].map((r) => [
+                m.linePollMs(500, rate, steps, now, m.SCHEDULE, () => r),
+                m.linePollMs(500, rate, [], now, m.SCHEDULE, () => r),
+                m.stepAlignedMs(500, m.pollDelayMs(500, null, 0, 20000), 0, steps, now),
+                m.pollDelayMs(500, null, 0, 20000),
+                m.JITTER,
+            ]);
+        }"""
+    )
+    (low_aligned, low_plain, aligned, delay, jitter), (high_aligned, high_plain, *_) = got
+    assert low_aligned == aligned and high_aligned == round(aligned + jitter * POLL_SCHEDULE.near_ms)
+    assert low_plain == round(delay * (1 - jitter)) and high_plain == round(delay * (1 + jitter))

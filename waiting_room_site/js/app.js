@@ -9,15 +9,12 @@ import { RequestError, TransientError, WaitingRoomApi } from "./api.js";
 import { Backoff } from "./backoff.js";
 import { estimateWait, formatClock, formatDuration, formatRange, ServingRate } from "./estimate.js";
 import { renderReceipt } from "./receipt.js";
-import { assignRetryMs, pollDelayMs, SCHEDULE, scheduleWithNear, stepAlignedMs } from "./schedule.js";
+import { assignRetryMs, JITTER, linePollMs, SCHEDULE, scheduleWithNear, ServerClock } from "./schedule.js";
 import { checkingSentence } from "./pow.js";
 import { chooseEvent } from "./event.js";
 import { countdownText, handleOf, prequeueDelayMs, prequeueWords, salePhase } from "./sale.js";
 
 const $ = (id) => document.getElementById(id);
-// Each wait is the schedule's delay times a factor in [1 - JITTER, 1 + JITTER], so pages that
-// entered together do not poll together.
-const JITTER = 0.1;
 const DEFAULT_ORDER = { items: [{ sku: "general-admission", quantity: 1 }] };
 
 // ---------------------------------------------------------------------------------------------
@@ -157,7 +154,7 @@ class WaitingRoomPage {
     // When the counter last moved, in this page's clock: the server's times plus the smallest
     // (this page's clock - the answer's) seen, which a fresh answer makes about the trip's time.
     this.movedAtMs = [];
-    this.clockOffsetMs = null;
+    this.serverClock = new ServerClock();
     this.assignAttempts = 0; // answers of 202 since the page started waiting for its number
     this.phase = "idle";
     this.requestId = null;
@@ -410,11 +407,7 @@ class WaitingRoomPage {
     // Served: the countdown runs here, and asks the server again when it reaches zero.
     if (this.phase === "served") return schedule.farMs;
     const places = this.queueNumber - this.serving;
-    const delay = pollDelayMs(places, this.rate.rate(), this.rate.largestStep(), this.rate.watchedMs(), schedule);
-    const aligned = stepAlignedMs(places, delay, this.rate.largestStep(), this.movedAtMs, Date.now(), schedule);
-    // Just after a step: later by up to a near interval's JITTER, never earlier.
-    if (aligned !== null) return Math.round(aligned + JITTER * schedule.nearMs * Math.random());
-    return Math.round(delay * (1 - JITTER + 2 * JITTER * Math.random()));
+    return linePollMs(places, this.rate, this.movedAtMs, Date.now(), schedule);
   }
 
   async poll(generation) {
@@ -437,11 +430,7 @@ class WaitingRoomPage {
 
     const { serving, waiting, movedAtMs, answeredAtMs } = await this.api.line();
     if (generation !== this.generation) return;
-    if (answeredAtMs !== null) {
-      const offset = Date.now() - answeredAtMs;
-      this.clockOffsetMs = this.clockOffsetMs === null ? offset : Math.min(this.clockOffsetMs, offset);
-      this.movedAtMs = movedAtMs.map((t) => t + this.clockOffsetMs);
-    }
+    this.movedAtMs = this.serverClock.pageTimes(movedAtMs, answeredAtMs, Date.now());
     const unserved = serving < this.queueNumber;
     const suspicious = (this.serving !== null && serving < this.serving) || (unserved && waiting === 0);
     if (suspicious && Date.now() - this.lastCheck > Math.max(3000, 3 * this.config.schedule.nearMs)) {

@@ -80,6 +80,41 @@ export function stepAlignedMs(places, delayMs, largestStep, movedAtMs, nowMs, sc
   return Math.floor(Math.min(due - nowMs, 2 * schedule.farMs + schedule.afterStepMs) + 0.5);
 }
 
+// Each wait is the schedule's delay times a factor in [1 - JITTER, 1 + JITTER] (a step-aligned one
+// only later, by up to JITTER near intervals), so pages that entered together do not poll together.
+export const JITTER = 0.1;
+
+/**
+ * Milliseconds to the next poll of the line for a visitor `places` from being served, jittered:
+ * just after a due step on a line that moves in steps, else the schedule's delay. `rate` is the
+ * page's ServingRate (estimate.js), `movedAtMs` the counter's moves on the page's clock.
+ */
+export function linePollMs(places, rate, movedAtMs, nowMs, schedule = SCHEDULE, random = Math.random) {
+  const delay = pollDelayMs(places, rate.rate(), rate.largestStep(), rate.watchedMs(), schedule);
+  const aligned = stepAlignedMs(places, delay, rate.largestStep(), movedAtMs, nowMs, schedule);
+  if (aligned !== null) return Math.round(aligned + JITTER * schedule.nearMs * random());
+  return Math.round(delay * (1 - JITTER + 2 * JITTER * random()));
+}
+
+/**
+ * The server's clock on the page's. Each `/serving_num` answer says when it was made; the smallest
+ * (page clock - answer's clock) seen is the offset least delayed by the network and the CDN's cache.
+ * The Python copy is benchmarks/page_model.py `ServerClock`.
+ */
+export class ServerClock {
+  constructor() {
+    this.offsetMs = null;
+  }
+
+  /** Takes in one answer's time; returns its counter moves on the page's clock ([] if it has none). */
+  pageTimes(movedAtMs, answeredAtMs, nowMs) {
+    if (answeredAtMs === null) return [];
+    const offset = nowMs - answeredAtMs;
+    this.offsetMs = this.offsetMs === null ? offset : Math.min(this.offsetMs, offset);
+    return movedAtMs.map((t) => t + this.offsetMs);
+  }
+}
+
 /** Milliseconds before asking for the position after entering (`attempt` 0), and again after
  * `attempt` answers of 202 (1, 2, …). */
 export function assignRetryMs(attempt, schedule = SCHEDULE) {

@@ -12,7 +12,7 @@ import { RequestError, TransientError, WaitingRoomApi } from "../js/api.js";
 import { chooseEvent } from "../js/event.js";
 import { Backoff } from "../js/backoff.js";
 import { ServingRate } from "../js/estimate.js";
-import { assignRetryMs, pollDelayMs } from "../js/schedule.js";
+import { assignRetryMs, linePollMs, ServerClock } from "../js/schedule.js";
 import { checkingSentence } from "../js/pow.js";
 
 const $ = (id) => document.getElementById(id);
@@ -136,15 +136,18 @@ async function waitForPosition(api, requestId, backoff, entered) {
 
 async function waitUntilServed(api, position, backoff) {
   const rate = new ServingRate();
+  const clock = new ServerClock();
   for (;;) {
     try {
-      const { serving } = await api.line();
+      const { serving, movedAtMs, answeredAtMs } = await api.line();
       backoff.succeed();
       rate.add(serving);
       show(position, serving);
       if (serving >= position) return;
       say("Waiting for your turn…", "waiting");
-      await sleep(pollDelayMs(position - serving, rate.rate(), rate.largestStep(), rate.watchedMs()));
+      // As the waiting room page polls: just after each step of a line that moves in steps.
+      const moves = clock.pageTimes(movedAtMs, answeredAtMs, Date.now());
+      await sleep(linePollMs(position - serving, rate, moves, Date.now()));
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       say("The waiting room is busy; trying again…");
