@@ -105,28 +105,54 @@ def test_a_put_the_bus_refuses_is_tried_again(core: Core, outbox: Outbox, event_
     assert [kind for kind, _ in _about(event_sink(), request_id)] == ["token_generated"]
 
 
-def test_an_entry_the_bus_refuses_fails_only_its_record(core: Core, outbox: Outbox, event_sink) -> None:
-    """PutEvents answers per entry: the refused one's record is read again, the others are not."""
+def test_an_entry_the_bus_refuses_fails_only_its_record(
+    core: Core, outbox: Outbox, event_sink, monkeypatch
+) -> None:
+    """PutEvents answers per entry: only the refused entry's record is reported failed, and it
+    is read again, so its event reaches the bus once; the others are not reported."""
+    from lambdas import outbox as outbox_function
+
     event_sink()
     first, second = core.enter(2)
     core.serve(2)
-    put = aws.client("events").put_events
+    assert core.token(first)[0] == 200 and core.token(second)[0] == 200
+    events_client = aws.client("events")
+    put = events_client.put_events
 
-    def refuse_the_first(**request):
-        answer = put(**request)
-        answer["Entries"][0] = {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}
-        answer["FailedEntryCount"] = 1
+    def refuse_the_first(*, Entries: list[dict], **request) -> dict:
+        """The bus takes every entry but the first, and says so entry by entry."""
+        taken = put(Entries=Entries[1:], **request)["Entries"] if len(Entries) > 1 else []
+        refused = {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}
+        return {"FailedEntryCount": 1, "Entries": [refused, *taken]}
+
+    handle = outbox_function.handler
+    batches: list[tuple[dict, dict]] = []
+
+    def recorded(event: dict, context: object) -> dict:
+        answer = handle(event, context)
+        batches.append((event, answer))
         return answer
 
-    assert core.token(first)[0] == 200 and core.token(second)[0] == 200
-    with mock.patch.object(aws.client("events"), "put_events", side_effect=refuse_the_first):
+    monkeypatch.setattr(outbox_function, "handler", recorded)
+    with mock.patch.object(events_client, "put_events", side_effect=refuse_the_first):
         outbox.poll()
-    events = event_sink()
-    # Delivered twice at most (at least once), each delivery with the same dedup id.
-    for request_id in (first, second):
-        about = _about(events, request_id)
-        assert 1 <= len(about) <= 2
-        assert {detail["dedup_id"] for _, detail in about} == {f"token_generated:{request_id}"}
+    [(batch, answer)] = batches
+    sequence_of = {
+        record["dynamodb"]["NewImage"]["request_id"]["S"]: record["dynamodb"]["SequenceNumber"]
+        for record in batch["Records"]
+    }
+    assert list(sequence_of) == [first, second]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": sequence_of[first]}]}
+    events = event_sink()  # the retry: read again from the refused record
+    assert _about(events, first) == [
+        (
+            "token_generated",
+            {"event_id": core.event_id, "request_id": first, "dedup_id": f"token_generated:{first}"},
+        )
+    ]
+    # The record after the refused one is read again with it: at least once, one dedup id.
+    again = _about(events, second)
+    assert again and {detail["dedup_id"] for _, detail in again} == {f"token_generated:{second}"}
 
 
 def test_a_record_that_keeps_failing_is_given_up_after_the_retries_and_the_rest_delivered(
