@@ -27,12 +27,23 @@ def handler(event, context):
         now = time.time()
         due = [e for e in registry.list_events() if e.prequeue_start and e.start_time <= now]
     drawn = {}
+    first_error: Exception | None = None
     for config in due:
-        record = draw.run(config)
+        try:
+            record = draw.run(config)
+        except Exception as error:
+            # One sale's failing draw must not hold up the others' on the same sweep; the next
+            # sweep resumes it.
+            logger.exception("the draw failed", extra={"event_id": config.event_id})
+            first_error = first_error or error
+            continue
         if record is not None:
             drawn[config.event_id] = record.state
     if drawn:
         logger.info("draws visited", extra={"draws": drawn})
+    if first_error is not None:
+        # The invocation still fails, so the function's Errors metric and alarm show it.
+        raise first_error
     return {"draws": drawn}
 
 

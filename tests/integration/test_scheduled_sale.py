@@ -247,6 +247,35 @@ def test_an_entry_the_index_still_lacked_at_the_draw_is_numbered_after_it_not_st
     assert draw.number_stragglers(run_draw(sale, later_s=1800)) == 0
 
 
+def test_a_sweep_draws_the_due_sales_after_one_whose_draw_fails_and_still_fails(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sale's failing draw does not hold up the next one on the sweep; the sweep still fails
+    (the function's Errors metric shows it), and a later sweep resumes the failed draw."""
+    monkeypatch.setattr(draw, "SETTLE_SECONDS", 0.0)
+    now = int(time.time())
+    for event_id in ("broken", "fine"):  # the sweep visits them in this order (by event id)
+        fields = {"name": event_id, "prequeue_start": now - 60, "start_time": now - 30}
+        status, body = call(events.handler, "POST", "/events", body={"event_id": event_id, **fields})
+        assert status == 201, body
+    visited: list[str] = []
+    run = draw.run
+
+    def fails_for_broken(config: registry.EventConfig, **kwargs) -> draw.DrawRecord | None:
+        visited.append(config.event_id)
+        if config.event_id == "broken":
+            raise RuntimeError("the draw's table is unreachable")
+        return run(config, **kwargs)
+
+    monkeypatch.setattr(draw, "run", fails_for_broken)
+    registry.forget()
+    with pytest.raises(RuntimeError, match="unreachable"):
+        draw_handlers.handler({}, None)
+    assert visited == ["broken", "fine"]
+    record = draw.read("fine", EventCounters("fine").generation())
+    assert record is not None and record.state == "done"
+
+
 # -- a line that can be full ---------------------------------------------------------------------
 
 
