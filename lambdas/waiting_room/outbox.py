@@ -19,8 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from lambdas.catalog import EVENT_SOURCE, OUTBOX, OutboxEvent
 from lambdas.waiting_room.aws import client
+from lambdas.waiting_room.http import logger
 
 # The PutEvents limit on entries per call.
 PUT_LIMIT = 10
@@ -95,7 +98,9 @@ def put(deliveries: Sequence[Delivery]) -> set[str]:
         chunk = flat[start : start + PUT_LIMIT]
         try:
             answer = client("events").put_events(Entries=[entry for _, entry in chunk])
-        except Exception:
+        except (ClientError, BotoCoreError):
+            # The entries carry request ids (bearer secrets): their number is all that is logged.
+            logger.exception("PutEvents failed", extra={"entries": len(chunk)})
             failed.update(sequence for sequence, _ in chunk)
             continue
         if answer.get("FailedEntryCount"):

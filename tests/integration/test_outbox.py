@@ -93,15 +93,20 @@ def test_each_record_change_is_one_event_and_other_changes_none(core: Core, even
     assert [kind for kind, _ in _about(events, second)] == ["token_generated"]
 
 
-def test_a_put_the_bus_refuses_is_tried_again(core: Core, outbox: Outbox, event_sink) -> None:
-    """A record whose event the bus refused is reported failed and read again: none is skipped."""
+def test_a_put_the_bus_refuses_is_tried_again(core: Core, outbox: Outbox, event_sink, caplog) -> None:
+    """A record whose event the bus refused is reported failed and read again: none is skipped.
+    The refusal is logged, without the request id it carried."""
     event_sink()
     [request_id] = core.enter(1)
     core.serve(1)
     assert core.token(request_id)[0] == 200
     refused = ClientError({"Error": {"Code": "InternalException", "Message": "injected"}}, "PutEvents")
+    caplog.clear()
     with mock.patch.object(aws.client("events"), "put_events", side_effect=refused):
         outbox.poll()
+    logged = [record for record in caplog.records if record.module == "outbox"]
+    assert [(r.levelname, r.getMessage(), r.entries) for r in logged] == [("ERROR", "PutEvents failed", 1)]
+    assert request_id not in caplog.text
     assert [kind for kind, _ in _about(event_sink(), request_id)] == ["token_generated"]
 
 
