@@ -18,12 +18,8 @@ from constructs import Construct
 from lambdas.catalog import DRAW_SCHEDULE_ROLE_VARIABLE, DRAW_TARGET_VARIABLE, Access, Function
 
 SCHEDULER = "scheduler.amazonaws.com"
-WRITE_ACTIONS = (
-    "scheduler:CreateSchedule",
-    "scheduler:UpdateSchedule",
-    "scheduler:DeleteSchedule",
-    "scheduler:GetSchedule",
-)
+# What lambdas/waiting_room/draw_schedule.py calls: it never reads a schedule back.
+WRITE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule")
 
 
 @jsii.implements(IStableStringProducer)
