@@ -17,7 +17,7 @@ What VPC functions reach outside the VPC, and how:
     for those services only
     (`DUAL_STACK_SERVICES`, lambdas/waiting_room/aws.py), so DynamoDB stays on its gateway endpoint;
   - with `PrivateEndpoints=true`, through interface endpoints (AWS PrivateLink) for Secrets
-    Manager, Scheduler and, where functions put events, EventBridge, and no route out of the VPC. They
+    Manager, SQS, Scheduler and, where functions put events, EventBridge, and no route out of the VPC. They
     cost ~$7.30 a month per AZ each, so they get one ENI in one AZ (`endpoint_azs` context);
     functions in the other AZ reach it across the AZ boundary.
 """
@@ -53,8 +53,8 @@ class Network(Construct):
             stack,
             "PrivateEndpoints",
             False,
-            "Reach Secrets Manager, EventBridge and Scheduler through interface endpoints (about $7.30 a "
-            "month each) instead of over IPv6 through an egress-only internet gateway",
+            "Reach Secrets Manager, EventBridge, Scheduler and SQS through interface endpoints (about "
+            "$7.30 a month each) instead of over IPv6 through an egress-only internet gateway",
         )
         self.private = params.is_true(stack, "PrivateEndpointsAsked", private_endpoints)
         over_ipv6 = CfnCondition(stack, "EgressOverIpv6", expression=Fn.condition_not(self.private))
@@ -144,6 +144,8 @@ class Network(Construct):
         endpoint("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, events_condition)
         # CDK names no constant for it: the service is `com.amazonaws.<region>.scheduler`.
         endpoint("Scheduler", ec2.InterfaceVpcEndpointAwsService("scheduler"), self.private)
+        # The queue worker defers entries onto the entry queue; /counters reads the dead-letter depth.
+        endpoint("Sqs", ec2.InterfaceVpcEndpointAwsService.SQS, self.private)
 
         # What must exist before a function in the VPC first runs (a custom resource that reads a
         # secret): the secrets endpoint, or the IPv6 routes. A resource cannot depend on another

@@ -203,10 +203,37 @@ def test_no_nat_gateway_and_only_the_needed_endpoints(synth: Synth) -> None:
         "events:Interface",
         "scheduler:Interface",
         "secretsmanager:Interface",
+        "sqs:Interface",
     ]
     for endpoint in endpoints:
         if endpoint.get("VpcEndpointType") == "Interface":
             assert len(endpoint["SubnetIds"]) == 1  # one AZ by default: $7.30/month each
+
+
+def test_with_private_endpoints_every_service_a_vpc_function_calls_has_one(synth: Synth) -> None:
+    """PrivateEndpoints=true leaves the VPC no route out: each AWS service that a VPC function's
+    policy lets it call must have an endpoint there (CloudWatch Logs and IAM are used by Lambda
+    itself, not by the function's code)."""
+    template = synth.template("core")
+    vpc_roles = {
+        f["Properties"]["Role"]["Fn::GetAtt"][0]
+        for f in by_type(template, "AWS::Lambda::Function").values()
+        if "VpcConfig" in f["Properties"]
+    }
+    called = {
+        action.split(":", 1)[0]
+        for policy in by_type(template, "AWS::IAM::Policy").values()
+        if {r.get("Ref") for r in policy["Properties"].get("Roles", [])} & vpc_roles
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    } - {"logs", "iam"}
+    reachable = {
+        flatten(e["Properties"]["ServiceName"]).rsplit(".", 1)[-1]
+        for e in by_type(template, "AWS::EC2::VPCEndpoint").values()
+        if e.get("Condition") in (None, "PrivateEndpointsAsked", "EventBridgeEndpointWanted")
+    }
+    assert {"sqs", "secretsmanager", "dynamodb"} <= called
+    assert called <= reachable, called - reachable
 
 
 def test_vpc_functions_go_out_over_ipv6_unless_private_endpoints_are_asked_for(synth: Synth) -> None:
