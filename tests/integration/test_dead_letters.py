@@ -3,6 +3,7 @@ and one that still fails gets a definite 410 `not_numbered` instead of 202 forev
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -13,6 +14,7 @@ import pytest
 from lambdas import counters, dead_letter_redrive, queue_num, queue_worker
 from lambdas.waiting_room import aws, dead_letters, deferral, redis_store
 from lambdas.waiting_room.entries import Entry
+from lambdas.waiting_room.settings import settings
 from local.events import sqs_event
 from local.sqs_poller import lambda_delivery
 from tests.integration.conftest import Core, call
@@ -212,6 +214,18 @@ def test_the_counters_show_the_dead_letter_queue_depth(core: Core, queues: tuple
     for _ in range(3):
         aws.client("sqs").send_message(QueueUrl=dlq, MessageBody="{}")
     assert depth() == 3
+
+
+def test_the_counters_answer_without_the_depth_when_sqs_cannot_say(
+    core: Core, queues: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A queue SQS does not know: its answer is an error, as a missing permission's would be.
+    gone = dataclasses.replace(settings(), entry_dead_letters_url=queues[1] + "-gone")
+    monkeypatch.setattr(dead_letters, "settings", lambda: gone)
+    status, body = call(counters.handler, "GET", "/counters", query={"event_id": core.event_id})
+    assert status == 200
+    assert "dead_letter_entries" not in body and body["event_id"] == core.event_id
+    assert "serving_counter" in body
 
 
 def test_one_run_handles_a_bounded_number_of_entries(core: Core, queues: tuple[str, str]) -> None:
