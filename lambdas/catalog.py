@@ -11,6 +11,8 @@ code (and handler dependencies) into the CDK app.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -322,10 +324,12 @@ LONG = CachePolicy(ttl_seconds=3600, query_keys=("event_id",), describes_generat
 # more requests an hour, about $0.05 of API Gateway and Lambda).
 LINE_CACHE_SECONDS = 2
 LINE = CachePolicy(ttl_seconds=LINE_CACHE_SECONDS, query_keys=("event_id",))
-# An entry is numbered no sooner than it is one ordering window old, and at most one batching
-# window later than that: before then `/queue_num` can only answer 202.
+# The queue worker's mapping on the entry queue. An entry is numbered no sooner than it is one
+# ordering window old, and at most one batching window later than that: before then `/queue_num`
+# can only answer 202.
+ENTRY_QUEUE_TRIGGER = QueueTrigger()
 ENTRY_NUMBERED_WITHIN_MS = (
-    QueueTrigger().ordering_window_ms + 1000 * QueueTrigger().max_batching_window_seconds
+    ENTRY_QUEUE_TRIGGER.ordering_window_ms + 1000 * ENTRY_QUEUE_TRIGGER.max_batching_window_seconds
 )
 
 
@@ -414,14 +418,11 @@ class PollSchedule:
     def with_near(self, near_ms: int) -> PollSchedule:
         """The schedule with another near interval (the page's `poll` setting, for demos and tests
         on a runtime that numbers faster); far and the first ask scale with it."""
-        return PollSchedule(
-            near_ms,
-            near_ms * (self.far_ms / self.near_ms),
-            self.fraction,
-            self.near_places,
-            self.after_step_ms,
-            self.regularity,
-            int(near_ms * (self.first_ask_ms / self.near_ms) + 0.5),
+        return dataclasses.replace(
+            self,
+            near_ms=near_ms,
+            far_ms=near_ms * (self.far_ms / self.near_ms),
+            first_ask_ms=int(near_ms * (self.first_ask_ms / self.near_ms) + 0.5),
         )
 
     def assign_retry_ms(self, attempt: int) -> int:
@@ -442,7 +443,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="lambdas.queue_worker.handler",
         stack="core",
         description="Assigns queue positions to a batch of entries (the async half of /assign_queue_num).",
-        triggers=(QueueTrigger(),),
+        triggers=(ENTRY_QUEUE_TRIGGER,),
         uses=_with_state(
             # Entries re-enqueued with a delay while the state cannot be reached or is rebuilt.
             (Resource.QUEUE_POSITIONS_TABLE, "write"),
@@ -996,10 +997,15 @@ class OutboxEvent:
             images["OldImage"] = {attribute: {kind: [{"exists": False}]}}
         return {"dynamodb": images}
 
+    @functools.cached_property
+    def _filtered_images(self) -> dict[str, Any]:
+        # Built once per event kind, not once per record the outbox reads.
+        return self.filter_pattern()["dynamodb"]  # type: ignore[return-value]
+
     def matches(self, record: dict[str, Any]) -> bool:
-        """`filter_pattern` read in Python, for the local runtime's stream poller."""
+        """`filter_pattern` read in Python, for the outbox and the local runtime's stream poller."""
         images = record.get("dynamodb") or {}
-        for image, attributes in self.filter_pattern()["dynamodb"].items():  # type: ignore[union-attr]
+        for image, attributes in self._filtered_images.items():
             item = images.get(image) or {}
             for attribute, types in attributes.items():
                 [(kind, [rule])] = types.items()

@@ -106,7 +106,7 @@ EVENTBRIDGE_PER_MILLION_EVENTS = 1.00
 STREAM_MAPPING_IDLE_MONTH = 0.0
 # The outbox function: at most one invocation per event (batches make it fewer), at its memory.
 OUTBOX_INVOCATION_SECONDS = 0.05
-OUTBOX_MEMORY_GB = 0.25
+OUTBOX_MEMORY_GB = catalog.by_name("Outbox").memory_mb / 1024
 
 # Assumed average billed duration of a scheduled job run (sweeper, metrics, periodic inlet).
 SCHEDULED_RUN_SECONDS = 0.2
@@ -292,9 +292,6 @@ WAITS_MINUTES = (1, 10, 60)
 PLACES_PER_STEP = 100
 # The page's serving-rate estimate needs this much watching (estimate.js: 5 near intervals).
 RATE_MIN_SPAN_MS = 5 * POLL_SCHEDULE.near_ms
-# Before the position: `/queue_num` answers 202 while the ordering window and SQS hold the entry
-# (about this long), then 200; the page retries on its bounded schedule.
-ASSIGNED_AFTER_MS = catalog.ENTRY_NUMBERED_WITHIN_MS
 # Visitors per queue worker batch, and the average billed duration of a request-path invocation.
 WORKER_BATCH = 50
 INVOCATION_SECONDS = 0.02
@@ -357,7 +354,8 @@ def serving_poll_times(
 def assign_polls(schedule: PollSchedule = POLL_SCHEDULE) -> int:
     """`/queue_num` requests until the position is known: the 202s and the 200."""
     at, attempt = float(schedule.assign_retry_ms(0)), 0
-    while at < ASSIGNED_AFTER_MS:
+    # /queue_num answers 202 while the ordering window and SQS hold the entry, then 200.
+    while at < catalog.ENTRY_NUMBERED_WITHIN_MS:
         attempt += 1
         at += schedule.assign_retry_ms(attempt)
     return attempt + 1
@@ -403,10 +401,15 @@ class Visitor:
 
     @property
     def origin_requests(self) -> int:
-        # /serving_num, /event_info, and /pow_challenge while no proof of work is asked (the
-        # default), are cached at the edge for seconds and shared by every visitor: about none of
-        # them reaches API Gateway. The rest does, plus the session's close (private API).
-        return self.cdn_requests - self.serving_polls - 1 - 1 + 1
+        # What the edge caches for everyone (a cache key without the visitor's request id:
+        # /serving_num, /event_info, and /pow_challenge while no proof of work is asked, the
+        # default) about never reaches API Gateway. The rest does, plus the session's close.
+        shared = {
+            route.path
+            for route, _ in catalog.routes_of("public")
+            if route.cache is not None and "request_id" not in route.cache.query_keys
+        }
+        return sum(n for path, n in self.requests.items() if path not in shared) + 1
 
     @property
     def lambda_invocations(self) -> float:

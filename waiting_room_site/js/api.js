@@ -52,7 +52,7 @@ export async function call(
   method,
   base,
   path,
-  { params, body, headers = {}, expect = [], contentType = "application/json" } = {},
+  { params, body, headers = {}, expect = [], contentType = PLAIN_JSON } = {},
 ) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
@@ -134,7 +134,7 @@ export class WaitingRoomApi {
     const work = await this.challenge();
     const body = { event_id: this.eventId };
     if (work) body.pow = { challenge: work.challenge, nonce: await solve(work.challenge, work.difficulty, onProgress) };
-    const { data } = await call("POST", this.publicApi, "/assign_queue_num", { body, contentType: PLAIN_JSON });
+    const { data } = await call("POST", this.publicApi, "/assign_queue_num", { body });
     if (!data || typeof data.api_request_id !== "string") throw new TransientError("the answer had no request id");
     return data.api_request_id;
   }
@@ -178,7 +178,6 @@ export class WaitingRoomApi {
     return call("POST", this.publicApi, "/generate_token", {
       body: { event_id: this.eventId, request_id: requestId },
       expect: [202, 404, 410],
-      contentType: PLAIN_JSON,
     });
   }
 
@@ -187,7 +186,6 @@ export class WaitingRoomApi {
     return call("POST", this.publicApi, "/edge_pass", {
       body: { event_id: this.eventId, request_id: requestId, return_to: returnTo.address, return_sig: returnTo.signature },
       expect: [202, 404, 410],
-      contentType: PLAIN_JSON,
     });
   }
 
@@ -195,6 +193,8 @@ export class WaitingRoomApi {
     return call("POST", this.storeApi, "/checkout", {
       body: order,
       headers: { Authorization: `Bearer ${accessToken}` },
+      // The protected site's API: the Authorization header asks a preflight anyway, so plain JSON.
+      contentType: "application/json",
     });
   }
 }
