@@ -317,11 +317,7 @@ class Simulation:
             if owed >= 1:
                 step = int(owed)
                 owed -= step
-                values = await self._counters(api)
-                if values is not None:
-                    increment = periodic_increment(values["serving_counter"], values["queue_counter"], step)
-                    if increment > 0:
-                        await self._increment(api, increment)
+                await self._step(api, step)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), INLET_TICK_SECONDS)
 
@@ -335,11 +331,15 @@ class Simulation:
             if stop.is_set():
                 return
             next_at += every
-            values = await self._counters(api)
-            if values is not None:
-                increment = periodic_increment(values["serving_counter"], values["queue_counter"], step)
-                if increment > 0:
-                    await self._increment(api, increment)
+            await self._step(api, step)
+
+    async def _step(self, api: Api, places: int) -> None:
+        """Moves the serving counter up to `places`, as far as the line reaches (the Periodic rule)."""
+        values = await self._counters(api)
+        if values is not None:
+            increment = periodic_increment(values["serving_counter"], values["queue_counter"], places)
+            if increment > 0:
+                await self._increment(api, increment)
 
     # -- the run ---------------------------------------------------------------------------------
     async def main(self) -> Run:
