@@ -91,23 +91,33 @@ def entries(
 
 def put(deliveries: Sequence[Delivery]) -> set[str]:
     """Puts every delivery's entries, up to ten a call; returns the sequence numbers of the
-    records with an entry the bus did not take (the whole call's, when the call failed)."""
+    records with an entry the bus did not take (the whole call's, when the call failed).
+
+    The first call that fails ends the put: the mapping reads the stream again from the first
+    failed record, so the records after it come again anyway and putting them now would put
+    their events twice. They are reported failed too.
+    """
     flat = [(delivery.sequence_number, entry) for delivery in deliveries for entry in delivery.entries]
-    failed: set[str] = set()
     for start in range(0, len(flat), PUT_LIMIT):
-        chunk = flat[start : start + PUT_LIMIT]
-        try:
-            answer = client("events").put_events(Entries=[entry for _, entry in chunk])
-        except (ClientError, BotoCoreError):
-            # The entries carry request ids (bearer secrets): their number is all that is logged.
-            logger.exception("PutEvents failed", extra={"entries": len(chunk)})
-            failed.update(sequence for sequence, _ in chunk)
-            continue
-        if answer.get("FailedEntryCount"):
-            results = answer.get("Entries", [])
-            failed.update(
-                sequence
-                for index, (sequence, _) in enumerate(chunk)
-                if index >= len(results) or results[index].get("ErrorCode")
-            )
-    return failed
+        failed = _put_chunk(flat[start : start + PUT_LIMIT])
+        if failed:
+            return failed | {sequence for sequence, _ in flat[start + PUT_LIMIT :]}
+    return set()
+
+
+def _put_chunk(chunk: Sequence[tuple[str, dict[str, str]]]) -> set[str]:
+    """One PutEvents call; the sequence numbers of the records with an entry it did not take."""
+    try:
+        answer = client("events").put_events(Entries=[entry for _, entry in chunk])
+    except (ClientError, BotoCoreError):
+        # The entries carry request ids (bearer secrets): their number is all that is logged.
+        logger.exception("PutEvents failed", extra={"entries": len(chunk)})
+        return {sequence for sequence, _ in chunk}
+    if not answer.get("FailedEntryCount"):
+        return set()
+    results = answer.get("Entries", [])
+    return {
+        sequence
+        for index, (sequence, _) in enumerate(chunk)
+        if index >= len(results) or results[index].get("ErrorCode")
+    }

@@ -110,6 +110,31 @@ def test_a_put_the_bus_refuses_is_tried_again(core: Core, outbox: Outbox, event_
     assert [kind for kind, _ in _about(event_sink(), request_id)] == ["token_generated"]
 
 
+def test_after_a_refused_call_no_later_entries_are_put(core: Core, outbox: Outbox, event_sink) -> None:
+    """Eleven events are two PutEvents calls: when the first fails, the second is not made (the
+    mapping reads them all again), so after the retry every event has arrived exactly once."""
+    event_sink()
+    request_ids = core.enter(11)
+    core.serve(11)
+    assert all(core.token(request_id)[0] == 200 for request_id in request_ids)
+    events_client = aws.client("events")
+    put = events_client.put_events
+    calls: list[int] = []
+
+    def refuse_the_first_call(**request) -> dict:
+        """A throttle on the first call; the bus takes any later one."""
+        calls.append(len(request["Entries"]))
+        if len(calls) == 1:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "PutEvents")
+        return put(**request)
+
+    with mock.patch.object(events_client, "put_events", side_effect=refuse_the_first_call):
+        outbox.poll()
+    assert calls == [10]
+    events = event_sink()
+    assert [len(_about(events, request_id)) for request_id in request_ids] == [1] * 11
+
+
 def test_an_entry_the_bus_refuses_fails_only_its_record(
     core: Core, outbox: Outbox, event_sink, monkeypatch
 ) -> None:
