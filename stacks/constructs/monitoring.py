@@ -79,7 +79,9 @@ class Monitoring(Construct):
             alarm(
                 "DeadLetters",
                 "Entries failed five times and reached the dead-letter queue (sent back each minute)",
-                dead_letters.metric_approximate_number_of_messages_visible(period=five_minutes),
+                # The redrive receives each dead letter within a minute, so a depth sampled once a
+                # minute may never see one; only the redrive receives from this queue.
+                dead_letters.metric_number_of_messages_received(period=five_minutes, statistic="Sum"),
                 above=0,
             ),
             alarm(

@@ -430,6 +430,21 @@ def test_alarms_notify_the_topic_and_a_dashboard_exists(core: dict[str, Any]) ->
     assert core["Outputs"]["DashboardName"]["Condition"] == "DashboardWanted"
 
 
+def test_an_entry_that_reaches_the_dead_letter_queue_raises_an_alarm(core: dict[str, Any]) -> None:
+    """The redrive takes dead letters back out within a minute, so the alarm counts what it
+    received, not the queue's depth, which CloudWatch samples once a minute."""
+    (dead_letters,) = [k for k in by_type(core, "AWS::SQS::Queue") if k.startswith("EntryDeadLetters")]
+    watching = [
+        a["Properties"]
+        for a in by_type(core, "AWS::CloudWatch::Alarm").values()
+        if flatten(a["Properties"].get("Dimensions", [{}])[0].get("Value", ""))
+        == f"<{dead_letters}.QueueName>"
+    ]
+    assert [(a["MetricName"], a["Statistic"], a["Threshold"]) for a in watching] == [
+        ("NumberOfMessagesReceived", "Sum", 0)
+    ]
+
+
 def test_custom_resources_order(core: dict[str, Any]) -> None:
     (init,) = by_type(core, "Custom::InitializeState").values()
     depends = init.get("DependsOn", [])
