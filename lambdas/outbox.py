@@ -48,7 +48,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             raise NotDelivered(record.dynamodb.sequence_number)
 
     # A processor per invocation: it holds the batch's results (the local runtime may share a process).
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    # A batch whose every record failed is answered record by record too, not raised: a passing
+    # throttle on a small batch is then no Lambda error, and records that stay stuck show in the
+    # iterator age and on the failure queue, which have alarms of their own.
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -99,12 +99,13 @@ class Monitoring(Construct):
             ),
             alarm("PublicApi5xx", "The public API answers 5xx", api_5xx(public_api_name), above=10),
             alarm("PrivateApi5xx", "The private API answers 5xx", api_5xx(private_api_name), above=0),
-            # The outbox: a batch that raises (every record failed: the bus refuses, say), records
-            # waiting behind one that fails (the stream's oldest unread record grows old), and
-            # records whose retries are spent (their positions wait on the failure queue).
+            # The outbox: an invocation that raises or times out (a failed put is reported record
+            # by record, no error), records waiting behind one that fails (the stream's oldest
+            # unread record grows old), and records whose retries are spent (their positions wait
+            # on the failure queue).
             alarm(
                 "OutboxErrors",
-                "The outbox function fails whole batches of stream records",
+                "The outbox function crashes or times out on a batch of stream records",
                 functions[outbox].metric_errors(period=five_minutes),
                 above=0,
             ),

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from unittest import mock
 
+import pytest
 from botocore.exceptions import ClientError
 
 from lambdas import update_session
@@ -26,6 +27,25 @@ def _close(core: Core, request_id: str, status: int) -> int:
 
 def _about(events: list[dict], request_id: str) -> list[tuple[str, dict]]:
     return [(e["detail-type"], e["detail"]) for e in events if e["detail"].get("request_id") == request_id]
+
+
+@pytest.fixture
+def outbox_answers(monkeypatch) -> list[tuple[dict, dict]]:
+    """Each batch the outbox function is invoked with and its answer, while the test runs (a batch
+    whose invocation raised is not there)."""
+    from lambdas import outbox as outbox_function
+
+    handle = outbox_function.handler
+    answers: list[tuple[dict, dict]] = []
+
+    def recorded(event: dict, context: object) -> dict:
+        answer = handle(event, context)
+        answers.append((event, answer))
+        return answer
+
+    # The stream pollers look the handler up on each invocation.
+    monkeypatch.setattr(outbox_function, "handler", recorded)
+    return answers
 
 
 def test_token_and_session_handlers_make_no_put_events_call(core: Core, aws_calls: Counter) -> None:
@@ -136,12 +156,10 @@ def test_after_a_refused_call_no_later_entries_are_put(core: Core, outbox: Outbo
 
 
 def test_an_entry_the_bus_refuses_fails_only_its_record(
-    core: Core, outbox: Outbox, event_sink, monkeypatch
+    core: Core, outbox: Outbox, event_sink, outbox_answers
 ) -> None:
     """PutEvents answers per entry: only the refused entry's record is reported failed, and it
     is read again, so its event reaches the bus once; the others are not reported."""
-    from lambdas import outbox as outbox_function
-
     event_sink()
     first, second = core.enter(2)
     core.serve(2)
@@ -155,18 +173,9 @@ def test_an_entry_the_bus_refuses_fails_only_its_record(
         refused = {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}
         return {"FailedEntryCount": 1, "Entries": [refused, *taken]}
 
-    handle = outbox_function.handler
-    batches: list[tuple[dict, dict]] = []
-
-    def recorded(event: dict, context: object) -> dict:
-        answer = handle(event, context)
-        batches.append((event, answer))
-        return answer
-
-    monkeypatch.setattr(outbox_function, "handler", recorded)
     with mock.patch.object(events_client, "put_events", side_effect=refuse_the_first):
         outbox.poll()
-    [(batch, answer)] = batches
+    [(batch, answer)] = outbox_answers
     sequence_of = {
         record["dynamodb"]["NewImage"]["request_id"]["S"]: record["dynamodb"]["SequenceNumber"]
         for record in batch["Records"]
@@ -183,6 +192,25 @@ def test_an_entry_the_bus_refuses_fails_only_its_record(
     # The record after the refused one is read again with it: at least once, one dedup id.
     again = _about(events, second)
     assert again and {detail["dedup_id"] for _, detail in again} == {f"token_generated:{second}"}
+
+
+def test_a_batch_whose_every_record_failed_is_answered_not_raised(
+    core: Core, outbox: Outbox, event_sink, outbox_answers
+) -> None:
+    """A throttle on a one-record batch fails the whole batch: the function reports the record
+    failed instead of raising, so a passing refusal counts as no Lambda error (the outbox's error
+    alarm); the record is read again and its event arrives once."""
+    event_sink()
+    [request_id] = core.enter(1)
+    core.serve(1)
+    assert core.token(request_id)[0] == 200
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "PutEvents")
+    with mock.patch.object(aws.client("events"), "put_events", side_effect=throttled):
+        outbox.poll()
+    [(batch, answer)] = outbox_answers
+    [record] = batch["Records"]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+    assert [kind for kind, _ in _about(event_sink(), request_id)] == ["token_generated"]
 
 
 def test_a_record_that_keeps_failing_is_given_up_after_the_retries_and_the_rest_delivered(
