@@ -1,7 +1,7 @@
 """The draw of a scheduled sale: running it at the sale's start, and publishing it.
 
 `handler`: invoked just before `start_time` by the event's one-time schedule (`{"event_id": ...}`,
-lambdas/waiting_room/draw_schedule.py), it waits for the start and draws; and every 15 minutes
+lambdas/waiting_room/draw_schedule.py), it waits for the start and draws; and every minute
 by a sweep that runs any draw that is due and not done (a schedule that failed, a draw that died
 half-way: each run resumes where the last stopped).
 `public_handler`: GET /draw, the commitment before the draw and the seed after it.

@@ -81,7 +81,7 @@ def _delete(event, event_id: str) -> dict[str, Any]:
 
 def _schedule_draw(before: registry.EventConfig | None, after: registry.EventConfig | None) -> None:
     """The event is saved whatever happens here: a schedule that cannot be written is logged, and
-    the Draw function's sweep runs the draw anyway (at most 15 minutes late); saving the event
+    the Draw function's sweep runs the draw anyway (at most a minute late); saving the event
     again before its start writes the schedule again."""
     try:
         draw_schedule.sync(before, after)

@@ -13,10 +13,9 @@ Per visitor, the requests follow the waiting room page's poll schedule (the wiri
 
 Idle means deployed and unused: pay-per-request services (Lambda, API Gateway, SQS, SNS,
 DynamoDB on-demand, CloudFront, EventBridge and its Scheduler) cost nothing then, except the
-scheduled jobs that run on a rate whatever the traffic (most each minute, the draw's sweep every
-15 minutes); the outbox function's stream polls are free (see below). Resources behind a
-CloudFormation condition are priced with the parameters' default values (e.g. the WAF web ACL
-only when EnableWaf=true).
+scheduled jobs that run on a rate whatever the traffic (each minute); the outbox function's
+stream polls are free (see below). Resources behind a CloudFormation condition are priced with
+the parameters' default values (e.g. the WAF web ACL only when EnableWaf=true).
 """
 
 from __future__ import annotations

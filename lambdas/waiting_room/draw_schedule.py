@@ -13,8 +13,8 @@ the sale's start, not up to a minute after it. A sale made or moved to start soo
 is drawn as soon as the next whole minute fires.
 
 What if the schedule is never written (Scheduler unavailable when the event was saved), or
-fires into a failure? The Draw function also runs on a rare rate rule (every 15 minutes, the
-catalog's `Schedule`) that runs every draw that is due and not done. A draw is idempotent and
+fires into a failure? The Draw function also runs on a rate rule (every minute, the catalog's
+`DRAW_SWEEP_MINUTES`) that runs every draw that is due and not done. A draw is idempotent and
 resumable, so nobody is stranded: the pre-queue is numbered at most one sweep late.
 """
 
