@@ -16,9 +16,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lambdas.waiting_room import proof_of_work
-from lambdas.waiting_room.dead_letters import redrives_of_record
+from lambdas.waiting_room.dead_letters import REDRIVES
 from lambdas.waiting_room.deferral import defer, deferrals
-from lambdas.waiting_room.entries import Entry, assign_positions, parse_entry
+from lambdas.waiting_room.entries import Entry, assign_positions, message_count, parse_entry
 from lambdas.waiting_room.http import Rebuilding, logger
 from lambdas.waiting_room.redis_store import connection
 from lambdas.waiting_room.registry import EventConfig, lookup
@@ -60,7 +60,7 @@ def handler(event, context):
             by_event[entry.event_id].append(entry)
     times_deferred = {r["messageId"]: deferrals(r) for r in records}
     # An entry put back keeps how often it came back from the dead-letter queue: the bound holds.
-    redriven = {r["messageId"]: redrives_of_record(r) for r in records}
+    redriven = {r["messageId"]: message_count(r, REDRIVES) for r in records}
     failed: set[str] = set()
     for event_id, entries in by_event.items():
         registered = lookup(event_id)

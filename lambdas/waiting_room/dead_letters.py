@@ -27,7 +27,7 @@ from typing import Any
 
 from lambdas.catalog import DEAD_LETTER_POLL_SECONDS
 from lambdas.waiting_room.aws import client
-from lambdas.waiting_room.entries import parse_entry
+from lambdas.waiting_room.entries import message_count, parse_entry
 from lambdas.waiting_room.http import logger, masked
 from lambdas.waiting_room.records import QueueRecord, record_lost_entry, recorded_generation
 from lambdas.waiting_room.settings import settings
@@ -43,18 +43,8 @@ HIDDEN_SECONDS = 60
 NOT_NUMBERED = "not_numbered"
 
 
-def _count(value: object) -> int:
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
-
-
-def redrives_of_record(record: Mapping[str, Any]) -> int:
-    """The count an SQS record (as Lambda delivers it to the worker) carries."""
-    return _count((record.get("messageAttributes") or {}).get(REDRIVES, {}).get("stringValue"))
-
-
 def _redrives(message: Mapping[str, Any]) -> int:
-    """The count a message received with the SQS API (other key casing) carries."""
-    return _count((message.get("MessageAttributes") or {}).get(REDRIVES, {}).get("StringValue"))
+    return message_count(message, REDRIVES)
 
 
 def _attributes_again(message: Mapping[str, Any]) -> dict[str, Any]:

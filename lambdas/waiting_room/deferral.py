@@ -21,7 +21,7 @@ from typing import Any
 from lambdas.catalog import ENTRY_MESSAGE_FIELDS
 from lambdas.waiting_room.aws import client
 from lambdas.waiting_room.dead_letters import REDRIVES
-from lambdas.waiting_room.entries import Entry
+from lambdas.waiting_room.entries import Entry, message_count
 from lambdas.waiting_room.http import logger
 from lambdas.waiting_room.records import QueueRecord, record_lost_entry
 from lambdas.waiting_room.settings import settings
@@ -35,8 +35,7 @@ SEND_LIMIT = 10  # SendMessageBatch's maximum
 
 def deferrals(record: Mapping[str, Any]) -> int:
     """How often the entry of an SQS record was put back already."""
-    value = (record.get("messageAttributes") or {}).get(DEFERRALS, {}).get("stringValue")
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
+    return message_count(record, DEFERRALS)
 
 
 def delay_seconds(times_deferred: int) -> int:

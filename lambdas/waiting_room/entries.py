@@ -13,7 +13,7 @@ none and are not retried. An entry made before a reset is recorded as voided, so
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,15 @@ class Entry:
     entered_at_ms: int
     # The entry's proof-of-work solution as posted ({challenge, nonce}), checked by the worker.
     pow: Any = None
+
+
+def message_count(message: Mapping[str, Any], name: str) -> int:
+    """A count an entry message carries in its attribute `name` (`deferrals`, `redrives`), from a
+    record as Lambda delivers it or a message as the SQS API returns it (other key casing)."""
+    attributes = message.get("messageAttributes") or message.get("MessageAttributes") or {}
+    attribute = attributes.get(name) or {}
+    value = attribute.get("stringValue", attribute.get("StringValue"))
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
 
 
 def parse_entry(message_id: str, body: str, *, now_ms: int | None = None) -> Entry | None:
