@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
@@ -108,13 +109,23 @@ def queue_num(sale: Core, request_id: str) -> tuple[int, dict]:
 def published(sale: Sale) -> tuple[dict, list[str]]:
     status, record = call(draw_handlers.public_handler, "GET", "/draw", query={"event_id": sale.event_id})
     assert status == 200, record
-    lines: list[str] = []
-    for part in range(record.get("list_parts", 0)):
-        answer = draw_handlers.list_handler(
-            api_event("GET", "/draw_list", query={"event_id": sale.event_id, "part": str(part)}), None
-        )
+    if "list_url" not in record:
+        return record, []
+
+    def text(query: dict[str, str]) -> str:
+        answer = draw_handlers.list_handler(api_event("GET", "/" + url.path, query=query), None)
         assert answer["statusCode"] == 200 and answer["headers"]["Content-Type"].startswith("text/plain")
-        lines += answer["body"].splitlines()
+        return answer["body"]
+
+    # The record's list_url (relative to the public API) serves the whole list; its parts, in order,
+    # the same handles.
+    url = urlparse(record["list_url"])
+    assert url.path == "draw_list" and dict(parse_qsl(url.query)) == {"event_id": sale.event_id}
+    lines: list[str] = []
+    for part in range(record["list_parts"]):
+        lines += text({"event_id": sale.event_id, "part": str(part)}).splitlines()
+    if record["count"] <= draw.WHOLE_LIST_MAX:
+        assert text(dict(parse_qsl(url.query))).splitlines() == lines
     return record, lines
 
 
