@@ -5,6 +5,7 @@ reads, with bounded retries, partial batch responses and a failure queue; and it
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -21,6 +22,9 @@ STREAM_READ = {
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
 }
+# Lambda's default quota of filters on one event source mapping: a deploy with more fails (the
+# CloudFormation schema allows 20, so only this assertion catches it before a deploy).
+FILTERS_PER_MAPPING = 5
 
 
 def _table_logical(template: dict[str, Any], resource: Resource) -> str:
@@ -34,14 +38,25 @@ def _outbox_function(template: dict[str, Any]) -> str:
     return logical
 
 
-def _mappings(template: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Stream (table logical id) -> (logical id, properties) of every stream mapping."""
-    return {
-        props["EventSourceArn"]["Fn::GetAtt"][0]: (logical, props)
+def _mappings(template: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(stream ARN, logical id, properties) of every stream mapping: a list, so that a second
+    mapping on one stream shows."""
+    return [
+        (flatten(props["EventSourceArn"]), logical, props)
         for logical, resource in by_type(template, "AWS::Lambda::EventSourceMapping").items()
         for props in [resource["Properties"]]
         if "StartingPosition" in props
-    }
+    ]
+
+
+def _stream(template: dict[str, Any], resource: Resource) -> str:
+    return f"<{_table_logical(template, resource)}.StreamArn>"
+
+
+def _mapping_on(template: dict[str, Any], resource: Resource) -> dict[str, Any]:
+    """The properties of the one mapping on the table's stream."""
+    [props] = [props for stream, _, props in _mappings(template) if stream == _stream(template, resource)]
+    return props
 
 
 def _failures_queue(template: dict[str, Any]) -> str:
@@ -54,13 +69,18 @@ def test_each_streamed_table_invokes_the_outbox_function_through_a_filtered_boun
     synth: Synth, stack: str
 ) -> None:
     template = synth.template(stack)
-    mappings = _mappings(template)
     streamed = {event.table for event in OUTBOX}
-    assert set(mappings) == {_table_logical(template, table) for table in streamed}
+    # Exactly one mapping per stream: a second would invoke the function twice for every record.
+    assert Counter(stream for stream, _, _ in _mappings(template)) == {
+        _stream(template, table): 1 for table in streamed
+    }
     trigger = next(t for t in catalog.by_name("Outbox").triggers if isinstance(t, catalog.StreamTrigger))
     for table in streamed:
-        _, props = mappings[_table_logical(template, table)]
+        props = _mapping_on(template, table)
         assert props["FunctionName"] == {"Ref": _outbox_function(template)}
+        # The batches the wiring table names (the local stream poller reads the same).
+        assert props["BatchSize"] == trigger.batch_size
+        assert props["MaximumBatchingWindowInSeconds"] == trigger.max_batching_window_seconds
         # From the oldest record; failures reported per record, retried within bounds, then kept.
         assert props["StartingPosition"] == "TRIM_HORIZON"
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -72,9 +92,11 @@ def test_each_streamed_table_invokes_the_outbox_function_through_a_filtered_boun
             "OnFailure": {"Destination": {"Fn::GetAtt": [_failures_queue(template), "Arn"]}}
         }
         # Only the table's own events invoke the function; no other change does.
-        assert [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]] == [
+        filters = props["FilterCriteria"]["Filters"]
+        assert [json.loads(f["Pattern"]) for f in filters] == [
             event.filter_pattern() for event in catalog.outbox_of(table)
         ]
+        assert len(filters) <= FILTERS_PER_MAPPING
 
 
 @pytest.mark.parametrize("stack", CORES)
@@ -116,7 +138,7 @@ def test_the_outbox_role_reads_its_streams_sends_failures_and_puts_on_the_bus_on
         | {("events:PutEvents", f"<{_bus_logical(template)}.Arn>")}
     )
     # Each mapping starts only once the role may read its stream.
-    for logical, _ in _mappings(template).values():
+    for _, logical, _ in _mappings(template):
         assert template["Resources"][logical].get("DependsOn")
 
 
@@ -225,7 +247,7 @@ def test_the_synthesized_filter_and_the_local_poller_agree(
     synth: Synth, event: OutboxEvent, record: str
 ) -> None:
     template = synth.template("core")
-    _, props = _mappings(template)[_table_logical(template, event.table)]
+    props = _mapping_on(template, event.table)
     patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
     assert event.filter_pattern() in patterns
     assert _matches(event.filter_pattern(), RECORDS[record]) == event.matches(RECORDS[record])
