@@ -108,7 +108,8 @@ class StreamPoller:
         if tries <= self._trigger.retry_attempts:
             return first
         record = next(r for r in records if _sequence(r) == first)
-        logger.error("outbox record given up after %d tries: %s", tries, record["dynamodb"].get("Keys"))
+        # Its sequence number, not its keys: a token record's key is a request id (a bearer secret).
+        logger.error("outbox record given up after %d tries: sequence number %s", tries, first)
         self.given_up.append(record)
         later = [r for r in records if int(_sequence(r)) > int(first)]
         return self._deliver(later) if later else None

@@ -214,7 +214,7 @@ def test_a_batch_whose_every_record_failed_is_answered_not_raised(
 
 
 def test_a_record_that_keeps_failing_is_given_up_after_the_retries_and_the_rest_delivered(
-    core: Core, aws_session, event_sink
+    core: Core, aws_session, event_sink, caplog
 ) -> None:
     """A record that claims to be an event but cannot be read as one blocks its shard only for the
     mapping's retries; then it is given up (the stack's mapping sends it to the failure queue) and
@@ -263,6 +263,11 @@ def test_a_record_that_keeps_failing_is_given_up_after_the_retries_and_the_rest_
         assert poller.given_up == []
     poller.poll()  # the second retry fails too: given up
     assert [record["dynamodb"]["Keys"]["serving_counter"] for record in poller.given_up] == [{"N": "5"}]
+    # Logged by its sequence number, not its keys (a token record's key is a request id).
+    [given_up] = poller.given_up
+    assert [r.getMessage() for r in caplog.records if r.name == "vwr.local.streams"][-1] == (
+        f"outbox record given up after 3 tries: sequence number {given_up['dynamodb']['SequenceNumber']}"
+    )
     moves = [e["detail"] for e in event_sink() if e["detail-type"] == "automatic_serving_counter_incr"]
     assert [
         (m["previous_serving_counter_position"], m["current_serving_counter_position"]) for m in moves
