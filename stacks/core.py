@@ -290,6 +290,7 @@ class CoreStack(Stack):
         self._origin_lock(origin_key_value)
 
         outbox: OutboxMappings | None = None
+        outbox_name = ""
         for built in self.functions.values():
             for trigger in built.entry.triggers:
                 if isinstance(trigger, catalog.QueueTrigger):
@@ -303,6 +304,7 @@ class CoreStack(Stack):
                         trigger=trigger,
                         tables=tables,
                     )
+                    outbox_name = built.entry.name
                 elif isinstance(trigger, catalog.Schedule):
                     triggers.schedule_trigger(self, built.entry.name, built.function, trigger, conditions)
                 elif isinstance(trigger, catalog.CustomResourceTrigger):
@@ -355,7 +357,7 @@ class CoreStack(Stack):
             self, "Monitoring", functions=functions, worker="QueueWorker", queue=entry_queue.queue,
             dead_letters=entry_queue.dead_letters, public_api_name=self.public_api.rest_api.rest_api_name,
             private_api_name=self.private_api.rest_api.rest_api_name,
-            outbox="Outbox", outbox_failures=outbox.failures,
+            outbox=outbox_name, outbox_failures=outbox.failures,
         )  # fmt: skip
         # $3 a month unless it is one of the account's first three; the alarms page without it.
         dashboard_wanted = params.is_true(
