@@ -22,7 +22,8 @@ numbers:
    records; the same chunk numbered twice gets the same positions;
 5. done: the seed is published, and the worker numbers later entries;
 6. stragglers: a pre-queued entry the index still lacked at step 3 is numbered after the drawn
-   ones, at the draw's end or on a later sweep (`number_stragglers`).
+   ones, at the draw's end or on a sweep in the `STRAGGLERS_WITHIN_SECONDS` after the seal
+   (`number_stragglers`).
 
 One drawer at a time holds a lease on the record; another invocation finds it held and leaves.
 """
@@ -59,6 +60,11 @@ CHUNK = 4000
 SETTLE_SECONDS = 5.0
 # Longer than the draw function's timeout: a drawer that died lets another in after it.
 LEASE_SECONDS = 900
+# How long after its seal the sweeps still look for pre-queued entries a done draw missed. The
+# index lag this guards against is seconds; past this the sweep each minute no longer queries the
+# index (and reads Redis) for every past sale, forever. An hour also covers a draw that took one
+# or two more invocations to finish (the function's timeout is 15 minutes).
+STRAGGLERS_WITHIN_SECONDS = 3600
 # The pre-queue writes of one transaction, beside the condition on the draw's record.
 PREQUEUE_TRANSACTION = 99
 # The most handles GET /draw_list answers at once (65 bytes each: under Lambda's 6 MB answer);
@@ -237,7 +243,8 @@ def run(event: EventConfig, *, now_s: float | None = None) -> DrawRecord | None:
     record = ensure(event, generation)
     now = time.time() if now_s is None else now_s
     if record.state == "done":
-        number_stragglers(record)
+        if now < record.sealed_at_ms / 1000 + STRAGGLERS_WITHIN_SECONDS:
+            number_stragglers(record)
         return record
     if now < event.start_time:
         return record
@@ -418,8 +425,8 @@ def number_stragglers(record: DrawRecord) -> int:
     """Numbers the pre-queued entries the draw's read missed, after the drawn ones, in arrival
     order, as late arrivals; returns how many. An entry written before the seal can still be
     missing from the eventually consistent index `SETTLE_SECONDS` later: rare, but it must not
-    wait unnumbered forever. It is not in the published list (docs/FAIRNESS.md says so). Every
-    run of a done draw looks again: once at its end, then on each sweep."""
+    wait unnumbered forever. It is not in the published list (docs/FAIRNESS.md says so). The draw
+    looks once at its end, then on each sweep within `STRAGGLERS_WITHIN_SECONDS` of the seal."""
     missed = sorted(prequeued(record.event_id, record.generation), key=lambda entry: (entry[1], entry[0]))
     if not missed:
         return 0

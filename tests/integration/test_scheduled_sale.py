@@ -258,6 +258,29 @@ def test_an_entry_the_index_still_lacked_at_the_draw_is_numbered_after_it_not_st
     assert draw.number_stragglers(run_draw(sale, later_s=1800)) == 0
 
 
+def test_a_draw_done_long_ago_no_longer_looks_for_entries_the_index_lacked(
+    sale: Sale, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index lags by seconds: past `STRAGGLERS_WITHIN_SECONDS` after the seal, the sweep each
+    minute stops querying it for a done draw."""
+    enter_at(sale, [int(time.time() * 1000) + i for i in range(5)])
+    sealed_s = run_draw(sale).sealed_at_ms / 1000
+    queried: list[str] = []
+    read_index = draw.prequeued
+
+    def counted_index(event_id: str, generation: int):
+        queried.append(event_id)
+        return read_index(event_id, generation)
+
+    monkeypatch.setattr(draw, "prequeued", counted_index)
+    config = registry.lookup(sale.event_id)
+    assert config is not None
+    within = draw.run(config, now_s=sealed_s + draw.STRAGGLERS_WITHIN_SECONDS - 1)
+    assert within is not None and within.state == "done" and queried == [sale.event_id]
+    after = draw.run(config, now_s=sealed_s + draw.STRAGGLERS_WITHIN_SECONDS + 1)
+    assert after is not None and after.state == "done" and queried == [sale.event_id]
+
+
 def test_a_sweep_draws_the_due_sales_after_one_whose_draw_fails_and_still_fails(
     core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
