@@ -3,8 +3,9 @@
 GET /events pages through them by event id; POST /events registers one and starts its state;
 GET, PATCH and DELETE /events/{event_id} read, change and unregister one (a PATCH with `version`
 changes only what nobody changed since it was read; a DELETE voids the event's state). Each change
-leaves an audit line, and a scheduled sale's change writes its draw's one-time schedule
-(lambdas/waiting_room/draw_schedule.py). See lambdas/waiting_room/registry.py for the settings.
+leaves an audit line, and then a scheduled sale's change writes its draw's one-time schedule
+(lambdas/waiting_room/draw_schedule.py): a slow Scheduler cannot cost the saved change its audit
+line. See lambdas/waiting_room/registry.py for the settings.
 """
 
 from typing import Any
@@ -56,8 +57,8 @@ def _create(event, body: dict[str, Any]) -> dict[str, Any]:
     event_id = require_event_id(body)
     created = registry.create(event_id, registry.settable_fields(body))
     lifecycle.new_generation(event_id)
-    _schedule_draw(None, created)
     _audit(event, "create_event", event_id, None, created)
+    _schedule_draw(None, created)
     return response(201, created.as_json())
 
 
@@ -66,23 +67,24 @@ def _change(event, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
         raise HttpError(400, "the body's event_id is not the path's: an event's id cannot change")
     version = optional_int(body, "version", minimum=0, maximum=2**53 - 1)
     before, changed = registry.update(event_id, registry.settable_fields(body), version=version)
-    _schedule_draw(before, changed)
     _audit(event, "update_event", event_id, before, changed)
+    _schedule_draw(before, changed)
     return response(200, changed.as_json())
 
 
 def _delete(event, event_id: str) -> dict[str, Any]:
     before = registry.delete(event_id)
     lifecycle.clear(event_id)
-    _schedule_draw(before, None)
     _audit(event, "delete_event", event_id, before, None)
+    _schedule_draw(before, None)
     return response(200, {"event_id": event_id})
 
 
 def _schedule_draw(before: registry.EventConfig | None, after: registry.EventConfig | None) -> None:
-    """The event is saved whatever happens here: a schedule that cannot be written is logged, and
-    the Draw function's sweep runs the draw anyway (at most a minute late); saving the event
-    again before its start writes the schedule again."""
+    """The event is saved and audited whatever happens here: a schedule that cannot be written
+    (the scheduler client gives up within seconds, lambdas/waiting_room/aws.py) is logged, and the
+    Draw function's sweep runs the draw anyway (at most a minute late); saving the event again
+    before its start writes the schedule again."""
     try:
         draw_schedule.sync(before, after)
     except Exception:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from lambdas import events
+from lambdas import catalog, events
 from lambdas.catalog import DRAW_SCHEDULE_ROLE_VARIABLE, DRAW_TARGET_VARIABLE, Resource
-from lambdas.waiting_room import aws, draw_schedule
+from lambdas.waiting_room import audit, aws, draw_schedule, registry
 from local.scheduler import OneTimeSchedules
 from tests.integration.conftest import Core, call
 
@@ -140,6 +140,29 @@ def test_a_schedule_that_cannot_be_written_does_not_fail_the_saved_event(
     status, body = create_sale("unscheduled", starts)
     assert status == 201, body
     assert body["start_time"] == starts
+
+
+class _TimedOut(BaseException):
+    """Lambda ending an invocation at its timeout: nothing after it in the handler runs."""
+
+
+def test_a_slow_scheduler_cannot_cost_a_saved_event_its_audit_line(
+    core: Core, precision: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines: list[str] = []
+    monkeypatch.setattr(audit.logger, "info", lambda message, extra: lines.append(extra["audit_action"]))
+
+    def runs_out_of_time(before, after) -> None:
+        raise _TimedOut
+
+    monkeypatch.setattr(draw_schedule, "sync", runs_out_of_time)
+    with pytest.raises(_TimedOut):
+        create_sale("slow", int(time.time()) + HOUR)
+    assert lines == ["create_event"] and registry.read("slow") is not None
+    # And the schedule's client gives up well inside the events function's timeout.
+    config = aws.client("scheduler").meta.config
+    longest = config.retries["total_max_attempts"] * (config.connect_timeout + config.read_timeout)
+    assert longest < catalog.by_name("Events").timeout_seconds
 
 
 def test_the_schedule_fires_before_the_start_and_never_in_a_minute_that_has_begun() -> None:
