@@ -633,8 +633,8 @@ def idle_event_lines(
         Line("Lambda compute", "GB-s", gb_s * LAMBDA_GB_SECOND[architecture],
              "the sweeper's and the metrics job's minute, per event"),
         Line("DynamoDB reads", "RRU", read_units / 1e6 * DYNAMODB_PER_MILLION_READS,
-             f"its registry item, read by both jobs each minute and the draw's sweep every "
-             f"{catalog.DRAW_SWEEP_MINUTES} minutes"),
+             "its registry item, read by both jobs each minute and the draw's sweep every "
+             + ("minute" if catalog.DRAW_SWEEP_MINUTES == 1 else f"{catalog.DRAW_SWEEP_MINUTES} minutes")),
         Line("ElastiCache ECPU", "ECPU",
              runs * REDIS_COMMANDS_PER_EVENT_MINUTE / 1e6 * SERVERLESS_PER_MILLION_ECPU[engine]),
     ]  # fmt: skip
