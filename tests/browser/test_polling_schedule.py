@@ -185,10 +185,16 @@ class CachedLine(FakeLine):
 
 
 def wait_in_line(page: Page, static_server: str, line: CachedLine, tick_s: float = 0.5) -> float | None:
-    """Enters, and runs the page's clock until check-out is offered; returns when (s), or None."""
+    """Enters, and runs the page's clock until check-out is offered; returns when (s), or None.
+    Then lets the page's one request after that (the served place's expiry) reach the line."""
     page.route(f"{API}/**", line.handle)
     enter(page, static_server)
-    return run_clock(page, line, until_s=660, tick_s=tick_s)
+    offered_at = run_clock(page, line, until_s=660, tick_s=tick_s)
+    for _ in range(100):  # at most 2 s of real time; it usually takes a few milliseconds
+        if offered_at is None or any(path == "/queue_pos_expiry" for _, path in line.requests):
+            break
+        page.wait_for_timeout(20)
+    return offered_at
 
 
 def test_a_line_that_steps_once_a_minute_is_asked_just_after_each_step(
